@@ -1,0 +1,352 @@
+"""Findings (anomalie): problems found in the data are data, with a stable code.
+
+One catalogue lists every code; README's table is generated from it and a
+test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Gravita(StrEnum):
+    ERRORE = "errore"
+    AVVISO = "avviso"
+
+
+@dataclass(frozen=True)
+class Voce:
+    """A catalogue entry: severity, a short title and how to fix it."""
+
+    gravita: Gravita
+    titolo: str
+    rimedio: str
+
+
+E, A = Gravita.ERRORE, Gravita.AVVISO
+
+CATALOGO: dict[str, Voce] = {
+    # --- the plan itself (also checked by `importa`) ---
+    "testo-fase-diverso": Voce(
+        A,
+        "Il testo di una fase differisce tra le tabelle della scheda",
+        "Si tiene il testo della tabella Fasi; correggere il gestionale se l'altro testo è quello giusto.",
+    ),
+    "codice-duplicato": Voce(
+        E,
+        "Codice ripetuto",
+        "Ogni obiettivo, fase e indicatore deve avere un codice unico: correggere il codice nel gestionale.",
+    ),
+    "fase-di-altro-obiettivo": Voce(
+        E,
+        "Il codice della fase non appartiene al suo obiettivo",
+        "Il codice di una fase deve iniziare con il codice del suo obiettivo: correggere il codice.",
+    ),
+    "indicatore-senza-fase": Voce(
+        A,
+        "Indicatore senza fase",
+        "Collegare l'indicatore a una fase esistente (stesso Codice Attività) o eliminarlo.",
+    ),
+    "fase-senza-indicatore": Voce(
+        A,
+        "Fase senza indicatore",
+        "Aggiungere un indicatore alla fase, altrimenti non concorre alla % di raggiungimento.",
+    ),
+    "obiettivo-senza-indicatori": Voce(
+        E,
+        "Obiettivo senza indicatori",
+        "Senza indicatori non si può calcolare la % di raggiungimento: aggiungerne almeno uno.",
+    ),
+    "matricola-nomi-diversi": Voce(
+        A,
+        "Una matricola compare con nomi diversi",
+        "Verificare l'anagrafica: la stessa matricola deve indicare sempre la stessa persona.",
+    ),
+    "target-mancante": Voce(
+        E,
+        "Valore target mancante o zero",
+        "Indicare un valore target maggiore di zero, altrimenti la % non è calcolabile.",
+    ),
+    "peso-mancante": Voce(
+        A,
+        "Obiettivo senza stelle (peso zero)",
+        "Indicare il peso con le stelle davanti al titolo; con peso zero l'obiettivo non conta nella media.",
+    ),
+    "fine-prima-di-inizio": Voce(
+        E,
+        "La data di fine è precedente alla data di inizio",
+        "Correggere una delle due date.",
+    ),
+    "fase-fuori-obiettivo": Voce(
+        A,
+        "Le date della fase escono dal periodo del suo obiettivo",
+        "Allineare le date della fase a quelle dell'obiettivo, o spiegare la differenza nel monitoraggio.",
+    ),
+    "scadenza-testo-diversa": Voce(
+        A,
+        "La scadenza scritta nel testo differisce dalla data di fine prevista",
+        "Allineare il testo della fase ('entro il ...') e la Data Fine Prev.",
+    ),
+    "data-implausibile": Voce(
+        E,
+        "Data fuori dal periodo plausibile",
+        "Controllare l'anno digitato: la data deve cadere vicino all'anno del piano.",
+    ),
+    "data-dopo-riferimento": Voce(
+        E,
+        "Data successiva alla data di riferimento della rilevazione",
+        "Una data effettiva non può essere nel futuro: correggerla o lasciarla vuota.",
+    ),
+    # --- the compilation (returned workbook) ---
+    "fase-in-ritardo": Voce(
+        A,
+        "Fase conclusa dopo la data di fine prevista",
+        "Nessuna correzione se la data è giusta: spiegare il ritardo nel Monitoraggio.",
+    ),
+    "fase-scaduta": Voce(
+        A,
+        "Fase scaduta senza data di fine effettiva",
+        "Indicare la Data Fine Effet. se la fase è conclusa, altrimenti spiegare nel Monitoraggio.",
+    ),
+    "fine-senza-valore": Voce(
+        A,
+        "Fase conclusa ma indicatore senza valore",
+        "Indicare il valore dell'indicatore per la fase conclusa.",
+    ),
+    "valore-senza-fine": Voce(
+        A,
+        "Indicatore valorizzato ma fase senza data di fine effettiva",
+        "Indicare la Data Fine Effet. se la fase è conclusa; se è in corso il valore è parziale.",
+    ),
+    "valore-oltre-target": Voce(
+        A,
+        "Valore raggiunto superiore al target",
+        "Verificare il valore: la % è limitata al 100% salvo diversa configurazione.",
+    ),
+    "valore-negativo": Voce(
+        E,
+        "Valore negativo",
+        "Il valore di un indicatore non può essere negativo: correggerlo.",
+    ),
+    "monitoraggio-mancante": Voce(
+        A,
+        "Monitoraggio vuoto per una fase conclusa o scaduta",
+        "Descrivere nel Monitoraggio cosa è stato fatto o perché la fase è in ritardo.",
+    ),
+    "data-non-valida": Voce(
+        E,
+        "Data non riconosciuta",
+        "Scrivere la data nella forma gg/mm/aaaa, per esempio 31/12/2021.",
+    ),
+    "numero-non-valido": Voce(
+        E,
+        "Numero non riconosciuto",
+        "Scrivere solo il numero, con la virgola per i decimali, per esempio 80,5.",
+    ),
+    "si-no-non-valido": Voce(
+        E,
+        "Risposta non valida: ammessi SI o NO",
+        "Scegliere SI o NO dall'elenco della cella.",
+    ),
+    "valore-errore": Voce(
+        E,
+        "La cella contiene un errore di calcolo",
+        "Sostituire l'errore (es. #DIV/0!) con il valore da comunicare.",
+    ),
+    "formula-in-cella": Voce(
+        A,
+        "Formula digitata in una cella da compilare",
+        "Si usa il valore calcolato dalla formula; per sicurezza scrivere direttamente il valore.",
+    ),
+    "testo-troppo-lungo": Voce(
+        E,
+        "Testo oltre il limite di 32.767 caratteri di Excel",
+        "Accorciare il testo: Excel non salva celle più lunghe.",
+    ),
+    "carattere-non-ammesso": Voce(
+        A,
+        "Caratteri di controllo nel testo",
+        "Sono stati rimossi i caratteri invisibili non ammessi in una cella; ricontrollare il testo.",
+    ),
+    # --- the workbook as a file ---
+    "file-illeggibile": Voce(
+        E,
+        "File non leggibile come cartella di lavoro",
+        "Inviare di nuovo la cartella di lavoro ricevuta, salvata in formato .xlsx o .ods.",
+    ),
+    "file-protetto-password": Voce(
+        E,
+        "File protetto da password di apertura",
+        "Salvare il file senza password di apertura, oppure fornire la password con --password.",
+    ),
+    "file-non-riconosciuto": Voce(
+        E,
+        "La cartella di lavoro non è una scheda di seregno_xlsx",
+        "Usare la cartella di lavoro inviata dal controllo di gestione, senza copiarne il contenuto in un altro file.",
+    ),
+    "file-troppo-grande": Voce(
+        E,
+        "File rifiutato: dimensioni o compressione oltre i limiti di sicurezza",
+        "Inviare la cartella di lavoro originale: questo file non è una scheda compilata normale.",
+    ),
+    "macro-presenti": Voce(
+        A,
+        "Il file contiene macro: sono state ignorate e non eseguite",
+        "Salvare la scheda in formato .xlsx (senza macro).",
+    ),
+    "metadati-alterati": Voce(
+        E,
+        "I dati di identificazione della scheda sono stati alterati",
+        "Usare la cartella di lavoro originale inviata dal controllo di gestione.",
+    ),
+    "versione-modello-diversa": Voce(
+        E,
+        "Scheda generata con una versione del modello diversa",
+        "Compilare la cartella di lavoro dell'ultimo invio.",
+    ),
+    "piano-diverso": Voce(
+        E,
+        "La scheda appartiene a un altro piano (ente, anno o area diversi)",
+        "Compilare la scheda del piano in corso, inviata dal controllo di gestione.",
+    ),
+    "rilevazione-diversa": Voce(
+        E,
+        "La scheda è di una rilevazione diversa da quella richiesta",
+        "Compilare la scheda della rilevazione in corso.",
+    ),
+    "nome-file-area-diversa": Voce(
+        A,
+        "Il nome del file indica un'area diversa da quella della scheda",
+        "Si usa l'area scritta nella scheda; rinominare il file per evitare confusione.",
+    ),
+    "foglio-mancante": Voce(
+        E,
+        "Foglio mancante o rinominato",
+        "Ripristinare il foglio originale: compilare di nuovo la cartella di lavoro ricevuta.",
+    ),
+    "intestazione-alterata": Voce(
+        E,
+        "Intestazione di colonna modificata",
+        "Ripristinare l'intestazione originale: le colonne non vanno spostate né rinominate.",
+    ),
+    "riga-mancante": Voce(
+        E,
+        "Riga mancante: il codice non si trova più nel foglio",
+        "Ripristinare la riga cancellata, usando la cartella di lavoro originale.",
+    ),
+    "riga-spostata": Voce(
+        E,
+        "Righe inserite, eliminate o spostate",
+        "Non inserire né eliminare righe: ripristinare la struttura originale.",
+    ),
+    "riga-estranea": Voce(
+        E,
+        "Riga con un codice che non appartiene alla scheda",
+        "Eliminare la riga aggiunta: obiettivi, fasi e indicatori si modificano solo nel gestionale.",
+    ),
+    "cella-bloccata-modificata": Voce(
+        E,
+        "Contenuto protetto modificato",
+        "Ripristinare il valore originale: le celle non colorate non vanno modificate.",
+    ),
+    "differenza-dal-piano": Voce(
+        E,
+        "La scheda non coincide con il piano",
+        "Rigenerare la scheda dal piano in vigore e inviarla di nuovo all'area.",
+    ),
+    # --- the consolidation ---
+    "area-senza-risposta": Voce(
+        A,
+        "Area del piano senza scheda restituita",
+        "Sollecitare l'area a restituire la scheda compilata.",
+    ),
+    "file-sostituito": Voce(
+        A,
+        "Più schede per la stessa area: vale la più recente",
+        "Nessuna azione se la più recente è quella giusta; altrimenti rimuovere il file più recente.",
+    ),
+    "area-non-nel-piano": Voce(
+        E,
+        "Area non presente nel piano",
+        "Verificare di aver indicato il piano giusto con --piano.",
+    ),
+}
+
+
+class Anomalia(BaseModel):
+    """One finding, with its position; the JSON keys are the public format."""
+
+    model_config = ConfigDict(frozen=True)
+
+    codice: str
+    gravita: Gravita
+    area: str = ""
+    obiettivo: str = ""
+    fase: str = ""
+    foglio: str = ""
+    cella: str = ""
+    valore: str = ""
+    messaggio: str
+
+
+def finding(
+    codice: str,
+    dettaglio: str,
+    *,
+    area: str = "",
+    obiettivo: str = "",
+    fase: str = "",
+    foglio: str = "",
+    cella: str = "",
+    valore: object = "",
+) -> Anomalia:
+    """Build a finding whose message says where, what, why and how to fix it."""
+    voce = CATALOGO[codice]
+    where = []
+    if foglio:
+        where.append(f"foglio «{foglio}»" + (f", cella {cella}" if cella else ""))
+    if fase:
+        where.append(f"fase/indicatore {fase}")
+    elif obiettivo:
+        where.append(f"obiettivo {obiettivo}")
+    prefix = (_upper_first(", ".join(where)) + ": ") if where else ""
+    messaggio = f"{prefix}{voce.titolo}. {_upper_first(dettaglio.rstrip('.'))}. Come correggere: {voce.rimedio}"
+    return Anomalia(
+        codice=codice,
+        gravita=voce.gravita,
+        area=area,
+        obiettivo=obiettivo,
+        fase=fase,
+        foglio=foglio,
+        cella=cella,
+        valore=_as_text(valore),
+        messaggio=messaggio,
+    )
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return str(value.strftime("%d/%m/%Y"))
+    return str(value)
+
+
+def has_errors(anomalie: Iterable[Anomalia]) -> bool:
+    return any(a.gravita is Gravita.ERRORE for a in anomalie)
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as a Markdown table, for README."""
+    rows = ["| codice | gravità | significato | come correggere |", "| --- | --- | --- | --- |"]
+    for codice, voce in CATALOGO.items():
+        rows.append(f"| `{codice}` | {voce.gravita} | {voce.titolo} | {voce.rimedio} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,91 @@
+"""``genera``: one locked workbook per area of the plan."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from .errors import OutputError, SeregnoError
+from .metadata import Snapshot
+from .model import Area, Piano, Rilevazione
+from .scheda import TEMPLATE_VERSION, round_value_field
+from .texts import Testi, load_texts
+from .workbook_writer import write_workbook
+
+
+@dataclass(frozen=True)
+class GeneratedWorkbook:
+    area: str
+    path: Path
+    impronta: str
+
+
+def workbook_filename(anno: int, area: str, rilevazione: Rilevazione) -> str:
+    """A name a person recognises in an e-mail: year, area and round, ASCII only."""
+    ascii_name = unicodedata.normalize("NFKD", area).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", ascii_name).strip("_")
+    return f"Obiettivi_{anno}_{slug}_{rilevazione.value}.xlsx"
+
+
+def snapshot_for(
+    piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None
+) -> Snapshot:
+    """The snapshot a workbook is generated from: the round's own value starts empty."""
+    blank = area.model_copy(deep=True)
+    field = round_value_field(rilevazione)
+    for obiettivo in blank.obiettivi:
+        for indicatore in obiettivo.indicatori:
+            setattr(indicatore, field, None)
+    return Snapshot(
+        versione_modello=TEMPLATE_VERSION,
+        ente=piano.ente,
+        anno=piano.anno,
+        titolo=piano.titolo,
+        delibera=piano.delibera,
+        area=blank,
+        rilevazione=rilevazione,
+        scadenza=scadenza,
+        generato_il=datetime.now().replace(microsecond=0),
+        testi=testi,
+    )
+
+
+def select_areas(piano: Piano, names: Sequence[str]) -> list[Area]:
+    if not names:
+        return list(piano.aree)
+    selected = []
+    for name in names:
+        try:
+            selected.append(piano.area(name))
+        except KeyError:
+            known = ", ".join(a.nome for a in piano.aree)
+            raise SeregnoError(f"area «{name}» non presente nel piano (aree: {known})") from None
+    return selected
+
+
+def generate(
+    piano: Piano,
+    out_dir: Path,
+    *,
+    aree: Sequence[str] = (),
+    rilevazione: Rilevazione = Rilevazione.INTERMEDIA,
+    password: str | None = None,
+    scadenza: date | None = None,
+    testi: Testi | None = None,
+) -> list[GeneratedWorkbook]:
+    testi = testi or load_texts()
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: esiste ed è un file, indicare una cartella")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = []
+    for area in select_areas(piano, aree):
+        path = out_dir / workbook_filename(piano.anno, area.nome, rilevazione)
+        snapshot = snapshot_for(piano, area, rilevazione, testi, scadenza)
+        impronta = write_workbook(path, snapshot, password=password)
+        result.append(GeneratedWorkbook(area.nome, path, impronta))
+    return result

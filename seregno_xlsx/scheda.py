@@ -1,0 +1,313 @@
+"""The one description of the area workbook (the scheda di rilevazione).
+
+Both the writer (``workbook_writer``) and the reader (``workbook_reader``) work
+from :func:`layout`: sheets, columns, labels, which cells are input cells and
+what every locked cell must contain.  Changing the workbook means changing
+this module only, so writer and reader cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from openpyxl.utils import get_column_letter
+
+from .model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione
+from .texts import Testi
+
+TEMPLATE_VERSION = "1"
+PRODUCT = "seregno_xlsx"
+META_SHEET = "Metadati"
+
+TITLE_ROW = 1
+LEGEND_ROW = 2
+HEADER_ROW = 4
+FIRST_DATA_ROW = 5
+# Excel's limit for one cell; longer texts are refused, not truncated.
+MAX_CELL_TEXT = 32_767
+# Snapshot chunks stay well below the cell limit.
+SNAPSHOT_CHUNK = 30_000
+
+
+class Kind(StrEnum):
+    TEXT = "testo"
+    DATE = "data"
+    NUMBER = "numero"
+    INTEGER = "intero"
+    SI_NO = "si_no"
+
+
+Item = Obiettivo | Fase | Indicatore | Persona
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: the item it shows and the objective it belongs to."""
+
+    obiettivo: Obiettivo
+    item: Item
+
+
+def _field(name: str) -> Callable[[Row], object]:
+    return lambda row: getattr(row.item, name)
+
+
+def _people(row: Row) -> object:
+    return "\n".join(f"{p.nome} ({p.matricola})" for p in row.obiettivo.risorse_umane)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its label (a key of ``[etichette]``), type and where its value comes from."""
+
+    label_key: str
+    kind: Kind
+    width: float
+    get: Callable[[Row], object]
+    # The model attribute an input cell writes back to.
+    field: str | None = None
+    input_in: frozenset[Rilevazione] = frozenset()
+    wrap: bool = False
+
+    def is_input(self, rilevazione: Rilevazione) -> bool:
+        return rilevazione in self.input_in
+
+
+BOTH = frozenset(Rilevazione)
+
+
+def _input(label_key: str, kind: Kind, width: float, name: str, rounds: frozenset[Rilevazione] = BOTH,
+           wrap: bool = False) -> Column:
+    return Column(label_key, kind, width, _field(name), field=name, input_in=rounds, wrap=wrap)
+
+
+def _codice_obiettivo(row: Row) -> object:
+    return row.obiettivo.codice
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    key: str
+    columns: tuple[Column, ...]
+    # Columns whose values identify a row (its "code").
+    key_labels: tuple[str, ...]
+    rows: Callable[[Area], list[Row]]
+    freeze_col: int = 2
+
+    def name(self, testi: Testi) -> str:
+        return str(getattr(testi.fogli, self.key))
+
+    def column(self, label_key: str) -> Column:
+        return next(c for c in self.columns if c.label_key == label_key)
+
+    def row_key(self, row: Row) -> tuple[str, ...]:
+        return tuple(str(self.column(k).get(row)) for k in self.key_labels)
+
+
+def _objective_rows(area: Area) -> list[Row]:
+    return [Row(o, o) for o in area.obiettivi]
+
+
+def _phase_rows(area: Area) -> list[Row]:
+    return [Row(o, f) for o in area.obiettivi for f in o.fasi]
+
+
+def _indicator_rows(area: Area) -> list[Row]:
+    return [Row(o, i) for o in area.obiettivi for i in o.indicatori]
+
+
+def _person_rows(area: Area) -> list[Row]:
+    return [Row(o, p) for o in area.obiettivi for p in o.risorse_umane]
+
+
+OBIETTIVI = SheetSpec(
+    key="obiettivi",
+    key_labels=("codice",),
+    rows=_objective_rows,
+    columns=(
+        Column("codice", Kind.TEXT, 15, _field("codice")),
+        Column("titolo", Kind.TEXT, 40, _field("titolo"), wrap=True),
+        Column("peso", Kind.INTEGER, 8, _field("peso")),
+        Column("responsabile", Kind.TEXT, 16, _field("responsabile"), wrap=True),
+        Column("definizione", Kind.TEXT, 60, _field("definizione"), wrap=True),
+        Column("risultato_atteso", Kind.TEXT, 40, _field("risultato_atteso"), wrap=True),
+        Column("persone", Kind.TEXT, 28, _people, wrap=True),
+        Column("data_inizio_prevista", Kind.DATE, 12, _field("data_inizio_prevista")),
+        Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista")),
+        _input("data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
+        _input("data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
+        _input("note", Kind.TEXT, 45, "note", wrap=True),
+    ),
+)
+
+FASI = SheetSpec(
+    key="fasi",
+    key_labels=("codice_fase",),
+    rows=_phase_rows,
+    columns=(
+        Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
+        Column("codice_fase", Kind.TEXT, 17, _field("codice")),
+        Column("descrizione_fase", Kind.TEXT, 60, _field("descrizione"), wrap=True),
+        Column("data_inizio_prevista", Kind.DATE, 12, _field("data_inizio_prevista")),
+        Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista")),
+        _input("fase_data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
+        _input("fase_data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
+        _input("monitoraggio", Kind.TEXT, 70, "monitoraggio", wrap=True),
+    ),
+    freeze_col=3,
+)
+
+INDICATORI = SheetSpec(
+    key="indicatori",
+    key_labels=("codice_attivita",),
+    rows=_indicator_rows,
+    columns=(
+        Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
+        Column("codice_attivita", Kind.TEXT, 17, _field("codice")),
+        Column("descrizione_fase", Kind.TEXT, 50, _field("fase"), wrap=True),
+        Column("indicatore", Kind.TEXT, 28, _field("descrizione"), wrap=True),
+        Column("anno", Kind.INTEGER, 7, _field("anno")),
+        Column("valore_target", Kind.NUMBER, 12, _field("valore_target")),
+        _input("prima_rilevazione", Kind.NUMBER, 13, "prima_rilevazione", frozenset({Rilevazione.INTERMEDIA})),
+        _input("valore_raggiunto", Kind.NUMBER, 13, "valore_raggiunto", frozenset({Rilevazione.FINALE})),
+    ),
+    freeze_col=3,
+)
+
+PERSONALE = SheetSpec(
+    key="personale",
+    key_labels=("codice_obiettivo", "matricola"),
+    rows=_person_rows,
+    columns=(
+        Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
+        Column("categoria", Kind.TEXT, 16, _field("categoria")),
+        Column("matricola", Kind.TEXT, 12, _field("matricola")),
+        Column("nome", Kind.TEXT, 34, _field("nome")),
+    ),
+)
+
+DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE)
+
+
+def round_value_field(rilevazione: Rilevazione) -> str:
+    """The indicator field staff fill in this round."""
+    return "prima_rilevazione" if rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
+
+
+def cell_kind(column: Column, row: Row) -> Kind:
+    """SI/NO indicators take SI or NO where other indicators take a number."""
+    if column.kind is Kind.NUMBER and column.field and isinstance(row.item, Indicatore) and row.item.si_no:
+        if column.field in ("prima_rilevazione", "valore_raggiunto"):
+            return Kind.SI_NO
+    return column.kind
+
+
+def display_value(kind: Kind, value: object) -> object:
+    """The value as the cell shows it (SI/NO indicators show SI or NO)."""
+    if kind is Kind.SI_NO and isinstance(value, int | float):
+        return "SI" if value >= 100 else "NO" if value == 0 else value
+    return value
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the layout, 1-based row and column."""
+
+    sheet: str
+    row: int
+    col: int
+    value: object
+    locked: bool
+    kind: Kind = Kind.TEXT
+    spec: SheetSpec | None = None
+    column: Column | None = None
+    data_row: Row | None = None
+
+    @property
+    def coordinate(self) -> str:
+        return f"{get_column_letter(self.col)}{self.row}"
+
+
+@dataclass
+class SheetLayout:
+    spec: SheetSpec
+    name: str
+    title: str
+    legend: str
+    labels: list[str]
+    rows: list[Row]
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Header:
+    """What identifies a plan: the parts of the Piano that are not areas."""
+
+    ente: str
+    anno: int
+    titolo: str
+    delibera: str
+
+    @property
+    def piano_id(self) -> str:
+        text = json.dumps([self.ente, self.anno, self.titolo, self.delibera], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def title_text(testi: Testi, header: Header, area: Area, rilevazione: Rilevazione) -> str:
+    return testi.titoli.scheda.format(ente=header.ente, anno=header.anno, area=area.nome, rilevazione=rilevazione)
+
+
+def layout(testi: Testi, header: Header, area: Area, rilevazione: Rilevazione) -> list[SheetLayout]:
+    """Every data sheet with every cell it holds, in order."""
+    sheets = []
+    title = title_text(testi, header, area, rilevazione)
+    for spec in DATA_SHEETS:
+        name = spec.name(testi)
+        labels = [testi.label(c.label_key) for c in spec.columns]
+        rows = spec.rows(area)
+        sheet = SheetLayout(spec, name, title, testi.titoli.legenda, labels, rows)
+        sheet.cells.append(Cell(name, TITLE_ROW, 1, title, True))
+        sheet.cells.append(Cell(name, LEGEND_ROW, 1, testi.titoli.legenda, True))
+        for col, label in enumerate(labels, start=1):
+            sheet.cells.append(Cell(name, HEADER_ROW, col, label, True))
+        for r, row in enumerate(rows, start=FIRST_DATA_ROW):
+            for col, column in enumerate(spec.columns, start=1):
+                kind = cell_kind(column, row)
+                value = display_value(kind, column.get(row))
+                sheet.cells.append(
+                    Cell(name, r, col, value, not column.is_input(rilevazione), kind, spec, column, row)
+                )
+        sheets.append(sheet)
+    return sheets
+
+
+def locked_cells(sheets: list[SheetLayout]) -> Iterator[Cell]:
+    for sheet in sheets:
+        yield from (c for c in sheet.cells if c.locked)
+
+
+def canonical(value: object) -> str:
+    """A value as text, equal for equal values however a client stored them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    if isinstance(value, int | float):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else format(number, ".10g")
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def fingerprint(sheets: list[SheetLayout]) -> str:
+    """SHA-256 of every locked cell: position and canonical content."""
+    items = [[c.sheet, c.coordinate, canonical(c.value)] for c in locked_cells(sheets)]
+    payload = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()

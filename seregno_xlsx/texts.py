@@ -1,0 +1,88 @@
+"""The office's adaptable wording, loaded from ``modelli/scheda.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import SeregnoError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_templates_dir() -> Path:
+    """``modelli/`` shipped in the wheel, or the repository's own in a checkout."""
+    for candidate in (_PACKAGE_DIR / "modelli", _PACKAGE_DIR.parent / "modelli"):
+        if (candidate / "scheda.toml").is_file():
+            return candidate
+    raise SeregnoError("cartella «modelli» non trovata: reinstallare seregno_xlsx")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Fogli(_Section):
+    istruzioni: str
+    obiettivi: str
+    fasi: str
+    indicatori: str
+    personale: str
+
+
+class Titoli(_Section):
+    scheda: str
+    legenda: str
+
+
+class Convalida(_Section):
+    data_titolo: str
+    data_messaggio: str
+    data_errore: str
+    numero_titolo: str
+    numero_messaggio: str
+    numero_errore: str
+    si_no_titolo: str
+    si_no_messaggio: str
+    si_no_errore: str
+    testo_titolo: str
+    monitoraggio_messaggio: str
+    note_messaggio: str
+    testo_errore: str
+
+
+class Istruzioni(_Section):
+    titolo: str
+    righe: list[str]
+    scadenza_non_indicata: str
+
+
+class Testi(_Section):
+    """Every word of the scheda an office may change."""
+
+    fogli: Fogli
+    etichette: dict[str, str]
+    titoli: Titoli
+    convalida: Convalida
+    istruzioni: Istruzioni
+
+    def label(self, key: str) -> str:
+        return self.etichette[key]
+
+
+def load_texts(templates_dir: Path | None = None) -> Testi:
+    path = (templates_dir or default_templates_dir()) / "scheda.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SeregnoError(f"{path}: file dei testi non trovato") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SeregnoError(f"{path}: file dei testi non valido ({exc})") from None
+    try:
+        return Testi.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SeregnoError(f"{path}: voce «{where}» mancante o non valida ({first['msg']})") from None

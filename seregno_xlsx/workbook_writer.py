@@ -1,0 +1,288 @@
+"""Writes the locked area workbook (``genera``) and its annotated copies (``verifica --annota``).
+
+openpyxl writes it rather than xlsxwriter because xlsxwriter cannot protect the
+workbook structure (no sheet added, removed or renamed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .atomic import atomic_path
+from .errors import SeregnoError
+from .metadata import Snapshot, metadata_rows
+from .model import Area, Rilevazione
+from .scheda import (
+    HEADER_ROW,
+    LEGEND_ROW,
+    META_SHEET,
+    TITLE_ROW,
+    Cell,
+    Kind,
+    SheetLayout,
+    fingerprint,
+    layout,
+)
+from .texts import Testi
+
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+ERROR_FILL = PatternFill("solid", fgColor="F4B6B6")
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+THIN = Side(style="thin", color="A6A6A6")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+DATE_FORMAT = "DD/MM/YYYY"
+NUMBER_FORMAT = "#,##0.00"
+
+# Excel's limits on data validation texts.
+MAX_TITLE, MAX_PROMPT, MAX_ERROR = 32, 255, 224
+# Characters XML 1.0 cannot carry; openpyxl refuses them.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A cell at fault in an annotated copy: sheet name, A1 cell and the comment."""
+
+    sheet: str
+    cell: str
+    text: str
+
+
+def write_workbook(
+    path: Path,
+    snapshot: Snapshot,
+    *,
+    password: str | None = None,
+    area: Area | None = None,
+    annotations: list[Annotation] | None = None,
+) -> str:
+    """Write the workbook of ``snapshot`` atomically and return its fingerprint.
+
+    ``area`` overrides the input cells (an annotated copy shows what the area
+    sent); its locked content must equal the snapshot's.
+    """
+    sheets = layout(snapshot.testi, snapshot.header, area or snapshot.area, snapshot.rilevazione)
+    impronta = fingerprint(sheets)
+    wb = Workbook()
+    instructions = wb.active
+    assert instructions is not None
+    _write_instructions(instructions, snapshot)
+    window = _date_window(snapshot.anno)
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.name)
+        _write_sheet(ws, sheet, snapshot, window)
+    _write_metadata(wb.create_sheet(META_SHEET), snapshot, impronta)
+    for note in annotations or []:
+        _annotate(wb[note.sheet], note)
+    for ws in wb.worksheets:
+        _protect(ws, password)
+    wb.security = WorkbookProtection(lockStructure=True)
+    if password:
+        wb.security.workbookPassword = password
+    for key, value in metadata_rows(snapshot, impronta)[:9]:
+        wb.custom_doc_props.append(StringProperty(name=f"seregno_{key}", value=value))
+    wb.properties.title = sheets[0].title
+    wb.properties.creator = "seregno_xlsx"
+    with atomic_path(path) as temp:
+        wb.save(temp)
+    return impronta
+
+
+def _date_window(anno: int) -> tuple[date, date]:
+    """Plausible dates: from the year before the plan to the year after."""
+    return date(anno - 1, 1, 1), date(anno + 1, 12, 31)
+
+
+def _write_instructions(ws: Worksheet, snapshot: Snapshot) -> None:
+    testi = snapshot.testi
+    ws.title = testi.fogli.istruzioni
+    values = {
+        "anno": snapshot.anno,
+        "area": snapshot.area.nome,
+        "rilevazione": snapshot.rilevazione.value,
+        "scadenza": snapshot.scadenza.strftime("%d/%m/%Y") if snapshot.scadenza else testi.istruzioni.scadenza_non_indicata,
+        "colonna_valore": testi.label(
+            "prima_rilevazione" if snapshot.rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
+        ),
+    }
+    ws.column_dimensions["A"].width = 110
+    title = ws.cell(1, 1, testi.istruzioni.titolo.format(**values))
+    title.font = Font(bold=True, size=14)
+    for n, line in enumerate(testi.istruzioni.righe, start=3):
+        cell = ws.cell(n, 1, _text(line.format(**values)))
+        cell.data_type = "s"
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if not line.rstrip().endswith((".", ":", ")")):
+            cell.font = Font(bold=True, size=12)
+    legend = ws.cell(len(testi.istruzioni.righe) + 4, 1, testi.titoli.legenda)
+    legend.fill = INPUT_FILL
+    _page_setup(ws, snapshot.area.nome, repeat_header=False)
+
+
+def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: tuple[date, date]) -> None:
+    for col, column in enumerate(sheet.spec.columns, start=1):
+        ws.column_dimensions[_letter(col)].width = column.width
+    validations: dict[str, DataValidation] = {}
+    for cell in sheet.cells:
+        target = ws.cell(cell.row, cell.col)
+        _set_value(target, cell)
+        if cell.row == TITLE_ROW:
+            target.font = Font(bold=True, size=13)
+        elif cell.row == LEGEND_ROW:
+            target.font = Font(italic=True)
+        elif cell.row == HEADER_ROW:
+            target.font = Font(bold=True)
+            target.fill = HEADER_FILL
+            target.border = BORDER
+            target.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        else:
+            target.border = BORDER
+            wrap = cell.column is not None and cell.column.wrap
+            target.alignment = Alignment(wrap_text=wrap, vertical="top")
+            if not cell.locked:
+                target.protection = Protection(locked=False)
+                target.fill = INPUT_FILL
+                _validation(ws, validations, cell, snapshot.testi, window).add(target.coordinate)
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, sheet.spec.freeze_col + 1).coordinate
+    _page_setup(ws, snapshot.area.nome, repeat_header=True)
+
+
+def _set_value(target: object, cell: Cell) -> None:
+    from openpyxl.cell.cell import Cell as XlCell
+
+    assert isinstance(target, XlCell)
+    value = cell.value
+    if cell.kind is Kind.DATE:
+        target.number_format = DATE_FORMAT
+    elif cell.kind is Kind.NUMBER:
+        target.number_format = NUMBER_FORMAT
+    elif cell.kind is Kind.INTEGER:
+        target.number_format = "0"
+    elif not cell.locked:
+        target.number_format = "@"
+    if value is None or value == "":
+        return
+    if isinstance(value, str):
+        # Text is always text: openpyxl would store "=..." as a formula.
+        target.value = _text(value)
+        target.data_type = "s"
+    elif isinstance(value, datetime):
+        target.value = value.date()
+    else:
+        target.value = value
+
+
+def _text(value: str) -> str:
+    return _ILLEGAL.sub("", value)
+
+
+def _checked(text: str, limit: int, what: str) -> str:
+    if len(text) > limit:
+        raise SeregnoError(
+            f"modelli/scheda.toml, [convalida] {what}: {len(text)} caratteri, Excel ne ammette al massimo {limit}"
+        )
+    return text
+
+
+def _validation(
+    ws: Worksheet, cache: dict[str, DataValidation], cell: Cell, testi: Testi, window: tuple[date, date]
+) -> DataValidation:
+    c = testi.convalida
+    start, end = (d.strftime("%d/%m/%Y") for d in window)
+    target = ""
+    if cell.kind is Kind.NUMBER and cell.data_row is not None:
+        raw = getattr(cell.data_row.item, "valore_target", None)
+        target = "-" if raw is None else f"{raw:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    key = f"{cell.kind}|{cell.column.label_key if cell.column else ''}|{target}"
+    if key in cache:
+        return cache[key]
+    if cell.kind is Kind.DATE:
+        dv = DataValidation(
+            type="date",
+            operator="between",
+            formula1=f"DATE({window[0].year},{window[0].month},{window[0].day})",
+            formula2=f"DATE({window[1].year},{window[1].month},{window[1].day})",
+        )
+        title, prompt, error = c.data_titolo, c.data_messaggio.format(da=start, a=end), c.data_errore.format(da=start, a=end)
+    elif cell.kind is Kind.SI_NO:
+        dv = DataValidation(type="list", formula1=_checked('"SI,NO"', 255, "elenco SI/NO"))
+        title, prompt, error = c.si_no_titolo, c.si_no_messaggio, c.si_no_errore
+    elif cell.kind is Kind.NUMBER:
+        dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+        title, prompt, error = c.numero_titolo, c.numero_messaggio.format(target=target), c.numero_errore
+    else:
+        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="32000")
+        is_note = cell.column is not None and cell.column.label_key == "note"
+        title, prompt, error = c.testo_titolo, c.note_messaggio if is_note else c.monitoraggio_messaggio, c.testo_errore
+    dv.allow_blank = True
+    dv.showInputMessage = True
+    dv.showErrorMessage = True
+    dv.errorStyle = "stop"
+    dv.promptTitle = _checked(title, MAX_TITLE, "titolo")
+    dv.prompt = _checked(prompt, MAX_PROMPT, "messaggio")
+    dv.errorTitle = _checked(title, MAX_TITLE, "titolo")
+    dv.error = _checked(error, MAX_ERROR, "errore")
+    ws.add_data_validation(dv)
+    cache[key] = dv
+    return dv
+
+
+def _write_metadata(ws: Worksheet, snapshot: Snapshot, impronta: str) -> None:
+    for n, (key, value) in enumerate(metadata_rows(snapshot, impronta), start=1):
+        ws.cell(n, 1, key).data_type = "s"
+        cell = ws.cell(n, 2, value)
+        cell.data_type = "s"
+    ws.column_dimensions["A"].width = 20
+    ws.column_dimensions["B"].width = 80
+    ws.sheet_state = "veryHidden"
+
+
+def _annotate(ws: Worksheet, note: Annotation) -> None:
+    cell = ws[note.cell]
+    cell.fill = ERROR_FILL
+    comment = Comment(note.text[:2000], "Controllo di gestione")
+    comment.width, comment.height = 320, 160
+    cell.comment = comment
+
+
+def _protect(ws: Worksheet, password: str | None) -> None:
+    protection = ws.protection
+    protection.sheet = True
+    # Staff may resize rows and columns to read long texts; nothing else.
+    protection.formatColumns = False
+    protection.formatRows = False
+    protection.selectLockedCells = False
+    protection.selectUnlockedCells = False
+    if password:
+        protection.password = password
+
+
+def _page_setup(ws: Worksheet, area: str, *, repeat_header: bool) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if repeat_header:
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.oddHeader.left.text = area.replace("&", "&&")
+    ws.oddHeader.right.text = "&A"
+    ws.oddFooter.center.text = "Pagina &P di &N"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
