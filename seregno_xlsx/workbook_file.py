@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ class Grid:
     date1904: bool = False
     has_macros: bool = False
     format: str = "xlsx"
+    # When the client last saved it (document properties), used to pick the newest of two replies.
+    modified: datetime | None = None
 
     def value(self, sheet: str, row: int, col: int) -> object:
         """1-based, like A1 references; outside the data it is None."""
@@ -130,8 +133,12 @@ def _inspect_zip(path: Path, grid: Grid) -> None:
             grid.has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
             if "mimetype" in names and b"opendocument" in archive.read("mimetype")[:100]:
                 grid.format = "ods"
+                if "meta.xml" in names:
+                    grid.modified = _modified(archive.read("meta.xml"), "date")
             elif "xl/workbook.xml" in names:
                 grid.date1904 = _is_1904(archive.read("xl/workbook.xml"))
+                if "docProps/core.xml" in names:
+                    grid.modified = _modified(archive.read("docProps/core.xml"), "modified")
             else:
                 raise UnreadableFile("file-illeggibile", "l'archivio non contiene una cartella di lavoro")
     except zipfile.BadZipFile:
@@ -147,6 +154,21 @@ def _is_1904(workbook_xml: bytes) -> bool:
         if element.tag.endswith("}workbookPr") or element.tag == "workbookPr":
             return element.get("date1904", "0").lower() in ("1", "true")
     return False
+
+
+def _modified(xml: bytes, tag: str) -> datetime | None:
+    try:
+        root = SafeET.fromstring(xml)
+    except Exception:
+        return None
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] == tag and element.text:
+            try:
+                stamp = datetime.fromisoformat(element.text.strip().replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
+    return None
 
 
 def _ole_error(path: Path) -> UnreadableFile:

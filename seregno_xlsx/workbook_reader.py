@@ -55,6 +55,7 @@ class Lettura:
     # Cells of the returned workbook -> the same cells in a freshly generated one.
     canonico: dict[Position, Position] = field(default_factory=dict)
     formato: str = ""
+    compilato_il: datetime | None = None
 
     @property
     def area(self) -> str:
@@ -97,6 +98,7 @@ def read_workbook(path: Path, *, piano: Piano | None = None) -> Lettura:
         lettura.anomalie.append(finding("file-illeggibile", f"impossibile aprire il file ({exc.strerror})"))
         return lettura
     lettura.formato = grid.format
+    lettura.compilato_il = grid.modified or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
     if grid.has_macros:
         lettura.anomalie.append(finding("macro-presenti", "il file contiene un progetto VBA", valore=path.name))
     snapshot = _recognise(grid, lettura)

@@ -1,0 +1,42 @@
+"""Rebuilds everything in esempi/ from the exports in esempi/fonti/.
+
+    python esempi/genera_esempi.py
+
+1. imports the exports into esempi/piano_2021.json;
+2. generates the area workbooks (intermedia round) into esempi/schede/;
+3. fills them as area staff would (fixed seeds) into esempi/ritorni/.
+
+Only "Area Servizi alla Persona" is real (the 2021 export of the Comune di
+Seregno); the other areas are invented, as the first line of their export says.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+from seregno_xlsx.export_parser import parse_exports
+from seregno_xlsx.generation import generate
+from seregno_xlsx.model import Rilevazione
+from seregno_xlsx.simulation import fill_workbook, sample_entries
+
+HERE = Path(__file__).resolve().parent
+SCADENZA = date(2021, 7, 31)
+
+
+def main() -> None:
+    piano, _ = parse_exports(sorted((HERE / "fonti").glob("*.txt")))
+    (HERE / "piano_2021.json").write_text(piano.to_json(), encoding="utf-8")
+    for folder in ("schede", "ritorni"):
+        shutil.rmtree(HERE / folder, ignore_errors=True)
+    generated = generate(piano, HERE / "schede", rilevazione=Rilevazione.INTERMEDIA, scadenza=SCADENZA)
+    (HERE / "ritorni").mkdir()
+    for seed, item in enumerate(generated, start=1):
+        entries = sample_entries(piano.area(item.area), Rilevazione.INTERMEDIA, seed=seed, anno=piano.anno)
+        fill_workbook(item.path, HERE / "ritorni" / item.path.name, entries)
+        print(f"{item.area}: {len(entries)} valori compilati -> ritorni/{item.path.name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""``verifica``: read returned workbooks, run every check, optionally write annotated copies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .checks import check_area_plan, check_compilation
+from .findings import Anomalia
+from .model import Piano
+from .workbook_reader import Lettura, read_workbook
+from .workbook_writer import Annotation, write_workbook
+
+
+def default_reference_date(anno: int, scadenza: date | None = None, today: date | None = None) -> date:
+    """Today, but never past the return deadline of the round, nor past the end of the plan year."""
+    today = today or date.today()
+    return min(today, scadenza or date(anno, 12, 31), date(anno, 12, 31))
+
+
+@dataclass
+class Verifica:
+    """The report of one file; ``to_json`` is the public ``--json`` format."""
+
+    lettura: Lettura
+    annotata: Path | None = None
+
+    @property
+    def anomalie(self) -> list[Anomalia]:
+        return self.lettura.anomalie
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": str(self.lettura.file),
+            "area": self.lettura.area,
+            "esito": self.lettura.esito,
+            "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
+        }
+
+
+def verify_file(path: Path, *, piano: Piano | None = None, data_riferimento: date | None = None) -> Lettura:
+    lettura = read_workbook(path, piano=piano)
+    if lettura.snapshot is None or lettura.compilata is None:
+        return lettura
+    snapshot = lettura.snapshot
+    reference = data_riferimento or default_reference_date(snapshot.anno, snapshot.scadenza)
+    lettura.anomalie.extend(check_area_plan(lettura.compilata, snapshot.anno, locate=lettura.locate))
+    lettura.anomalie.extend(
+        check_compilation(
+            lettura.compilata,
+            anno=snapshot.anno,
+            rilevazione=snapshot.rilevazione,
+            data_riferimento=reference,
+            locate=lettura.locate,
+        )
+    )
+    return lettura
+
+
+def annotate(lettura: Lettura, out_dir: Path, *, password: str | None = None) -> Path | None:
+    """A protected copy with the cells at fault highlighted and commented, to send back to the area."""
+    if lettura.snapshot is None or lettura.compilata is None:
+        return None
+    notes: dict[tuple[str, str], list[str]] = {}
+    for anomalia in lettura.anomalie:
+        if not (anomalia.foglio and anomalia.cella):
+            continue
+        sheet, cell = lettura.canonico.get((anomalia.foglio, anomalia.cella), (anomalia.foglio, anomalia.cella))
+        notes.setdefault((sheet, cell), []).append(f"[{anomalia.gravita}] {anomalia.messaggio}")
+    names = {s.name for s in _sheet_names(lettura)}
+    annotations = [
+        Annotation(sheet, cell, "\n\n".join(texts)) for (sheet, cell), texts in notes.items() if sheet in names
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{lettura.file.stem}_annotato.xlsx"
+    write_workbook(target, lettura.snapshot, password=password, area=lettura.compilata, annotations=annotations)
+    return target
+
+
+def _sheet_names(lettura: Lettura) -> list[object]:
+    from .workbook_reader import layout_names
+
+    assert lettura.snapshot is not None
+    return list(layout_names(lettura.snapshot))
+
+
+def verify(
+    paths: Sequence[Path],
+    *,
+    piano: Piano | None = None,
+    data_riferimento: date | None = None,
+    annota: Path | None = None,
+    password: str | None = None,
+) -> list[Verifica]:
+    reports = []
+    for path in paths:
+        lettura = verify_file(Path(path), piano=piano, data_riferimento=data_riferimento)
+        annotated = annotate(lettura, annota, password=password) if annota and lettura.anomalie else None
+        reports.append(Verifica(lettura, annotated))
+    return reports
