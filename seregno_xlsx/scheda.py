@@ -69,7 +69,7 @@ class Column:
     kind: Kind
     width: float
     get: Callable[[Row], object]
-    # The model attribute an input cell writes back to.
+    # The model attribute the column shows (and an input cell writes back to).
     field: str | None = None
     input_in: frozenset[Rilevazione] = frozenset()
     wrap: bool = False
@@ -130,15 +130,15 @@ OBIETTIVI = SheetSpec(
     key_labels=("codice",),
     rows=_objective_rows,
     columns=(
-        Column("codice", Kind.TEXT, 15, _field("codice")),
-        Column("titolo", Kind.TEXT, 40, _field("titolo"), wrap=True),
-        Column("peso", Kind.INTEGER, 8, _field("peso")),
-        Column("responsabile", Kind.TEXT, 16, _field("responsabile"), wrap=True),
-        Column("definizione", Kind.TEXT, 60, _field("definizione"), wrap=True),
-        Column("risultato_atteso", Kind.TEXT, 40, _field("risultato_atteso"), wrap=True),
+        Column("codice", Kind.TEXT, 15, _field("codice"), field="codice"),
+        Column("titolo", Kind.TEXT, 40, _field("titolo"), field="titolo", wrap=True),
+        Column("peso", Kind.INTEGER, 8, _field("peso"), field="peso"),
+        Column("responsabile", Kind.TEXT, 16, _field("responsabile"), field="responsabile", wrap=True),
+        Column("definizione", Kind.TEXT, 60, _field("definizione"), field="definizione", wrap=True),
+        Column("risultato_atteso", Kind.TEXT, 40, _field("risultato_atteso"), field="risultato_atteso", wrap=True),
         Column("persone", Kind.TEXT, 28, _people, wrap=True),
-        Column("data_inizio_prevista", Kind.DATE, 12, _field("data_inizio_prevista")),
-        Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista")),
+        Column("data_inizio_prevista", Kind.DATE, 12, _field("data_inizio_prevista"), field="data_inizio_prevista"),
+        Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista"), field="data_fine_prevista"),
         _input("data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
         _input("note", Kind.TEXT, 45, "note", wrap=True),
@@ -151,10 +151,10 @@ FASI = SheetSpec(
     rows=_phase_rows,
     columns=(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
-        Column("codice_fase", Kind.TEXT, 17, _field("codice")),
-        Column("descrizione_fase", Kind.TEXT, 60, _field("descrizione"), wrap=True),
-        Column("data_inizio_prevista", Kind.DATE, 12, _field("data_inizio_prevista")),
-        Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista")),
+        Column("codice_fase", Kind.TEXT, 17, _field("codice"), field="codice"),
+        Column("descrizione_fase", Kind.TEXT, 60, _field("descrizione"), field="descrizione", wrap=True),
+        Column("data_inizio_prevista", Kind.DATE, 12, _field("data_inizio_prevista"), field="data_inizio_prevista"),
+        Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista"), field="data_fine_prevista"),
         _input("fase_data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("fase_data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
         _input("monitoraggio", Kind.TEXT, 70, "monitoraggio", wrap=True),
@@ -168,11 +168,11 @@ INDICATORI = SheetSpec(
     rows=_indicator_rows,
     columns=(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
-        Column("codice_attivita", Kind.TEXT, 17, _field("codice")),
-        Column("descrizione_fase", Kind.TEXT, 50, _field("fase"), wrap=True),
-        Column("indicatore", Kind.TEXT, 28, _field("descrizione"), wrap=True),
-        Column("anno", Kind.INTEGER, 7, _field("anno")),
-        Column("valore_target", Kind.NUMBER, 12, _field("valore_target")),
+        Column("codice_attivita", Kind.TEXT, 17, _field("codice"), field="codice"),
+        Column("descrizione_fase", Kind.TEXT, 50, _field("fase"), field="fase", wrap=True),
+        Column("indicatore", Kind.TEXT, 28, _field("descrizione"), field="descrizione", wrap=True),
+        Column("anno", Kind.INTEGER, 7, _field("anno"), field="anno"),
+        Column("valore_target", Kind.NUMBER, 12, _field("valore_target"), field="valore_target"),
         _input("prima_rilevazione", Kind.NUMBER, 13, "prima_rilevazione", frozenset({Rilevazione.INTERMEDIA})),
         _input("valore_raggiunto", Kind.NUMBER, 13, "valore_raggiunto", frozenset({Rilevazione.FINALE})),
     ),
@@ -185,9 +185,9 @@ PERSONALE = SheetSpec(
     rows=_person_rows,
     columns=(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
-        Column("categoria", Kind.TEXT, 16, _field("categoria")),
-        Column("matricola", Kind.TEXT, 12, _field("matricola")),
-        Column("nome", Kind.TEXT, 34, _field("nome")),
+        Column("categoria", Kind.TEXT, 16, _field("categoria"), field="categoria"),
+        Column("matricola", Kind.TEXT, 12, _field("matricola"), field="matricola"),
+        Column("nome", Kind.TEXT, 34, _field("nome"), field="nome"),
     ),
 )
 

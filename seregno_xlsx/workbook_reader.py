@@ -232,8 +232,8 @@ class _SheetReader:
                 cell = expected_cells[(expected_row, col)]
                 where = (actual, _coordinate(columns[col - 1], actual_row))
                 self.lettura.canonico[where] = (sheet.name, cell.coordinate)
-                if cell.column is not None and cell.column.field and sheet.spec.key != "personale":
-                    self.lettura.posizioni[(sheet.spec.key, _item_code(row.item), cell.column.field)] = where
+                if cell.column is not None and cell.column.field:
+                    self.lettura.posizioni[(sheet.spec.key, code, cell.column.field)] = where
                 raw = self.grid.value(actual, actual_row, columns[col - 1])
                 if cell.locked:
                     self._compare_locked(cell, raw, where, row.obiettivo.codice, _phase_code(row.item))

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seregno_xlsx.export_parser import parse_exports
+from seregno_xlsx.generation import GeneratedWorkbook, generate
+from seregno_xlsx.model import Piano, Rilevazione
+
+ROOT = Path(__file__).resolve().parent.parent
+FONTI = sorted((ROOT / "esempi" / "fonti").glob("*.txt"))
+REAL_AREA = "Area Servizi alla Persona"
+
+
+@pytest.fixture(scope="session")
+def piano() -> Piano:
+    parsed, _ = parse_exports(FONTI)
+    return parsed
+
+
+@pytest.fixture(scope="session")
+def schede_intermedia(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[GeneratedWorkbook]:
+    return generate(piano, tmp_path_factory.mktemp("schede_intermedia"), rilevazione=Rilevazione.INTERMEDIA)
+
+
+@pytest.fixture(scope="session")
+def schede_finale(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[GeneratedWorkbook]:
+    return generate(piano, tmp_path_factory.mktemp("schede_finale"), rilevazione=Rilevazione.FINALE, password="pw")
+
+
+@pytest.fixture
+def scheda_reale(schede_intermedia: list[GeneratedWorkbook]) -> Path:
+    return next(s.path for s in schede_intermedia if s.area == REAL_AREA)
