@@ -160,9 +160,11 @@ def parse_text(value: object) -> Text:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
-    if len(text) > MAX_TEXT:
+    # Readers stop at Excel's limit, so a text exactly at the limit was cut: say so.
+    if len(text) >= MAX_TEXT:
         return Text(
-            text, Problem("testo-troppo-lungo", f"il testo è lungo {len(text):,} caratteri".replace(",", "."))
+            text,
+            Problem("testo-troppo-lungo", f"il testo raggiunge {len(text):,} caratteri ed è troncato".replace(",", ".")),
         )
     cleaned = _CONTROL.sub("", text)
     if cleaned != text:

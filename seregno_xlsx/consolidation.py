@@ -1,0 +1,195 @@
+"""``consolida``: every returned workbook of a folder into one master workbook.
+
+One bad file never stops the others; two files for one area: the most recently
+saved wins and the other is reported; nothing read is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from .checks import check_plan
+from .errors import SeregnoError
+from .findings import Anomalia, finding, has_errors
+from .master_writer import Fonte, MasterSummary, write_master
+from .model import Piano, Rilevazione
+from .scoring import Regole
+from .verification import default_reference_date, verify_file
+from .workbook_reader import Lettura
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
+# Findings after which a file's data cannot be trusted as this plan's compilation.
+REJECTING = frozenset(
+    {
+        "file-illeggibile",
+        "file-protetto-password",
+        "file-non-riconosciuto",
+        "file-troppo-grande",
+        "metadati-alterati",
+        "versione-modello-diversa",
+        "piano-diverso",
+        "area-non-nel-piano",
+        "rilevazione-diversa",
+    }
+)
+
+ACCETTATO, RIFIUTATO, SOSTITUITO = "accettato", "rifiutato", "sostituito"
+
+
+def is_office_temp(path: Path) -> bool:
+    """Lock and temporary files of Excel (~$x.xlsx) and LibreOffice (.~lock.x.xlsx#)."""
+    return path.name.startswith(("~$", ".~lock", "~", ".")) or path.name.endswith("#")
+
+
+def workbook_files(folder: Path, exclude: Path | None = None) -> list[Path]:
+    if not folder.is_dir():
+        raise SeregnoError(f"{folder}: cartella non trovata")
+    found = []
+    for path in sorted(folder.iterdir(), key=lambda p: p.name.casefold()):
+        if is_office_temp(path) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+            continue
+        if exclude is not None and path.resolve() == exclude.resolve():
+            continue
+        found.append(path)
+    return found
+
+
+@dataclass
+class Consolidamento:
+    master: Path | None
+    fonti: list[Fonte] = field(default_factory=list)
+    anomalie: list[Anomalia] = field(default_factory=list)
+    summary: MasterSummary | None = None
+    valori_letti: int = 0
+
+    @property
+    def rifiutati(self) -> int:
+        return sum(f.stato == RIFIUTATO for f in self.fonti)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "master": str(self.master) if self.master else None,
+            "fonti": [{"file": f.file, "area": f.area, "stato": f.stato, "motivo": f.motivo} for f in self.fonti],
+            "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
+        }
+
+    @property
+    def exit_code(self) -> int:
+        if self.master is None:
+            return 2
+        return 1 if self.rifiutati or has_errors(self.anomalie) else 0
+
+
+def consolidate(
+    folder: Path,
+    output: Path,
+    *,
+    piano: Piano | None = None,
+    data_riferimento: date | None = None,
+    regole: Regole | None = None,
+) -> Consolidamento:
+    regole = regole or Regole()
+    letture = [verify_file(path, piano=piano, data_riferimento=data_riferimento) for path in workbook_files(folder, output)]
+    result = Consolidamento(master=None)
+    rejected = {id(l): _rejection(l) for l in letture}
+    rilevazione = _round(letture, rejected, piano)
+    for lettura in letture:
+        if rejected[id(lettura)] is None and lettura.snapshot and lettura.snapshot.rilevazione != rilevazione:
+            rejected[id(lettura)] = f"scheda della rilevazione {lettura.snapshot.rilevazione}, attesa {rilevazione}"
+            lettura.anomalie.append(
+                finding("rilevazione-diversa", rejected[id(lettura)] or "", area=lettura.area, valore=lettura.file.name)
+            )
+    accepted = _winners(letture, rejected, result)
+    for lettura in letture:
+        result.anomalie.extend(lettura.anomalie)
+    if not accepted:
+        return result
+    first = accepted[0].snapshot
+    assert first is not None
+    anno = first.anno
+    reference = data_riferimento or default_reference_date(anno, first.scadenza)
+    areas = [l.compilata for l in accepted if l.compilata is not None]
+    consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
+    seen = {(a.codice, a.area, a.obiettivo, a.fase, a.messaggio) for a in result.anomalie}
+    for extra in check_plan(consolidated):
+        if (extra.codice, extra.area, extra.obiettivo, extra.fase, extra.messaggio) not in seen:
+            result.anomalie.append(extra)
+    if piano is not None:
+        answered = {a.nome.casefold() for a in areas}
+        for area in piano.aree:
+            if area.nome.casefold() not in answered:
+                result.anomalie.append(
+                    finding("area-senza-risposta", "nessuna scheda valida ricevuta", area=area.nome, valore=area.nome)
+                )
+    result.valori_letti = sum(l.valori_letti for l in accepted)
+    result.summary = write_master(
+        output,
+        ente=first.ente,
+        anno=anno,
+        aree=areas,
+        rilevazione=rilevazione,
+        regole=regole,
+        anomalie=result.anomalie,
+        fonti=result.fonti,
+        data_riferimento=reference,
+        valori_letti=result.valori_letti,
+    )
+    result.master = output
+    return result
+
+
+def _rejection(lettura: Lettura) -> str | None:
+    if not lettura.leggibile:
+        return next((a.messaggio for a in lettura.anomalie), "file non leggibile")
+    for anomalia in lettura.anomalie:
+        if anomalia.codice in REJECTING:
+            return anomalia.messaggio
+    return None
+
+
+def _round(letture: list[Lettura], rejected: dict[int, str | None], piano: Piano | None) -> Rilevazione:
+    """The round of the master: the one most files were generated for."""
+    rounds = Counter(l.snapshot.rilevazione for l in letture if l.snapshot and rejected[id(l)] is None)
+    return rounds.most_common(1)[0][0] if rounds else Rilevazione.INTERMEDIA
+
+
+def _winners(letture: list[Lettura], rejected: dict[int, str | None], result: Consolidamento) -> list[Lettura]:
+    by_area: dict[str, list[Lettura]] = {}
+    for lettura in letture:
+        if rejected[id(lettura)] is None:
+            by_area.setdefault(lettura.area.casefold(), []).append(lettura)
+    winners: dict[int, Lettura] = {}
+    for group in by_area.values():
+        group.sort(key=lambda l: (l.compilato_il or datetime.min, l.file.name))
+        winner = group[-1]
+        winners[id(winner)] = winner
+        for loser in group[:-1]:
+            reason = f"sostituito da {winner.file.name}, salvato più di recente"
+            if loser.sha256 == winner.sha256:
+                reason = f"copia identica di {winner.file.name}"
+            rejected[id(loser)] = reason
+            loser.anomalie.append(
+                finding("file-sostituito", f"{loser.file.name}: {reason}", area=loser.area, valore=loser.file.name)
+            )
+    for lettura in letture:
+        stato = ACCETTATO if id(lettura) in winners else RIFIUTATO
+        motivo = rejected[id(lettura)] or ""
+        if stato == RIFIUTATO and motivo.startswith(("sostituito", "copia identica")):
+            stato = SOSTITUITO
+        snapshot = lettura.snapshot
+        result.fonti.append(
+            Fonte(
+                file=lettura.file.name,
+                area=lettura.area,
+                rilevazione=snapshot.rilevazione.value if snapshot else "",
+                versione_modello=snapshot.versione_modello if snapshot else "",
+                sha256=lettura.sha256,
+                compilato_il=lettura.compilato_il,
+                stato=stato,
+                motivo=motivo,
+            )
+        )
+    return [l for l in letture if id(l) in winners]

@@ -1,0 +1,192 @@
+"""The rules of % raggiungimento: the single reference for every computed percentage.
+
+The master workbook writes these rules as live formulas and caches the values
+computed here; a test recalculates the master with LibreOffice and checks that
+both agree. Percentages are fractions (0.8 = 80%); ``None`` means "does not
+count" (excluded from every mean above it), never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .model import Area, Indicatore, Obiettivo, Piano, Rilevazione
+
+
+class MissingValue(StrEnum):
+    """How an indicator without a value for the round counts."""
+
+    ESCLUSO = "escluso"  # left out of the objective's mean
+    ZERO = "zero"  # counts as 0%
+
+
+class Regole(BaseModel):
+    """The scoring options of a consolidation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    limite_100: bool = True
+    mancante_intermedia: MissingValue = MissingValue.ESCLUSO
+    mancante_finale: MissingValue = MissingValue.ZERO
+    pesi_aree: Literal["stelle", "uguali"] = "stelle"
+
+    def mancante(self, rilevazione: Rilevazione) -> MissingValue:
+        if rilevazione is Rilevazione.INTERMEDIA:
+            return self.mancante_intermedia
+        return self.mancante_finale
+
+    def peso_obiettivo(self, obiettivo: Obiettivo) -> float:
+        """The objective's weight in area, person and plan means."""
+        return float(obiettivo.peso) if self.pesi_aree == "stelle" else 1.0
+
+    def descrizione(self) -> list[str]:
+        """The rules in words, for the master's Riepilogo."""
+        return [
+            "% indicatore = valore della rilevazione / valore target"
+            + (", limitata tra 0% e 100%" if self.limite_100 else ", minimo 0% (senza limite al 100%)"),
+            "Indicatore SI/NO: SI = 100, NO = 0, target 100",
+            "Target mancante o zero: indicatore escluso",
+            f"Valore mancante, rilevazione intermedia: {_missing_words(self.mancante_intermedia)}",
+            f"Valore mancante, rilevazione finale: {_missing_words(self.mancante_finale)}",
+            "% obiettivo = media delle % dei suoi indicatori "
+            "(ponderata con il peso degli indicatori se tutti ne hanno uno)",
+            "% area, persona e totale = media delle % degli obiettivi "
+            + ("ponderata con le stelle" if self.pesi_aree == "stelle" else "con pesi uguali")
+            + "; obiettivi senza % esclusi",
+        ]
+
+
+def _missing_words(value: MissingValue) -> str:
+    return "indicatore escluso" if value is MissingValue.ESCLUSO else "conta come 0%"
+
+
+def indicator_value(ind: Indicatore, rilevazione: Rilevazione) -> float | None:
+    """The value of the round: the first reading mid-year, the achieved value at year end."""
+    return ind.prima_rilevazione if rilevazione is Rilevazione.INTERMEDIA else ind.valore_raggiunto
+
+
+def indicator_pct(ind: Indicatore, rilevazione: Rilevazione, regole: Regole) -> float | None:
+    """value / target, held in [0, 1] (or >= 0 without the cap); None when it does not count."""
+    target = ind.valore_target
+    if target is None or target == 0:
+        return None
+    value = indicator_value(ind, rilevazione)
+    if value is None:
+        return 0.0 if regole.mancante(rilevazione) is MissingValue.ZERO else None
+    # Same operations, in the same order, as the master's formula MIN(1, MAX(0, v / t)).
+    ratio = max(0.0, value / target)
+    return min(1.0, ratio) if regole.limite_100 else ratio
+
+
+def indicator_weight(ind: Indicatore, obiettivo: Obiettivo) -> float:
+    """Indicators weigh by ``peso`` only when every indicator of the objective has one."""
+    if all(i.peso is not None for i in obiettivo.indicatori):
+        return float(ind.peso or 0.0)
+    return 1.0
+
+
+def objective_pct(obiettivo: Obiettivo, rilevazione: Rilevazione, regole: Regole) -> float | None:
+    pairs = [
+        (indicator_pct(i, rilevazione, regole), indicator_weight(i, obiettivo)) for i in obiettivo.indicatori
+    ]
+    return _weighted_mean(pairs)
+
+
+def area_pct(area: Area, rilevazione: Rilevazione, regole: Regole) -> float | None:
+    return _objectives_mean(area.obiettivi, rilevazione, regole)
+
+
+def total_pct(areas: Iterable[Area], rilevazione: Rilevazione, regole: Regole) -> float | None:
+    """The whole plan: all objectives of all areas, weighted as within an area."""
+    return _objectives_mean([o for a in areas for o in a.obiettivi], rilevazione, regole)
+
+
+def person_pct(
+    piano_or_areas: Piano | Iterable[Area], matricola: str, rilevazione: Rilevazione, regole: Regole
+) -> float | None:
+    """Mean over the objectives the person works on, weighted as within an area."""
+    return _objectives_mean(assigned_objectives(piano_or_areas, matricola), rilevazione, regole)
+
+
+def assigned_objectives(piano_or_areas: Piano | Iterable[Area], matricola: str) -> list[Obiettivo]:
+    """Each objective listing the matricola among its human resources, once."""
+    key = matricola.strip()
+    return [o for o in _objectives(piano_or_areas) if any(p.matricola == key for p in o.risorse_umane)]
+
+
+def _objectives(piano_or_areas: Piano | Iterable[Area]) -> Iterator[Obiettivo]:
+    areas = piano_or_areas.aree if isinstance(piano_or_areas, Piano) else piano_or_areas
+    for area in areas:
+        yield from area.obiettivi
+
+
+def _objectives_mean(
+    obiettivi: Iterable[Obiettivo], rilevazione: Rilevazione, regole: Regole
+) -> float | None:
+    return _weighted_mean(
+        [(objective_pct(o, rilevazione, regole), regole.peso_obiettivo(o)) for o in obiettivi]
+    )
+
+
+def _weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
+    """sum(w * p) / sum(w) over the p that count; None if none counts or the weights sum to 0.
+
+    Summed in row order like the master's SUMPRODUCT, so cached and recalculated values agree.
+    """
+    numerator = 0.0
+    denominator = 0.0
+    for pct, weight in pairs:
+        if pct is not None:
+            numerator += pct * weight
+            denominator += weight
+    if denominator == 0:
+        return None
+    return numerator / denominator
+
+
+@dataclass(frozen=True)
+class Conteggi:
+    """The counts of an area shown in the master's Riepilogo."""
+
+    obiettivi: int = 0
+    fasi_concluse: int = 0
+    fasi_in_ritardo: int = 0
+    fasi_scadute: int = 0  # planned end passed, no effective end reported
+    indicatori_senza_valore: int = 0
+
+    def __add__(self, other: Conteggi) -> Conteggi:
+        return Conteggi(
+            self.obiettivi + other.obiettivi,
+            self.fasi_concluse + other.fasi_concluse,
+            self.fasi_in_ritardo + other.fasi_in_ritardo,
+            self.fasi_scadute + other.fasi_scadute,
+            self.indicatori_senza_valore + other.indicatori_senza_valore,
+        )
+
+
+def counts(area: Area, rilevazione: Rilevazione, data_riferimento: date) -> Conteggi:
+    fasi = [f for o in area.obiettivi for f in o.fasi]
+    indicatori = [i for o in area.obiettivi for i in o.indicatori]
+    return Conteggi(
+        obiettivi=len(area.obiettivi),
+        fasi_concluse=sum(f.data_fine_effettiva is not None for f in fasi),
+        fasi_in_ritardo=sum(
+            f.data_fine_effettiva is not None
+            and f.data_fine_prevista is not None
+            and f.data_fine_effettiva > f.data_fine_prevista
+            for f in fasi
+        ),
+        fasi_scadute=sum(
+            f.data_fine_effettiva is None
+            and f.data_fine_prevista is not None
+            and f.data_fine_prevista < data_riferimento
+            for f in fasi
+        ),
+        indicatori_senza_valore=sum(indicator_value(i, rilevazione) is None for i in indicatori),
+    )
