@@ -22,7 +22,7 @@ from seregno_xlsx.model import Rilevazione
 from seregno_xlsx.simulation import fill_workbook, sample_entries
 
 HERE = Path(__file__).resolve().parent
-SCADENZA = date(2021, 7, 31)
+SCADENZA = date(2021, 9, 30)
 
 
 def main() -> None:

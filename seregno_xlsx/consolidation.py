@@ -113,9 +113,10 @@ def consolidate(
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
     areas = [l.compilata for l in accepted if l.compilata is not None]
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
-    seen = {(a.codice, a.area, a.obiettivo, a.fase, a.messaggio) for a in result.anomalie}
+    # The per-area plan checks already ran on each file, with cells: add only what spans areas.
+    seen = {(a.codice, a.area, a.obiettivo, a.fase, a.valore) for a in result.anomalie}
     for extra in check_plan(consolidated):
-        if (extra.codice, extra.area, extra.obiettivo, extra.fase, extra.messaggio) not in seen:
+        if (extra.codice, extra.area, extra.obiettivo, extra.fase, extra.valore) not in seen:
             result.anomalie.append(extra)
     if piano is not None:
         answered = {a.nome.casefold() for a in areas}

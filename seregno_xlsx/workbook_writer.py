@@ -6,6 +6,7 @@ workbook structure (no sheet added, removed or renamed).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -154,8 +155,24 @@ def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: 
                 target.protection = Protection(locked=False)
                 target.fill = INPUT_FILL
                 _validation(ws, validations, cell, snapshot.testi, window).add(target.coordinate)
+    _fit_row_heights(ws, sheet)
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, sheet.spec.freeze_col + 1).coordinate
     _page_setup(ws, snapshot.area.nome, repeat_header=True)
+
+
+def _fit_row_heights(ws: Worksheet, sheet: SheetLayout) -> None:
+    """Explicit heights: neither Excel nor LibreOffice grows wrapped rows of a generated file on opening."""
+    lines: dict[int, int] = {}
+    for cell in sheet.cells:
+        if cell.row < HEADER_ROW or not isinstance(cell.value, str):
+            continue
+        width = sheet.spec.columns[cell.col - 1].width
+        wraps = cell.row == HEADER_ROW or (cell.column is not None and cell.column.wrap)
+        count = sum(max(1, math.ceil(len(part) / (width * 1.15))) for part in cell.value.split("\n")) if wraps else 1
+        lines[cell.row] = max(lines.get(cell.row, 1), count)
+    for row, count in lines.items():
+        # 15 points a line; Excel's maximum row height is 409 points.
+        ws.row_dimensions[row].height = min(409, max(15, 15 * count))
 
 
 def _set_value(target: object, cell: Cell) -> None:
