@@ -95,6 +95,7 @@ def consolidate(
     letture = [verify_file(path, piano=piano, data_riferimento=data_riferimento) for path in workbook_files(folder, output)]
     result = Consolidamento(master=None)
     rejected = {id(l): _rejection(l) for l in letture}
+    _reject_other_plans(letture, rejected)
     rilevazione = _round(letture, rejected, piano)
     for lettura in letture:
         if rejected[id(lettura)] is None and lettura.snapshot and lettura.snapshot.rilevazione != rilevazione:
@@ -149,6 +150,21 @@ def _rejection(lettura: Lettura) -> str | None:
         if anomalia.codice in REJECTING:
             return anomalia.messaggio
     return None
+
+
+def _reject_other_plans(letture: list[Lettura], rejected: dict[int, str | None]) -> None:
+    """Without --piano the plan is the one most files belong to; a file of another plan never mixes in."""
+    headers = Counter(l.snapshot.header for l in letture if l.snapshot and rejected[id(l)] is None)
+    if len(headers) < 2:
+        return
+    main = headers.most_common(1)[0][0]
+    for lettura in letture:
+        snapshot = lettura.snapshot
+        if snapshot is None or rejected[id(lettura)] is not None or snapshot.header == main:
+            continue
+        reason = f"scheda del piano «{snapshot.ente} {snapshot.anno}», le altre sono di «{main.ente} {main.anno}»"
+        rejected[id(lettura)] = reason
+        lettura.anomalie.append(finding("piano-diverso", reason, area=lettura.area, valore=lettura.file.name))
 
 
 def _round(letture: list[Lettura], rejected: dict[int, str | None], piano: Piano | None) -> Rilevazione:

@@ -1,0 +1,246 @@
+"""`consolida`: the returned workbooks of a folder into one master, nothing lost."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from seregno_xlsx import scoring
+from seregno_xlsx.consolidation import consolidate
+from seregno_xlsx.export_parser import parse_exports
+from seregno_xlsx.generation import GeneratedWorkbook, generate
+from seregno_xlsx.model import Piano, Rilevazione
+from seregno_xlsx.scheda import TEMPLATE_VERSION
+from seregno_xlsx.simulation import Entry, fill_workbook, sample_entries
+from seregno_xlsx.workbook_reader import compare_with_plan, read_workbook
+
+from .conftest import FONTI, ROOT
+
+ESEMPI = ROOT / "esempi"
+STRUCTURAL = {
+    "file-non-riconosciuto",
+    "metadati-alterati",
+    "versione-modello-diversa",
+    "foglio-mancante",
+    "intestazione-alterata",
+    "riga-mancante",
+    "riga-spostata",
+    "riga-estranea",
+    "cella-bloccata-modificata",
+}
+
+
+def _fill_all(schede: list[GeneratedWorkbook], piano: Piano, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for seed, scheda in enumerate(schede, start=1):
+        entries = sample_entries(piano.area(scheda.area), Rilevazione.INTERMEDIA, seed=seed, anno=piano.anno)
+        target = folder / scheda.path.name
+        fill_workbook(scheda.path, target, entries)
+        paths.append(target)
+    return paths
+
+
+def _set_modified(path: Path, when: datetime) -> None:
+    """Rewrite the saving time in docProps/core.xml, as a client saving at ``when`` would."""
+    entries = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            entries[info.filename] = archive.read(info.filename)
+    core = entries["docProps/core.xml"].decode()
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    core = re.sub(r"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rf"\g<1>{stamp}\g<2>", core)
+    entries["docProps/core.xml"] = core.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+
+
+def _sheet_rows(path: Path, sheet: str) -> list[dict[str, object]]:
+    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    header = [str(h) for h in rows[0]]
+    return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+@pytest.fixture
+def ritorni(piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> Path:
+    _fill_all(schede_intermedia, piano, tmp_path / "ritorni")
+    return tmp_path / "ritorni"
+
+
+def test_round_trip_every_value_and_every_percentage(ritorni: Path, tmp_path: Path) -> None:
+    master = tmp_path / "consolidato.xlsx"
+    result = consolidate(ritorni, master, data_riferimento=date(2021, 9, 30))
+    assert result.master == master and master.exists()
+    assert [f.stato for f in result.fonti] == ["accettato"] * 3
+    letture = {l.area: l for l in (read_workbook(p) for p in sorted(ritorni.iterdir()))}
+    regole = scoring.Regole()
+    # Every value read is written: the reconciliation holds.
+    assert result.summary is not None
+    assert result.valori_letti == result.summary.valori_scritti == sum(l.valori_letti for l in letture.values())
+    indicatori = _sheet_rows(master, "Indicatori")
+    assert len(indicatori) == sum(
+        len(o.indicatori) for l in letture.values() if l.compilata for o in l.compilata.obiettivi
+    )
+    by_code = {(r["Area"], r["Codice attività"]): r for r in indicatori}
+    for area, lettura in letture.items():
+        assert lettura.compilata is not None
+        for obiettivo in lettura.compilata.obiettivi:
+            for indicatore in obiettivo.indicatori:
+                row = by_code[(area, indicatore.codice)]
+                assert row["1° rilevazione"] == indicatore.prima_rilevazione
+                expected = scoring.indicator_pct(indicatore, Rilevazione.INTERMEDIA, regole)
+                assert (row["% raggiungimento"] in (None, "")) if expected is None else (
+                    row["% raggiungimento"] == pytest.approx(expected)
+                )
+    obiettivi = {(r["Area"], r["Codice"]): r for r in _sheet_rows(master, "Obiettivi")}
+    riepilogo = {r["Area"]: r for r in _sheet_rows(master, "Riepilogo")}
+    for area, lettura in letture.items():
+        assert lettura.compilata is not None
+        for obiettivo in lettura.compilata.obiettivi:
+            expected = scoring.objective_pct(obiettivo, Rilevazione.INTERMEDIA, regole)
+            got = obiettivi[(area, obiettivo.codice)]["% raggiungimento"]
+            assert (got in (None, "")) if expected is None else got == pytest.approx(expected)
+        expected_area = scoring.area_pct(lettura.compilata, Rilevazione.INTERMEDIA, regole)
+        assert riepilogo[area]["% raggiungimento ponderata"] == pytest.approx(expected_area)
+
+
+def test_master_formulas_are_live(ritorni: Path, tmp_path: Path) -> None:
+    master = tmp_path / "m.xlsx"
+    consolidate(ritorni, master)
+    wb = openpyxl.load_workbook(master)
+    for sheet, header in (
+        ("Indicatori", "% raggiungimento"),
+        ("Obiettivi", "% raggiungimento"),
+        ("Riepilogo", "% raggiungimento ponderata"),
+        ("Personale", "% raggiungimento ponderata"),
+    ):
+        ws = wb[sheet]
+        col = [c.value for c in ws[1]].index(header) + 1
+        values = [ws.cell(r, col).value for r in range(2, ws.max_row + 1)]
+        formulas = [v for v in values if isinstance(v, str) and v.startswith("=")]
+        assert formulas and len(formulas) == len([v for v in values if v is not None]), sheet
+        assert not any(f in v for v in formulas for f in ("XLOOKUP", "LET(", "FILTER(", "_xlfn")), sheet
+
+
+def test_text_from_workbooks_stays_text_in_master(
+    piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+) -> None:
+    scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    fase = piano.area("Area Affari Generali").obiettivi[0].fasi[0].codice
+    payloads = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
+    fill_workbook(scheda.path, folder / scheda.path.name, [Entry("fasi", fase, "monitoraggio", " | ".join(payloads))])
+    fill_workbook(
+        folder / scheda.path.name,
+        folder / scheda.path.name,
+        [Entry("obiettivi", piano.area("Area Affari Generali").obiettivi[0].codice, "note", payloads[0])],
+    )
+    master = tmp_path / "m.xlsx"
+    consolidate(folder, master)
+    wb = openpyxl.load_workbook(master)
+    texts = [
+        c for ws in (wb["Fasi"], wb["Obiettivi"], wb["Indicatori"]) for row in ws.iter_rows() for c in row
+        if isinstance(c.value, str) and ("HYPERLINK" in c.value or "cmd|" in c.value)
+    ]
+    assert texts and all(c.data_type == "s" for c in texts)
+
+
+def test_newest_of_two_files_for_one_area_wins(
+    piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+) -> None:
+    scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
+    fase = piano.area("Area Affari Generali").obiettivi[0].fasi[0].codice
+    folder = tmp_path / "in"
+    folder.mkdir()
+    old, new = folder / "vecchia.xlsx", folder / "nuova.xlsx"
+    fill_workbook(scheda.path, old, [Entry("fasi", fase, "monitoraggio", "prima versione")])
+    fill_workbook(scheda.path, new, [Entry("fasi", fase, "monitoraggio", "versione corretta")])
+    _set_modified(old, datetime(2021, 7, 20, 10, 0))
+    _set_modified(new, datetime(2021, 7, 25, 10, 0))
+    result = consolidate(folder, tmp_path / "m.xlsx")
+    stati = {f.file: (f.stato, f.motivo) for f in result.fonti}
+    assert stati["nuova.xlsx"][0] == "accettato"
+    assert stati["vecchia.xlsx"][0] == "sostituito" and "nuova.xlsx" in stati["vecchia.xlsx"][1]
+    assert "file-sostituito" in [a.codice for a in result.anomalie]
+    fasi = _sheet_rows(tmp_path / "m.xlsx", "Fasi")
+    assert next(r for r in fasi if r["Codice fase"] == fase)["Monitoraggio"] == "versione corretta"
+
+
+def test_bad_files_never_stop_the_others(ritorni: Path, tmp_path: Path) -> None:
+    (ritorni / "rotto.xlsx").write_bytes(b"PK\x03\x04 non proprio uno zip")
+    (ritorni / "vuoto.xlsx").write_bytes(b"")
+    (ritorni / "~$Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx").write_bytes(b"lock")
+    (ritorni / ".~lock.Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx#").write_text("lock")
+    (ritorni / "cartella.xlsx").mkdir()
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in ritorni.iterdir() if p.is_file()}
+    result = consolidate(ritorni, tmp_path / "m.xlsx")
+    stati = {f.file: f.stato for f in result.fonti}
+    assert stati == {
+        "cartella.xlsx": "rifiutato",
+        "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx": "accettato",
+        "Obiettivi_2021_Area_Lavori_Pubblici_e_Manutenzioni_intermedia.xlsx": "accettato",
+        "Obiettivi_2021_Area_Servizi_alla_Persona_intermedia.xlsx": "accettato",
+        "rotto.xlsx": "rifiutato",
+        "vuoto.xlsx": "rifiutato",
+    }
+    assert result.master is not None and result.exit_code == 1
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in ritorni.iterdir() if p.is_file()}
+    assert after == before
+    fonti = _sheet_rows(tmp_path / "m.xlsx", "Fonti")
+    assert {r["File"] for r in fonti} == set(stati)
+    assert all(len(str(r["SHA-256"])) == 64 for r in fonti if r["Stato"] == "accettato")
+
+
+def test_missing_areas_listed_with_plan(ritorni: Path, piano: Piano, tmp_path: Path) -> None:
+    next(ritorni.glob("*Lavori_Pubblici*")).unlink()
+    result = consolidate(ritorni, tmp_path / "m.xlsx", piano=piano)
+    missing = [a for a in result.anomalie if a.codice == "area-senza-risposta"]
+    assert [a.area for a in missing] == ["Area Lavori Pubblici e Manutenzioni"]
+
+
+def test_other_round_and_other_plan_are_rejected(
+    ritorni: Path, piano: Piano, schede_finale: list[GeneratedWorkbook], tmp_path: Path
+) -> None:
+    finale = next(s for s in schede_finale if s.area == "Area Affari Generali")
+    shutil.copy(finale.path, ritorni / "finale.xlsx")
+    other = piano.model_copy(update={"anno": 2022})
+    [altro] = generate(other, tmp_path / "altro", aree=["Area Affari Generali"])
+    shutil.copy(altro.path, ritorni / "altro_piano.xlsx")
+    result = consolidate(ritorni, tmp_path / "m.xlsx")
+    stati = {f.file: f.stato for f in result.fonti}
+    assert stati["finale.xlsx"] == "rifiutato" and stati["altro_piano.xlsx"] == "rifiutato"
+    codes = {a.codice for a in result.anomalie}
+    assert {"rilevazione-diversa", "piano-diverso"} <= codes
+
+
+def test_nothing_to_consolidate_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "x.xlsx").write_bytes(b"nonsense")
+    result = consolidate(tmp_path / "in", tmp_path / "m.xlsx")
+    assert result.master is None and result.exit_code == 2
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_examples_match_current_template() -> None:
+    """esempi/ is rebuilt by esempi/genera_esempi.py; its files must be readable by this version."""
+    piano, _ = parse_exports(FONTI)
+    stored = Piano.from_json((ESEMPI / "piano_2021.json").read_text(encoding="utf-8"))
+    assert stored == piano
+    for folder in ("schede", "ritorni"):
+        files = sorted((ESEMPI / folder).glob("*.xlsx"))
+        assert len(files) == len(piano.aree)
+        for path in files:
+            lettura = read_workbook(path)
+            assert lettura.snapshot is not None and lettura.snapshot.versione_modello == TEMPLATE_VERSION
+            assert not STRUCTURAL & {a.codice for a in lettura.anomalie}, path.name
+            assert compare_with_plan(lettura.snapshot, piano) == [], path.name
