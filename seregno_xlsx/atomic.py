@@ -34,7 +34,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield temp
         os.replace(temp, target)
     except OSError as exc:
-        raise OutputError(f"{target}: impossibile scrivere il file ({_reason(exc)}); il file precedente è intatto") from None
+        raise OutputError(
+            f"{target}: impossibile scrivere il file ({_reason(exc)}); il file precedente è intatto"
+        ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()

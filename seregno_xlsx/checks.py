@@ -41,9 +41,7 @@ _LABELS = {
 }
 
 # "entro il 31/07/2021", "entro 15.12.2021", "(entro il 30.09.2021)", "entro il 31/12" (year: the plan's).
-_DEADLINE = re.compile(
-    r"\bentro\s+(?:il\s+)?(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?(?!\d)", re.IGNORECASE
-)
+_DEADLINE = re.compile(r"\bentro\s+(?:il\s+)?(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?(?!\d)", re.IGNORECASE)
 
 
 # --- context -------------------------------------------------------------------------------------------
@@ -55,9 +53,7 @@ class _Ctx:
     anno: int
     locate: Locate
 
-    def report(
-        self, codice: str, o: Obiettivo, item: Item, field: str, valore: object, dettaglio: str
-    ) -> Anomalia:
+    def report(self, codice: str, o: Obiettivo, item: Item, field: str, valore: object, dettaglio: str) -> Anomalia:
         """A finding on ``item.field`` of objective ``o``, placed on the sheet that shows ``item``."""
         # Phases and indicators are rows of their own; people are listed under their objective's code.
         fase = item.codice if isinstance(item, Fase | Indicatore) else ""
@@ -436,9 +432,7 @@ def _monitoraggio_mancante(ctx: _Compilazione) -> Iterator[Anomalia]:
                 perche = f"la fase è scaduta il {_d(scadenza)} (Data Fine Prev.)"
             else:
                 continue
-            yield ctx.report(
-                "monitoraggio-mancante", o, f, "monitoraggio", "", f"{perche} e il Monitoraggio è vuoto"
-            )
+            yield ctx.report("monitoraggio-mancante", o, f, "monitoraggio", "", f"{perche} e il Monitoraggio è vuoto")
 
 
 _COMPILATION_CHECKS: tuple[CompilationCheck, ...] = (

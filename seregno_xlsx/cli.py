@@ -104,7 +104,13 @@ def importa_cmd(
     anomalie = anomalie + check_plan(piano)
     atomic_write_text(output, piano.to_json())
     if as_json:
-        print(json.dumps({"piano": str(output), "anomalie": [a.model_dump(mode="json") for a in anomalie]}, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"piano": str(output), "anomalie": [a.model_dump(mode="json") for a in anomalie]},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         table = Table(title=f"Piano {piano.ente} {piano.anno} → {output}")
         for column in ("area", "obiettivi", "fasi", "indicatori", "persone"):
@@ -139,7 +145,9 @@ def genera_cmd(
     ),
     scadenza: Annotated[str | None, typer.Option("--scadenza", help="Data di restituzione AAAA-MM-GG.")] = None,
     password: PasswordOpt = None,
-    modelli: Annotated[Path | None, typer.Option("--modelli", help="Cartella dei testi (predefinita: modelli/).")] = None,
+    modelli: Annotated[
+        Path | None, typer.Option("--modelli", help="Cartella dei testi (predefinita: modelli/).")
+    ] = None,
 ) -> None:
     """Genera una cartella di lavoro protetta per ogni area del piano."""
     from .generation import generate
@@ -166,7 +174,8 @@ def verifica_cmd(
     piano_path: PianoOpt = None,
     as_json: JsonOpt = False,
     annota: Annotated[
-        Path | None, typer.Option("--annota", help="Cartella in cui scrivere copie annotate da rimandare alle aree.")
+        Path | None,
+        typer.Option("--annota", help="Cartella in cui scrivere copie annotate da rimandare alle aree."),
     ] = None,
     data_riferimento: DateOpt = None,
     password: PasswordOpt = None,
@@ -210,7 +219,8 @@ def consolida_cmd(
         bool, typer.Option("--pesi-uguali", help="Media delle aree con pesi uguali invece che per stelle.")
     ] = False,
     mancante_finale: Annotated[
-        str, typer.Option("--mancante-finale", help="Valore mancante nella rilevazione finale: zero o escluso.")
+        str,
+        typer.Option("--mancante-finale", help="Valore mancante nella rilevazione finale: zero o escluso."),
     ] = "zero",
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
@@ -245,7 +255,8 @@ def consolida_cmd(
         if result.master:
             written = result.summary.valori_scritti if result.summary else 0
             out.print(
-                f"Master: {result.master} – valori letti {result.valori_letti}, scritti {written}", highlight=False
+                f"Master: {result.master} – valori letti {result.valori_letti}, scritti {written}",
+                highlight=False,
             )
         else:
             err.print("Nessuna scheda consolidabile: il master non è stato scritto.")

@@ -92,16 +92,23 @@ def consolidate(
     regole: Regole | None = None,
 ) -> Consolidamento:
     regole = regole or Regole()
-    letture = [verify_file(path, piano=piano, data_riferimento=data_riferimento) for path in workbook_files(folder, output)]
+    letture = [
+        verify_file(path, piano=piano, data_riferimento=data_riferimento) for path in workbook_files(folder, output)
+    ]
     result = Consolidamento(master=None)
-    rejected = {id(l): _rejection(l) for l in letture}
+    rejected = {id(lettura): _rejection(lettura) for lettura in letture}
     _reject_other_plans(letture, rejected)
     rilevazione = _round(letture, rejected, piano)
     for lettura in letture:
         if rejected[id(lettura)] is None and lettura.snapshot and lettura.snapshot.rilevazione != rilevazione:
             rejected[id(lettura)] = f"scheda della rilevazione {lettura.snapshot.rilevazione}, attesa {rilevazione}"
             lettura.anomalie.append(
-                finding("rilevazione-diversa", rejected[id(lettura)] or "", area=lettura.area, valore=lettura.file.name)
+                finding(
+                    "rilevazione-diversa",
+                    rejected[id(lettura)] or "",
+                    area=lettura.area,
+                    valore=lettura.file.name,
+                )
             )
     accepted = _winners(letture, rejected, result)
     for lettura in letture:
@@ -112,7 +119,7 @@ def consolidate(
     assert first is not None
     anno = first.anno
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
-    areas = [l.compilata for l in accepted if l.compilata is not None]
+    areas = [lettura.compilata for lettura in accepted if lettura.compilata is not None]
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     seen = {(a.codice, a.area, a.obiettivo, a.fase, a.valore) for a in result.anomalie}
@@ -124,9 +131,14 @@ def consolidate(
         for area in piano.aree:
             if area.nome.casefold() not in answered:
                 result.anomalie.append(
-                    finding("area-senza-risposta", "nessuna scheda valida ricevuta", area=area.nome, valore=area.nome)
+                    finding(
+                        "area-senza-risposta",
+                        "nessuna scheda valida ricevuta",
+                        area=area.nome,
+                        valore=area.nome,
+                    )
                 )
-    result.valori_letti = sum(l.valori_letti for l in accepted)
+    result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
     result.summary = write_master(
         output,
         ente=first.ente,
@@ -154,7 +166,9 @@ def _rejection(lettura: Lettura) -> str | None:
 
 def _reject_other_plans(letture: list[Lettura], rejected: dict[int, str | None]) -> None:
     """Without --piano the plan is the one most files belong to; a file of another plan never mixes in."""
-    headers = Counter(l.snapshot.header for l in letture if l.snapshot and rejected[id(l)] is None)
+    headers = Counter(
+        lettura.snapshot.header for lettura in letture if lettura.snapshot and rejected[id(lettura)] is None
+    )
     if len(headers) < 2:
         return
     main = headers.most_common(1)[0][0]
@@ -169,7 +183,9 @@ def _reject_other_plans(letture: list[Lettura], rejected: dict[int, str | None])
 
 def _round(letture: list[Lettura], rejected: dict[int, str | None], piano: Piano | None) -> Rilevazione:
     """The round of the master: the one most files were generated for."""
-    rounds = Counter(l.snapshot.rilevazione for l in letture if l.snapshot and rejected[id(l)] is None)
+    rounds = Counter(
+        lettura.snapshot.rilevazione for lettura in letture if lettura.snapshot and rejected[id(lettura)] is None
+    )
     return rounds.most_common(1)[0][0] if rounds else Rilevazione.INTERMEDIA
 
 
@@ -180,7 +196,7 @@ def _winners(letture: list[Lettura], rejected: dict[int, str | None], result: Co
             by_area.setdefault(lettura.area.casefold(), []).append(lettura)
     winners: dict[int, Lettura] = {}
     for group in by_area.values():
-        group.sort(key=lambda l: (l.compilato_il or datetime.min, l.file.name))
+        group.sort(key=lambda lettura: (lettura.compilato_il or datetime.min, lettura.file.name))
         winner = group[-1]
         winners[id(winner)] = winner
         for loser in group[:-1]:
@@ -209,4 +225,4 @@ def _winners(letture: list[Lettura], rejected: dict[int, str | None], result: Co
                 motivo=motivo,
             )
         )
-    return [l for l in letture if id(l) in winners]
+    return [lettura for lettura in letture if id(lettura) in winners]

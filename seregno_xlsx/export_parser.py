@@ -123,9 +123,7 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise SourceError(
-            path, line, "codifica del testo non riconosciuta: attesa UTF-8 (o Windows-1252)"
-        ) from exc
+        raise SourceError(path, line, "codifica del testo non riconosciuta: attesa UTF-8 (o Windows-1252)") from exc
 
 
 def _read_lines(path: Path) -> list[_Line]:
@@ -198,8 +196,7 @@ def _parse_header(lines: Sequence[_Line], end: int) -> _Header:
     if year is None:
         raise _ParseError(
             titolo_line.number if titolo_line else first,
-            "manca l'anno nel titolo dell'intestazione "
-            "(es. «Interventi correttivi Piano degli obiettivi 2021»)",
+            "manca l'anno nel titolo dell'intestazione (es. «Interventi correttivi Piano degli obiettivi 2021»)",
         )
     return _Header(
         ente=ente,
@@ -705,15 +702,11 @@ class _Context:
     reported: set[tuple[str, str]] = field(default_factory=set)  # (fase, other text) already reported
 
 
-def _codice_obiettivo(
-    fasi: Sequence[Fase], indicatori: Sequence[Indicatore], ctx: _Context, line: int
-) -> str:
+def _codice_obiettivo(fasi: Sequence[Fase], indicatori: Sequence[Indicatore], ctx: _Context, line: int) -> str:
     """The objective's code exists only as its phases' code minus the last two digits."""
     candidates = [(f.codice, f.codice[:-2] if re.search(r"\d\d$", f.codice) else None) for f in fasi]
     if not candidates:
-        candidates = [
-            (i.codice, i.codice[:-2] if re.search(r"\d\d$", i.codice) else None) for i in indicatori
-        ]
+        candidates = [(i.codice, i.codice[:-2] if re.search(r"\d\d$", i.codice) else None) for i in indicatori]
     counts = Counter(prefix for _, prefix in candidates if prefix)
     if not counts:
         raise _ParseError(
@@ -772,8 +765,7 @@ def _match_phases(
         if fase is None:
             raise _ParseError(
                 row.number,
-                f"monitoraggio della fase {codice}, "
-                "che non è nella tabella DESCRIZIONE FASI dello stesso obiettivo",
+                f"monitoraggio della fase {codice}, che non è nella tabella DESCRIZIONE FASI dello stesso obiettivo",
             )
         _check_text(fase, testo, "Monitoraggio", codice_obiettivo, ctx)
         text = _html_to_text(monitoraggio)
@@ -842,9 +834,7 @@ def _parse(lines: Sequence[_Line]) -> tuple[_Header, Area, list[Anomalia]]:
     last = next(line.number for line in reversed(lines) if not line.blank)
     header = _parse_header(header_lines, blocks[0][0].number if blocks else last)
     if not blocks:
-        raise _ParseError(
-            last, "nessun obiettivo nel file: atteso almeno un blocco che inizia con «LINEA STRATEGICA:»"
-        )
+        raise _ParseError(last, "nessun obiettivo nel file: atteso almeno un blocco che inizia con «LINEA STRATEGICA:»")
     ctx = _Context(area=header.area)
     area = Area(nome=header.area, responsabile=header.responsabile)
     area.obiettivi = [_parse_obiettivo(block, ctx) for block in blocks]

@@ -31,9 +31,7 @@ def workbook_filename(anno: int, area: str, rilevazione: Rilevazione) -> str:
     return f"Obiettivi_{anno}_{slug}_{rilevazione.value}.xlsx"
 
 
-def snapshot_for(
-    piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None
-) -> Snapshot:
+def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Snapshot:
     """The snapshot a workbook is generated from: the round's own value starts empty."""
     blank = area.model_copy(deep=True)
     field = round_value_field(rilevazione)

@@ -96,9 +96,7 @@ def write_master(
         }
         workbook = xlsxwriter.Workbook(str(temp), options)
         try:
-            _Master(workbook, ente, anno, aree, rilevazione, regole, summary).write(
-                anomalie, fonti, data_riferimento
-            )
+            _Master(workbook, ente, anno, aree, rilevazione, regole, summary).write(anomalie, fonti, data_riferimento)
         finally:
             workbook.close()
     return summary
@@ -296,9 +294,7 @@ class _Master:
             ws.set_column(c, c, width)
             columns.append({"header": header, "format": self.fmt[kind], **(total[c] if total else {})})
         options = {"name": f"Tabella_{sheet}", "columns": columns, "style": "Table Style Medium 2"}
-        ws.add_table(
-            0, 0, max(rows, 1) + bool(total), len(columns) - 1, {**options, "total_row": bool(total)}
-        )
+        ws.add_table(0, 0, max(rows, 1) + bool(total), len(columns) - 1, {**options, "total_row": bool(total)})
         ws.freeze_panes(1, 0)
         ws.repeat_rows(0)
         ws.set_landscape()
@@ -383,9 +379,7 @@ class _Master:
                 pct = _Formula(formula, _cached(objective_pct(ob, self.ril, self.regole)))
                 fine = ob.data_fine_effettiva
                 row = [area.nome, ob.codice, ob.titolo, ob.peso, len(ob.indicatori), pct]
-                self._row(
-                    "Obiettivi", r, [*row, ob.data_inizio_effettiva, ob.data_fine_prevista, fine, ob.note]
-                )
+                self._row("Obiettivi", r, [*row, ob.data_inizio_effettiva, ob.data_fine_prevista, fine, ob.note])
                 self._count_input(ob.data_inizio_effettiva, fine, ob.note)
                 self.obj_row[id(ob)] = r + 1
                 self.links.setdefault(("obiettivo", ob.codice), f"'Obiettivi'!A{r + 1}")
@@ -433,9 +427,7 @@ class _Master:
                     planned = [f.data_inizio_prevista, f.data_fine_prevista]
                     actual = [f.data_inizio_effettiva, f.data_fine_effettiva]
                     state = _stato(f, data_riferimento)
-                    self._row(
-                        "Fasi", r, [area.nome, ob.codice, f.codice, f.descrizione, *planned, *actual, state]
-                    )
+                    self._row("Fasi", r, [area.nome, ob.codice, f.codice, f.descrizione, *planned, *actual, state])
                     self._str(self.sheets["Fasi"], r, 9, f.monitoraggio, "wrap")
                     self._count_input(*actual, f.monitoraggio)
                     # A phase with an indicator is linked to it in Indicatori, else here.

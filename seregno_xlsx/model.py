@@ -40,7 +40,7 @@ class Persona(_Model):
     @classmethod
     def _matricola_is_text(cls, value: object) -> object:
         if isinstance(value, int | float):
-            raise ValueError("la matricola deve essere testo (es. \"00002311\"), non un numero")
+            raise ValueError('la matricola deve essere testo (es. "00002311"), non un numero')
         return value
 
 

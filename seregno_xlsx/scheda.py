@@ -81,8 +81,14 @@ class Column:
 BOTH = frozenset(Rilevazione)
 
 
-def _input(label_key: str, kind: Kind, width: float, name: str, rounds: frozenset[Rilevazione] = BOTH,
-           wrap: bool = False) -> Column:
+def _input(
+    label_key: str,
+    kind: Kind,
+    width: float,
+    name: str,
+    rounds: frozenset[Rilevazione] = BOTH,
+    wrap: bool = False,
+) -> Column:
     return Column(label_key, kind, width, _field(name), field=name, input_in=rounds, wrap=wrap)
 
 
@@ -137,7 +143,13 @@ OBIETTIVI = SheetSpec(
         Column("definizione", Kind.TEXT, 60, _field("definizione"), field="definizione", wrap=True),
         Column("risultato_atteso", Kind.TEXT, 40, _field("risultato_atteso"), field="risultato_atteso", wrap=True),
         Column("persone", Kind.TEXT, 28, _people, wrap=True),
-        Column("data_inizio_prevista", Kind.DATE, 12, _field("data_inizio_prevista"), field="data_inizio_prevista"),
+        Column(
+            "data_inizio_prevista",
+            Kind.DATE,
+            12,
+            _field("data_inizio_prevista"),
+            field="data_inizio_prevista",
+        ),
         Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista"), field="data_fine_prevista"),
         _input("data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
@@ -153,7 +165,13 @@ FASI = SheetSpec(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
         Column("codice_fase", Kind.TEXT, 17, _field("codice"), field="codice"),
         Column("descrizione_fase", Kind.TEXT, 60, _field("descrizione"), field="descrizione", wrap=True),
-        Column("data_inizio_prevista", Kind.DATE, 12, _field("data_inizio_prevista"), field="data_inizio_prevista"),
+        Column(
+            "data_inizio_prevista",
+            Kind.DATE,
+            12,
+            _field("data_inizio_prevista"),
+            field="data_inizio_prevista",
+        ),
         Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista"), field="data_fine_prevista"),
         _input("fase_data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("fase_data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
@@ -201,9 +219,9 @@ def round_value_field(rilevazione: Rilevazione) -> str:
 
 def cell_kind(column: Column, row: Row) -> Kind:
     """SI/NO indicators take SI or NO where other indicators take a number."""
-    if column.kind is Kind.NUMBER and column.field and isinstance(row.item, Indicatore) and row.item.si_no:
-        if column.field in ("prima_rilevazione", "valore_raggiunto"):
-            return Kind.SI_NO
+    is_value = column.field in ("prima_rilevazione", "valore_raggiunto")
+    if is_value and isinstance(row.item, Indicatore) and row.item.si_no:
+        return Kind.SI_NO
     return column.kind
 
 
@@ -280,9 +298,7 @@ def layout(testi: Testi, header: Header, area: Area, rilevazione: Rilevazione) -
             for col, column in enumerate(spec.columns, start=1):
                 kind = cell_kind(column, row)
                 value = display_value(kind, column.get(row))
-                sheet.cells.append(
-                    Cell(name, r, col, value, not column.is_input(rilevazione), kind, spec, column, row)
-                )
+                sheet.cells.append(Cell(name, r, col, value, not column.is_input(rilevazione), kind, spec, column, row))
         sheets.append(sheet)
     return sheets
 

@@ -92,9 +92,7 @@ def indicator_weight(ind: Indicatore, obiettivo: Obiettivo) -> float:
 
 
 def objective_pct(obiettivo: Obiettivo, rilevazione: Rilevazione, regole: Regole) -> float | None:
-    pairs = [
-        (indicator_pct(i, rilevazione, regole), indicator_weight(i, obiettivo)) for i in obiettivo.indicatori
-    ]
+    pairs = [(indicator_pct(i, rilevazione, regole), indicator_weight(i, obiettivo)) for i in obiettivo.indicatori]
     return _weighted_mean(pairs)
 
 
@@ -126,12 +124,8 @@ def _objectives(piano_or_areas: Piano | Iterable[Area]) -> Iterator[Obiettivo]:
         yield from area.obiettivi
 
 
-def _objectives_mean(
-    obiettivi: Iterable[Obiettivo], rilevazione: Rilevazione, regole: Regole
-) -> float | None:
-    return _weighted_mean(
-        [(objective_pct(o, rilevazione, regole), regole.peso_obiettivo(o)) for o in obiettivi]
-    )
+def _objectives_mean(obiettivi: Iterable[Obiettivo], rilevazione: Rilevazione, regole: Regole) -> float | None:
+    return _weighted_mean([(objective_pct(o, rilevazione, regole), regole.peso_obiettivo(o)) for o in obiettivi])
 
 
 def _weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:

@@ -38,7 +38,7 @@ def fill_workbook(source: Path, target: Path, entries: list[Entry]) -> None:
         if not sheet:
             raise KeyError((entry.sheet_key, entry.code, entry.field))
         target_cell = workbook[sheet][cell]
-        target_cell.value = entry.value  # type: ignore[assignment]
+        target_cell.value = entry.value
         if isinstance(entry.value, str):
             target_cell.data_type = "s"
     workbook.save(target)
@@ -52,7 +52,9 @@ def sample_entries(area: Area, rilevazione: Rilevazione, *, seed: int, anno: int
     value_field = round_value_field(rilevazione)
     for obiettivo in area.obiettivi:
         if obiettivo.data_inizio_prevista and obiettivo.data_inizio_effettiva is None:
-            entries.append(Entry("obiettivi", obiettivo.codice, "data_inizio_effettiva", obiettivo.data_inizio_prevista))
+            entries.append(
+                Entry("obiettivi", obiettivo.codice, "data_inizio_effettiva", obiettivo.data_inizio_prevista)
+            )
         done = True
         for fase in obiettivo.fasi:
             start = fase.data_inizio_prevista or date(anno, 1, 1)
@@ -62,7 +64,9 @@ def sample_entries(area: Area, rilevazione: Rilevazione, *, seed: int, anno: int
             finished = end <= cutoff and rng.random() < 0.8
             if finished:
                 delay = rng.choice([0, 0, 0, -10, 15])
-                entries.append(Entry("fasi", fase.codice, "data_fine_effettiva", min(end + timedelta(days=delay), cutoff)))
+                entries.append(
+                    Entry("fasi", fase.codice, "data_fine_effettiva", min(end + timedelta(days=delay), cutoff))
+                )
             done = done and finished
             note = rng.choice(
                 [
@@ -80,7 +84,9 @@ def sample_entries(area: Area, rilevazione: Rilevazione, *, seed: int, anno: int
         if done and obiettivo.data_fine_prevista and obiettivo.data_fine_prevista <= cutoff:
             entries.append(Entry("obiettivi", obiettivo.codice, "data_fine_effettiva", obiettivo.data_fine_prevista))
         if rng.random() < 0.3:
-            entries.append(Entry("obiettivi", obiettivo.codice, "note", "Nota dell'area: risorse confermate (€ 1.000)."))
+            entries.append(
+                Entry("obiettivi", obiettivo.codice, "note", "Nota dell'area: risorse confermate (€ 1.000).")
+            )
     return entries
 
 

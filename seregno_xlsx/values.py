@@ -44,7 +44,7 @@ def error_value(value: object) -> str | None:
     return None
 
 
-def parse_date(value: object, *, date1904: bool = False) -> date | None | Problem:
+def parse_date(value: object, *, date1904: bool = False) -> date | Problem | None:
     if is_blank(value):
         return None
     if (err := error_value(value)) is not None:
@@ -104,7 +104,7 @@ def parse_plain_number(text: str) -> float | None:
     return float(t)
 
 
-def parse_number(value: object) -> float | None | Problem:
+def parse_number(value: object) -> float | Problem | None:
     if is_blank(value):
         return None
     if (err := error_value(value)) is not None:
@@ -125,7 +125,7 @@ _YES = {"SI", "SÌ", "SÍ", "S", "YES", "Y", "VERO", "TRUE", "X"}
 _NO = {"NO", "N", "FALSO", "FALSE"}
 
 
-def parse_si_no(value: object) -> float | None | Problem:
+def parse_si_no(value: object) -> float | Problem | None:
     """SI counts 100 and NO counts 0, the scheda's 'Rispetto delle previsioni (SI=100)'."""
     if is_blank(value):
         return None
@@ -164,7 +164,10 @@ def parse_text(value: object) -> Text:
     if len(text) >= MAX_TEXT:
         return Text(
             text,
-            Problem("testo-troppo-lungo", f"il testo raggiunge {len(text):,} caratteri ed è troncato".replace(",", ".")),
+            Problem(
+                "testo-troppo-lungo",
+                f"il testo raggiunge {len(text):,} caratteri ed è troncato".replace(",", "."),
+            ),
         )
     cleaned = _CONTROL.sub("", text)
     if cleaned != text:

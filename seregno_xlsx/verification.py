@@ -10,7 +10,7 @@ from pathlib import Path
 from .checks import check_area_plan, check_compilation
 from .findings import Anomalia
 from .model import Piano
-from .workbook_reader import Lettura, read_workbook
+from .workbook_reader import Lettura, layout_names, read_workbook
 from .workbook_writer import Annotation, write_workbook
 
 
@@ -69,7 +69,7 @@ def annotate(lettura: Lettura, out_dir: Path, *, password: str | None = None) ->
             continue
         sheet, cell = lettura.canonico.get((anomalia.foglio, anomalia.cella), (anomalia.foglio, anomalia.cella))
         notes.setdefault((sheet, cell), []).append(f"[{anomalia.gravita}] {anomalia.messaggio}")
-    names = {s.name for s in _sheet_names(lettura)}
+    names = {sheet.name for sheet in layout_names(lettura.snapshot)}
     annotations = [
         Annotation(sheet, cell, "\n\n".join(texts)) for (sheet, cell), texts in notes.items() if sheet in names
     ]
@@ -77,13 +77,6 @@ def annotate(lettura: Lettura, out_dir: Path, *, password: str | None = None) ->
     target = out_dir / f"{lettura.file.stem}_annotato.xlsx"
     write_workbook(target, lettura.snapshot, password=password, area=lettura.compilata, annotations=annotations)
     return target
-
-
-def _sheet_names(lettura: Lettura) -> list[object]:
-    from .workbook_reader import layout_names
-
-    assert lettura.snapshot is not None
-    return list(layout_names(lettura.snapshot))
 
 
 def verify(

@@ -123,9 +123,10 @@ def _inspect_zip(path: Path, grid: Grid) -> None:
             for info in infos:
                 total += info.file_size
                 ratio = info.file_size / max(info.compress_size, 1)
-                if info.file_size > MAX_UNCOMPRESSED_BYTES or ratio > MAX_RATIO and info.file_size > 1_048_576:
+                if info.file_size > MAX_UNCOMPRESSED_BYTES or (ratio > MAX_RATIO and info.file_size > 1_048_576):
                     raise UnreadableFile(
-                        "file-troppo-grande", f"l'elemento {info.filename} si espande oltre i limiti di sicurezza"
+                        "file-troppo-grande",
+                        f"l'elemento {info.filename} si espande oltre i limiti di sicurezza",
                     )
             if total > MAX_UNCOMPRESSED_BYTES:
                 raise UnreadableFile("file-troppo-grande", "il contenuto decompresso supera i limiti di sicurezza")
@@ -177,5 +178,6 @@ def _ole_error(path: Path) -> UnreadableFile:
     if "EncryptionInfo".encode("utf-16-le") in data or b"E\x00n\x00c\x00r\x00y\x00p\x00t" in data:
         return UnreadableFile("file-protetto-password", "il file è protetto da password di apertura")
     return UnreadableFile(
-        "file-illeggibile", "è un file Excel 97-2003 (.xls) o un altro formato non supportato: salvarlo come .xlsx"
+        "file-illeggibile",
+        "è un file Excel 97-2003 (.xls) o un altro formato non supportato: salvarlo come .xlsx",
     )

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+
 from .findings import Anomalia, finding, has_errors
 from .generation import snapshot_for, workbook_filename
 from .metadata import MetadataError, Snapshot, parse_metadata
-from .model import Area, Piano
+from .model import Area, Fase, Indicatore, Piano
 from .scheda import (
     FIRST_DATA_ROW,
     HEADER_ROW,
@@ -133,7 +135,11 @@ def _recognise(grid: Grid, lettura: Lettura) -> Snapshot | None:
         sheet = next((n for n, rows in grid.sheets.items() if rows and rows[0][:1] == ["prodotto"]), None)
     if sheet is None:
         lettura.anomalie.append(
-            finding("file-non-riconosciuto", "manca il foglio «Metadati» che identifica la scheda", valore=lettura.file.name)
+            finding(
+                "file-non-riconosciuto",
+                "manca il foglio «Metadati» che identifica la scheda",
+                valore=lettura.file.name,
+            )
         )
         return None
     pairs = {str(row[0]).strip(): str(row[1]) for row in grid.sheets[sheet] if len(row) >= 2 and row[0]}
@@ -257,7 +263,10 @@ class _SheetReader:
                 continue
             if any(_matches_labels(r, sheet.labels) for r in rows[:30]):
                 self._add(
-                    "foglio-mancante", f"il foglio «{sheet.name}» è stato rinominato in «{name}»", foglio=name, valore=name
+                    "foglio-mancante",
+                    f"il foglio «{sheet.name}» è stato rinominato in «{name}»",
+                    foglio=name,
+                    valore=name,
                 )
                 return name
         self._add("foglio-mancante", f"il foglio «{sheet.name}» non c'è più", foglio=sheet.name, valore=sheet.name)
@@ -469,8 +478,6 @@ def _item_code(item: object) -> str:
 
 
 def _phase_code(item: object) -> str:
-    from .model import Fase, Indicatore
-
     return item.codice if isinstance(item, Fase | Indicatore) else ""
 
 
@@ -484,8 +491,6 @@ def _coordinate(col: int, row: int) -> str:
 
 
 def _letter(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
     return get_column_letter(col)
 
 

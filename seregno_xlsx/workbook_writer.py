@@ -13,9 +13,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -91,8 +93,10 @@ def write_workbook(
     wb.security = WorkbookProtection(lockStructure=True)
     if password:
         wb.security.workbookPassword = password
+    # Also as document properties, for whoever looks at File > Properties; the reader uses the sheet.
+    custom = wb.custom_doc_props  # type: ignore[attr-defined]  # missing from types-openpyxl
     for key, value in metadata_rows(snapshot, impronta)[:9]:
-        wb.custom_doc_props.append(StringProperty(name=f"seregno_{key}", value=value))
+        custom.append(StringProperty(name=f"seregno_{key}", value=value))
     wb.properties.title = sheets[0].title
     wb.properties.creator = "seregno_xlsx"
     with atomic_path(path) as temp:
@@ -112,7 +116,9 @@ def _write_instructions(ws: Worksheet, snapshot: Snapshot) -> None:
         "anno": snapshot.anno,
         "area": snapshot.area.nome,
         "rilevazione": snapshot.rilevazione.value,
-        "scadenza": snapshot.scadenza.strftime("%d/%m/%Y") if snapshot.scadenza else testi.istruzioni.scadenza_non_indicata,
+        "scadenza": snapshot.scadenza.strftime("%d/%m/%Y")
+        if snapshot.scadenza
+        else testi.istruzioni.scadenza_non_indicata,
         "colonna_valore": testi.label(
             "prima_rilevazione" if snapshot.rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
         ),
@@ -133,10 +139,11 @@ def _write_instructions(ws: Worksheet, snapshot: Snapshot) -> None:
 
 def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: tuple[date, date]) -> None:
     for col, column in enumerate(sheet.spec.columns, start=1):
-        ws.column_dimensions[_letter(col)].width = column.width
+        ws.column_dimensions[get_column_letter(col)].width = column.width
     validations: dict[str, DataValidation] = {}
     for cell in sheet.cells:
         target = ws.cell(cell.row, cell.col)
+        assert isinstance(target, XlCell)  # nothing is merged in a generated sheet
         _set_value(target, cell)
         if cell.row == TITLE_ROW:
             target.font = Font(bold=True, size=13)
@@ -175,10 +182,7 @@ def _fit_row_heights(ws: Worksheet, sheet: SheetLayout) -> None:
         ws.row_dimensions[row].height = min(409, max(15, 15 * count))
 
 
-def _set_value(target: object, cell: Cell) -> None:
-    from openpyxl.cell.cell import Cell as XlCell
-
-    assert isinstance(target, XlCell)
+def _set_value(target: XlCell, cell: Cell) -> None:
     value = cell.value
     if cell.kind is Kind.DATE:
         target.number_format = DATE_FORMAT
@@ -196,7 +200,7 @@ def _set_value(target: object, cell: Cell) -> None:
         target.data_type = "s"
     elif isinstance(value, datetime):
         target.value = value.date()
-    else:
+    elif isinstance(value, date | int | float):
         target.value = value
 
 
@@ -231,7 +235,11 @@ def _validation(
             formula1=f"DATE({window[0].year},{window[0].month},{window[0].day})",
             formula2=f"DATE({window[1].year},{window[1].month},{window[1].day})",
         )
-        title, prompt, error = c.data_titolo, c.data_messaggio.format(da=start, a=end), c.data_errore.format(da=start, a=end)
+        title, prompt, error = (
+            c.data_titolo,
+            c.data_messaggio.format(da=start, a=end),
+            c.data_errore.format(da=start, a=end),
+        )
     elif cell.kind is Kind.SI_NO:
         dv = DataValidation(type="list", formula1=_checked('"SI,NO"', 255, "elenco SI/NO"))
         title, prompt, error = c.si_no_titolo, c.si_no_messaggio, c.si_no_errore
@@ -241,7 +249,11 @@ def _validation(
     else:
         dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="32000")
         is_note = cell.column is not None and cell.column.label_key == "note"
-        title, prompt, error = c.testo_titolo, c.note_messaggio if is_note else c.monitoraggio_messaggio, c.testo_errore
+        title, prompt, error = (
+            c.testo_titolo,
+            c.note_messaggio if is_note else c.monitoraggio_messaggio,
+            c.testo_errore,
+        )
     dv.allow_blank = True
     dv.showInputMessage = True
     dv.showErrorMessage = True
@@ -290,16 +302,13 @@ def _page_setup(ws: Worksheet, area: str, *, repeat_header: bool) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+    assert ws.sheet_properties.pageSetUpPr is not None
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     if repeat_header:
         ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.oddHeader.left.text = area.replace("&", "&&")
-    ws.oddHeader.right.text = "&A"
-    ws.oddFooter.center.text = "Pagina &P di &N"
+    header, footer = ws.oddHeader, ws.oddFooter
+    assert header is not None and footer is not None
+    header.left.text = area.replace("&", "&&")
+    header.right.text = "&A"
+    footer.center.text = "Pagina &P di &N"
     ws.page_margins.left = ws.page_margins.right = 0.4
-
-
-def _letter(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(col)

@@ -78,9 +78,7 @@ def fake_locate(sheet_key: str, code: str, field: str) -> tuple[str, str]:
 
 
 def compile_(a: Area, rilevazione: Rilevazione = FINALE, riferimento: date = RIFERIMENTO) -> list[Anomalia]:
-    return check_compilation(
-        a, anno=ANNO, rilevazione=rilevazione, data_riferimento=riferimento, locate=fake_locate
-    )
+    return check_compilation(a, anno=ANNO, rilevazione=rilevazione, data_riferimento=riferimento, locate=fake_locate)
 
 
 def only(anomalie: list[Anomalia], codice: str) -> Anomalia:
@@ -105,9 +103,7 @@ def assert_finding(
 
 
 def test_clean_plan_has_no_findings() -> None:
-    piano = Piano(
-        ente="Città di Seregno", anno=ANNO, aree=[area(), area(obiettivo("Ob_B"), nome="Ragioneria")]
-    )
+    piano = Piano(ente="Città di Seregno", anno=ANNO, aree=[area(), area(obiettivo("Ob_B"), nome="Ragioneria")])
     assert check_plan(piano) == []
     assert check_area_plan(area(), ANNO, locate=fake_locate) == []
 
@@ -234,9 +230,7 @@ def test_matricola_with_different_names_across_areas_gives_one_finding() -> None
 
 
 def test_target_missing_when_none() -> None:
-    a = only(
-        check_area_plan(area(obiettivo(indicatori=[indicatore(valore_target=None)])), ANNO), "target-mancante"
-    )
+    a = only(check_area_plan(area(obiettivo(indicatori=[indicatore(valore_target=None)])), ANNO), "target-mancante")
     assert a.valore == ""
 
 
@@ -279,15 +273,11 @@ def test_last_deadline_in_text_wins() -> None:
 
 
 def test_deadline_without_year_is_in_the_plan_year() -> None:
-    agrees = obiettivo(
-        fasi=[fase(descrizione="Rendiconto entro il 31/12", data_fine_prevista=date(2021, 12, 31))]
-    )
+    agrees = obiettivo(fasi=[fase(descrizione="Rendiconto entro il 31/12", data_fine_prevista=date(2021, 12, 31))])
     assert check_area_plan(area(agrees), ANNO) == []
 
 
-@pytest.mark.parametrize(
-    "testo", ["Istruttoria entro il 31/02/2021", "Istruttoria senza scadenza", "Rif. 31/07/2021"]
-)
+@pytest.mark.parametrize("testo", ["Istruttoria entro il 31/02/2021", "Istruttoria senza scadenza", "Rif. 31/07/2021"])
 def test_no_or_invalid_deadline_in_text_is_ignored(testo: str) -> None:
     assert check_area_plan(area(obiettivo(fasi=[fase(descrizione=testo)])), ANNO) == []
 
@@ -328,9 +318,7 @@ COMPILATION_CASES: list[tuple[str, Callable[[], Obiettivo], Rilevazione, tuple[s
     ),
     (
         "fase-scaduta",
-        lambda: obiettivo(
-            fasi=[fase(data_fine_effettiva=None)], indicatori=[indicatore(valore_raggiunto=None)]
-        ),
+        lambda: obiettivo(fasi=[fase(data_fine_effettiva=None)], indicatori=[indicatore(valore_raggiunto=None)]),
         FINALE,
         ("fasi", F1, "data_fine_effettiva", ""),
     ),
@@ -403,9 +391,7 @@ def test_phase_not_due_yet_needs_nothing() -> None:
 
 def test_value_and_end_date_mismatch_is_not_flagged_in_intermedia() -> None:
     # Mid-year a phase in progress has a partial value, and a completed one may be measured later.
-    open_with_value = obiettivo(
-        fasi=[fase(data_fine_effettiva=None, data_fine_prevista=None, descrizione="X")]
-    )
+    open_with_value = obiettivo(fasi=[fase(data_fine_effettiva=None, data_fine_prevista=None, descrizione="X")])
     closed_without_value = obiettivo("Ob_B", indicatori=[indicatore("Ob_B01", prima_rilevazione=None)])
     assert compile_(area(open_with_value, closed_without_value), INTERMEDIA) == []
 
@@ -413,13 +399,9 @@ def test_value_and_end_date_mismatch_is_not_flagged_in_intermedia() -> None:
 def test_si_no_answered_no_does_not_need_an_end_date() -> None:
     si_no = "Rispetto delle previsioni (SI=100)"
     aperta = fase(data_fine_effettiva=None, data_fine_prevista=None, descrizione="X")
-    no = obiettivo(
-        fasi=[aperta], indicatori=[indicatore(descrizione=si_no, valore_target=100, valore_raggiunto=0)]
-    )
+    no = obiettivo(fasi=[aperta], indicatori=[indicatore(descrizione=si_no, valore_target=100, valore_raggiunto=0)])
     assert compile_(area(no)) == []
-    si = obiettivo(
-        fasi=[aperta], indicatori=[indicatore(descrizione=si_no, valore_target=1, valore_raggiunto=100)]
-    )
+    si = obiettivo(fasi=[aperta], indicatori=[indicatore(descrizione=si_no, valore_target=1, valore_raggiunto=100)])
     # SI is a value without an end date; 100 over a target of 1 is not "oltre target" for a SI/NO.
     assert [a.codice for a in compile_(area(si))] == ["valore-senza-fine"]
     assert "vale SI" in compile_(area(si))[0].messaggio
@@ -440,9 +422,7 @@ _dates = st.dates(min_value=date(2020, 1, 1), max_value=date(2022, 12, 31))
 
 
 @given(start=_dates, days=st.integers(min_value=0, max_value=1000), effettiva=st.booleans())
-def test_end_on_or_after_start_never_gives_fine_prima_di_inizio(
-    start: date, days: int, effettiva: bool
-) -> None:
+def test_end_on_or_after_start_never_gives_fine_prima_di_inizio(start: date, days: int, effettiva: bool) -> None:
     end = start + timedelta(days=days)
     tipo = "effettiva" if effettiva else "prevista"
     dates: dict[str, Any] = {f"data_inizio_{tipo}": start, f"data_fine_{tipo}": end}

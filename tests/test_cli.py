@@ -62,8 +62,18 @@ def test_schema_is_the_published_json_schema() -> None:
 
 
 def test_genera_one_area(tmp_path: Path) -> None:
-    result = run("genera", ROOT / "esempi" / "piano_2021.json", "-o", tmp_path, "--area", "Area Affari Generali",
-                 "--rilevazione", "finale", "--scadenza", "2022-01-31")
+    result = run(
+        "genera",
+        ROOT / "esempi" / "piano_2021.json",
+        "-o",
+        tmp_path,
+        "--area",
+        "Area Affari Generali",
+        "--rilevazione",
+        "finale",
+        "--scadenza",
+        "2022-01-31",
+    )
     assert result.returncode == 0, result.stderr
     [made] = tmp_path.iterdir()
     assert made.name == "Obiettivi_2021_Area_Affari_Generali_finale.xlsx"
@@ -91,7 +101,17 @@ def test_verifica_json_equals_library_and_exit_codes(scheda_reale: Path, tmp_pat
     [report] = json.loads(errors.stdout)
     assert report["esito"] == "con errori"
     [finding] = [a for a in report["anomalie"] if a["codice"] == "data-non-valida"]
-    assert set(finding) == {"codice", "gravita", "area", "obiettivo", "fase", "foglio", "cella", "valore", "messaggio"}
+    assert set(finding) == {
+        "codice",
+        "gravita",
+        "area",
+        "obiettivo",
+        "fase",
+        "foglio",
+        "cella",
+        "valore",
+        "messaggio",
+    }
     assert (finding["foglio"], finding["valore"]) == ("Fasi", "31/02/2021")
 
     junk = tmp_path / "junk.xlsx"
@@ -146,5 +166,10 @@ def test_main_job_of_readme(tmp_path: Path) -> None:
     assert result.returncode in (0, 1), result.stderr
     assert master.exists() and "valori letti" in result.stdout
     assert set(openpyxl.load_workbook(master, read_only=True).sheetnames) >= {
-        "Riepilogo", "Obiettivi", "Indicatori", "Personale", "Anomalie", "Fonti"
+        "Riepilogo",
+        "Obiettivi",
+        "Indicatori",
+        "Personale",
+        "Anomalie",
+        "Fonti",
     }

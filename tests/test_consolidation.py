@@ -81,14 +81,14 @@ def test_round_trip_every_value_and_every_percentage(ritorni: Path, tmp_path: Pa
     result = consolidate(ritorni, master, data_riferimento=date(2021, 9, 30))
     assert result.master == master and master.exists()
     assert [f.stato for f in result.fonti] == ["accettato"] * 3
-    letture = {l.area: l for l in (read_workbook(p) for p in sorted(ritorni.iterdir()))}
+    letture = {item.area: item for item in (read_workbook(p) for p in sorted(ritorni.iterdir()))}
     regole = scoring.Regole()
     # Every value read is written: the reconciliation holds.
     assert result.summary is not None
-    assert result.valori_letti == result.summary.valori_scritti == sum(l.valori_letti for l in letture.values())
+    assert result.valori_letti == result.summary.valori_scritti == sum(item.valori_letti for item in letture.values())
     indicatori = _sheet_rows(master, "Indicatori")
     assert len(indicatori) == sum(
-        len(o.indicatori) for l in letture.values() if l.compilata for o in l.compilata.obiettivi
+        len(o.indicatori) for item in letture.values() if item.compilata for o in item.compilata.obiettivi
     )
     by_code = {(r["Area"], r["Codice attività"]): r for r in indicatori}
     for area, lettura in letture.items():
@@ -98,8 +98,10 @@ def test_round_trip_every_value_and_every_percentage(ritorni: Path, tmp_path: Pa
                 row = by_code[(area, indicatore.codice)]
                 assert row["1° rilevazione"] == indicatore.prima_rilevazione
                 expected = scoring.indicator_pct(indicatore, Rilevazione.INTERMEDIA, regole)
-                assert (row["% raggiungimento"] in (None, "")) if expected is None else (
-                    row["% raggiungimento"] == pytest.approx(expected)
+                assert (
+                    (row["% raggiungimento"] in (None, ""))
+                    if expected is None
+                    else (row["% raggiungimento"] == pytest.approx(expected))
                 )
     obiettivi = {(r["Area"], r["Codice"]): r for r in _sheet_rows(master, "Obiettivi")}
     riepilogo = {r["Area"]: r for r in _sheet_rows(master, "Riepilogo")}
@@ -149,7 +151,10 @@ def test_text_from_workbooks_stays_text_in_master(
     consolidate(folder, master)
     wb = openpyxl.load_workbook(master)
     texts = [
-        c for ws in (wb["Fasi"], wb["Obiettivi"], wb["Indicatori"]) for row in ws.iter_rows() for c in row
+        c
+        for ws in (wb["Fasi"], wb["Obiettivi"], wb["Indicatori"])
+        for row in ws.iter_rows()
+        for c in row
         if isinstance(c.value, str) and ("HYPERLINK" in c.value or "cmd|" in c.value)
     ]
     assert texts and all(c.data_type == "s" for c in texts)

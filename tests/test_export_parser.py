@@ -59,9 +59,7 @@ def test_real_plan_header(reale: tuple[Piano, list[Anomalia]]) -> None:
     assert piano.anno == 2021
     assert piano.titolo == "Interventi correttivi Piano degli obiettivi 2021"
     assert "140/2021" in piano.delibera
-    assert [(a.nome, a.responsabile) for a in piano.aree] == [
-        ("Area Servizi alla Persona", "Emanuela Danili")
-    ]
+    assert [(a.nome, a.responsabile) for a in piano.aree] == [("Area Servizi alla Persona", "Emanuela Danili")]
 
 
 def test_real_counts(reale: tuple[Piano, list[Anomalia]]) -> None:
@@ -137,9 +135,7 @@ def test_real_people(obiettivi: dict[str, Obiettivo]) -> None:
     assert len(obiettivi["Ob_Obiet0884"].risorse_umane) == 22
 
 
-def test_real_page_split_text_is_joined(
-    reale: tuple[Piano, list[Anomalia]], obiettivi: dict[str, Obiettivo]
-) -> None:
+def test_real_page_split_text_is_joined(reale: tuple[Piano, list[Anomalia]], obiettivi: dict[str, Obiettivo]) -> None:
     assert "Pieno coinvolgimento e partecipazione attiva" in obiettivi["Ob_Obiet0938"].definizione
     assert "\n" not in obiettivi["Ob_Obiet0938"].definizione
     assert "indigenti ovvero mensa della solidarietà" in obiettivi["Ob_Obiet0887"].risultato_atteso
@@ -148,9 +144,7 @@ def test_real_page_split_text_is_joined(
     assert all(PAGE_HEADER not in text for text in _texts(reale[0].model_dump()))
 
 
-def test_real_phase_text_differences(
-    reale: tuple[Piano, list[Anomalia]], obiettivi: dict[str, Obiettivo]
-) -> None:
+def test_real_phase_text_differences(reale: tuple[Piano, list[Anomalia]], obiettivi: dict[str, Obiettivo]) -> None:
     diversi = {a.fase: a for a in reale[1] if a.codice == "testo-fase-diverso"}
     assert set(diversi) == {"Ob_Obiet093801", "Ob_Obiet096702"}
     assert "sovrazionali" in diversi["Ob_Obiet093801"].messaggio
@@ -380,9 +374,7 @@ def test_missing_area_header(tmp_path: Path) -> None:
 
 
 def test_invalid_date_in_phase(tmp_path: Path) -> None:
-    error = _error(
-        _write(tmp_path, _replace(31, "Ob_Prova0101\tFASE N.1: prova\t31-02-2021\t30-06-2021\t\t"))
-    )
+    error = _error(_write(tmp_path, _replace(31, "Ob_Prova0101\tFASE N.1: prova\t31-02-2021\t30-06-2021\t\t")))
     assert error.riga == 31
     assert "31-02-2021" in error.messaggio
     assert "gg-mm-aaaa" in error.messaggio
@@ -416,9 +408,7 @@ def test_row_with_missing_cells(tmp_path: Path) -> None:
 
 
 def test_trailing_empty_cells_are_repaired(tmp_path: Path) -> None:
-    piano, _ = parse_export(
-        _write(tmp_path, _replace(31, "Ob_Prova0101\tFASE N.1: prova\t01-01-2021\t30-06-2021"))
-    )
+    piano, _ = parse_export(_write(tmp_path, _replace(31, "Ob_Prova0101\tFASE N.1: prova\t01-01-2021\t30-06-2021")))
     assert piano.aree[0].obiettivi[0].fasi[0].data_inizio_effettiva is None
 
 

@@ -39,9 +39,7 @@ Value = float | str | None
 Cells = dict[tuple[str, str], Value]
 
 
-def _ind(
-    codice: str, target: float | None, prima: float | None, finale: float | None, **kw: object
-) -> Indicatore:
+def _ind(codice: str, target: float | None, prima: float | None, finale: float | None, **kw: object) -> Indicatore:
     return Indicatore.model_validate(
         {"codice": codice, "descrizione": f"Indicatore {codice}", "valore_target": target,
          "prima_rilevazione": prima, "valore_raggiunto": finale, **kw}
@@ -145,15 +143,11 @@ FONTI = [
         datetime(2022, 1, 10, 9, 30),
         "accettato",
     ),
-    Fonte(
-        "vecchio.xlsx", "Servizi alla Persona", "finale", "1", "cd" * 32, None, "sostituito", "più recente"
-    ),
+    Fonte("vecchio.xlsx", "Servizi alla Persona", "finale", "1", "cd" * 32, None, "sostituito", "più recente"),
 ]
 
 
-def write(
-    path: Path, plan: Piano, rilevazione: Rilevazione = FINALE, regole: Regole | None = None
-) -> MasterSummary:
+def write(path: Path, plan: Piano, rilevazione: Rilevazione = FINALE, regole: Regole | None = None) -> MasterSummary:
     return write_master(
         path,
         ente=plan.ente,
@@ -437,9 +431,7 @@ def test_matricola_is_text(master: Path) -> None:
     rossi = personale[personale["Matricola"] == "00002311"].iloc[0]
     assert rossi["Aree"] == "Servizi alla Persona; Lavori Pubblici"
     assert rossi["N. obiettivi"] == 3
-    assert rossi["% raggiungimento ponderata"] == pytest.approx(
-        person_pct(piano(), "00002311", FINALE, Regole())
-    )
+    assert rossi["% raggiungimento ponderata"] == pytest.approx(person_pct(piano(), "00002311", FINALE, Regole()))
 
 
 # -- structure ---------------------------------------------------------------------

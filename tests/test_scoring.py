@@ -215,9 +215,7 @@ def test_pct_within_bounds_when_capped(target: float | None, value: float | None
     pairs=st.lists(st.tuples(targets, values, st.floats(min_value=0, max_value=100)), min_size=1, max_size=8),
     capped=st.booleans(),
 )
-def test_objective_between_min_and_max(
-    pairs: list[tuple[float | None, float | None, float]], capped: bool
-) -> None:
+def test_objective_between_min_and_max(pairs: list[tuple[float | None, float | None, float]], capped: bool) -> None:
     regole = Regole(limite_100=capped)
     ob = obiettivo("O1", 1, *[ind(target=t, finale=v, peso=w) for t, v, w in pairs])
     pcts = [p for i in ob.indicatori if (p := indicator_pct(i, FINALE, regole)) is not None]

@@ -54,9 +54,14 @@ def test_values_typed_are_read_back(scheda_reale: Path, tmp_path: Path) -> None:
         target,
         [
             Entry("fasi", FIRST_PHASE, "data_fine_effettiva", date(2021, 6, 15)),
-            Entry("fasi", FIRST_PHASE, "monitoraggio", "Fatto: «avviso» pubblicato, spesa € 5.000.\nSeconda riga"),
+            Entry(
+                "fasi",
+                FIRST_PHASE,
+                "monitoraggio",
+                "Fatto: «avviso» pubblicato, spesa € 5.000.\nSeconda riga",
+            ),
             Entry("indicatori", FIRST_PHASE, "prima_rilevazione", "SI"),
-            Entry("obiettivi", FIRST_OBJECTIVE, "note", "=HYPERLINK(\"http://x\")"),
+            Entry("obiettivi", FIRST_OBJECTIVE, "note", '=HYPERLINK("http://x")'),
             Entry("indicatori", "Ob_Obiet093902", "prima_rilevazione", "NO"),
         ],
     )
@@ -99,9 +104,7 @@ def test_numbers_in_every_form(piano: Piano, tmp_path: Path, typed: object, expe
     from seregno_xlsx.generation import generate
 
     [scheda] = generate(piano, tmp_path, aree=["Area Affari Generali"])
-    numeric = next(
-        i for o in piano.area("Area Affari Generali").obiettivi for i in o.indicatori if not i.si_no
-    )
+    numeric = next(i for o in piano.area("Area Affari Generali").obiettivi for i in o.indicatori if not i.si_no)
     target = tmp_path / "n.xlsx"
     fill_workbook(scheda.path, target, [Entry("indicatori", numeric.codice, "prima_rilevazione", typed)])
     lettura = read_workbook(target)
@@ -284,9 +287,7 @@ def test_input_never_modified(scheda_reale: Path, tmp_path: Path) -> None:
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     days=st.lists(st.integers(min_value=0, max_value=364), min_size=21, max_size=21),
-    texts=st.lists(
-        st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=60), min_size=21, max_size=21
-    ),
+    texts=st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=60), min_size=21, max_size=21),
     answers=st.lists(st.sampled_from(["SI", "NO", None]), min_size=21, max_size=21),
     numbers=st.lists(st.one_of(st.none(), st.floats(0, 1e6).map(lambda x: round(x, 2))), min_size=21, max_size=21),
 )

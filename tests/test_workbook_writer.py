@@ -151,7 +151,11 @@ def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[GeneratedWo
         pairs = {str(r[0].value): str(r[1].value) for r in wb[META_SHEET].iter_rows()}
         snapshot, stored = parse_metadata(pairs)
         assert snapshot.area.nome == scheda.area
-        assert (snapshot.ente, snapshot.anno, snapshot.rilevazione) == ("Città di Seregno", 2021, "intermedia")
+        assert (snapshot.ente, snapshot.anno, snapshot.rilevazione) == (
+            "Città di Seregno",
+            2021,
+            "intermedia",
+        )
         assert pairs["versione_modello"] == "1"
         assert stored == scheda.impronta
         assert fingerprint(layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)) == stored
@@ -166,7 +170,9 @@ def test_file_name_has_year_area_and_round(schede_intermedia: list[GeneratedWork
         "Obiettivi_2021_Area_Lavori_Pubblici_e_Manutenzioni_intermedia.xlsx",
         "Obiettivi_2021_Area_Servizi_alla_Persona_intermedia.xlsx",
     ]
-    assert workbook_filename(2022, "Area Città & Più", Rilevazione.FINALE) == "Obiettivi_2022_Area_Citta_Piu_finale.xlsx"
+    assert (
+        workbook_filename(2022, "Area Città & Più", Rilevazione.FINALE) == "Obiettivi_2022_Area_Citta_Piu_finale.xlsx"
+    )
 
 
 def test_text_that_looks_like_a_formula_stays_text(piano: Piano, tmp_path: Path) -> None:
@@ -182,7 +188,9 @@ def test_text_that_looks_like_a_formula_stays_text(piano: Piano, tmp_path: Path)
     assert (note.data_type, note.value) == ("s", "+cmd|' /C calc'!A0")
 
 
-def test_round_value_starts_empty_and_other_value_is_shown(schede_finale: list[GeneratedWorkbook], piano: Piano) -> None:
+def test_round_value_starts_empty_and_other_value_is_shown(
+    schede_finale: list[GeneratedWorkbook], piano: Piano
+) -> None:
     scheda = next(s for s in schede_finale if s.area == "Area Affari Generali")
     ws = openpyxl.load_workbook(scheda.path)["Indicatori"]
     area = piano.area("Area Affari Generali")
