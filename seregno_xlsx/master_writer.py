@@ -37,7 +37,7 @@ from .scoring import (
     indicator_value,
     indicator_weight,
     objective_pct,
-    person_pct,
+    objectives_pct,
     total_pct,
 )
 
@@ -436,13 +436,15 @@ class _Master:
 
     def _write_personale(self) -> None:
         people: dict[str, tuple[str, str, list[tuple[Area, Obiettivo]]]] = {}
+        seen: set[tuple[str, int]] = set()
         for area in self.aree:
             for ob in area.obiettivi:
                 for p in ob.risorse_umane:
                     nome, categoria, assigned = people.setdefault(p.matricola, (p.nome, p.categoria, []))
                     if not categoria and p.categoria:
                         people[p.matricola] = (nome, p.categoria, assigned)
-                    if all(o is not ob for _, o in assigned):
+                    if (p.matricola, id(ob)) not in seen:
+                        seen.add((p.matricola, id(ob)))
                         assigned.append((area, ob))
         order = sorted(people, key=lambda m: (people[m][0].casefold(), m))
         a = 0
@@ -462,7 +464,8 @@ class _Master:
             aree = "; ".join(dict.fromkeys(area.nome for area, _ in assigned))
             codici = "; ".join(ob.codice for _, ob in assigned)
             mean = _mean_formula(f"--EXACT({mat_col},A{r + 1})", pct_col, weight_col)
-            pct = _Formula(mean, _cached(person_pct(self.aree, matricola, self.ril, self.regole)))
+            # The objectives gathered above, in plan order: the same as scoring.person_pct, without a rescan.
+            pct = _Formula(mean, _cached(objectives_pct([ob for _, ob in assigned], self.ril, self.regole)))
             self._row("Personale", r, [matricola, nome, categoria, aree, codici, len(assigned), pct])
         self._finish("Personale", len(order))
         self._finish("Assegnazioni", a)

@@ -97,19 +97,19 @@ def objective_pct(obiettivo: Obiettivo, rilevazione: Rilevazione, regole: Regole
 
 
 def area_pct(area: Area, rilevazione: Rilevazione, regole: Regole) -> float | None:
-    return _objectives_mean(area.obiettivi, rilevazione, regole)
+    return objectives_pct(area.obiettivi, rilevazione, regole)
 
 
 def total_pct(areas: Iterable[Area], rilevazione: Rilevazione, regole: Regole) -> float | None:
     """The whole plan: all objectives of all areas, weighted as within an area."""
-    return _objectives_mean([o for a in areas for o in a.obiettivi], rilevazione, regole)
+    return objectives_pct([o for a in areas for o in a.obiettivi], rilevazione, regole)
 
 
 def person_pct(
     piano_or_areas: Piano | Iterable[Area], matricola: str, rilevazione: Rilevazione, regole: Regole
 ) -> float | None:
     """Mean over the objectives the person works on, weighted as within an area."""
-    return _objectives_mean(assigned_objectives(piano_or_areas, matricola), rilevazione, regole)
+    return objectives_pct(assigned_objectives(piano_or_areas, matricola), rilevazione, regole)
 
 
 def assigned_objectives(piano_or_areas: Piano | Iterable[Area], matricola: str) -> list[Obiettivo]:
@@ -124,7 +124,8 @@ def _objectives(piano_or_areas: Piano | Iterable[Area]) -> Iterator[Obiettivo]:
         yield from area.obiettivi
 
 
-def _objectives_mean(obiettivi: Iterable[Obiettivo], rilevazione: Rilevazione, regole: Regole) -> float | None:
+def objectives_pct(obiettivi: Iterable[Obiettivo], rilevazione: Rilevazione, regole: Regole) -> float | None:
+    """Weighted mean of the given objectives, in their order (as the master's formulas sum them)."""
     return _weighted_mean([(objective_pct(o, rilevazione, regole), regole.peso_obiettivo(o)) for o in obiettivi])
 
 

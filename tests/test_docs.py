@@ -1,0 +1,73 @@
+"""README and the public surface stay true to the code."""
+
+from __future__ import annotations
+
+import re
+
+import seregno_xlsx
+from seregno_xlsx.findings import CATALOGO, catalogue_markdown
+
+from .conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_catalogue_is_the_code_catalogue() -> None:
+    start = README.index("<!-- catalogo:inizio -->") + len("<!-- catalogo:inizio -->")
+    end = README.index("<!-- catalogo:fine -->")
+    assert README[start:end].strip() == catalogue_markdown().strip()
+    assert len(CATALOGO) == len(re.findall(r"^\| `[a-z0-9-]+` \|", README[start:end], re.M))
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    blocks = re.findall(r"```sh\n(.*?)```", README, re.S)
+    commands = [line for line in blocks[0].splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 2
+    assert "seregno-xlsx consolida esempi/ritorni" in commands[0] and "pip install" in commands[0]
+    assert "pytest" in commands[1] and '".[dev]"' in commands[1]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python3 -m pytest" in ci and "ruff check" in ci and "mypy" in ci
+
+
+def test_public_surface() -> None:
+    assert sorted(seregno_xlsx.__all__) == sorted(
+        [
+            "CATALOGO",
+            "Anomalia",
+            "Area",
+            "Consolidamento",
+            "Fase",
+            "GeneratedWorkbook",
+            "Gravita",
+            "Indicatore",
+            "Lettura",
+            "MissingValue",
+            "Obiettivo",
+            "OutputError",
+            "Persona",
+            "Piano",
+            "PlanError",
+            "Regole",
+            "Rilevazione",
+            "SeregnoError",
+            "SourceError",
+            "Verifica",
+            "consolidate",
+            "generate",
+            "parse_exports",
+            "plan_json_schema",
+            "read_workbook",
+            "verify",
+            "verify_file",
+        ]
+    )
+    for name in seregno_xlsx.__all__:
+        assert hasattr(seregno_xlsx, name), name
+
+
+def test_every_catalogue_code_documented_with_severity() -> None:
+    for code, voce in CATALOGO.items():
+        assert f"| `{code}` | {voce.gravita} |" in README
