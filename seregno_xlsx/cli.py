@@ -78,15 +78,19 @@ def load_plan(path: Path) -> Piano:
 
 
 def _print_findings(anomalie: list[Anomalia], title: str) -> None:
+    """A table: severity, code, where, message (folded, so it reads in a narrow terminal too)."""
     if not anomalie:
         return
-    if title:
-        out.print(f"[bold]{title}[/] ({len(anomalie)})")
+    table = Table(title=title or None, title_justify="left", show_lines=True, expand=True)
+    table.add_column("gravità", no_wrap=True)
+    table.add_column("codice", no_wrap=True)
+    table.add_column("dove", no_wrap=True)
+    table.add_column("messaggio", ratio=1, overflow="fold")
     for a in anomalie:
         color = "red" if a.gravita is Gravita.ERRORE else "yellow"
-        where = f"{a.foglio}!{a.cella}" if a.foglio and a.cella else a.foglio or a.area
-        out.print(f"[{color}]{a.gravita:<7}[/] {a.codice} [dim]{where}[/]", highlight=False)
-        out.print(f"        {a.messaggio}", highlight=False)
+        where = f"{a.foglio}!{a.cella}" if a.foglio and a.cella else a.foglio or a.fase or a.obiettivo or a.area
+        table.add_row(f"[{color}]{a.gravita}[/]", a.codice, where, a.messaggio)
+    out.print(table)
 
 
 @app.command("importa")

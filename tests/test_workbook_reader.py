@@ -325,3 +325,57 @@ def test_round_trip_property(
         assert read_fasi[fase.codice].monitoraggio == parse_text(text).value
         expected = {None: None, "SI": 100.0, "NO": 0.0}.get(value, value)  # type: ignore[call-overload]
         assert read_ind[fase.codice].prima_rilevazione == expected
+
+
+def _edit_metadata(source: Path, target: Path, old: str, new: str) -> Path:
+    wb = openpyxl.load_workbook(source)
+    for row in wb["Metadati"].iter_rows():
+        if isinstance(row[1].value, str) and old in row[1].value:
+            row[1].value = row[1].value.replace(old, new)
+    wb.save(target)
+    return target
+
+
+def test_older_template_version(scheda_reale: Path, tmp_path: Path) -> None:
+    target = _edit_metadata(scheda_reale, tmp_path / "v0.xlsx", '"versione_modello":"1"', '"versione_modello":"0"')
+    [finding] = [a for a in read_workbook(target).anomalie if a.codice == "versione-modello-diversa"]
+    assert finding.gravita == "errore" and finding.valore == "0"
+
+
+def test_file_name_of_another_area(scheda_reale: Path, tmp_path: Path) -> None:
+    target = tmp_path / "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx"
+    shutil.copy(scheda_reale, target)
+    [finding] = [a for a in read_workbook(target).anomalie if a.codice == "nome-file-area-diversa"]
+    assert finding.area == "Area Servizi alla Persona" and finding.gravita == "avviso"
+
+
+def test_header_changed_and_columns_moved(scheda_reale: Path, tmp_path: Path) -> None:
+    target = _edit(scheda_reale, tmp_path / "h.xlsx", "Fasi", "H4", "Note varie")
+    found = [a for a in read_workbook(target).anomalie if a.codice == "intestazione-alterata"]
+    assert [(a.foglio, a.cella, a.valore) for a in found] == [("Fasi", "H4", "Note varie")]
+
+
+def test_foreign_row_is_reported(scheda_reale: Path, tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(scheda_reale)
+    ws = wb["Fasi"]
+    ws.cell(ws.max_row + 1, 2, "Ob_Obiet999901")
+    wb.save(tmp_path / "x.xlsx")
+    [finding] = [a for a in read_workbook(tmp_path / "x.xlsx").anomalie if a.codice == "riga-estranea"]
+    assert finding.valore == "Ob_Obiet999901" and finding.cella == f"A{ws.max_row}"
+
+
+def test_area_not_in_plan(scheda_reale: Path, piano: Piano) -> None:
+    other = piano.model_copy(update={"aree": [a for a in piano.aree if a.nome != "Area Servizi alla Persona"]})
+    codes = [a.codice for a in verify_file(scheda_reale, piano=other).anomalie]
+    assert "area-non-nel-piano" in codes
+
+
+def test_number_not_recognised(piano: Piano, tmp_path: Path) -> None:
+    from seregno_xlsx.generation import generate
+
+    [scheda] = generate(piano, tmp_path, aree=["Area Affari Generali"])
+    numeric = next(i for o in piano.area("Area Affari Generali").obiettivi for i in o.indicatori if not i.si_no)
+    target = tmp_path / "n.xlsx"
+    fill_workbook(scheda.path, target, [Entry("indicatori", numeric.codice, "prima_rilevazione", "circa 40")])
+    [finding] = [a for a in read_workbook(target).anomalie if a.codice == "numero-non-valido"]
+    assert finding.fase == numeric.codice and finding.valore == "circa 40" and finding.foglio == "Indicatori"
