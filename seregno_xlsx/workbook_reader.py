@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from defusedxml import ElementTree as SafeET
 from openpyxl.utils import get_column_letter
 
 from .findings import Anomalia, finding, has_errors
@@ -100,6 +103,8 @@ def read_workbook(path: Path, *, piano: Piano | None = None) -> Lettura:
         lettura.anomalie.append(finding("file-illeggibile", f"impossibile aprire il file ({exc.strerror})"))
         return lettura
     lettura.formato = grid.format
+    if grid.format == "ods":
+        _restore_ods_line_breaks(path, grid)
     lettura.compilato_il = grid.modified or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
     if grid.has_macros:
         lettura.anomalie.append(finding("macro-presenti", "il file contiene un progetto VBA", valore=path.name))
@@ -126,6 +131,64 @@ def read_workbook(path: Path, *, piano: Piano | None = None) -> Lettura:
     if piano is not None:
         lettura.anomalie.extend(compare_with_plan(snapshot, piano))
     return lettura
+
+
+_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _restore_ods_line_breaks(path: Path, grid: Grid) -> None:
+    """Put back the line breaks of multi-line .ods texts.
+
+    An .ods cell holds each line as its own ``<text:p>`` (or a ``<text:line-break/>``);
+    calamine joins them without a separator, so "riga 1⏎riga 2" came back as
+    "riga 1riga 2". Only cells whose text then differs by whitespace alone are
+    replaced. The archive was already measured by ``open_grid``.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = SafeET.fromstring(archive.read("content.xml"))
+    except Exception:
+        return  # unreadable here means calamine's text stays as it is
+    for table in root.iter(f"{_TABLE_NS}table"):
+        rows = grid.sheets.get(table.get(f"{_TABLE_NS}name", ""))
+        if rows is None:
+            continue
+        row = 0
+        for row_element in table.iter(f"{_TABLE_NS}table-row"):
+            repeated_rows = int(row_element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
+            col = 0
+            for cell in row_element:
+                repeated_cols = int(cell.get(f"{_TABLE_NS}number-columns-repeated", "1"))
+                paragraphs = [p for p in cell if p.tag == f"{_TEXT_NS}p"]
+                if len(paragraphs) > 1 or any(e.tag == f"{_TEXT_NS}line-break" for p in paragraphs for e in p.iter()):
+                    text = "\n".join(_ods_paragraph(p) for p in paragraphs)
+                    for r in range(row, min(row + repeated_rows, len(rows))):
+                        for c in range(col, min(col + repeated_cols, len(rows[r]))):
+                            value = rows[r][c]
+                            if isinstance(value, str) and _WHITESPACE.sub("", value) == _WHITESPACE.sub("", text):
+                                rows[r][c] = text
+                col += repeated_cols
+            row += repeated_rows
+            if row >= len(rows):
+                break
+
+
+def _ods_paragraph(element: Any) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        name = child.tag.rsplit("}", 1)[-1]
+        if name == "s":
+            parts.append(" " * int(child.get(f"{_TEXT_NS}c", "1")))
+        elif name == "tab":
+            parts.append("\t")
+        elif name == "line-break":
+            parts.append("\n")
+        elif name != "annotation":
+            parts.append(_ods_paragraph(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _recognise(grid: Grid, lettura: Lettura) -> Snapshot | None:
