@@ -11,7 +11,7 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -48,6 +48,26 @@ DateOpt = Annotated[
     typer.Option(
         "--data-riferimento",
         help="Data della rilevazione AAAA-MM-GG (predefinita: oggi, al massimo il 31/12 dell'anno del piano).",
+    ),
+]
+
+
+OPEN_PASSWORD_ENV = "SEREGNO_XLSX_PASSWORD_APERTURA"
+OpenPasswordOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--password-apertura",
+        envvar=OPEN_PASSWORD_ENV,
+        help=f"Password di apertura delle schede cifrate (protette da password). Anche da ${OPEN_PASSWORD_ENV}.",
+        show_default=False,
+    ),
+]
+RegistroOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--registro",
+        help="File del registro (JSON lines, in aggiunta): cosa è stato letto, deciso e scritto.",
+        show_default=False,
     ),
 ]
 
@@ -183,8 +203,27 @@ def verifica_cmd(
     ] = None,
     data_riferimento: DateOpt = None,
     password: PasswordOpt = None,
+    password_apertura: OpenPasswordOpt = None,
+    registro_path: RegistroOpt = None,
 ) -> None:
     """Controlla le schede restituite e dice cosa correggere (foglio, cella, valore, perché, come)."""
+    from .audit import Registro
+
+    with Registro(registro_path, "verifica") as registro:
+        registro.start(sys.argv[1:])
+        _verifica(files, piano_path, as_json, annota, data_riferimento, password, password_apertura, registro)
+
+
+def _verifica(
+    files: list[Path],
+    piano_path: Path | None,
+    as_json: bool,
+    annota: Path | None,
+    data_riferimento: str | None,
+    password: str | None,
+    password_apertura: str | None,
+    registro: Any,
+) -> None:
     from .verification import verify
 
     piano = load_plan(piano_path) if piano_path else None
@@ -194,6 +233,8 @@ def verifica_cmd(
         data_riferimento=_date(data_riferimento, "--data-riferimento"),
         annota=annota,
         password=password,
+        password_apertura=password_apertura,
+        registro=registro,
     )
     if as_json:
         print(json.dumps([r.to_json() for r in reports], indent=2, ensure_ascii=False))
@@ -226,8 +267,40 @@ def consolida_cmd(
         str,
         typer.Option("--mancante-finale", help="Valore mancante nella rilevazione finale: zero o escluso."),
     ] = "zero",
+    password_apertura: OpenPasswordOpt = None,
+    registro_path: RegistroOpt = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
+    from .audit import Registro
+
+    with Registro(registro_path, "consolida") as registro:
+        registro.start(sys.argv[1:])
+        _consolida(
+            cartella,
+            output,
+            piano_path,
+            data_riferimento,
+            as_json,
+            senza_limite,
+            pesi_uguali,
+            mancante_finale,
+            password_apertura,
+            registro,
+        )
+
+
+def _consolida(
+    cartella: Path,
+    output: Path,
+    piano_path: Path | None,
+    data_riferimento: str | None,
+    as_json: bool,
+    senza_limite: bool,
+    pesi_uguali: bool,
+    mancante_finale: str,
+    password_apertura: str | None,
+    registro: Any,
+) -> None:
     from .consolidation import consolidate
     from .scoring import MissingValue, Regole
 
@@ -245,6 +318,8 @@ def consolida_cmd(
         piano=piano,
         data_riferimento=_date(data_riferimento, "--data-riferimento"),
         regole=regole,
+        password_apertura=password_apertura,
+        registro=registro,
     )
     if as_json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -265,6 +340,9 @@ def consolida_cmd(
         else:
             err.print("Nessuna scheda consolidabile: il master non è stato scritto.")
     raise typer.Exit(result.exit_code)
+
+
+from . import cli_posta  # noqa: E402,F401  (registers distribuisci, solleciti, raccogli)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from .audit import NESSUN_REGISTRO, Registro
 from .checks import check_plan
 from .errors import SeregnoError
 from .findings import Anomalia, finding, has_errors
@@ -90,10 +91,14 @@ def consolidate(
     piano: Piano | None = None,
     data_riferimento: date | None = None,
     regole: Regole | None = None,
+    password_apertura: str | None = None,
+    registro: Registro = NESSUN_REGISTRO,
 ) -> Consolidamento:
+    """``password_apertura`` opens encrypted files; ``registro`` records what was read, decided and written."""
     regole = regole or Regole()
     letture = [
-        verify_file(path, piano=piano, data_riferimento=data_riferimento) for path in workbook_files(folder, output)
+        verify_file(path, piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
+        for path in workbook_files(folder, output)
     ]
     result = Consolidamento(master=None)
     rejected = {id(lettura): _rejection(lettura) for lettura in letture}
@@ -111,9 +116,19 @@ def consolidate(
                 )
             )
     accepted = _winners(letture, rejected, result)
-    for lettura in letture:
+    for lettura, fonte in zip(letture, result.fonti, strict=True):
         result.anomalie.extend(lettura.anomalie)
+        registro.file_read(
+            lettura.file,
+            sha256=lettura.sha256,
+            area=lettura.area,
+            esito=lettura.esito,
+            anomalie=lettura.anomalie,
+            stato=fonte.stato,
+            motivo=fonte.motivo,
+        )
     if not accepted:
+        registro.event("nessun-output", motivo="nessuna scheda consolidabile: il master non è stato scritto")
         return result
     first = accepted[0].snapshot
     assert first is not None
@@ -152,6 +167,7 @@ def consolidate(
         valori_letti=result.valori_letti,
     )
     result.master = output
+    registro.written(output, "master")
     return result
 
 

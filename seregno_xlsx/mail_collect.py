@@ -1,0 +1,426 @@
+"""``raccogli``: takes the returned workbooks out of e-mails into the returns folder.
+
+Sources: saved messages (``.eml``; Outlook ``.msg`` through extract-msg), a folder
+of them, or an IMAP folder (opened read-only: nothing on the server changes).
+Only attachments the reader recognises as workbooks of ours are kept, each
+named by area and time received. A file is never overwritten, and a file
+already in the folder (same SHA-256) is not stored twice. Every attachment
+seen ends up either taken or ignored, with the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import imaplib
+import os
+import re
+import ssl
+import tempfile
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email import message_from_bytes
+from email.message import EmailMessage, Message
+from email.policy import default as default_policy
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .consolidation import is_office_temp
+from .errors import OutputError, SeregnoError
+from .model import Piano
+from .workbook_reader import file_sha256, read_workbook
+
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".ods")
+MESSAGE_EXTENSIONS = (".eml", ".msg")
+# A workbook of another plan is not one of ours for this collection.
+OTHER_PLAN = frozenset({"piano-diverso", "area-non-nel-piano"})
+
+PRESO, IGNORATO, ERRORE = "preso", "ignorato", "errore"
+
+
+@dataclass(frozen=True)
+class Allegato:
+    nome: str
+    dati: bytes
+
+
+@dataclass
+class Posta:
+    """One message found in a source: where it is, when it was received, its attachments."""
+
+    fonte: str
+    ricevuto: datetime
+    allegati: list[Allegato] = field(default_factory=list)
+    problema: str = ""
+
+
+@dataclass(frozen=True)
+class Voce:
+    """What happened to one attachment (or to a message that could not be read)."""
+
+    fonte: str
+    allegato: str
+    stato: str
+    motivo: str
+    area: str = ""
+    file: Path | None = None
+
+
+@dataclass
+class Raccolta:
+    voci: list[Voce] = field(default_factory=list)
+
+    @property
+    def presi(self) -> list[Voce]:
+        return [v for v in self.voci if v.stato == PRESO]
+
+    @property
+    def ignorati(self) -> list[Voce]:
+        return [v for v in self.voci if v.stato == IGNORATO]
+
+    @property
+    def errori(self) -> list[Voce]:
+        return [v for v in self.voci if v.stato == ERRORE]
+
+    @property
+    def exit_code(self) -> int:
+        """2 if nothing of ours was found at all, 1 if a message could not be read, else 0."""
+        ours = self.presi or any(v.area for v in self.ignorati)
+        if not ours:
+            return 2
+        return 1 if self.errori else 0
+
+    def to_json(self) -> list[dict[str, str]]:
+        return [
+            {
+                "fonte": v.fonte,
+                "allegato": v.allegato,
+                "stato": v.stato,
+                "motivo": v.motivo,
+                "area": v.area,
+                "file": str(v.file) if v.file else "",
+            }
+            for v in self.voci
+        ]
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+
+def from_path(source: Path) -> list[Posta]:
+    """The messages of a ``.eml``/``.msg`` file, or of every such file in a folder."""
+    source = Path(source)
+    if source.is_dir():
+        files = [
+            p
+            for p in sorted(source.iterdir(), key=lambda p: p.name.casefold())
+            if p.is_file() and p.suffix.lower() in MESSAGE_EXTENSIONS and not is_office_temp(p)
+        ]
+        if not files:
+            raise SeregnoError(f"{source}: nessun messaggio .eml o .msg nella cartella")
+        return [read_message_file(p) for p in files]
+    if not source.exists():
+        raise SeregnoError(f"{source}: file o cartella non trovati")
+    if source.suffix.lower() not in MESSAGE_EXTENSIONS:
+        raise SeregnoError(f"{source}: indicare un messaggio .eml o .msg, una cartella o imap://server/cartella")
+    return [read_message_file(source)]
+
+
+def read_message_file(path: Path) -> Posta:
+    try:
+        mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        data = path.read_bytes()
+    except OSError as exc:
+        return Posta(path.name, datetime.now(), problema=f"impossibile leggere il file ({exc.strerror})")
+    if path.suffix.lower() == ".msg":
+        return _from_msg(data, path.name, mtime)
+    return from_eml_bytes(data, path.name, mtime)
+
+
+def from_eml_bytes(data: bytes, fonte: str, fallback: datetime) -> Posta:
+    message = message_from_bytes(data, policy=default_policy)
+    if not isinstance(message, EmailMessage) or not message.keys():
+        return Posta(fonte, fallback, problema="non è un messaggio e-mail leggibile")
+    posta = Posta(fonte, _received(message, fallback))
+    posta.allegati = list(_attachments(message))
+    return posta
+
+
+def _attachments(message: Message) -> Iterator[Allegato]:
+    """Every attached file, also inside forwarded messages (``message/rfc822`` parts are walked)."""
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        if part.get_content_maintype() == "message":
+            # Parsed forwarded messages are walked into; an opaque (encoded) one is parsed here.
+            inner = part.get_payload(decode=True)
+            if isinstance(inner, bytes) and inner:
+                yield from _attachments(message_from_bytes(inner, policy=default_policy))
+            continue
+        name = part.get_filename()
+        if not name:
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        if name.lower().endswith(".eml"):
+            # A message saved and attached as a file, as some clients forward.
+            yield from _attachments(message_from_bytes(payload, policy=default_policy))
+            continue
+        yield Allegato(_clean_name(name), payload)
+
+
+def _from_msg(data: bytes, fonte: str, fallback: datetime) -> Posta:
+    """An Outlook ``.msg`` (OLE compound file) through extract-msg."""
+    import extract_msg
+
+    try:
+        msg: Any = extract_msg.openMsg(data, delayAttachments=False)
+    except Exception as exc:  # extract-msg raises many kinds of errors on damaged files
+        return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
+    try:
+        received = msg.date if isinstance(getattr(msg, "date", None), datetime) else None
+        posta = Posta(fonte, _local(received) if received else fallback)
+        posta.allegati = list(_msg_attachments(msg))
+    except Exception as exc:
+        return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
+    finally:
+        with contextlib.suppress(Exception):
+            msg.close()
+    return posta
+
+
+def _msg_attachments(msg: Any) -> Iterator[Allegato]:
+    for attachment in getattr(msg, "attachments", []):
+        data = getattr(attachment, "data", None)
+        name = getattr(attachment, "longFilename", None) or getattr(attachment, "shortFilename", None) or ""
+        if isinstance(data, bytes) and name:
+            yield Allegato(_clean_name(str(name)), data)
+        elif data is not None and hasattr(data, "attachments"):
+            yield from _msg_attachments(data)  # an e-mail attached inside the e-mail
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    cartella: str = "INBOX"
+    porta: int | None = None
+    ssl: bool = False
+    utente: str = ""
+    password: str = field(default="", repr=False)
+    dal: date | None = None
+    timeout: float = 60.0
+
+    @property
+    def port(self) -> int:
+        return self.porta or (993 if self.ssl else 143)
+
+
+def parse_imap_url(text: str) -> tuple[str, int | None, str, bool]:
+    """``imap://host[:port]/FOLDER`` (``imaps://`` for SSL) -> host, port, folder, ssl."""
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("imap", "imaps") or not parts.hostname:
+        raise SeregnoError(f"«{text}»: indicare imap://server[:porta]/CARTELLA")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SeregnoError(f"«{text}»: porta non valida") from None
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    return parts.hostname, port, folder, parts.scheme.lower() == "imaps"
+
+
+def from_imap(config: ImapConfig) -> list[Posta]:
+    """Every message of an IMAP folder, opened read-only (EXAMINE, BODY.PEEK: nothing is marked read)."""
+    where = f"{config.host}:{config.port}"
+    context = ssl.create_default_context()
+    try:
+        if config.ssl:
+            client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                config.host, config.port, ssl_context=context, timeout=config.timeout
+            )
+        else:
+            client = imaplib.IMAP4(config.host, config.port, timeout=config.timeout)
+            if "STARTTLS" in client.capabilities:
+                client.starttls(ssl_context=context)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise SeregnoError(f"impossibile collegarsi al server IMAP {where} ({exc})") from None
+    try:
+        try:
+            client.login(config.utente, config.password)
+        except imaplib.IMAP4.error:
+            raise SeregnoError(f"server IMAP {where}: accesso rifiutato, controllare utente e password") from None
+        status, _ = client.select(_quote(imap_utf7(config.cartella)), readonly=True)
+        if status != "OK":
+            raise SeregnoError(f"server IMAP {where}: cartella «{config.cartella}» non trovata")
+        criteria = f"SINCE {config.dal.day}-{_MONTHS[config.dal.month - 1]}-{config.dal.year}" if config.dal else "ALL"
+        status, found = client.uid("SEARCH", criteria)
+        if status != "OK":
+            raise SeregnoError(f"server IMAP {where}: ricerca nella cartella «{config.cartella}» non riuscita")
+        messages = []
+        for uid in found[0].split() if found and found[0] else []:
+            messages.append(_fetch(client, uid.decode(), config.cartella))
+        return messages
+    except (OSError, imaplib.IMAP4.abort) as exc:
+        raise SeregnoError(f"server IMAP {where}: connessione interrotta ({exc})") from None
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _fetch(client: imaplib.IMAP4, uid: str, folder: str) -> Posta:
+    label = f"IMAP {folder}, messaggio {uid}"
+    status, parts = client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")
+    raw = next((p for p in parts or [] if isinstance(p, tuple)), None)
+    if status != "OK" or raw is None:
+        return Posta(label, datetime.now(), problema="messaggio non scaricabile dal server")
+    stamp = imaplib.Internaldate2tuple(raw[0])
+    fallback = datetime.fromtimestamp(time.mktime(stamp)) if stamp else datetime.now().replace(microsecond=0)
+    posta = from_eml_bytes(raw[1], label, fallback)
+    message = message_from_bytes(raw[1], policy=default_policy)
+    subject, sender = message.get("Subject", ""), message.get("From", "")
+    if subject or sender:
+        posta.fonte = f"{label} «{subject}» da {sender}"
+    return posta
+
+
+def imap_utf7(name: str) -> str:
+    """Folder names in IMAP's modified UTF-7 (RFC 3501 5.1.3), e.g. «Schede ricevute/Área»."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode("ascii")
+            out.append("&" + encoded.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(out)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --- storing -------------------------------------------------------------------------------------
+
+
+def store(poste: list[Posta], out_dir: Path, *, piano: Piano | None = None) -> Raccolta:
+    """Keep the workbooks of ours among the attachments, each once, never overwriting."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: esiste ed è un file, indicare una cartella")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: impossibile creare la cartella ({exc.strerror})") from None
+    known = _hashes(out_dir)
+    result = Raccolta()
+    for posta in poste:
+        if posta.problema:
+            result.voci.append(Voce(posta.fonte, "", ERRORE, posta.problema))
+            continue
+        if not posta.allegati:
+            result.voci.append(Voce(posta.fonte, "", IGNORATO, "messaggio senza allegati"))
+            continue
+        for allegato in posta.allegati:
+            result.voci.append(_store_one(posta, allegato, out_dir, known, piano))
+    return result
+
+
+def _store_one(posta: Posta, allegato: Allegato, out_dir: Path, known: dict[str, Path], piano: Piano | None) -> Voce:
+    ext = Path(allegato.nome).suffix.lower()
+    if ext not in WORKBOOK_EXTENSIONS:
+        what = f"file {ext}" if ext else "file senza estensione"
+        return Voce(posta.fonte, allegato.nome, IGNORATO, f"{what}: non è una scheda (.xlsx, .xlsm, .ods)")
+    digest = hashlib.sha256(allegato.dati).hexdigest()
+    fd, name = tempfile.mkstemp(prefix=".raccogli-", suffix=ext, dir=out_dir)
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(allegato.dati)
+        lettura = read_workbook(temp, piano=piano)
+        if lettura.snapshot is None:
+            reason = lettura.anomalie[0].messaggio if lettura.anomalie else "file non riconosciuto"
+            return Voce(posta.fonte, allegato.nome, IGNORATO, f"non è una scheda di questo programma: {reason}")
+        area = lettura.snapshot.area.nome
+        other = next((a for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
+        if other is not None:
+            return Voce(posta.fonte, allegato.nome, IGNORATO, f"scheda di un altro piano: {other.messaggio}")
+        if digest in known:
+            return Voce(posta.fonte, allegato.nome, IGNORATO, f"già presente come {known[digest].name}", area=area)
+        target = _place(temp, out_dir, f"{area_slug(area)}_{posta.ricevuto:%Y%m%d-%H%M%S}", ext)
+        known[digest] = target
+        return Voce(posta.fonte, allegato.nome, PRESO, f"scheda dell'{area}", area=area, file=target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def _place(temp: Path, out_dir: Path, stem: str, ext: str) -> Path:
+    """Give the file its name without ever replacing an existing one: ``_2``, ``_3``... if taken."""
+    for n in range(1, 1000):
+        target = out_dir / (f"{stem}{ext}" if n == 1 else f"{stem}_{n}{ext}")
+        try:
+            os.link(temp, target)  # fails if the name exists: no overwrite, even with a concurrent run
+            return target
+        except FileExistsError:
+            continue
+        except OSError:
+            try:
+                with target.open("xb") as handle:  # file systems without hard links
+                    handle.write(temp.read_bytes())
+                return target
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise OutputError(f"{target}: impossibile scrivere il file ({exc.strerror})") from None
+    raise OutputError(f"{out_dir}: troppi file con il nome {stem}{ext}")
+
+
+def _hashes(folder: Path) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not is_office_temp(path):
+            with contextlib.suppress(OSError):
+                found.setdefault(file_sha256(path), path)
+    return found
+
+
+def area_slug(area: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", area).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "_", ascii_name).strip("_") or "area"
+
+
+def _received(message: Message, fallback: datetime) -> datetime:
+    value = message.get("Date")
+    if value:
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            return _local(parsedate_to_datetime(str(value)))
+    return fallback
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone().replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def _clean_name(name: str) -> str:
+    """Only the file name, whatever path a client put in it."""
+    return re.split(r"[\\/]", name.strip())[-1] or "allegato"

@@ -1,0 +1,238 @@
+"""Sends composed messages over SMTP and keeps the record of what went to whom and when.
+
+The record (``invii.jsonl``, one JSON object per line) is rewritten atomically after
+every message, so an interrupted run loses nothing. A message whose area and
+``chiave`` (for a workbook: the SHA-256 of the attachment) were already sent
+successfully is skipped, unless the office asks to send it again.
+One refused address or one failed message never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from .atomic import atomic_write_text
+from .errors import SeregnoError
+from .mail_compose import Messaggio
+
+INVIATO, ERRORE = "inviato", "errore"
+RECORD_NAME = "invii.jsonl"
+
+
+class Sicurezza(StrEnum):
+    STARTTLS = "starttls"
+    SSL = "ssl"
+    NESSUNA = "nessuna"
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    porta: int | None = None
+    sicurezza: Sicurezza = Sicurezza.STARTTLS
+    utente: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+
+    @property
+    def port(self) -> int:
+        if self.porta:
+            return self.porta
+        return {Sicurezza.STARTTLS: 587, Sicurezza.SSL: 465, Sicurezza.NESSUNA: 25}[self.sicurezza]
+
+
+@dataclass
+class Invio:
+    """One line of the sending record."""
+
+    area: str
+    destinatari: list[str]
+    copia: list[str]
+    oggetto: str
+    allegato: str
+    sha256: str
+    chiave: str
+    message_id: str
+    quando: str
+    esito: str
+    dettaglio: str = ""
+    rifiutati: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.esito == INVIATO
+
+
+class RegistroInvii:
+    """The sending record of a folder: read once, rewritten atomically after each message."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.voci: list[Invio] = []
+        if not self.path.exists():
+            return
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SeregnoError(f"{self.path}: impossibile leggere il registro degli invii ({exc})") from None
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                self.voci.append(Invio(**json.loads(line)))
+            except (ValueError, TypeError):
+                raise SeregnoError(
+                    f"{self.path}, riga {number}: registro degli invii danneggiato; correggere o togliere la riga"
+                ) from None
+
+    def inviato(self, area: str, chiave: str) -> Invio | None:
+        """The last successful sending of this area and key, if any."""
+        for voce in reversed(self.voci):
+            if voce.ok and voce.area.casefold() == area.casefold() and voce.chiave == chiave:
+                return voce
+        return None
+
+    def aggiungi(self, invio: Invio) -> None:
+        self.voci.append(invio)
+        text = "".join(json.dumps(asdict(v), ensure_ascii=False) + "\n" for v in self.voci)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.path, text)
+
+
+def connect(config: SmtpConfig) -> smtplib.SMTP:
+    """An open, authenticated connection; a clear error if the server cannot be used at all."""
+    where = f"{config.host}:{config.port}"
+    context = ssl.create_default_context()
+    client: smtplib.SMTP | None = None
+    try:
+        if config.sicurezza is Sicurezza.SSL:
+            client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
+        else:
+            client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+            if config.sicurezza is Sicurezza.STARTTLS:
+                client.starttls(context=context)
+        if config.utente:
+            client.login(config.utente, config.password or "")
+    except smtplib.SMTPAuthenticationError:
+        _close(client)
+        raise SeregnoError(f"server SMTP {where}: accesso rifiutato, controllare utente e password") from None
+    except smtplib.SMTPNotSupportedError as exc:
+        _close(client)
+        raise SeregnoError(f"server SMTP {where}: {exc}; provare un'altra --smtp-sicurezza") from None
+    except ssl.SSLError as exc:
+        _close(client)
+        raise SeregnoError(f"server SMTP {where}: connessione cifrata non riuscita ({exc.reason})") from None
+    except (OSError, smtplib.SMTPException) as exc:
+        _close(client)
+        raise SeregnoError(f"impossibile collegarsi al server SMTP {where} ({exc})") from None
+    return client
+
+
+def send_messages(
+    messaggi: Iterable[Messaggio],
+    config: SmtpConfig,
+    registro: RegistroInvii,
+    *,
+    reinvia: bool = False,
+    avanzamento: Callable[[Messaggio, Invio | None], None] | None = None,
+) -> list[tuple[Messaggio, Invio | None]]:
+    """Send each message not sent yet; ``None`` as result means skipped as already sent.
+
+    The connection is opened once (a failure there is an error for the whole run) and
+    reopened if the server drops it; every outcome is recorded as it happens.
+    """
+    pending = list(messaggi)
+    results: list[tuple[Messaggio, Invio | None]] = []
+    client: smtplib.SMTP | None = None
+    try:
+        for messaggio in pending:
+            if not reinvia and registro.inviato(messaggio.area, messaggio.chiave):
+                results.append((messaggio, None))
+                if avanzamento:
+                    avanzamento(messaggio, None)
+                continue
+            if client is None:
+                try:
+                    client = connect(config)
+                except SeregnoError as exc:
+                    if not results or all(r is None for _, r in results):
+                        raise
+                    invio = _record(messaggio, ERRORE, exc.messaggio)
+                    registro.aggiungi(invio)
+                    results.append((messaggio, invio))
+                    if avanzamento:
+                        avanzamento(messaggio, invio)
+                    continue
+            invio, client = _send_one(client, messaggio)
+            registro.aggiungi(invio)
+            results.append((messaggio, invio))
+            if avanzamento:
+                avanzamento(messaggio, invio)
+    finally:
+        _close(client, quit=True)
+    return results
+
+
+def _send_one(client: smtplib.SMTP, messaggio: Messaggio) -> tuple[Invio, smtplib.SMTP | None]:
+    try:
+        refused = client.send_message(messaggio.email)
+    except smtplib.SMTPRecipientsRefused as exc:
+        rifiutati = sorted(exc.recipients)
+        reasons = "; ".join(f"{addr}: {_reply(code, text)}" for addr, (code, text) in exc.recipients.items())
+        return _record(messaggio, ERRORE, f"destinatari rifiutati dal server ({reasons})", rifiutati), client
+    except smtplib.SMTPResponseException as exc:
+        return _record(messaggio, ERRORE, f"rifiutato dal server: {_reply(exc.smtp_code, exc.smtp_error)}"), client
+    except (smtplib.SMTPException, OSError) as exc:
+        # The connection is no longer usable: the next message opens a new one.
+        _close(client)
+        return _record(messaggio, ERRORE, f"connessione interrotta ({exc})"), None
+    if not refused:
+        return _record(messaggio, INVIATO), client
+    to = {a.addr_spec.casefold() for a in messaggio.email["To"].addresses}
+    rifiutati = sorted(refused)
+    reasons = "; ".join(f"{addr}: {_reply(code, text)}" for addr, (code, text) in refused.items())
+    esito = ERRORE if any(addr.casefold() in to for addr in refused) else INVIATO
+    return _record(messaggio, esito, f"alcuni destinatari rifiutati ({reasons})", rifiutati), client
+
+
+def _record(messaggio: Messaggio, esito: str, dettaglio: str = "", rifiutati: list[str] | None = None) -> Invio:
+    email = messaggio.email
+    cc = email["Cc"]
+    return Invio(
+        area=messaggio.area,
+        destinatari=[a.addr_spec for a in email["To"].addresses],
+        copia=[a.addr_spec for a in cc.addresses] if cc is not None else [],
+        oggetto=messaggio.oggetto,
+        allegato=messaggio.allegato,
+        sha256=messaggio.sha256,
+        chiave=messaggio.chiave,
+        message_id=str(email["Message-ID"]),
+        quando=datetime.now().astimezone().isoformat(timespec="seconds"),
+        esito=esito,
+        dettaglio=dettaglio,
+        rifiutati=rifiutati or [],
+    )
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    message = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {message}".strip()
+
+
+def _close(client: smtplib.SMTP | None, *, quit: bool = False) -> None:
+    if client is None:
+        return
+    try:
+        if quit:
+            client.quit()
+        else:
+            client.close()
+    except (smtplib.SMTPException, OSError):
+        client.close()
