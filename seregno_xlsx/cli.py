@@ -20,6 +20,7 @@ from rich.table import Table
 from .errors import PlanError, SeregnoError
 from .findings import Anomalia, Gravita, has_errors
 from .model import Piano, Rilevazione, plan_json_schema
+from .scoring import MissingValue, Regole
 
 app = typer.Typer(
     name="seregno-xlsx",
@@ -263,30 +264,29 @@ def consolida_cmd(
     pesi_uguali: Annotated[
         bool, typer.Option("--pesi-uguali", help="Media delle aree con pesi uguali invece che per stelle.")
     ] = False,
+    mancante_intermedia: Annotated[
+        MissingValue,
+        typer.Option("--mancante-intermedia", help="Valore mancante nella rilevazione intermedia: escluso o zero."),
+    ] = MissingValue.ESCLUSO,
     mancante_finale: Annotated[
-        str,
+        MissingValue,
         typer.Option("--mancante-finale", help="Valore mancante nella rilevazione finale: zero o escluso."),
-    ] = "zero",
+    ] = MissingValue.ZERO,
     password_apertura: OpenPasswordOpt = None,
     registro_path: RegistroOpt = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     from .audit import Registro
 
+    regole = Regole(
+        limite_100=not senza_limite,
+        pesi_aree="uguali" if pesi_uguali else "stelle",
+        mancante_intermedia=mancante_intermedia,
+        mancante_finale=mancante_finale,
+    )
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
-        _consolida(
-            cartella,
-            output,
-            piano_path,
-            data_riferimento,
-            as_json,
-            senza_limite,
-            pesi_uguali,
-            mancante_finale,
-            password_apertura,
-            registro,
-        )
+        _consolida(cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro)
 
 
 def _consolida(
@@ -295,22 +295,12 @@ def _consolida(
     piano_path: Path | None,
     data_riferimento: str | None,
     as_json: bool,
-    senza_limite: bool,
-    pesi_uguali: bool,
-    mancante_finale: str,
+    regole: Regole,
     password_apertura: str | None,
     registro: Any,
 ) -> None:
     from .consolidation import consolidate
-    from .scoring import MissingValue, Regole
 
-    if mancante_finale not in ("zero", "escluso"):
-        _fail("--mancante-finale: ammessi «zero» o «escluso»")
-    regole = Regole(
-        limite_100=not senza_limite,
-        pesi_aree="uguali" if pesi_uguali else "stelle",
-        mancante_finale=MissingValue(mancante_finale),
-    )
     piano = load_plan(piano_path) if piano_path else None
     result = consolidate(
         cartella,

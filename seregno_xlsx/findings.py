@@ -181,7 +181,7 @@ CATALOGO: dict[str, Voce] = {
     "file-protetto-password": Voce(
         E,
         "File protetto da password di apertura",
-        "Salvare il file senza password di apertura, oppure fornire la password con --password.",
+        "Salvare il file senza password di apertura, oppure fornire la password con --password-apertura.",
     ),
     "file-non-riconosciuto": Voce(
         E,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,8 +14,8 @@ from .checks import check_area_plan, check_compilation
 from .findings import Anomalia, finding
 from .model import Fase, Indicatore, Piano
 from .scheda import Cell
-from .workbook_file import Grid, UnreadableFile, inspect_file, workbook_bytes
-from .workbook_reader import Lettura, file_sha256, layout_names, read_workbook
+from .workbook_file import Grid
+from .workbook_reader import Lettura, layout_names, read_workbook
 from .workbook_writer import Annotation, write_workbook
 
 
@@ -54,10 +52,10 @@ def verify_file(
     data_riferimento: date | None = None,
     password_apertura: str | None = None,
 ) -> Lettura:
-    lettura = _read(Path(path), piano, password_apertura)
+    lettura = read_workbook(Path(path), piano=piano, password=password_apertura)
     if lettura.snapshot is None or lettura.compilata is None:
         return lettura
-    lettura.anomalie.extend(structure_findings(lettura, password_apertura))
+    lettura.anomalie.extend(structure_findings(lettura))
     snapshot = lettura.snapshot
     reference = data_riferimento or default_reference_date(snapshot.anno, snapshot.scadenza)
     lettura.anomalie.extend(check_area_plan(lettura.compilata, snapshot.anno, locate=lettura.locate))
@@ -73,27 +71,7 @@ def verify_file(
     return lettura
 
 
-def _read(path: Path, piano: Piano | None, password_apertura: str | None) -> Lettura:
-    if password_apertura is None:
-        return read_workbook(path, piano=piano)
-    if "password" in inspect.signature(read_workbook).parameters:
-        return read_workbook(path, piano=piano, password=password_apertura)  # type: ignore[call-arg,unused-ignore]
-    # Bridge until read_workbook takes the password: read the decrypted package from a private
-    # temporary folder (same file name), then restore the original file's identity.
-    try:
-        data = workbook_bytes(path, password=password_apertura)
-    except UnreadableFile as exc:
-        return Lettura(file=path, anomalie=[finding(exc.codice, exc.dettaglio, valore=path.name)])
-    with tempfile.TemporaryDirectory(prefix="seregno-") as folder:
-        clear = Path(folder) / path.name
-        clear.write_bytes(data)
-        lettura = read_workbook(clear, piano=piano)
-    lettura.file = path
-    lettura.sha256 = file_sha256(path)
-    return lettura
-
-
-def structure_findings(lettura: Lettura, password_apertura: str | None = None) -> list[Anomalia]:
+def structure_findings(lettura: Lettura) -> list[Anomalia]:
     """Formulas typed into input cells and merged cells over them (the grid holds values only).
 
     Decision: a formula in an input cell is never recalculated; its value is the one the client's
@@ -101,11 +79,8 @@ def structure_findings(lettura: Lettura, password_apertura: str | None = None) -
     value reads as empty, and the finding says so. A merge over an input cell is an edit of the
     protected structure (``cella-bloccata-modificata``): only the first cell of the merge keeps a value.
     """
-    if lettura.snapshot is None:
-        return []
-    try:
-        grid = inspect_file(lettura.file, password=password_apertura)
-    except (UnreadableFile, OSError):
+    grid = lettura.grid
+    if lettura.snapshot is None or grid is None:
         return []
     inputs = _input_cells(lettura)
     area = lettura.area

@@ -79,6 +79,8 @@ class Grid:
     formulas: dict[str, dict[str, Formula]] = field(default_factory=dict)
     # Sheet name -> merged ranges ("B5:C5"); a generated scheda has none.
     merged: dict[str, list[str]] = field(default_factory=dict)
+    # Sheet name -> A1 cell -> error the cell shows (#VALUE!): calamine reads such cells as empty.
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)
     # Active content found and ignored (never run), in Italian: "progetto VBA", "fogli macro Excel 4"...
     active_content: list[str] = field(default_factory=list)
     # The file was encrypted and opened with the password given.
@@ -106,16 +108,6 @@ def open_grid(path: Path, *, password: str | None = None) -> Grid:
     except Exception as exc:  # calamine raises its own errors for every kind of damage
         raise UnreadableFile("file-illeggibile", f"il file è danneggiato o incompleto ({type(exc).__name__})") from None
     return grid
-
-
-def inspect_file(path: Path, *, password: str | None = None) -> Grid:
-    """Every check of :func:`open_grid` and the structure (formulas, merges, active content), without values."""
-    return _load(Path(path), password)[1]
-
-
-def workbook_bytes(path: Path, *, password: str | None = None) -> bytes:
-    """The workbook's package after every safety check (decrypted when ``password`` opens it)."""
-    return _load(Path(path), password)[0]
 
 
 def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
@@ -480,6 +472,7 @@ class _Scan:
         self.rels: dict[str, str] = {}  # r:id -> part path (xl/_rels/workbook.xml.rels)
         self.formulas: dict[str, dict[str, Formula]] = {}  # part -> cell -> formula
         self.merged: dict[str, list[str]] = {}
+        self.errors: dict[str, dict[str, str]] = {}
         self.recorded = 0
 
     def part(self, name: str, source: _Inflater) -> None:
@@ -522,6 +515,8 @@ class _Scan:
                 self.grid.formulas[sheet] = self.formulas[part]
             if self.merged.get(part):
                 self.grid.merged[sheet] = self.merged[part]
+            if self.errors.get(part):
+                self.grid.errors[sheet] = self.errors[part]
 
     def _record(self) -> bool:
         self.recorded += 1
@@ -546,11 +541,14 @@ class _Scan:
     def _worksheet(self, part: str, events: Iterator[tuple[str, Element]]) -> None:
         formulas = self.formulas.setdefault(part, {})
         merged = self.merged.setdefault(part, [])
+        errors = self.errors.setdefault(part, {})
         row_number = 0
         col_number = 0
         # Children are detached when they end, so a cell's formula and value are noted as they pass.
         formula: str | None = None
         cached = False
+        is_error = False
+        value_text = ""
         for event, element in _pruned(events):
             tag = _local(element.tag)
             if event == "start":
@@ -561,17 +559,21 @@ class _Scan:
                     match = _CELL_REF.match(element.get("r") or "")
                     col_number = _column_number(match.group(1)) if match else col_number + 1
                     formula, cached = None, False
+                    is_error, value_text = element.get("t") == "e", ""
                 continue
             if tag == "f":
                 formula = (element.text or "").strip()
             elif tag == "v":
                 cached = bool(element.text)  # openpyxl writes an empty <v/> after a formula
+                value_text = (element.text or "")[:40]
             elif tag == "is":
                 cached = True
             elif tag == "c":
                 if formula is not None and self._record():
                     ref = element.get("r") or f"{_column_letter(col_number)}{row_number}"
                     formulas[ref] = Formula("=" + formula if formula else "=(formula condivisa)", cached)
+                if is_error and value_text and self._record():
+                    errors[element.get("r") or f"{_column_letter(col_number)}{row_number}"] = value_text
                 formula, cached = None, False
             elif tag == "mergeCell" and self._record():
                 merged.append(element.get("ref") or "")

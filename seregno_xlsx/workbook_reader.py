@@ -61,6 +61,8 @@ class Lettura:
     canonico: dict[Position, Position] = field(default_factory=dict)
     formato: str = ""
     compilato_il: datetime | None = None
+    # The grid read, for checks on what values alone do not show (formulas, merges, error cells).
+    grid: Grid | None = field(default=None, repr=False)
 
     @property
     def area(self) -> str:
@@ -90,11 +92,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_workbook(path: Path, *, piano: Piano | None = None) -> Lettura:
+def read_workbook(path: Path, *, piano: Piano | None = None, password: str | None = None) -> Lettura:
+    """``password`` is the password to open an encrypted workbook (not the sheets' protection)."""
     path = Path(path)
     lettura = Lettura(file=path)
     try:
-        grid = open_grid(path)
+        grid = open_grid(path, password=password)
         lettura.sha256 = file_sha256(path)
     except UnreadableFile as exc:
         lettura.anomalie.append(finding(exc.codice, exc.dettaglio, valore=path.name))
@@ -103,11 +106,13 @@ def read_workbook(path: Path, *, piano: Piano | None = None) -> Lettura:
         lettura.anomalie.append(finding("file-illeggibile", f"impossibile aprire il file ({exc.strerror})"))
         return lettura
     lettura.formato = grid.format
+    lettura.grid = grid
     if grid.format == "ods":
         _restore_ods_line_breaks(path, grid)
     lettura.compilato_il = grid.modified or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
-    if grid.has_macros:
-        lettura.anomalie.append(finding("macro-presenti", "il file contiene un progetto VBA", valore=path.name))
+    if grid.has_macros or grid.active_content:
+        what = ", ".join(grid.active_content) or "progetto VBA"
+        lettura.anomalie.append(finding("macro-presenti", f"il file contiene: {what}", valore=path.name))
     snapshot = _recognise(grid, lettura)
     if snapshot is None:
         return lettura
@@ -304,6 +309,9 @@ class _SheetReader:
                 if cell.column is not None and cell.column.field:
                     self.lettura.posizioni[(sheet.spec.key, code, cell.column.field)] = where
                 raw = self.grid.value(actual, actual_row, columns[col - 1])
+                if is_blank(raw):
+                    # calamine reads an error cell as empty: the error must not pass for "not filled".
+                    raw = self.grid.errors.get(actual, {}).get(where[1], raw)
                 if cell.locked:
                     self._compare_locked(cell, raw, where, row.obiettivo.codice, _phase_code(row.item))
                 else:

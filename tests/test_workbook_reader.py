@@ -379,3 +379,15 @@ def test_number_not_recognised(piano: Piano, tmp_path: Path) -> None:
     fill_workbook(scheda.path, target, [Entry("indicatori", numeric.codice, "prima_rilevazione", "circa 40")])
     [finding] = [a for a in read_workbook(target).anomalie if a.codice == "numero-non-valido"]
     assert finding.fase == numeric.codice and finding.valore == "circa 40" and finding.foglio == "Indicatori"
+
+
+def test_error_cell_is_not_read_as_empty(scheda_reale: Path, tmp_path: Path) -> None:
+    """A real error cell (t="e"), as a client saves a failed formula, is an error, never "not filled"."""
+    lettura = read_workbook(scheda_reale)
+    sheet, cell = lettura.locate("indicatori", FIRST_PHASE, "prima_rilevazione")
+    wb = openpyxl.load_workbook(scheda_reale)
+    wb[sheet][cell] = "#VALUE!"
+    assert wb[sheet][cell].data_type == "e"
+    wb.save(tmp_path / "err.xlsx")
+    [finding] = [a for a in read_workbook(tmp_path / "err.xlsx").anomalie if a.codice == "valore-errore"]
+    assert (finding.foglio, finding.cella, finding.valore) == (sheet, cell, "#VALUE!")
