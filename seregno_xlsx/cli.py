@@ -11,12 +11,13 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from .audit import Registro
 from .errors import PlanError, SeregnoError
 from .findings import Anomalia, Gravita, has_errors
 from .model import Piano, Rilevazione, plan_json_schema
@@ -208,8 +209,6 @@ def verifica_cmd(
     registro_path: RegistroOpt = None,
 ) -> None:
     """Controlla le schede restituite e dice cosa correggere (foglio, cella, valore, perché, come)."""
-    from .audit import Registro
-
     with Registro(registro_path, "verifica") as registro:
         registro.start(sys.argv[1:])
         _verifica(files, piano_path, as_json, annota, data_riferimento, password, password_apertura, registro)
@@ -223,7 +222,7 @@ def _verifica(
     data_riferimento: str | None,
     password: str | None,
     password_apertura: str | None,
-    registro: Any,
+    registro: Registro,
 ) -> None:
     from .verification import verify
 
@@ -276,8 +275,6 @@ def consolida_cmd(
     registro_path: RegistroOpt = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
-    from .audit import Registro
-
     regole = Regole(
         limite_100=not senza_limite,
         pesi_aree="uguali" if pesi_uguali else "stelle",
@@ -297,7 +294,7 @@ def _consolida(
     as_json: bool,
     regole: Regole,
     password_apertura: str | None,
-    registro: Any,
+    registro: Registro,
 ) -> None:
     from .consolidation import consolidate
 

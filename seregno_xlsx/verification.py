@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
 from .audit import NESSUN_REGISTRO, Registro
@@ -124,8 +125,6 @@ def _input_cells(lettura: Lettura) -> dict[tuple[str, str], Cell]:
 
 
 def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], Cell]) -> list[Anomalia]:
-    from openpyxl.utils import get_column_letter
-
     found = []
     for sheet, ranges in grid.merged.items():
         for ref in ranges:
