@@ -73,12 +73,25 @@ class Soffice:
         accept = f"socket,host=127.0.0.1,port={self.port};urp;StarOffice.ComponentContext"
         command = [soffice, "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
                    "--nolockcheck", f"-env:UserInstallation={self.profile.as_uri()}", f"--accept={accept}"]  # fmt: skip
-        with self.log.open("wb") as log:
+        with self.log.open("ab") as log:
             # A new session: soffice and its children form a process group we stop as one.
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.run("ping", timeout=120)
+        self._job("ping", None, 120)
 
     def run(self, command: str, args: dict[str, Any] | None = None, *, timeout: float = JOB_TIMEOUT) -> Any:
+        """Run one driver job; if soffice itself crashed (LibreOffice 7.4 headless occasionally does
+        while saving), start a fresh one and run the job again, once: every job is idempotent."""
+        try:
+            return self._job(command, args, timeout)
+        except DriverError:
+            if command == "terminate":
+                raise
+            self.stop()
+            self.port = free_port()
+            self.start()
+            return self._job(command, args, timeout)
+
+    def _job(self, command: str, args: dict[str, Any] | None, timeout: float) -> Any:
         if self.process is not None and self.process.poll() is not None:
             raise DriverError(f"soffice è terminato (codice {self.process.returncode}): {self.log.read_text()}")
         done = subprocess.run(
@@ -89,7 +102,9 @@ class Soffice:
             env={k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))},
         )
         if done.returncode != 0:
-            raise DriverError(f"driver {command} fallito:\n{done.stderr.decode(errors='replace')}")
+            raise DriverError(
+                f"driver {command} fallito (codice {done.returncode}):\n{done.stderr.decode(errors='replace')}"
+            )
         return json.loads(done.stdout)
 
     def stop(self) -> None:
@@ -97,7 +112,7 @@ class Soffice:
             return
         try:
             if self.process.poll() is None:
-                self.run("terminate", timeout=30)
+                self._job("terminate", None, 30)
                 self.process.wait(timeout=30)
         except (DriverError, subprocess.TimeoutExpired):
             pass
