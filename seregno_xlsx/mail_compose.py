@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from email.headerregistry import Address
@@ -18,14 +17,14 @@ from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from .atomic import atomic_path
 from .contacts import Contatto, parse_addresses
 from .errors import SeregnoError
 from .findings import Anomalia, Gravita
 from .model import Rilevazione
-from .texts import default_templates_dir
+from .texts import default_templates_dir, load_toml
 
 MEDIA_TYPES = {
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -96,18 +95,7 @@ _SAMPLE = {
 def load_mail_texts(templates_dir: Path | None = None) -> TestiPosta:
     """``posta.toml`` from ``templates_dir`` (default: the bundled ``modelli/``), checked."""
     path = (templates_dir or default_templates_dir()) / "posta.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SeregnoError(f"{path}: file dei testi delle e-mail non trovato") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SeregnoError(f"{path}: file dei testi delle e-mail non valido ({exc})") from None
-    try:
-        testi = TestiPosta.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise SeregnoError(f"{path}: voce «{where}» mancante o non valida ({first['msg']})") from None
+    testi = load_toml(path, TestiPosta, "file dei testi delle e-mail")
     checks = {"entro": testi.entro, "sollecito_errori.nota_avvisi": testi.sollecito_errori.nota_avvisi}
     for section in ("distribuzione", "sollecito_mancante", "sollecito_non_valido", "sollecito_errori"):
         modello: Modello = getattr(testi, section)

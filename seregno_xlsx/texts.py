@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import SeregnoError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+M = TypeVar("M", bound=BaseModel)
 
 
 def default_templates_dir() -> Path:
@@ -73,15 +75,19 @@ class Testi(_Section):
 
 
 def load_texts(templates_dir: Path | None = None) -> Testi:
-    path = (templates_dir or default_templates_dir()) / "scheda.toml"
+    return load_toml((templates_dir or default_templates_dir()) / "scheda.toml", Testi, "file dei testi")
+
+
+def load_toml(path: Path, model: type[M], what: str) -> M:
+    """A TOML file of ``modelli/`` validated by ``model``; every problem is an Italian message."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SeregnoError(f"{path}: file dei testi non trovato") from None
+        raise SeregnoError(f"{path}: {what} non trovato") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SeregnoError(f"{path}: file dei testi non valido ({exc})") from None
+        raise SeregnoError(f"{path}: {what} non valido ({exc})") from None
     try:
-        return Testi.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
