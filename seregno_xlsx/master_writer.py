@@ -3,10 +3,11 @@
 Percentages are live formulas chained Indicatori → Obiettivi → Assegnazioni/Personale
 and Riepilogo, so a value corrected in Indicatori flows everywhere on recalculation.
 Each formula also carries its value computed by ``scoring`` (what a reader without a
-calculation engine sees). Rows are matched with SUMPRODUCT(EXACT(...)) rather than
+calculation engine sees). Rows are matched with SUMPRODUCT((range=value)*...) rather than
 COUNTIFS/SUMIFS criteria: criteria treat "*?~" as wildcards and numeric-looking text
-("00002311") as numbers, differently in Excel and LibreOffice; EXACT compares text as
-text in both. No function newer than Excel 2010 is used.
+("00002311") as numbers, differently in Excel and LibreOffice; "=" between two texts compares
+them as text in both (ignoring case, and codes, names and matricole differ by more than case).
+No function newer than Excel 2010 is used.
 """
 
 from __future__ import annotations
@@ -109,14 +110,16 @@ def _cached(pct: float | None) -> float | str:
 def _mean_formula(match: str | None, pct: str, weight: str | None) -> str:
     """sum(w*p)/sum(w) over the matched rows whose % is a number; "" when the weights sum to 0.
 
-    SUMPRODUCT takes the "" of excluded rows as 0 when it is a separate argument.
+    Conditions are multiplied, never negated with "--": that is what every engine (Excel,
+    LibreOffice, the `formulas` package) evaluates element by element inside SUMPRODUCT.
+    The % range stays a separate argument, where SUMPRODUCT takes the "" of excluded rows as 0.
     """
     if match is None and weight is None:
         return f'=IF(COUNT({pct})=0,"",SUM({pct})/COUNT({pct}))'
-    first = f"{match}," if match else ""
-    last = f",{weight}" if weight else ""
-    denominator = f"SUMPRODUCT({first}--ISNUMBER({pct}){last})"
-    return f'=IF({denominator}=0,"",SUMPRODUCT({first}{pct}{last})/{denominator})'
+    mask = "*".join(term for term in (match, weight) if term)
+    denominator = f'SUMPRODUCT({mask}*({pct}<>""))'
+    numerator = f"SUMPRODUCT({mask if weight else mask + '*1'},{pct})"
+    return f'=IF({denominator}=0,"",{numerator}/{denominator})'
 
 
 def _col(sheet: str, col: int, rows: int) -> str:
@@ -323,7 +326,7 @@ class _Master:
         for r, area in enumerate(self.aree, start=1):
             conteggi = counts(area, self.ril, data_riferimento)
             totale += conteggi
-            formula = _mean_formula(f"--EXACT({area_col},A{r + 1})", pct_col, weight)
+            formula = _mean_formula(f"({area_col}=A{r + 1})", pct_col, weight)
             pct = _Formula(formula, _cached(area_pct(area, self.ril, self.regole)))
             self._row("Riepilogo", r, [area.nome, *_count_values(conteggi), pct])
         n = len(self.aree)
@@ -374,7 +377,7 @@ class _Master:
         for area in self.aree:
             for ob in area.obiettivi:
                 r += 1
-                match = f"EXACT({area_col},A{r + 1})*EXACT({code_col},B{r + 1})"
+                match = f"({area_col}=A{r + 1})*({code_col}=B{r + 1})"
                 formula = _mean_formula(match, pct_col, weight_col)
                 pct = _Formula(formula, _cached(objective_pct(ob, self.ril, self.regole)))
                 fine = ob.data_fine_effettiva
@@ -463,7 +466,7 @@ class _Master:
             nome, categoria, assigned = people[matricola]
             aree = "; ".join(dict.fromkeys(area.nome for area, _ in assigned))
             codici = "; ".join(ob.codice for _, ob in assigned)
-            mean = _mean_formula(f"--EXACT({mat_col},A{r + 1})", pct_col, weight_col)
+            mean = _mean_formula(f"({mat_col}=A{r + 1})", pct_col, weight_col)
             # The objectives gathered above, in plan order: the same as scoring.person_pct, without a rescan.
             pct = _Formula(mean, _cached(objectives_pct([ob for _, ob in assigned], self.ril, self.regole)))
             self._row("Personale", r, [matricola, nome, categoria, aree, codici, len(assigned), pct])

@@ -34,7 +34,7 @@ RIF = date(2021, 12, 31)
 INJECTION = '=HYPERLINK("http://x")'
 SHEETS = ["Riepilogo", "Obiettivi", "Indicatori", "Fasi", "Personale", "Assegnazioni", "Anomalie", "Fonti"]
 # Everything Excel 2010 and LibreOffice both compute the same way; nothing else may appear.
-ALLOWED_FUNCTIONS = {"IF", "OR", "MIN", "MAX", "SUM", "COUNT", "SUMPRODUCT", "EXACT", "ISNUMBER"}
+ALLOWED_FUNCTIONS = {"IF", "OR", "MIN", "MAX", "SUM", "COUNT", "SUMPRODUCT"}
 Value = float | str | None
 Cells = dict[tuple[str, str], Value]
 
