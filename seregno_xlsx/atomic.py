@@ -32,6 +32,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     temp = Path(name)
     try:
         yield temp
+        # mkstemp makes the file private (0600); the output gets the permissions a plain write would.
+        os.chmod(temp, _mode_for(target))
         os.replace(temp, target)
     except OSError as exc:
         raise OutputError(
@@ -40,6 +42,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+
+
+def _mode_for(target: Path) -> int:
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_text(target: Path, text: str) -> None:

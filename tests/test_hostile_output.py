@@ -113,3 +113,21 @@ def test_audit_log_unwritable_is_a_clear_error(tmp_path: Path) -> None:
         "***",
         "y",
     ]
+
+
+def test_outputs_get_ordinary_permissions(tmp_path: Path) -> None:
+    """Written through a private temporary file, the output still gets the usual permissions."""
+    import os
+
+    from seregno_xlsx.atomic import atomic_write_text
+
+    umask = os.umask(0o022)
+    try:
+        target = tmp_path / "piano.json"
+        atomic_write_text(target, "{}")
+        assert target.stat().st_mode & 0o777 == 0o644
+        target.chmod(0o640)
+        atomic_write_text(target, "{}")
+        assert target.stat().st_mode & 0o777 == 0o640  # an existing file keeps its own
+    finally:
+        os.umask(umask)
