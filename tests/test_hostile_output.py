@@ -117,7 +117,6 @@ def test_audit_log_unwritable_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_outputs_get_ordinary_permissions(tmp_path: Path) -> None:
     """Written through a private temporary file, the output still gets the usual permissions."""
-
     from seregno_xlsx.atomic import atomic_write_text
 
     umask = os.umask(0o022)
