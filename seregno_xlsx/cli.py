@@ -25,7 +25,10 @@ from .scoring import MissingValue, Regole
 
 app = typer.Typer(
     name="seregno-xlsx",
-    help="Piano degli Obiettivi: importa il piano, genera le schede protette, verifica e consolida i ritorni.",
+    help=(
+        "Piano degli Obiettivi: importa il piano, genera le schede protette, le distribuisce e le raccoglie "
+        "per e-mail, verifica e consolida i ritorni."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
