@@ -52,6 +52,11 @@ class Row:
     obiettivo: Obiettivo
     item: Item
 
+    @property
+    def fase(self) -> str:
+        """The phase (and indicator) code a finding on this row names; "" for objectives and people."""
+        return self.item.codice if isinstance(self.item, Fase | Indicatore) else ""
+
 
 def _field(name: str) -> Callable[[Row], object]:
     return lambda row: getattr(row.item, name)
@@ -245,6 +250,14 @@ class Cell:
     spec: SheetSpec | None = None
     column: Column | None = None
     data_row: Row | None = None
+
+    @property
+    def obiettivo(self) -> str:
+        return self.data_row.obiettivo.codice if self.data_row else ""
+
+    @property
+    def fase(self) -> str:
+        return self.data_row.fase if self.data_row else ""
 
     @property
     def coordinate(self) -> str:

@@ -103,11 +103,71 @@ def open_grid(path: Path, *, password: str | None = None) -> Grid:
             grid.visibility[meta.name] = str(meta.visible).rsplit(".", 1)[-1].lower()
             sheet = workbook.get_sheet_by_name(meta.name)
             grid.sheets[meta.name] = _sheet_rows(sheet)
+        if grid.format == "ods":
+            _restore_ods_line_breaks(data, grid)
     except UnreadableFile:
         raise
     except Exception as exc:  # calamine raises its own errors for every kind of damage
         raise UnreadableFile("file-illeggibile", f"il file è danneggiato o incompleto ({type(exc).__name__})") from None
     return grid
+
+
+_TABLE_NS = f"{{{_NS_TABLE}}}"
+_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _restore_ods_line_breaks(data: bytes, grid: Grid) -> None:
+    """Put back the line breaks of multi-line .ods texts.
+
+    An .ods cell holds each line as its own ``<text:p>`` (or a ``<text:line-break/>``);
+    calamine joins them without a separator, so "riga 1⏎riga 2" came back as
+    "riga 1riga 2". Only cells whose text then differs by whitespace alone are
+    replaced. ``data`` is the package ``_load`` already inflated under its limits.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            root = SafeET.fromstring(archive.read("content.xml"))
+    except Exception:
+        return  # unreadable here means calamine's text stays as it is
+    for table in root.iter(f"{_TABLE_NS}table"):
+        rows = grid.sheets.get(table.get(f"{_TABLE_NS}name", ""))
+        if rows is None:
+            continue
+        row = 0
+        for row_element in table.iter(f"{_TABLE_NS}table-row"):
+            repeated_rows = int(row_element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
+            col = 0
+            for cell in row_element:
+                repeated_cols = int(cell.get(f"{_TABLE_NS}number-columns-repeated", "1"))
+                paragraphs = [p for p in cell if p.tag == f"{_TEXT_NS}p"]
+                if len(paragraphs) > 1 or any(e.tag == f"{_TEXT_NS}line-break" for p in paragraphs for e in p.iter()):
+                    text = "\n".join(_ods_paragraph(p) for p in paragraphs)
+                    for r in range(row, min(row + repeated_rows, len(rows))):
+                        for c in range(col, min(col + repeated_cols, len(rows[r]))):
+                            value = rows[r][c]
+                            if isinstance(value, str) and _WHITESPACE.sub("", value) == _WHITESPACE.sub("", text):
+                                rows[r][c] = text
+                col += repeated_cols
+            row += repeated_rows
+            if row >= len(rows):
+                break
+
+
+def _ods_paragraph(element: Any) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        name = child.tag.rsplit("}", 1)[-1]
+        if name == "s":
+            parts.append(" " * int(child.get(f"{_TEXT_NS}c", "1")))
+        elif name == "tab":
+            parts.append("\t")
+        elif name == "line-break":
+            parts.append("\n")
+        elif name != "annotation":
+            parts.append(_ods_paragraph(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:

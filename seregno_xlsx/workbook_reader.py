@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-from defusedxml import ElementTree as SafeET
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 
 from .findings import Anomalia, finding, has_errors
 from .generation import snapshot_for, workbook_filename
 from .metadata import MetadataError, Snapshot, parse_metadata
-from .model import Area, Fase, Indicatore, Piano
+from .model import Area, Piano
 from .scheda import (
     FIRST_DATA_ROW,
     HEADER_ROW,
@@ -33,6 +31,7 @@ from .scheda import (
     TITLE_ROW,
     Cell,
     Kind,
+    Row,
     SheetLayout,
     canonical,
     fingerprint,
@@ -107,8 +106,6 @@ def read_workbook(path: Path, *, piano: Piano | None = None, password: str | Non
         return lettura
     lettura.formato = grid.format
     lettura.grid = grid
-    if grid.format == "ods":
-        _restore_ods_line_breaks(path, grid)
     lettura.compilato_il = grid.modified or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
     if grid.has_macros or grid.active_content:
         what = ", ".join(grid.active_content) or "progetto VBA"
@@ -133,67 +130,10 @@ def read_workbook(path: Path, *, piano: Piano | None = None, password: str | Non
     for sheet in layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione):
         reader.read(sheet)
     lettura.compilata = compiled
+    lettura.anomalie.extend(structure_findings(lettura))
     if piano is not None:
         lettura.anomalie.extend(compare_with_plan(snapshot, piano))
     return lettura
-
-
-_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
-_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-_WHITESPACE = re.compile(r"\s+")
-
-
-def _restore_ods_line_breaks(path: Path, grid: Grid) -> None:
-    """Put back the line breaks of multi-line .ods texts.
-
-    An .ods cell holds each line as its own ``<text:p>`` (or a ``<text:line-break/>``);
-    calamine joins them without a separator, so "riga 1⏎riga 2" came back as
-    "riga 1riga 2". Only cells whose text then differs by whitespace alone are
-    replaced. The archive was already measured by ``open_grid``.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            root = SafeET.fromstring(archive.read("content.xml"))
-    except Exception:
-        return  # unreadable here means calamine's text stays as it is
-    for table in root.iter(f"{_TABLE_NS}table"):
-        rows = grid.sheets.get(table.get(f"{_TABLE_NS}name", ""))
-        if rows is None:
-            continue
-        row = 0
-        for row_element in table.iter(f"{_TABLE_NS}table-row"):
-            repeated_rows = int(row_element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
-            col = 0
-            for cell in row_element:
-                repeated_cols = int(cell.get(f"{_TABLE_NS}number-columns-repeated", "1"))
-                paragraphs = [p for p in cell if p.tag == f"{_TEXT_NS}p"]
-                if len(paragraphs) > 1 or any(e.tag == f"{_TEXT_NS}line-break" for p in paragraphs for e in p.iter()):
-                    text = "\n".join(_ods_paragraph(p) for p in paragraphs)
-                    for r in range(row, min(row + repeated_rows, len(rows))):
-                        for c in range(col, min(col + repeated_cols, len(rows[r]))):
-                            value = rows[r][c]
-                            if isinstance(value, str) and _WHITESPACE.sub("", value) == _WHITESPACE.sub("", text):
-                                rows[r][c] = text
-                col += repeated_cols
-            row += repeated_rows
-            if row >= len(rows):
-                break
-
-
-def _ods_paragraph(element: Any) -> str:
-    parts = [element.text or ""]
-    for child in element:
-        name = child.tag.rsplit("}", 1)[-1]
-        if name == "s":
-            parts.append(" " * int(child.get(f"{_TEXT_NS}c", "1")))
-        elif name == "tab":
-            parts.append("\t")
-        elif name == "line-break":
-            parts.append("\n")
-        elif name != "annotation":
-            parts.append(_ods_paragraph(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
 
 
 def _recognise(grid: Grid, lettura: Lettura) -> Snapshot | None:
@@ -313,9 +253,9 @@ class _SheetReader:
                     # calamine reads an error cell as empty: the error must not pass for "not filled".
                     raw = self.grid.errors.get(actual, {}).get(where[1], raw)
                 if cell.locked:
-                    self._compare_locked(cell, raw, where, row.obiettivo.codice, _phase_code(row.item))
+                    self._compare_locked(cell, raw, where, row.obiettivo.codice, row.fase)
                 else:
-                    self._read_input(cell, raw, where, compiled_row.item, row.obiettivo.codice)
+                    self._read_input(cell, raw, where, compiled_row)
         for key, actual_row in found.items():
             self._add(
                 "riga-estranea",
@@ -439,7 +379,7 @@ class _SheetReader:
             valore=_short(_show(raw)),
         )
 
-    def _read_input(self, cell: Cell, raw: object, where: Position, item: object, obiettivo: str) -> None:
+    def _read_input(self, cell: Cell, raw: object, where: Position, row: Row) -> None:
         assert cell.column is not None and cell.column.field is not None
         value: object
         if cell.kind is Kind.DATE:
@@ -452,20 +392,20 @@ class _SheetReader:
             text = parse_text(raw)
             value = text.problem if text.problem and text.problem.codice != "carattere-non-ammesso" else text.value
             if text.problem and text.problem.codice == "carattere-non-ammesso":
-                self._problem(text.problem, raw, where, obiettivo, item)
+                self._problem(text.problem, raw, where, row)
         if isinstance(value, Problem):
-            self._problem(value, raw, where, obiettivo, item)
+            self._problem(value, raw, where, row)
             return
-        setattr(item, cell.column.field, value)
+        setattr(row.item, cell.column.field, value)
         if value not in (None, ""):
             self.lettura.valori_letti += 1
 
-    def _problem(self, problem: Problem, raw: object, where: Position, obiettivo: str, item: object) -> None:
+    def _problem(self, problem: Problem, raw: object, where: Position, row: Row) -> None:
         self._add(
             problem.codice,
             problem.dettaglio,
-            obiettivo=obiettivo,
-            fase=_phase_code(item),
+            obiettivo=row.obiettivo.codice,
+            fase=row.fase,
             foglio=where[0],
             cella=where[1],
             valore=_short(_show(raw)),
@@ -474,6 +414,94 @@ class _SheetReader:
 
 def layout_names(snapshot: Snapshot) -> Iterator[SheetLayout]:
     yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+
+
+def structure_findings(lettura: Lettura) -> list[Anomalia]:
+    """Formulas typed into input cells and merged cells over them (the grid holds values only).
+
+    Decision: a formula in an input cell is never recalculated; its value is the one the client's
+    program computed and saved (``formula-in-cella``, avviso). A formula saved without a computed
+    value reads as empty, and the finding says so. A merge over an input cell is an edit of the
+    protected structure (``cella-bloccata-modificata``): only the first cell of the merge keeps a value.
+    """
+    grid = lettura.grid
+    if lettura.snapshot is None or grid is None:
+        return []
+    inputs = _input_cells(lettura)
+    area = lettura.area
+    found: list[Anomalia] = []
+    for sheet, cells in grid.formulas.items():
+        for coordinate, formula in cells.items():
+            cell = inputs.get(lettura.canonico.get((sheet, coordinate), ("", "")))
+            if cell is None:
+                continue
+            if formula.valore_salvato:
+                detail = f"la cella contiene la formula «{formula.testo}»: si usa il valore calcolato salvato nel file"
+            else:
+                detail = (
+                    f"la cella contiene la formula «{formula.testo}» senza un valore calcolato salvato: "
+                    "la cella è letta vuota; scrivere direttamente il valore"
+                )
+            found.append(
+                finding(
+                    "formula-in-cella",
+                    detail,
+                    area=area,
+                    obiettivo=cell.obiettivo,
+                    fase=cell.fase,
+                    foglio=sheet,
+                    cella=coordinate,
+                    valore=formula.testo,
+                )
+            )
+    found.extend(_merge_findings(lettura, grid, inputs))
+    return found
+
+
+def _input_cells(lettura: Lettura) -> dict[tuple[str, str], Cell]:
+    assert lettura.snapshot is not None
+    return {
+        (sheet.name, cell.coordinate): cell
+        for sheet in layout_names(lettura.snapshot)
+        for cell in sheet.cells
+        if not cell.locked
+    }
+
+
+def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], Cell]) -> list[Anomalia]:
+    found = []
+    for sheet, ranges in grid.merged.items():
+        for ref in ranges:
+            try:
+                min_col, min_row, max_col, max_row = range_boundaries(ref)
+            except (ValueError, TypeError):
+                continue
+            if min_col is None or min_row is None or max_col is None or max_row is None:
+                continue
+            if (max_col - min_col + 1) * (max_row - min_row + 1) > 10_000:
+                max_row = min_row + 10_000 // (max_col - min_col + 1)
+            coordinates = [
+                f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)
+            ]
+            covered = [(c, inputs.get(lettura.canonico.get((sheet, c), ("", "")))) for c in coordinates]
+            hit = next(((coord, cell) for coord, cell in covered if cell is not None), None)
+            if hit is None:
+                continue
+            first = f"{get_column_letter(min_col)}{min_row}"
+            found.append(
+                finding(
+                    "cella-bloccata-modificata",
+                    f"le celle {ref} sono state unite, anche su celle da compilare: si legge solo il valore "
+                    f"della prima cella ({first}), le altre risultano vuote; separare le celle e ricompilarle",
+                    area=lettura.area,
+                    obiettivo=hit[1].obiettivo,
+                    fase=hit[1].fase,
+                    foglio=sheet,
+                    cella=hit[0],
+                    valore=ref,
+                )
+            )
+    return found
 
 
 def compare_with_plan(snapshot: Snapshot, piano: Piano) -> list[Anomalia]:
@@ -522,8 +550,8 @@ def compare_with_plan(snapshot: Snapshot, piano: Piano) -> list[Anomalia]:
                     "differenza-dal-piano",
                     f"nel piano il valore è «{_short(_show(cell.value))}»",
                     area=area,
-                    obiettivo=cell.data_row.obiettivo.codice if cell.data_row else "",
-                    fase=_phase_code(cell.data_row.item) if cell.data_row else "",
+                    obiettivo=cell.obiettivo,
+                    fase=cell.fase,
                     foglio=our_sheet.name,
                     cella=cell.coordinate,
                     valore=_short(_show(mine.value)),
@@ -546,10 +574,6 @@ def _same(cell: Cell, raw: object, date1904: bool) -> bool:
 
 def _item_code(item: object) -> str:
     return str(getattr(item, "codice", getattr(item, "matricola", "")))
-
-
-def _phase_code(item: object) -> str:
-    return item.codice if isinstance(item, Fase | Indicatore) else ""
 
 
 def _matches_labels(row: list[object], labels: list[str]) -> bool:
