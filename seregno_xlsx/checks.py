@@ -461,11 +461,22 @@ def check_area_plan(area: Area, anno: int, *, locate: Locate = no_location) -> l
 
 def check_plan(piano: Piano, *, locate_for: Callable[[str], Locate] | None = None) -> list[Anomalia]:
     """Every area's plan checks, then duplicate codes and matricole across areas."""
-    contexts = [_Ctx(a, piano.anno, locate_for(a.nome) if locate_for else no_location) for a in piano.aree]
+    contexts = _contexts(piano, locate_for)
     anomalie = [a for ctx in contexts for check in _PLAN_CHECKS for a in check(ctx)]
-    anomalie += _codice_duplicato_tra_aree(contexts)
-    anomalie += _matricola_nomi_diversi_tra_aree(contexts)
-    return anomalie
+    return anomalie + _across_areas(contexts)
+
+
+def check_across_areas(piano: Piano, *, locate_for: Callable[[str], Locate] | None = None) -> list[Anomalia]:
+    """Only what spans areas (codes and matricole), for areas already checked one by one."""
+    return _across_areas(_contexts(piano, locate_for))
+
+
+def _contexts(piano: Piano, locate_for: Callable[[str], Locate] | None) -> list[_Ctx]:
+    return [_Ctx(a, piano.anno, locate_for(a.nome) if locate_for else no_location) for a in piano.aree]
+
+
+def _across_areas(contexts: list[_Ctx]) -> list[Anomalia]:
+    return [*_codice_duplicato_tra_aree(contexts), *_matricola_nomi_diversi_tra_aree(contexts)]
 
 
 def check_compilation(

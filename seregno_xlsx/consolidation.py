@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .audit import NESSUN_REGISTRO, Registro
-from .checks import check_plan
+from .checks import check_across_areas
 from .errors import SeregnoError
 from .findings import Anomalia, finding, has_errors
 from .master_writer import Fonte, MasterSummary, write_master
@@ -137,10 +137,7 @@ def consolidate(
     areas = [lettura.compilata for lettura in accepted if lettura.compilata is not None]
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
-    seen = {(a.codice, a.area, a.obiettivo, a.fase, a.valore) for a in result.anomalie}
-    for extra in check_plan(consolidated):
-        if (extra.codice, extra.area, extra.obiettivo, extra.fase, extra.valore) not in seen:
-            result.anomalie.append(extra)
+    result.anomalie.extend(check_across_areas(consolidated))
     if piano is not None:
         answered = {a.nome.casefold() for a in areas}
         for area in piano.aree:
