@@ -32,11 +32,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from seregno_xlsx.consolidation import consolidate
-from seregno_xlsx.generation import generate, workbook_filename
-from seregno_xlsx.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
+from seregno_xlsx.ritorni.verification import verify_file
+from seregno_xlsx.scheda.generation import generate, workbook_filename
 from seregno_xlsx.simulation import fill_workbook, sample_entries
-from seregno_xlsx.verification import verify_file
 
 ENTE = "Città di Esempio"
 ANNO = 2021

@@ -16,9 +16,9 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from seregno_xlsx.export_parser import parse_exports
-from seregno_xlsx.generation import generate
-from seregno_xlsx.model import Rilevazione
+from seregno_xlsx.piano.export_parser import parse_exports
+from seregno_xlsx.piano.model import Rilevazione
+from seregno_xlsx.scheda.generation import generate
 from seregno_xlsx.simulation import fill_workbook, sample_entries
 
 HERE = Path(__file__).resolve().parent

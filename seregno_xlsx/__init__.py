@@ -3,17 +3,16 @@
 The public surface is what this module exports; a test guards it.
 """
 
-from .consolidation import Consolidamento, consolidate
-from .errors import OutputError, PlanError, SeregnoError, SourceError
-from .export_parser import parse_exports
-from .findings import CATALOGO, Anomalia, Gravita
-from .generation import GeneratedWorkbook, generate
-from .model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione, plan_json_schema
-from .scoring import MissingValue, Regole
-from .verification import Verifica, verify, verify_file
-from .workbook_reader import Lettura, read_workbook
-
-__version__ = "0.1.0"
+from seregno_xlsx.errors import OutputError, PlanError, SeregnoError, SourceError
+from seregno_xlsx.findings import CATALOGO, Anomalia, Gravita
+from seregno_xlsx.master.consolidation import Consolidamento, consolidate
+from seregno_xlsx.master.scoring import MissingValue, Regole
+from seregno_xlsx.piano.export_parser import parse_exports
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione, plan_json_schema
+from seregno_xlsx.ritorni.reader import Lettura, read_workbook
+from seregno_xlsx.ritorni.verification import Verifica, verify, verify_file
+from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+from seregno_xlsx.version import __version__ as __version__
 
 __all__ = [
     "CATALOGO",

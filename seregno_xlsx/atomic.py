@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import OutputError
+from seregno_xlsx.errors import OutputError
 
 
 @contextlib.contextmanager

@@ -26,7 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from .errors import OutputError, SeregnoError
+from seregno_xlsx.errors import OutputError, SeregnoError
+from seregno_xlsx.version import __version__
 
 SECRET_OPTIONS = ("--password", "--password-apertura")
 
@@ -89,7 +90,6 @@ class Registro:
             raise OutputError(f"{self.path}: impossibile scrivere il registro ({exc.strerror})") from None
 
     def start(self, argomenti: Sequence[str]) -> None:
-        from . import __version__  # here: the package imports this module while it initialises
 
         self.event("avvio", argomenti=mask_secrets(argomenti), versione=__version__)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import openpyxl
 
-from .model import Area, Indicatore, Rilevazione
-from .scheda import round_value_field
-from .workbook_reader import read_workbook
+from seregno_xlsx.piano.model import Area, Indicatore, Rilevazione
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.scheda.layout import round_value_field
 
 
 @dataclass(frozen=True)

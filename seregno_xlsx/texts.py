@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import SeregnoError
+from seregno_xlsx.errors import SeregnoError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 M = TypeVar("M", bound=BaseModel)

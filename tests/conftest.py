@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from seregno_xlsx.export_parser import parse_exports
-from seregno_xlsx.generation import GeneratedWorkbook, generate
-from seregno_xlsx.model import Piano, Rilevazione
+from seregno_xlsx.piano.export_parser import parse_exports
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 FONTI = sorted((ROOT / "esempi" / "fonti").glob("*.txt"))

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seregno_xlsx.checks import check_area_plan, check_compilation, check_plan, no_location
 from seregno_xlsx.findings import CATALOGO, Anomalia
-from seregno_xlsx.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
+from seregno_xlsx.piano.checks import check_area_plan, check_compilation, check_plan, no_location
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
 
 ANNO = 2021
 OB = "Ob_A"

@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from seregno_xlsx.consolidation import consolidate
-from seregno_xlsx.generation import GeneratedWorkbook
-from seregno_xlsx.model import Piano, plan_json_schema
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.piano.model import Piano, plan_json_schema
+from seregno_xlsx.ritorni.verification import verify
+from seregno_xlsx.scheda.generation import GeneratedWorkbook
 from seregno_xlsx.simulation import Entry, fill_workbook
-from seregno_xlsx.verification import verify
 
 from .conftest import FONTI, ROOT
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from seregno_xlsx import scoring
-from seregno_xlsx.consolidation import consolidate
-from seregno_xlsx.export_parser import parse_exports
-from seregno_xlsx.generation import GeneratedWorkbook, generate
-from seregno_xlsx.model import Piano, Rilevazione
-from seregno_xlsx.scheda import TEMPLATE_VERSION
+from seregno_xlsx.master import scoring
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.piano.export_parser import parse_exports
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.ritorni.reader import compare_with_plan, read_workbook
+from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 from seregno_xlsx.simulation import Entry, fill_workbook, sample_entries
-from seregno_xlsx.workbook_reader import compare_with_plan, read_workbook
 
 from .conftest import FONTI, ROOT
 

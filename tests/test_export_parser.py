@@ -12,15 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seregno_xlsx.errors import SourceError
-from seregno_xlsx.export_parser import (
+from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.piano.export_parser import (
     PAGE_HEADER,
     parse_export,
     parse_exports,
     parse_italian_date,
     parse_italian_number,
 )
-from seregno_xlsx.findings import Anomalia
-from seregno_xlsx.model import Obiettivo, Piano
+from seregno_xlsx.piano.model import Obiettivo, Piano
 
 FONTI = Path(__file__).resolve().parent.parent / "esempi" / "fonti"
 REALE = FONTI / "area_servizi_persona_2021.txt"

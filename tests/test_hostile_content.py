@@ -9,9 +9,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from seregno_xlsx.consolidation import consolidate
-from seregno_xlsx.verification import annotate, verify, verify_file
-from seregno_xlsx.workbook_reader import read_workbook
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.ritorni.verification import annotate, verify, verify_file
 
 from .hostile import corpus
 

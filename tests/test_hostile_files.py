@@ -13,11 +13,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from seregno_xlsx.consolidation import consolidate
-from seregno_xlsx.generation import GeneratedWorkbook, generate
-from seregno_xlsx.model import Piano
-from seregno_xlsx.verification import verify_file
-from seregno_xlsx.workbook_file import UnreadableFile, open_grid
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.ritorni.verification import verify_file
+from seregno_xlsx.ritorni.workbook_file import UnreadableFile, open_grid
+from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
 
 from .conftest import ROOT
 from .hostile import corpus
@@ -198,7 +198,7 @@ def test_xlsm_is_read_as_data_and_macros_never_run(scheda_reale: Path, tmp_path:
 _PROBE = """
 import sys
 from pathlib import Path
-from seregno_xlsx.workbook_reader import read_workbook
+from seregno_xlsx.ritorni.reader import read_workbook
 lettura = read_workbook(Path(sys.argv[1]))
 status = Path("/proc/self/status").read_text()
 peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) // 1024

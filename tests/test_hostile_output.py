@@ -12,9 +12,9 @@ import pytest
 
 from seregno_xlsx import atomic, cli
 from seregno_xlsx.audit import Registro, mask_secrets
-from seregno_xlsx.consolidation import consolidate
 from seregno_xlsx.errors import OutputError
-from seregno_xlsx.generation import GeneratedWorkbook
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.scheda.generation import GeneratedWorkbook
 
 from .hostile import corpus
 

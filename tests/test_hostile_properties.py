@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seregno_xlsx import scoring
-from seregno_xlsx.consolidation import consolidate
-from seregno_xlsx.model import Piano, Rilevazione
+from seregno_xlsx.master import scoring
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.ritorni.workbook_file import UnreadableFile, open_grid
 from seregno_xlsx.simulation import Entry, fill_workbook
-from seregno_xlsx.workbook_file import UnreadableFile, open_grid
-from seregno_xlsx.workbook_reader import read_workbook
 
 from .test_consolidation import _sheet_rows
 
@@ -59,7 +59,7 @@ def test_fuzz_mutated_workbook(flips: list[tuple[int, int]], cut: int) -> None:
 @given(st.data())
 def test_random_fills_read_back_and_consolidated(piano: Piano, data: st.DataObject) -> None:
     """Random valid answers in every area: every value read back, every % as the rules say."""
-    from seregno_xlsx.generation import generate
+    from seregno_xlsx.scheda.generation import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -9,12 +9,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from seregno_xlsx.consolidation import consolidate
-from seregno_xlsx.generation import GeneratedWorkbook
-from seregno_xlsx.model import Piano
-from seregno_xlsx.scoring import MissingValue, Regole, area_pct
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.master.scoring import MissingValue, Regole, area_pct
+from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.scheda.generation import GeneratedWorkbook
 from seregno_xlsx.simulation import fill_workbook, sample_entries
-from seregno_xlsx.workbook_reader import read_workbook
 
 from .libreoffice.fixtures import soffice_fixture  # noqa: F401  (the session's soffice)
 from .libreoffice.office import Soffice

@@ -16,15 +16,15 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from seregno_xlsx.consolidation import consolidate
 from seregno_xlsx.findings import Anomalia
-from seregno_xlsx.generation import GeneratedWorkbook
-from seregno_xlsx.model import Area, Piano, Rilevazione
-from seregno_xlsx.scheda import META_SHEET, Kind, layout
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.piano.model import Area, Piano, Rilevazione
+from seregno_xlsx.ritorni.reader import Lettura, read_workbook
+from seregno_xlsx.ritorni.verification import verify_file
+from seregno_xlsx.ritorni.workbook_file import open_grid
+from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.layout import META_SHEET, Kind, layout
 from seregno_xlsx.simulation import Entry, fill_workbook
-from seregno_xlsx.verification import verify_file
-from seregno_xlsx.workbook_file import open_grid
-from seregno_xlsx.workbook_reader import Lettura, read_workbook
 
 from .libreoffice.fixtures import soffice_fixture  # noqa: F401  (the session's soffice)
 from .libreoffice.office import Soffice

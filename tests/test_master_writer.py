@@ -17,9 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import finding
-from seregno_xlsx.master_writer import MAX_CELL_TEXT, TRUNCATED, Fonte, MasterSummary, write_master
-from seregno_xlsx.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
-from seregno_xlsx.scoring import (
+from seregno_xlsx.master.scoring import (
     MissingValue,
     Regole,
     area_pct,
@@ -28,6 +26,8 @@ from seregno_xlsx.scoring import (
     person_pct,
     total_pct,
 )
+from seregno_xlsx.master.writer import MAX_CELL_TEXT, TRUNCATED, Fonte, MasterSummary, write_master
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
 
 FINALE, INTERMEDIA = Rilevazione.FINALE, Rilevazione.INTERMEDIA
 RIF = date(2021, 12, 31)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from seregno_xlsx.contacts import ContactsError, load_contacts
-from seregno_xlsx.model import Piano
+from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.posta.contacts import ContactsError, load_contacts
 
 from .conftest import ROOT
 from .test_posta_support import AREE, CONTATTI, PIANO, contacts_file, run

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from seregno_xlsx.generation import GeneratedWorkbook, generate
-from seregno_xlsx.model import Piano, Rilevazione
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
 
 from .test_posta_support import (
     AREE,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from seregno_xlsx.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import GeneratedWorkbook
 
 from .test_posta_raccogli import WHEN, make_eml
 from .test_posta_support import AREE, free_port, run

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from seregno_xlsx.generation import GeneratedWorkbook
-from seregno_xlsx.mail_collect import from_eml_bytes, imap_utf7, parse_imap_url, store
+from seregno_xlsx.posta.collect import from_eml_bytes, imap_utf7, parse_imap_url, store
+from seregno_xlsx.scheda.generation import GeneratedWorkbook
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .test_posta_support import AREE, PIANO, parse, run
@@ -46,7 +46,7 @@ def compilate(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> dic
 
 
 def _first_code(path: Path) -> str:
-    from seregno_xlsx.workbook_reader import read_workbook
+    from seregno_xlsx.ritorni.reader import read_workbook
 
     snapshot = read_workbook(path).snapshot
     assert snapshot is not None

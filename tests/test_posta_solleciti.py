@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from seregno_xlsx.generation import GeneratedWorkbook, generate
-from seregno_xlsx.model import Piano, Rilevazione
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
 from seregno_xlsx.simulation import Entry, fill_workbook
-from seregno_xlsx.workbook_reader import read_workbook
 
 from .test_posta_support import (
     AREE,

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seregno_xlsx import scoring
-from seregno_xlsx.consolidation import consolidate
-from seregno_xlsx.generation import generate
-from seregno_xlsx.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
-from seregno_xlsx.scheda import round_value_field
+from seregno_xlsx.master import scoring
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.ritorni.values import parse_text
+from seregno_xlsx.scheda.generation import generate
+from seregno_xlsx.scheda.layout import round_value_field
 from seregno_xlsx.simulation import Entry, fill_workbook
-from seregno_xlsx.values import parse_text
-from seregno_xlsx.workbook_reader import read_workbook
 
 YEAR = 2021
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40)

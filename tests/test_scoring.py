@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seregno_xlsx.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
-from seregno_xlsx.scoring import (
+from seregno_xlsx.master.scoring import (
     MissingValue,
     Regole,
     area_pct,
@@ -20,6 +19,7 @@ from seregno_xlsx.scoring import (
     person_pct,
     total_pct,
 )
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
 
 INTERMEDIA, FINALE = Rilevazione.INTERMEDIA, Rilevazione.FINALE
 DEFAULT = Regole()

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seregno_xlsx.model import Piano
-from seregno_xlsx.scheda import FIRST_DATA_ROW
+from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.ritorni.verification import verify, verify_file
+from seregno_xlsx.scheda.layout import FIRST_DATA_ROW
 from seregno_xlsx.simulation import Entry, fill_workbook
-from seregno_xlsx.verification import verify, verify_file
-from seregno_xlsx.workbook_reader import read_workbook
 
 FIRST_PHASE = "Ob_Obiet093701"
 FIRST_OBJECTIVE = "Ob_Obiet0937"
@@ -101,7 +101,7 @@ def test_dates_in_every_form(scheda_reale: Path, tmp_path: Path, typed: object, 
     [("80", 80.0), ("80,5", 80.5), ("1.234,5", 1234.5), ("80%", 80.0), (" 7 ", 7.0), (42, 42.0)],
 )
 def test_numbers_in_every_form(piano: Piano, tmp_path: Path, typed: object, expected: float) -> None:
-    from seregno_xlsx.generation import generate
+    from seregno_xlsx.scheda.generation import generate
 
     [scheda] = generate(piano, tmp_path, aree=["Area Affari Generali"])
     numeric = next(i for o in piano.area("Area Affari Generali").obiettivi for i in o.indicatori if not i.si_no)
@@ -301,7 +301,7 @@ def test_round_trip_property(
 ) -> None:
     from datetime import timedelta
 
-    from seregno_xlsx.values import parse_text
+    from seregno_xlsx.ritorni.values import parse_text
 
     lettura = read_workbook(scheda_reale)
     assert lettura.snapshot is not None
@@ -371,7 +371,7 @@ def test_area_not_in_plan(scheda_reale: Path, piano: Piano) -> None:
 
 
 def test_number_not_recognised(piano: Piano, tmp_path: Path) -> None:
-    from seregno_xlsx.generation import generate
+    from seregno_xlsx.scheda.generation import generate
 
     [scheda] = generate(piano, tmp_path, aree=["Area Affari Generali"])
     numeric = next(i for o in piano.area("Area Affari Generali").obiettivi for i in o.indicatori if not i.si_no)

@@ -8,10 +8,10 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from seregno_xlsx.generation import GeneratedWorkbook, generate, workbook_filename
-from seregno_xlsx.metadata import parse_metadata
-from seregno_xlsx.model import Piano, Rilevazione
-from seregno_xlsx.scheda import DATA_SHEETS, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, fingerprint, layout
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate, workbook_filename
+from seregno_xlsx.scheda.layout import DATA_SHEETS, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, fingerprint, layout
+from seregno_xlsx.scheda.metadata import parse_metadata
 from seregno_xlsx.texts import load_texts
 
 TEXTS = load_texts()

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
-from .findings import Anomalia, finding
-from .model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
+from seregno_xlsx.findings import Anomalia, finding
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
 
 Locate = Callable[[str, str, str], tuple[str, str]]
 """(sheet_key, code, field) -> (foglio, cella).

@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .consolidation import is_office_temp
-from .errors import OutputError, SeregnoError
-from .model import Piano
-from .workbook_reader import file_sha256, read_workbook
+from seregno_xlsx.errors import OutputError, SeregnoError
+from seregno_xlsx.master.consolidation import is_office_temp
+from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.ritorni.reader import file_sha256, read_workbook
 
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".ods")
 MESSAGE_EXTENSIONS = (".eml", ".msg")

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .model import Area, Indicatore, Obiettivo, Piano, Rilevazione
+from seregno_xlsx.piano.model import Area, Indicatore, Obiettivo, Piano, Rilevazione
 
 
 class MissingValue(StrEnum):

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from .audit import NESSUN_REGISTRO, Registro
-from .checks import check_across_areas
-from .errors import SeregnoError
-from .findings import Anomalia, finding, has_errors
-from .master_writer import Fonte, MasterSummary, write_master
-from .model import Piano, Rilevazione
-from .scoring import Regole
-from .verification import default_reference_date, verify_file
-from .workbook_reader import Lettura
+from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
+from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.findings import Anomalia, finding, has_errors
+from seregno_xlsx.master.scoring import Regole
+from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
+from seregno_xlsx.piano.checks import check_across_areas
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.ritorni.reader import Lettura
+from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 # Findings after which a file's data cannot be trusted as this plan's compilation.

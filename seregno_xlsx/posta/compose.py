@@ -19,12 +19,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .atomic import atomic_path
-from .contacts import Contatto, parse_addresses
-from .errors import SeregnoError
-from .findings import Anomalia, Gravita
-from .model import Rilevazione
-from .texts import default_templates_dir, load_toml
+from seregno_xlsx.atomic import atomic_path
+from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.findings import Anomalia, Gravita
+from seregno_xlsx.piano.model import Rilevazione
+from seregno_xlsx.posta.contacts import Contatto, parse_addresses
+from seregno_xlsx.texts import default_templates_dir, load_toml
 
 MEDIA_TYPES = {
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),

@@ -17,8 +17,8 @@ from email.headerregistry import Address
 from email.utils import getaddresses
 from pathlib import Path
 
-from .errors import SeregnoError
-from .model import Piano
+from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.piano.model import Piano
 
 COLUMNS = ("area", "responsabile", "email", "copia")
 REQUIRED = ("area", "email")

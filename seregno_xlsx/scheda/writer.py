@@ -22,11 +22,10 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .atomic import atomic_path
-from .errors import SeregnoError
-from .metadata import Snapshot, metadata_rows
-from .model import Area, Rilevazione
-from .scheda import (
+from seregno_xlsx.atomic import atomic_path
+from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.piano.model import Area, Rilevazione
+from seregno_xlsx.scheda.layout import (
     HEADER_ROW,
     LEGEND_ROW,
     META_SHEET,
@@ -37,7 +36,8 @@ from .scheda import (
     fingerprint,
     layout,
 )
-from .texts import Testi
+from seregno_xlsx.scheda.metadata import Snapshot, metadata_rows
+from seregno_xlsx.texts import Testi
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 ERROR_FILL = PatternFill("solid", fgColor="F4B6B6")

@@ -36,7 +36,7 @@ from bs4.element import NavigableString, Tag
 
 from seregno_xlsx.errors import SourceError
 from seregno_xlsx.findings import Anomalia, finding
-from seregno_xlsx.model import (
+from seregno_xlsx.piano.model import (
     Area,
     Fase,
     Indicatore,

@@ -25,10 +25,9 @@ from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
 from xlsxwriter.workbook import Workbook  # type: ignore[import-untyped]
 from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
-from .atomic import atomic_path
-from .findings import Anomalia
-from .model import Area, Fase, Indicatore, Obiettivo, Rilevazione
-from .scoring import (
+from seregno_xlsx.atomic import atomic_path
+from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.master.scoring import (
     Conteggi,
     MissingValue,
     Regole,
@@ -41,6 +40,7 @@ from .scoring import (
     objectives_pct,
     total_pct,
 )
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Rilevazione
 
 MAX_CELL_TEXT = 32_767  # Excel's limit per cell
 TRUNCATED = " […testo troncato nel master]"

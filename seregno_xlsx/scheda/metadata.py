@@ -13,9 +13,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .model import Area, Rilevazione
-from .scheda import PRODUCT, SNAPSHOT_CHUNK, Header
-from .texts import Testi
+from seregno_xlsx.piano.model import Area, Rilevazione
+from seregno_xlsx.scheda.layout import PRODUCT, SNAPSHOT_CHUNK, Header
+from seregno_xlsx.texts import Testi
 
 KEY_PRODUCT = "prodotto"
 KEY_VERSION = "versione_modello"

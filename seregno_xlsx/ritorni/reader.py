@@ -18,11 +18,12 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
-from .findings import Anomalia, finding, has_errors
-from .generation import snapshot_for, workbook_filename
-from .metadata import MetadataError, Snapshot, parse_metadata
-from .model import Area, Piano
-from .scheda import (
+from seregno_xlsx.findings import Anomalia, finding, has_errors
+from seregno_xlsx.piano.model import Area, Piano
+from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
+from seregno_xlsx.ritorni.workbook_file import Grid, UnreadableFile, open_grid
+from seregno_xlsx.scheda.generation import snapshot_for, workbook_filename
+from seregno_xlsx.scheda.layout import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     LEGEND_ROW,
@@ -37,8 +38,7 @@ from .scheda import (
     fingerprint,
     layout,
 )
-from .values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
-from .workbook_file import Grid, UnreadableFile, open_grid
+from seregno_xlsx.scheda.metadata import MetadataError, Snapshot, parse_metadata
 
 Position = tuple[str, str]
 # (sheet key, row code, model field) -> (sheet name, A1 cell) in the returned workbook.

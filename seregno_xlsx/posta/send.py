@@ -18,9 +18,9 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from .atomic import atomic_write_text
-from .errors import SeregnoError
-from .mail_compose import Messaggio
+from seregno_xlsx.atomic import atomic_write_text
+from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.posta.compose import Messaggio
 
 INVIATO, ERRORE = "inviato", "errore"
 RECORD_NAME = "invii.jsonl"

@@ -17,8 +17,8 @@ from enum import StrEnum
 
 from openpyxl.utils import get_column_letter
 
-from .model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione
-from .texts import Testi
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione
+from seregno_xlsx.texts import Testi
 
 TEMPLATE_VERSION = "1"
 PRODUCT = "seregno_xlsx"

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .audit import NESSUN_REGISTRO, Registro
-from .checks import check_area_plan, check_compilation
-from .findings import Anomalia
-from .model import Piano
-from .workbook_reader import Lettura, layout_names, read_workbook
-from .workbook_writer import Annotation, write_workbook
+from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
+from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.piano.checks import check_area_plan, check_compilation
+from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.ritorni.reader import Lettura, layout_names, read_workbook
+from seregno_xlsx.scheda.writer import Annotation, write_workbook
 
 
 def default_reference_date(anno: int, scadenza: date | None = None, today: date | None = None) -> date:

@@ -21,9 +21,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from .cli import DateOpt, JsonOpt, PasswordOpt, _date, _fail, app, err, load_plan, out
-from .mail_compose import Messaggio
-from .mail_send import Sicurezza, SmtpConfig
+from seregno_xlsx.cli.app import DateOpt, JsonOpt, PasswordOpt, app, err, fail, load_plan, out, parse_date
+from seregno_xlsx.posta.compose import Messaggio
+from seregno_xlsx.posta.send import Sicurezza, SmtpConfig
 
 SMTP_USER_ENV = "SEREGNO_SMTP_UTENTE"
 SMTP_PASSWORD_ENV = "SEREGNO_SMTP_PASSWORD"
@@ -88,13 +88,13 @@ def _password(env: str, what: str) -> str:
     if value:
         return value
     if not sys.stdin.isatty():
-        _fail(f"password {what} mancante: impostare la variabile d'ambiente {env}")
+        fail(f"password {what} mancante: impostare la variabile d'ambiente {env}")
     return str(typer.prompt(f"Password {what}", hide_input=True))
 
 
 def _smtp_config(host: str | None, porta: int | None, sicurezza: Sicurezza, utente: str | None) -> SmtpConfig:
     if not host:
-        _fail("--invia: indicare il server con --smtp-host (o SEREGNO_SMTP_HOST)")
+        fail("--invia: indicare il server con --smtp-host (o SEREGNO_SMTP_HOST)")
     password = _password(SMTP_PASSWORD_ENV, "SMTP") if utente else None
     return SmtpConfig(host=host, porta=porta, sicurezza=sicurezza, utente=utente or None, password=password)
 
@@ -125,8 +125,8 @@ def _deliver(
     smtp: tuple[str | None, int | None, Sicurezza, str | None],
 ) -> list[_Esito]:
     """Write the drafts, or send with a progress bar and the record; one row per message."""
-    from .mail_compose import write_eml
-    from .mail_send import RECORD_NAME, Invio, RegistroInvii, send_messages
+    from seregno_xlsx.posta.compose import write_eml
+    from seregno_xlsx.posta.send import RECORD_NAME, Invio, RegistroInvii, send_messages
 
     esiti: list[_Esito] = []
     if not messages:
@@ -196,15 +196,15 @@ def distribuisci_cmd(
     modelli: ModelliOpt = None,
 ) -> None:
     """Prepara (o invia) a ogni area un'e-mail con la sua scheda da compilare."""
-    from .consolidation import workbook_files
-    from .contacts import load_contacts
-    from .generation import select_areas, workbook_filename
-    from .mail_compose import Contesto, distribution_message, italian_date, load_mail_texts
-    from .metadata import Snapshot
-    from .workbook_reader import read_workbook
+    from seregno_xlsx.master.consolidation import workbook_files
+    from seregno_xlsx.posta.compose import Contesto, distribution_message, italian_date, load_mail_texts
+    from seregno_xlsx.posta.contacts import load_contacts
+    from seregno_xlsx.ritorni.reader import read_workbook
+    from seregno_xlsx.scheda.generation import select_areas, workbook_filename
+    from seregno_xlsx.scheda.metadata import Snapshot
 
     piano = load_plan(piano_path)
-    deadline = _date(scadenza, "--scadenza")
+    deadline = parse_date(scadenza, "--scadenza")
     testi = load_mail_texts(modelli)
     aree = select_areas(piano, area or [])
     rubrica = load_contacts(contatti, piano, aree=[a.nome for a in aree])
@@ -247,7 +247,7 @@ def distribuisci_cmd(
         err.print(f"[yellow]Ignorato:[/] {note}", highlight=False)
     if not lavoro.messaggi:
         _table("Distribuzione", lavoro.esiti)
-        _fail("nessun messaggio da preparare: nessuna scheda del piano trovata per le aree indicate")
+        fail("nessun messaggio da preparare: nessuna scheda del piano trovata per le aree indicate")
     lavoro.esiti += _deliver(
         lavoro.messaggi,
         invia=invia,
@@ -295,25 +295,25 @@ def solleciti_cmd(
     modelli: ModelliOpt = None,
 ) -> None:
     """Sollecita le aree che non hanno restituito una scheda valida o la cui scheda ha errori."""
-    from .consolidation import REJECTING, workbook_files
-    from .contacts import load_contacts
-    from .findings import has_errors
-    from .generation import select_areas
-    from .mail_collect import area_slug
-    from .mail_compose import (
+    from seregno_xlsx.findings import has_errors
+    from seregno_xlsx.master.consolidation import REJECTING, workbook_files
+    from seregno_xlsx.piano.model import Rilevazione
+    from seregno_xlsx.posta.collect import area_slug
+    from seregno_xlsx.posta.compose import (
         Contesto,
         load_mail_texts,
         reminder_errors,
         reminder_invalid,
         reminder_missing,
     )
-    from .model import Rilevazione
-    from .verification import annotate, verify_file
-    from .workbook_reader import Lettura, read_workbook
+    from seregno_xlsx.posta.contacts import load_contacts
+    from seregno_xlsx.ritorni.reader import Lettura, read_workbook
+    from seregno_xlsx.ritorni.verification import annotate, verify_file
+    from seregno_xlsx.scheda.generation import select_areas
 
     piano = load_plan(piano_path)
-    deadline = _date(scadenza, "--scadenza")
-    reference = _date(data_riferimento, "--data-riferimento")
+    deadline = parse_date(scadenza, "--scadenza")
+    reference = parse_date(data_riferimento, "--data-riferimento")
     testi = load_mail_texts(modelli)
     aree = select_areas(piano, area or [])
     rubrica = load_contacts(contatti, piano, aree=[a.nome for a in aree])
@@ -435,14 +435,14 @@ def raccogli_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Salva nella cartella dei ritorni le schede allegate alle e-mail ricevute."""
-    from .mail_collect import ImapConfig, from_imap, from_path, parse_imap_url, store
+    from seregno_xlsx.posta.collect import ImapConfig, from_imap, from_path, parse_imap_url, store
 
     piano = load_plan(piano_path) if piano_path else None
-    since = _date(dal, "--dal")
+    since = parse_date(dal, "--dal")
     if sorgente.lower().startswith(("imap://", "imaps://")):
         host, porta, cartella, ssl_url = parse_imap_url(sorgente)
         if not imap_utente:
-            _fail(f"IMAP: indicare l'utente con --imap-utente (o {IMAP_USER_ENV})")
+            fail(f"IMAP: indicare l'utente con --imap-utente (o {IMAP_USER_ENV})")
         password = _password(IMAP_PASSWORD_ENV, "IMAP")
         config = ImapConfig(
             host, cartella, porta, ssl=imap_ssl or ssl_url, utente=imap_utente, password=password, dal=since
@@ -450,7 +450,7 @@ def raccogli_cmd(
         poste = from_imap(config)
     else:
         if since is not None:
-            _fail("--dal vale solo per le cartelle IMAP")
+            fail("--dal vale solo per le cartelle IMAP")
         poste = from_path(Path(sorgente))
     raccolta = store(poste, output, piano=piano)
     if as_json:

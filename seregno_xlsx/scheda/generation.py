@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from .errors import OutputError, SeregnoError
-from .metadata import Snapshot
-from .model import Area, Piano, Rilevazione
-from .scheda import TEMPLATE_VERSION, round_value_field
-from .texts import Testi, load_texts
-from .workbook_writer import write_workbook
+from seregno_xlsx.errors import OutputError, SeregnoError
+from seregno_xlsx.piano.model import Area, Piano, Rilevazione
+from seregno_xlsx.scheda.layout import TEMPLATE_VERSION, round_value_field
+from seregno_xlsx.scheda.metadata import Snapshot
+from seregno_xlsx.scheda.writer import write_workbook
+from seregno_xlsx.texts import Testi, load_texts
 
 
 @dataclass(frozen=True)

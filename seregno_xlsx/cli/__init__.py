@@ -1,0 +1,46 @@
+"""The ``seregno-xlsx`` command line: a thin layer over the library, in Italian.
+
+One module per command (or family of commands); each registers itself on the shared app.
+Exit statuses (documented in README):
+0 done, no errors (warnings allowed); 1 done, errors found in the data or a file
+rejected; 2 nothing could be done (unreadable input, misuse, output not writable).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import typer
+
+from seregno_xlsx.cli import consolida, genera, importa, posta, verifica  # noqa: F401  (register the commands)
+from seregno_xlsx.cli.app import app, err
+from seregno_xlsx.errors import SeregnoError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point: Italian messages, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+    except SeregnoError as exc:
+        err.print(f"[bold red]Errore:[/] {exc.messaggio}", highlight=False)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("Interrotto.")
+        sys.exit(2)
+    except Exception as exc:  # a bug must still not show a traceback to the office
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        stamp = datetime.now().isoformat(timespec="seconds")
+        err.print(f"[bold red]Errore interno[/] ({stamp}): {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""«consolida»: every return into one master."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from seregno_xlsx.audit import Registro
+from seregno_xlsx.cli.app import (
+    DateOpt,
+    JsonOpt,
+    OpenPasswordOpt,
+    PianoOpt,
+    RegistroOpt,
+    app,
+    err,
+    load_plan,
+    out,
+    parse_date,
+    print_findings,
+)
+from seregno_xlsx.master.scoring import MissingValue, Regole
+
+
+@app.command("consolida")
+def consolida_cmd(
+    cartella: Annotated[Path, typer.Argument(help="Cartella con le schede restituite.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Cartella di lavoro master da scrivere (.xlsx).")],
+    piano_path: PianoOpt = None,
+    data_riferimento: DateOpt = None,
+    as_json: JsonOpt = False,
+    senza_limite: Annotated[
+        bool, typer.Option("--senza-limite-100", help="La % di un indicatore può superare il 100%.")
+    ] = False,
+    pesi_uguali: Annotated[
+        bool, typer.Option("--pesi-uguali", help="Media delle aree con pesi uguali invece che per stelle.")
+    ] = False,
+    mancante_intermedia: Annotated[
+        MissingValue,
+        typer.Option("--mancante-intermedia", help="Valore mancante nella rilevazione intermedia: escluso o zero."),
+    ] = MissingValue.ESCLUSO,
+    mancante_finale: Annotated[
+        MissingValue,
+        typer.Option("--mancante-finale", help="Valore mancante nella rilevazione finale: zero o escluso."),
+    ] = MissingValue.ZERO,
+    password_apertura: OpenPasswordOpt = None,
+    registro_path: RegistroOpt = None,
+) -> None:
+    """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
+    regole = Regole(
+        limite_100=not senza_limite,
+        pesi_aree="uguali" if pesi_uguali else "stelle",
+        mancante_intermedia=mancante_intermedia,
+        mancante_finale=mancante_finale,
+    )
+    with Registro(registro_path, "consolida") as registro:
+        registro.start(sys.argv[1:])
+        _consolida(cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro)
+
+
+def _consolida(
+    cartella: Path,
+    output: Path,
+    piano_path: Path | None,
+    data_riferimento: str | None,
+    as_json: bool,
+    regole: Regole,
+    password_apertura: str | None,
+    registro: Registro,
+) -> None:
+    from seregno_xlsx.master.consolidation import consolidate
+
+    piano = load_plan(piano_path) if piano_path else None
+    result = consolidate(
+        cartella,
+        output,
+        piano=piano,
+        data_riferimento=parse_date(data_riferimento, "--data-riferimento"),
+        regole=regole,
+        password_apertura=password_apertura,
+        registro=registro,
+    )
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        table = Table(title="Schede lette")
+        for column in ("file", "area", "stato", "motivo"):
+            table.add_column(column, overflow="fold")
+        for fonte in result.fonti:
+            table.add_row(fonte.file, fonte.area, fonte.stato, fonte.motivo)
+        out.print(table)
+        print_findings(result.anomalie, "Anomalie")
+        if result.master:
+            written = result.summary.valori_scritti if result.summary else 0
+            out.print(
+                f"Master: {result.master} – valori letti {result.valori_letti}, scritti {written}",
+                highlight=False,
+            )
+        else:
+            err.print("Nessuna scheda consolidabile: il master non è stato scritto.")
+    raise typer.Exit(result.exit_code)

@@ -1,0 +1,50 @@
+"""«genera»: one locked workbook per area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seregno_xlsx.cli.app import (
+    PasswordOpt,
+    app,
+    load_plan,
+    out,
+    parse_date,
+)
+from seregno_xlsx.piano.model import Rilevazione
+
+
+@app.command("genera")
+def genera_cmd(
+    piano_path: Annotated[Path, typer.Argument(metavar="PIANO", help="Piano JSON prodotto da «importa».")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Cartella in cui scrivere le schede.")],
+    area: Annotated[list[str] | None, typer.Option("--area", help="Solo questa area (ripetibile).")] = None,
+    rilevazione: Annotated[Rilevazione, typer.Option("--rilevazione", help="Rilevazione da raccogliere.")] = (
+        Rilevazione.INTERMEDIA
+    ),
+    scadenza: Annotated[str | None, typer.Option("--scadenza", help="Data di restituzione AAAA-MM-GG.")] = None,
+    password: PasswordOpt = None,
+    modelli: Annotated[
+        Path | None, typer.Option("--modelli", help="Cartella dei testi (predefinita: modelli/).")
+    ] = None,
+) -> None:
+    """Genera una cartella di lavoro protetta per ogni area del piano."""
+    from seregno_xlsx.scheda.generation import generate
+    from seregno_xlsx.texts import load_texts
+
+    piano = load_plan(piano_path)
+    texts = load_texts(modelli) if modelli else load_texts()
+    generated = generate(
+        piano,
+        output,
+        aree=area or [],
+        rilevazione=rilevazione,
+        password=password,
+        scadenza=parse_date(scadenza, "--scadenza"),
+        testi=texts,
+    )
+    for item in generated:
+        out.print(f"[green]✓[/] {item.area}: {item.path}", highlight=False)

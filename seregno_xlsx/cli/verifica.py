@@ -1,0 +1,82 @@
+"""«verifica»: what is wrong in each returned workbook."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seregno_xlsx.audit import Registro
+from seregno_xlsx.cli.app import (
+    DateOpt,
+    JsonOpt,
+    OpenPasswordOpt,
+    PasswordOpt,
+    PianoOpt,
+    RegistroOpt,
+    app,
+    load_plan,
+    out,
+    parse_date,
+    print_findings,
+)
+from seregno_xlsx.findings import has_errors
+
+
+@app.command("verifica")
+def verifica_cmd(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Schede restituite dalle aree.")],
+    piano_path: PianoOpt = None,
+    as_json: JsonOpt = False,
+    annota: Annotated[
+        Path | None,
+        typer.Option("--annota", help="Cartella in cui scrivere copie annotate da rimandare alle aree."),
+    ] = None,
+    data_riferimento: DateOpt = None,
+    password: PasswordOpt = None,
+    password_apertura: OpenPasswordOpt = None,
+    registro_path: RegistroOpt = None,
+) -> None:
+    """Controlla le schede restituite e dice cosa correggere (foglio, cella, valore, perché, come)."""
+    with Registro(registro_path, "verifica") as registro:
+        registro.start(sys.argv[1:])
+        _verifica(files, piano_path, as_json, annota, data_riferimento, password, password_apertura, registro)
+
+
+def _verifica(
+    files: list[Path],
+    piano_path: Path | None,
+    as_json: bool,
+    annota: Path | None,
+    data_riferimento: str | None,
+    password: str | None,
+    password_apertura: str | None,
+    registro: Registro,
+) -> None:
+    from seregno_xlsx.ritorni.verification import verify
+
+    piano = load_plan(piano_path) if piano_path else None
+    reports = verify(
+        files,
+        piano=piano,
+        data_riferimento=parse_date(data_riferimento, "--data-riferimento"),
+        annota=annota,
+        password=password,
+        password_apertura=password_apertura,
+        registro=registro,
+    )
+    if as_json:
+        print(json.dumps([r.to_json() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        for report in reports:
+            lettura = report.lettura
+            out.rule(f"{lettura.file.name} – {lettura.area or 'area sconosciuta'}: {lettura.esito}")
+            print_findings(report.anomalie, "")
+            if report.annotata:
+                out.print(f"Copia annotata: {report.annotata}", highlight=False)
+    if any(not r.lettura.leggibile for r in reports):
+        raise typer.Exit(2)
+    raise typer.Exit(1 if any(has_errors(r.anomalie) for r in reports) else 0)
