@@ -14,7 +14,7 @@ from datetime import datetime
 import typer
 
 from seregno_xlsx.cli import consolida, genera, importa, posta, verifica  # noqa: F401  (register the commands)
-from seregno_xlsx.cli.app import app, err
+from seregno_xlsx.cli.app import app, err, styled
 from seregno_xlsx.errors import SeregnoError
 
 __all__ = ["app", "main"]
@@ -25,7 +25,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except SeregnoError as exc:
-        err.print(f"[bold red]Errore:[/] {exc.messaggio}", highlight=False)
+        err.print(styled("Errore:", "bold red", exc.messaggio))
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         err.print("Interrotto.")
@@ -37,7 +37,7 @@ def main() -> None:
             exc.show()
             sys.exit(2)
         stamp = datetime.now().isoformat(timespec="seconds")
-        err.print(f"[bold red]Errore interno[/] ({stamp}): {type(exc).__name__}: {exc}", highlight=False)
+        err.print(styled("Errore interno", "bold red", f"({stamp}): {type(exc).__name__}: {exc}"))
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

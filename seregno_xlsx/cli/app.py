@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from seregno_xlsx.errors import PlanError
 from seregno_xlsx.findings import Anomalia, Gravita
@@ -29,8 +30,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Markup, highlighting and emoji codes are off: every text printed may come from a returned workbook or
+# an e-mail («[/x]», «:smile:»), and must appear as it was typed, never be interpreted.
+out = Console(soft_wrap=True, markup=False, highlight=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, highlight=False, emoji=False)
+
+
+def styled(label: str, style: str, text: str = "") -> Text:
+    """A coloured label followed by plain text: the only way a style reaches the terminal."""
+    return Text.assemble((label, style), " " + text if text else "")
+
 
 PASSWORD_ENV = "SEREGNO_XLSX_PASSWORD"
 PasswordOpt = Annotated[
@@ -74,7 +83,7 @@ RegistroOpt = Annotated[
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]Errore:[/] {message}", highlight=False)
+    err.print(styled("Errore:", "bold red", message))
     raise typer.Exit(code)
 
 
@@ -110,5 +119,5 @@ def print_findings(anomalie: list[Anomalia], title: str) -> None:
     for a in anomalie:
         color = "red" if a.gravita is Gravita.ERRORE else "yellow"
         where = f"{a.foglio}!{a.cella}" if a.foglio and a.cella else a.foglio or a.fase or a.obiettivo or a.area
-        table.add_row(f"[{color}]{a.gravita}[/]", a.codice, where, a.messaggio)
+        table.add_row(Text(str(a.gravita), style=color), a.codice, where, a.messaggio)
     out.print(table)

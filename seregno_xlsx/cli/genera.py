@@ -13,6 +13,7 @@ from seregno_xlsx.cli.app import (
     load_plan,
     out,
     parse_date,
+    styled,
 )
 from seregno_xlsx.piano.model import Rilevazione
 
@@ -47,4 +48,4 @@ def genera_cmd(
         testi=texts,
     )
     for item in generated:
-        out.print(f"[green]✓[/] {item.area}: {item.path}", highlight=False)
+        out.print(styled("✓", "green", f"{item.area}: {item.path}"))

@@ -20,8 +20,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
-from seregno_xlsx.cli.app import DateOpt, JsonOpt, PasswordOpt, app, err, fail, load_plan, out, parse_date
+from seregno_xlsx.cli.app import DateOpt, JsonOpt, PasswordOpt, app, err, fail, load_plan, out, parse_date, styled
 from seregno_xlsx.posta.compose import Messaggio
 from seregno_xlsx.posta.send import Sicurezza, SmtpConfig
 
@@ -169,7 +170,7 @@ def _table(title: str, esiti: list[_Esito]) -> None:
         table.add_column(column, overflow="fold")
     for esito in esiti:
         color = "red" if esito.errore else "green"
-        table.add_row(esito.area, f"[{color}]{esito.stato}[/]", esito.dettaglio)
+        table.add_row(esito.area, Text(str(esito.stato), style=color), esito.dettaglio)
     out.print(table)
 
 
@@ -236,15 +237,19 @@ def distribuisci_cmd(
         [(workbook, snapshot)] = found
         if deadline and snapshot.scadenza and deadline != snapshot.scadenza:
             err.print(
-                f"[yellow]Avviso:[/] {item.nome}: la scheda indica la scadenza {italian_date(snapshot.scadenza)}, "
-                f"l'e-mail dirà {italian_date(deadline)}",
+                styled(
+                    "Avviso:",
+                    "yellow",
+                    f"{item.nome}: la scheda indica la scadenza {italian_date(snapshot.scadenza)}, "
+                    f"l'e-mail dirà {italian_date(deadline)}",
+                ),
                 highlight=False,
             )
         contesto = Contesto(piano.ente, piano.anno, snapshot.rilevazione, deadline or snapshot.scadenza, sender)
         lavoro.messaggi.append(distribution_message(testi, contesto, rubrica.per(item.nome), workbook))
         names[item.nome] = Path(workbook_filename(piano.anno, item.nome, snapshot.rilevazione)).stem + ".eml"
     for note in foreign:
-        err.print(f"[yellow]Ignorato:[/] {note}", highlight=False)
+        err.print(styled("Ignorato:", "yellow", note))
     if not lavoro.messaggi:
         _table("Distribuzione", lavoro.esiti)
         fail("nessun messaggio da preparare: nessuna scheda del piano trovata per le aree indicate")
@@ -385,7 +390,7 @@ def solleciti_cmd(
             lavoro.esiti.append(_Esito(item.nome, "mancante", f"sollecito{again}"))
     for lettura in letture:
         if lettura.snapshot is None:
-            err.print(f"[yellow]Ignorato:[/] {lettura.file.name}: non è una scheda di seregno-xlsx", highlight=False)
+            err.print(styled("Ignorato:", "yellow", f"{lettura.file.name}: non è una scheda di seregno-xlsx"))
     sent = _deliver(
         lavoro.messaggi,
         invia=invia,
@@ -462,7 +467,7 @@ def raccogli_cmd(
         for voce in raccolta.voci:
             color = {"preso": "green", "ignorato": "yellow"}.get(voce.stato, "red")
             detail = f"{voce.file.name} ({voce.motivo})" if voce.file else voce.motivo
-            table.add_row(voce.fonte, voce.allegato, f"[{color}]{voce.stato}[/]", detail)
+            table.add_row(voce.fonte, voce.allegato, Text(str(voce.stato), style=color), detail)
         out.print(table)
         out.print(
             f"Prese {len(raccolta.presi)} schede, ignorati {len(raccolta.ignorati)} allegati o messaggi, "
