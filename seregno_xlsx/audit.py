@@ -16,7 +16,6 @@ The log is a context object passed down to the library, never a global;
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
@@ -27,6 +26,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from seregno_xlsx.errors import OutputError, SeregnoError
+from seregno_xlsx.files import sha256_file
 from seregno_xlsx.version import __version__
 
 SECRET_OPTIONS = ("--password", "--password-apertura")
@@ -145,11 +145,7 @@ def mask_secrets(argomenti: Sequence[str]) -> list[str]:
 
 def _sha256(path: Path) -> str:
     try:
-        digest = hashlib.sha256()
-        with Path(path).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return sha256_file(path)
     except OSError:
         return ""
 

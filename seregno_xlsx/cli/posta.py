@@ -11,20 +11,20 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 from rich.text import Text
 
 from seregno_xlsx.cli.app import DateOpt, JsonOpt, PasswordOpt, app, err, fail, load_plan, out, parse_date, styled
 from seregno_xlsx.posta.compose import Messaggio
-from seregno_xlsx.posta.send import Sicurezza, SmtpConfig
+from seregno_xlsx.posta.distribute import EsitoArea
+from seregno_xlsx.posta.send import Avanzamento, RegistroInvii, Sicurezza, SmtpConfig
 
 SMTP_USER_ENV = "SEREGNO_SMTP_UTENTE"
 SMTP_PASSWORD_ENV = "SEREGNO_SMTP_PASSWORD"
@@ -97,74 +97,39 @@ def _smtp_config(host: str | None, porta: int | None, sicurezza: Sicurezza, uten
     if not host:
         fail("--invia: indicare il server con --smtp-host (o SEREGNO_SMTP_HOST)")
     password = _password(SMTP_PASSWORD_ENV, "SMTP") if utente else None
-    return SmtpConfig(host=host, porta=porta, sicurezza=sicurezza, utente=utente or None, password=password)
+    return SmtpConfig(host=host, porta=porta or 0, sicurezza=sicurezza, utente=utente or None, password=password)
 
 
-@dataclass
-class _Esito:
-    """One row of the final table of distribuisci/solleciti."""
-
-    area: str
-    stato: str
-    dettaglio: str = ""
-    errore: bool = False
-
-
-@dataclass
-class _Lavoro:
-    messaggi: list[Messaggio] = field(default_factory=list)
-    esiti: list[_Esito] = field(default_factory=list)
-
-
-def _deliver(
-    messages: list[Messaggio],
-    *,
-    invia: bool,
-    output: Path,
-    eml_name: dict[str, str],
-    reinvia: bool,
-    smtp: tuple[str | None, int | None, Sicurezza, str | None],
-) -> list[_Esito]:
-    """Write the drafts, or send with a progress bar and the record; one row per message."""
-    from seregno_xlsx.posta.compose import write_eml
-    from seregno_xlsx.posta.send import RECORD_NAME, Invio, RegistroInvii, send_messages
-
-    esiti: list[_Esito] = []
-    if not messages:
-        return esiti
-    output.mkdir(parents=True, exist_ok=True)
-    if not invia:
-        for message in messages:
-            path = write_eml(message.email, output / eml_name[message.area])
-            esiti.append(_Esito(message.area, "bozza scritta", str(path)))
-        return esiti
-    config = _smtp_config(*smtp)
-    registro = RegistroInvii(output / RECORD_NAME)
+@contextmanager
+def _progress(active: bool) -> Iterator[Avanzamento | None]:
+    """A progress bar on the error console while messages are sent (none for drafts)."""
+    if not active:
+        yield None
+        return
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=False
     ) as progress:
-        task = progress.add_task("Invio", total=len(messages))
+        task: TaskID | None = None
 
-        def advance(message: Messaggio, invio: Invio | None) -> None:
-            progress.update(task, advance=1, description=f"Invio: {message.area}")
+        def advance(message: Messaggio, done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = progress.add_task("Invio", total=total)
+            progress.update(task, completed=done, description=f"Invio: {message.area}")
 
-        results = send_messages(messages, config, registro, reinvia=reinvia, avanzamento=advance)
-    for message, invio in results:
-        if invio is None:
-            before = registro.inviato(message.area, message.chiave)
-            when = before.quando if before else ""
-            esiti.append(_Esito(message.area, "già inviato", f"il {when}; per inviarlo di nuovo: --reinvia"))
-        elif invio.ok:
-            to = ", ".join(invio.destinatari + invio.copia)
-            note = f" – {invio.dettaglio}" if invio.dettaglio else ""
-            esiti.append(_Esito(message.area, "inviato", f"a {to}{note}", errore=bool(invio.rifiutati)))
-        else:
-            esiti.append(_Esito(message.area, "NON inviato", invio.dettaglio, errore=True))
-    out.print(f"Registro degli invii: {registro.path}", highlight=False)
-    return esiti
+        yield advance
 
 
-def _table(title: str, esiti: list[_Esito]) -> None:
+def _smtp(invia: bool, *smtp: Any) -> Callable[[], SmtpConfig] | None:
+    return (lambda: _smtp_config(*smtp)) if invia else None
+
+
+def _registro(registro: RegistroInvii | None) -> None:
+    if registro is not None:
+        out.print(f"Registro degli invii: {registro.path}", highlight=False)
+
+
+def _table(title: str, esiti: list[EsitoArea]) -> None:
     table = Table(title=title)
     for column in ("area", "esito", "dettaglio"):
         table.add_column(column, overflow="fold")
@@ -197,74 +162,34 @@ def distribuisci_cmd(
     modelli: ModelliOpt = None,
 ) -> None:
     """Prepara (o invia) a ogni area un'e-mail con la sua scheda da compilare."""
-    from seregno_xlsx.master.consolidation import workbook_files
-    from seregno_xlsx.posta.compose import Contesto, distribution_message, italian_date, load_mail_texts
-    from seregno_xlsx.posta.contacts import load_contacts
-    from seregno_xlsx.ritorni.reader import read_workbook
-    from seregno_xlsx.scheda.generation import select_areas, workbook_filename
-    from seregno_xlsx.scheda.metadata import Snapshot
+    from seregno_xlsx.posta.distribute import distribute
 
     piano = load_plan(piano_path)
     deadline = parse_date(scadenza, "--scadenza")
-    testi = load_mail_texts(modelli)
-    aree = select_areas(piano, area or [])
-    rubrica = load_contacts(contatti, piano, aree=[a.nome for a in aree])
-    sender = mittente or testi.ufficio.email
-    output = output or schede / "posta"
-    by_area: dict[str, list[tuple[Path, Snapshot]]] = {}
-    foreign: list[str] = []
-    for path in workbook_files(schede):
-        lettura = read_workbook(path, piano=piano)
-        if lettura.snapshot is None:
-            foreign.append(f"{path.name}: non è una scheda generata da seregno-xlsx")
-            continue
-        other = next((a for a in lettura.anomalie if a.codice in ("piano-diverso", "area-non-nel-piano")), None)
-        if other is not None:
-            foreign.append(f"{path.name}: {other.messaggio}")
-            continue
-        by_area.setdefault(lettura.area.casefold(), []).append((path, lettura.snapshot))
-    lavoro = _Lavoro()
-    names: dict[str, str] = {}
-    for item in aree:
-        found = by_area.get(item.nome.casefold(), [])
-        if not found:
-            lavoro.esiti.append(_Esito(item.nome, "nessuna scheda", f"nessuna scheda dell'area in {schede}", True))
-            continue
-        if len(found) > 1:
-            elenco = ", ".join(p.name for p, _ in found)
-            lavoro.esiti.append(_Esito(item.nome, "più schede", f"più schede per l'area: {elenco}", True))
-            continue
-        [(workbook, snapshot)] = found
-        if deadline and snapshot.scadenza and deadline != snapshot.scadenza:
-            err.print(
-                styled(
-                    "Avviso:",
-                    "yellow",
-                    f"{item.nome}: la scheda indica la scadenza {italian_date(snapshot.scadenza)}, "
-                    f"l'e-mail dirà {italian_date(deadline)}",
-                ),
-                highlight=False,
-            )
-        contesto = Contesto(piano.ente, piano.anno, snapshot.rilevazione, deadline or snapshot.scadenza, sender)
-        lavoro.messaggi.append(distribution_message(testi, contesto, rubrica.per(item.nome), workbook))
-        names[item.nome] = Path(workbook_filename(piano.anno, item.nome, snapshot.rilevazione)).stem + ".eml"
-    for note in foreign:
+    with _progress(invia) as advance:
+        result = distribute(
+            piano,
+            schede,
+            contatti,
+            output=output,
+            scadenza=deadline,
+            aree=area,
+            mittente=mittente,
+            modelli=modelli,
+            smtp=_smtp(invia, smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
+            reinvia=reinvia,
+            avanzamento=advance,
+        )
+    for note in result.avvisi:
+        err.print(styled("Avviso:", "yellow", note), highlight=False)
+    for note in result.ignorati:
         err.print(styled("Ignorato:", "yellow", note))
-    if not lavoro.messaggi:
-        _table("Distribuzione", lavoro.esiti)
+    if not result.messaggi:
+        _table("Distribuzione", result.esiti)
         fail("nessun messaggio da preparare: nessuna scheda del piano trovata per le aree indicate")
-    lavoro.esiti += _deliver(
-        lavoro.messaggi,
-        invia=invia,
-        output=output,
-        eml_name=names,
-        reinvia=reinvia,
-        smtp=(smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
-    )
-    order = {a.nome: n for n, a in enumerate(aree)}
-    lavoro.esiti.sort(key=lambda e: order.get(e.area, len(order)))
-    _table("Distribuzione" + (" (invio)" if invia else f" (bozze in {output})"), lavoro.esiti)
-    raise typer.Exit(1 if any(e.errore for e in lavoro.esiti) else 0)
+    _registro(result.registro)
+    _table("Distribuzione" + (" (invio)" if invia else f" (bozze in {result.output})"), result.esiti)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("solleciti")
@@ -300,117 +225,35 @@ def solleciti_cmd(
     modelli: ModelliOpt = None,
 ) -> None:
     """Sollecita le aree che non hanno restituito una scheda valida o la cui scheda ha errori."""
-    from seregno_xlsx.findings import has_errors
-    from seregno_xlsx.master.consolidation import REJECTING, workbook_files
-    from seregno_xlsx.piano.model import Rilevazione
-    from seregno_xlsx.posta.collect import area_slug
-    from seregno_xlsx.posta.compose import (
-        Contesto,
-        load_mail_texts,
-        reminder_errors,
-        reminder_invalid,
-        reminder_missing,
-    )
-    from seregno_xlsx.posta.contacts import load_contacts
-    from seregno_xlsx.ritorni.reader import Lettura, read_workbook
-    from seregno_xlsx.ritorni.verification import annotate, verify_file
-    from seregno_xlsx.scheda.generation import select_areas
+    from seregno_xlsx.posta.remind import remind
 
     piano = load_plan(piano_path)
     deadline = parse_date(scadenza, "--scadenza")
     reference = parse_date(data_riferimento, "--data-riferimento")
-    testi = load_mail_texts(modelli)
-    aree = select_areas(piano, area or [])
-    rubrica = load_contacts(contatti, piano, aree=[a.nome for a in aree])
-    sender = mittente or testi.ufficio.email
-    output = output or ritorni / "solleciti"
-    letture = [verify_file(p, piano=piano, data_riferimento=reference) for p in workbook_files(ritorni)]
-    blanks = [read_workbook(path, piano=piano) for path in workbook_files(schede)] if schede else []
-    blanks = [b for b in blanks if b.snapshot is not None and not any(a.codice in REJECTING for a in b.anomalie)]
-    # The round being chased: the one most returned workbooks (or else the blank ones) were generated for.
-    recognised = [lt for lt in letture if lt.snapshot is not None] or blanks
-    rounds = Counter(lt.snapshot.rilevazione for lt in recognised if lt.snapshot is not None)
-    rilevazione = rounds.most_common(1)[0][0] if rounds else Rilevazione.INTERMEDIA
-    blank_of = {
-        b.area.casefold(): b.file for b in blanks if b.snapshot is not None and b.snapshot.rilevazione == rilevazione
-    }
-    scadenze = [lt.snapshot.scadenza for lt in letture + blanks if lt.snapshot and lt.snapshot.scadenza]
-    contesto = Contesto(piano.ente, piano.anno, rilevazione, deadline or (scadenze[0] if scadenze else None), sender)
-    today = date.today().isoformat()
-
-    def rejection(lettura: Lettura) -> str | None:
-        if not lettura.leggibile:
-            return next((a.messaggio for a in lettura.anomalie), "file non leggibile")
-        if lettura.snapshot is not None and lettura.snapshot.rilevazione != rilevazione:
-            return f"è la scheda della rilevazione {lettura.snapshot.rilevazione}, serve quella {rilevazione}"
-        return next((a.messaggio for a in lettura.anomalie if a.codice in REJECTING), None)
-
-    lavoro = _Lavoro()
-    names: dict[str, str] = {}
-    for item in aree:
-        contatto = rubrica.per(item.nome)
-        mine = [lt for lt in letture if lt.snapshot is not None and lt.area.casefold() == item.nome.casefold()]
-        mine.sort(key=lambda lt: (lt.compilato_il or datetime.min, lt.file.name))
-        valid = [lt for lt in mine if rejection(lt) is None]
-        names[item.nome] = f"Sollecito_{piano.anno}_{area_slug(item.nome)}.eml"
-        if valid:
-            lettura = valid[-1]
-            if not has_errors(lettura.anomalie):
-                lavoro.esiti.append(_Esito(item.nome, f"ricevuta, {lettura.esito}", lettura.file.name))
-                continue
-            annotated = annotate(lettura, output, password=password)
-            errors = sum(a.gravita == "errore" for a in lettura.anomalie)
-            lavoro.messaggi.append(
-                reminder_errors(
-                    testi,
-                    contesto,
-                    contatto,
-                    lettura.file.name,
-                    lettura.anomalie,
-                    annotated,
-                    chiave=f"errori:{lettura.sha256}:{today}",
-                )
-            )
-            lavoro.esiti.append(_Esito(item.nome, f"con errori ({errors})", f"sollecito per {lettura.file.name}"))
-        elif mine:
-            lettura = mine[-1]
-            motivo = rejection(lettura) or ""
-            lavoro.messaggi.append(
-                reminder_invalid(
-                    testi, contesto, contatto, lettura.file.name, motivo, chiave=f"non-valida:{lettura.sha256}:{today}"
-                )
-            )
-            lavoro.esiti.append(_Esito(item.nome, "scheda non valida", f"{lettura.file.name}: {motivo}"))
-        else:
-            blank_path = blank_of.get(item.nome.casefold())
-            lavoro.messaggi.append(
-                reminder_missing(testi, contesto, contatto, blank_path, chiave=f"mancante:{rilevazione}:{today}")
-            )
-            again = f", riallegata {blank_path.name}" if blank_path else ""
-            lavoro.esiti.append(_Esito(item.nome, "mancante", f"sollecito{again}"))
-    for lettura in letture:
-        if lettura.snapshot is None:
-            err.print(styled("Ignorato:", "yellow", f"{lettura.file.name}: non è una scheda di seregno-xlsx"))
-    sent = _deliver(
-        lavoro.messaggi,
-        invia=invia,
-        output=output,
-        eml_name=names,
-        reinvia=reinvia,
-        smtp=(smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
-    )
-    by_area = {e.area: e for e in sent}
-    rows = []
-    for esito in lavoro.esiti:
-        delivery = by_area.get(esito.area)
-        if delivery is not None:
-            esito = _Esito(esito.area, f"{esito.stato} → {delivery.stato}", f"{esito.dettaglio}; {delivery.dettaglio}")
-            esito.errore = delivery.errore
-        rows.append(esito)
-    _table(f"Solleciti – rilevazione {rilevazione}", rows)
-    if not lavoro.messaggi:
+    with _progress(invia) as advance:
+        result = remind(
+            piano,
+            ritorni,
+            contatti,
+            schede=schede,
+            output=output,
+            scadenza=deadline,
+            data_riferimento=reference,
+            aree=area,
+            mittente=mittente,
+            modelli=modelli,
+            password=password,
+            smtp=_smtp(invia, smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
+            reinvia=reinvia,
+            avanzamento=advance,
+        )
+    for note in result.ignorati:
+        err.print(styled("Ignorato:", "yellow", note))
+    _registro(result.registro)
+    _table(f"Solleciti – rilevazione {result.rilevazione}", result.esiti)
+    if not result.messaggi:
         out.print("Nessun sollecito da inviare: tutte le aree hanno restituito una scheda senza errori.")
-    raise typer.Exit(1 if any(e.errore for e in sent) else 0)
+    raise typer.Exit(result.exit_code)
 
 
 @app.command("raccogli")
@@ -440,31 +283,31 @@ def raccogli_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Salva nella cartella dei ritorni le schede allegate alle e-mail ricevute."""
-    from seregno_xlsx.posta.collect import ImapConfig, from_imap, from_path, parse_imap_url, store
+    from seregno_xlsx.posta.collect import ImapConfig, collect, parse_imap_url
 
     piano = load_plan(piano_path) if piano_path else None
     since = parse_date(dal, "--dal")
+    source: Path | ImapConfig
     if sorgente.lower().startswith(("imap://", "imaps://")):
         host, porta, cartella, ssl_url = parse_imap_url(sorgente)
         if not imap_utente:
             fail(f"IMAP: indicare l'utente con --imap-utente (o {IMAP_USER_ENV})")
         password = _password(IMAP_PASSWORD_ENV, "IMAP")
-        config = ImapConfig(
-            host, cartella, porta, ssl=imap_ssl or ssl_url, utente=imap_utente, password=password, dal=since
+        source = ImapConfig(
+            host, cartella, porta or 0, ssl=imap_ssl or ssl_url, utente=imap_utente, password=password, dal=since
         )
-        poste = from_imap(config)
     else:
         if since is not None:
             fail("--dal vale solo per le cartelle IMAP")
-        poste = from_path(Path(sorgente))
-    raccolta = store(poste, output, piano=piano)
+        source = Path(sorgente)
+    raccolta = collect(source, output, piano=piano)
     if as_json:
         print(json.dumps(raccolta.to_json(), indent=2, ensure_ascii=False))
     else:
         table = Table(title=f"Raccolta → {output}")
         for column in ("messaggio", "allegato", "esito", "motivo / file"):
             table.add_column(column, overflow="fold")
-        for voce in raccolta.voci:
+        for voce in raccolta.esiti:
             color = {"preso": "green", "ignorato": "yellow"}.get(voce.stato, "red")
             detail = f"{voce.file.name} ({voce.motivo})" if voce.file else voce.motivo
             table.add_row(voce.fonte, voce.allegato, Text(str(voce.stato), style=color), detail)

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import imaplib
 import os
 import re
 import ssl
 import tempfile
 import time
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,21 +25,31 @@ from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import default as default_policy
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from seregno_xlsx.errors import OutputError, SeregnoError
-from seregno_xlsx.master.consolidation import is_office_temp
+from seregno_xlsx.files import is_office_temp, sha256_bytes, sha256_file
 from seregno_xlsx.piano.model import Piano
-from seregno_xlsx.ritorni.reader import file_sha256, read_workbook
+from seregno_xlsx.ritorni.classification import OTHER_PLAN
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.scheda.generation import area_slug
 
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".ods")
 MESSAGE_EXTENSIONS = (".eml", ".msg")
-# A workbook of another plan is not one of ours for this collection.
-OTHER_PLAN = frozenset({"piano-diverso", "area-non-nel-piano"})
 
-PRESO, IGNORATO, ERRORE = "preso", "ignorato", "errore"
+
+class StatoAllegato(StrEnum):
+    """What became of one attachment (or of a message that could not be read)."""
+
+    PRESO = "preso"
+    IGNORATO = "ignorato"
+    ERRORE = "errore"
+
+
+PRESO, IGNORATO, ERRORE = StatoAllegato.PRESO, StatoAllegato.IGNORATO, StatoAllegato.ERRORE
 
 
 @dataclass(frozen=True)
@@ -61,12 +69,12 @@ class Posta:
 
 
 @dataclass(frozen=True)
-class Voce:
+class EsitoAllegato:
     """What happened to one attachment (or to a message that could not be read)."""
 
     fonte: str
     allegato: str
-    stato: str
+    stato: StatoAllegato
     motivo: str
     area: str = ""
     file: Path | None = None
@@ -74,19 +82,19 @@ class Voce:
 
 @dataclass
 class Raccolta:
-    voci: list[Voce] = field(default_factory=list)
+    esiti: list[EsitoAllegato] = field(default_factory=list)
 
     @property
-    def presi(self) -> list[Voce]:
-        return [v for v in self.voci if v.stato == PRESO]
+    def presi(self) -> list[EsitoAllegato]:
+        return [v for v in self.esiti if v.stato == PRESO]
 
     @property
-    def ignorati(self) -> list[Voce]:
-        return [v for v in self.voci if v.stato == IGNORATO]
+    def ignorati(self) -> list[EsitoAllegato]:
+        return [v for v in self.esiti if v.stato == IGNORATO]
 
     @property
-    def errori(self) -> list[Voce]:
-        return [v for v in self.voci if v.stato == ERRORE]
+    def errori(self) -> list[EsitoAllegato]:
+        return [v for v in self.esiti if v.stato == ERRORE]
 
     @property
     def exit_code(self) -> int:
@@ -106,7 +114,7 @@ class Raccolta:
                 "area": v.area,
                 "file": str(v.file) if v.file else "",
             }
-            for v in self.voci
+            for v in self.esiti
         ]
 
 
@@ -208,18 +216,20 @@ def _msg_attachments(msg: Any) -> Iterator[Allegato]:
 
 @dataclass(frozen=True)
 class ImapConfig:
+    """``porta`` 0 (or left out) is the usual port: 993 with ``ssl``, else 143."""
+
     host: str
     cartella: str = "INBOX"
-    porta: int | None = None
+    porta: int = 0
     ssl: bool = False
     utente: str = ""
     password: str = field(default="", repr=False)
     dal: date | None = None
     timeout: float = 60.0
 
-    @property
-    def port(self) -> int:
-        return self.porta or (993 if self.ssl else 143)
+    def __post_init__(self) -> None:
+        if not self.porta:
+            object.__setattr__(self, "porta", 993 if self.ssl else 143)
 
 
 def parse_imap_url(text: str) -> tuple[str, int | None, str, bool]:
@@ -237,15 +247,15 @@ def parse_imap_url(text: str) -> tuple[str, int | None, str, bool]:
 
 def from_imap(config: ImapConfig) -> list[Posta]:
     """Every message of an IMAP folder, opened read-only (EXAMINE, BODY.PEEK: nothing is marked read)."""
-    where = f"{config.host}:{config.port}"
+    where = f"{config.host}:{config.porta}"
     context = ssl.create_default_context()
     try:
         if config.ssl:
             client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                config.host, config.port, ssl_context=context, timeout=config.timeout
+                config.host, config.porta, ssl_context=context, timeout=config.timeout
             )
         else:
-            client = imaplib.IMAP4(config.host, config.port, timeout=config.timeout)
+            client = imaplib.IMAP4(config.host, config.porta, timeout=config.timeout)
             if "STARTTLS" in client.capabilities:
                 client.starttls(ssl_context=context)
     except (OSError, imaplib.IMAP4.error) as exc:
@@ -320,6 +330,13 @@ def _quote(name: str) -> str:
 # --- storing -------------------------------------------------------------------------------------
 
 
+def collect(sorgente: Path | ImapConfig, output: Path, *, piano: Piano | None = None) -> Raccolta:
+    """``raccogli``: the workbooks of ours attached to the messages of ``sorgente`` (a saved message,
+    a folder of them, or an IMAP folder), stored in ``output``."""
+    poste = from_imap(sorgente) if isinstance(sorgente, ImapConfig) else from_path(sorgente)
+    return store(poste, output, piano=piano)
+
+
 def store(poste: list[Posta], out_dir: Path, *, piano: Piano | None = None) -> Raccolta:
     """Keep the workbooks of ours among the attachments, each once, never overwriting."""
     out_dir = Path(out_dir)
@@ -333,22 +350,24 @@ def store(poste: list[Posta], out_dir: Path, *, piano: Piano | None = None) -> R
     result = Raccolta()
     for posta in poste:
         if posta.problema:
-            result.voci.append(Voce(posta.fonte, "", ERRORE, posta.problema))
+            result.esiti.append(EsitoAllegato(posta.fonte, "", ERRORE, posta.problema))
             continue
         if not posta.allegati:
-            result.voci.append(Voce(posta.fonte, "", IGNORATO, "messaggio senza allegati"))
+            result.esiti.append(EsitoAllegato(posta.fonte, "", IGNORATO, "messaggio senza allegati"))
             continue
         for allegato in posta.allegati:
-            result.voci.append(_store_one(posta, allegato, out_dir, known, piano))
+            result.esiti.append(_store_one(posta, allegato, out_dir, known, piano))
     return result
 
 
-def _store_one(posta: Posta, allegato: Allegato, out_dir: Path, known: dict[str, Path], piano: Piano | None) -> Voce:
+def _store_one(
+    posta: Posta, allegato: Allegato, out_dir: Path, known: dict[str, Path], piano: Piano | None
+) -> EsitoAllegato:
     ext = Path(allegato.nome).suffix.lower()
     if ext not in WORKBOOK_EXTENSIONS:
         what = f"file {ext}" if ext else "file senza estensione"
-        return Voce(posta.fonte, allegato.nome, IGNORATO, f"{what}: non è una scheda (.xlsx, .xlsm, .ods)")
-    digest = hashlib.sha256(allegato.dati).hexdigest()
+        return EsitoAllegato(posta.fonte, allegato.nome, IGNORATO, f"{what}: non è una scheda (.xlsx, .xlsm, .ods)")
+    digest = sha256_bytes(allegato.dati)
     fd, name = tempfile.mkstemp(prefix=".raccogli-", suffix=ext, dir=out_dir)
     temp = Path(name)
     try:
@@ -357,16 +376,20 @@ def _store_one(posta: Posta, allegato: Allegato, out_dir: Path, known: dict[str,
         lettura = read_workbook(temp, piano=piano)
         if lettura.snapshot is None:
             reason = lettura.anomalie[0].messaggio if lettura.anomalie else "file non riconosciuto"
-            return Voce(posta.fonte, allegato.nome, IGNORATO, f"non è una scheda di questo programma: {reason}")
+            return EsitoAllegato(
+                posta.fonte, allegato.nome, IGNORATO, f"non è una scheda di questo programma: {reason}"
+            )
         area = lettura.snapshot.area.nome
         other = next((a for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
         if other is not None:
-            return Voce(posta.fonte, allegato.nome, IGNORATO, f"scheda di un altro piano: {other.messaggio}")
+            return EsitoAllegato(posta.fonte, allegato.nome, IGNORATO, f"scheda di un altro piano: {other.messaggio}")
         if digest in known:
-            return Voce(posta.fonte, allegato.nome, IGNORATO, f"già presente come {known[digest].name}", area=area)
+            return EsitoAllegato(
+                posta.fonte, allegato.nome, IGNORATO, f"già presente come {known[digest].name}", area=area
+            )
         target = _place(temp, out_dir, f"{area_slug(area)}_{posta.ricevuto:%Y%m%d-%H%M%S}", ext)
         known[digest] = target
-        return Voce(posta.fonte, allegato.nome, PRESO, f"scheda dell'{area}", area=area, file=target)
+        return EsitoAllegato(posta.fonte, allegato.nome, PRESO, f"scheda dell'{area}", area=area, file=target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
@@ -398,13 +421,8 @@ def _hashes(folder: Path) -> dict[str, Path]:
     for path in sorted(folder.iterdir()):
         if path.is_file() and not is_office_temp(path):
             with contextlib.suppress(OSError):
-                found.setdefault(file_sha256(path), path)
+                found.setdefault(sha256_file(path), path)
     return found
-
-
-def area_slug(area: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", area).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "_", ascii_name).strip("_") or "area"
 
 
 def _received(message: Message, fallback: datetime) -> datetime:

@@ -8,7 +8,6 @@ as ``.eml`` drafts that Outlook and Thunderbird open ready to send.
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from email.headerregistry import Address
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.files import sha256_bytes
 from seregno_xlsx.findings import Anomalia, Gravita
 from seregno_xlsx.piano.model import Rilevazione
 from seregno_xlsx.posta.contacts import Contatto, parse_addresses
@@ -203,7 +203,7 @@ def compose(
     digest = ""
     if allegato is not None:
         data = allegato.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256_bytes(data)
         maintype, subtype = MEDIA_TYPES.get(allegato.suffix.lower(), ("application", "octet-stream"))
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=allegato.name)
     return Messaggio(contatto.area, message, chiave or digest, allegato.name if allegato else "", digest)

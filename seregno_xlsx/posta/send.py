@@ -1,4 +1,4 @@
-"""Sends composed messages over SMTP and keeps the record of what went to whom and when.
+"""Delivers composed messages: as ``.eml`` drafts, or over SMTP with the record of what went to whom and when.
 
 The record (``invii.jsonl``, one JSON object per line) is rewritten atomically after
 every message, so an interrupted run loses nothing. A message whose area and
@@ -20,10 +20,19 @@ from pathlib import Path
 
 from seregno_xlsx.atomic import atomic_write_text
 from seregno_xlsx.errors import SeregnoError
-from seregno_xlsx.posta.compose import Messaggio
+from seregno_xlsx.posta.compose import Messaggio, write_eml
 
-INVIATO, ERRORE = "inviato", "errore"
 RECORD_NAME = "invii.jsonl"
+
+
+class EsitoInvio(StrEnum):
+    """The outcome of one sending, as the record keeps it."""
+
+    INVIATO = "inviato"
+    ERRORE = "errore"
+
+
+INVIATO, ERRORE = EsitoInvio.INVIATO, EsitoInvio.ERRORE
 
 
 class Sicurezza(StrEnum):
@@ -32,20 +41,23 @@ class Sicurezza(StrEnum):
     NESSUNA = "nessuna"
 
 
+DEFAULT_PORTS = {Sicurezza.STARTTLS: 587, Sicurezza.SSL: 465, Sicurezza.NESSUNA: 25}
+
+
 @dataclass(frozen=True)
 class SmtpConfig:
+    """``porta`` 0 (or left out) is the usual port of ``sicurezza``."""
+
     host: str
-    porta: int | None = None
+    porta: int = 0
     sicurezza: Sicurezza = Sicurezza.STARTTLS
     utente: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 60.0
 
-    @property
-    def port(self) -> int:
-        if self.porta:
-            return self.porta
-        return {Sicurezza.STARTTLS: 587, Sicurezza.SSL: 465, Sicurezza.NESSUNA: 25}[self.sicurezza]
+    def __post_init__(self) -> None:
+        if not self.porta:
+            object.__setattr__(self, "porta", DEFAULT_PORTS[self.sicurezza])
 
 
 @dataclass
@@ -61,7 +73,7 @@ class Invio:
     chiave: str
     message_id: str
     quando: str
-    esito: str
+    esito: EsitoInvio
     dettaglio: str = ""
     rifiutati: list[str] = field(default_factory=list)
 
@@ -86,8 +98,10 @@ class RegistroInvii:
             if not line.strip():
                 continue
             try:
-                self.voci.append(Invio(**json.loads(line)))
-            except (ValueError, TypeError):
+                fields = json.loads(line)
+                fields["esito"] = EsitoInvio(fields["esito"])
+                self.voci.append(Invio(**fields))
+            except (ValueError, TypeError, KeyError):
                 raise SeregnoError(
                     f"{self.path}, riga {number}: registro degli invii danneggiato; correggere o togliere la riga"
                 ) from None
@@ -106,16 +120,91 @@ class RegistroInvii:
         atomic_write_text(self.path, text)
 
 
+class StatoConsegna(StrEnum):
+    """What became of one message of a run."""
+
+    BOZZA = "bozza scritta"
+    GIA_INVIATO = "già inviato"
+    INVIATO = "inviato"
+    NON_INVIATO = "NON inviato"
+
+
+@dataclass(frozen=True)
+class Consegna:
+    """One message delivered (or not): for whom, how, and the detail a person reads."""
+
+    area: str
+    stato: StatoConsegna
+    dettaglio: str = ""
+    errore: bool = False
+
+
+# Called after each message: the message, how many are done, how many in all.
+Avanzamento = Callable[[Messaggio, int, int], None]
+
+
+def deliver(
+    messaggi: list[Messaggio],
+    output: Path,
+    *,
+    eml_names: dict[str, str],
+    smtp: SmtpConfig | Callable[[], SmtpConfig] | None = None,
+    reinvia: bool = False,
+    avanzamento: Avanzamento | None = None,
+) -> tuple[list[Consegna], RegistroInvii | None]:
+    """Without ``smtp``, one ``.eml`` draft per message in ``output`` (named by ``eml_names[area]``);
+    with it, send each message not sent yet and keep the record in ``output``.
+
+    ``smtp`` may be a function giving the configuration: it is called only if there is something to send
+    (so a password is asked for only then).
+    """
+    consegne: list[Consegna] = []
+    if not messaggi:
+        return consegne, None
+    output.mkdir(parents=True, exist_ok=True)
+    if smtp is None:
+        for message in messaggi:
+            path = write_eml(message.email, output / eml_names[message.area])
+            consegne.append(Consegna(message.area, StatoConsegna.BOZZA, str(path)))
+        return consegne, None
+    config = smtp if isinstance(smtp, SmtpConfig) else smtp()
+    registro = RegistroInvii(output / RECORD_NAME)
+    done = 0
+
+    def advance(message: Messaggio, invio: Invio | None) -> None:
+        nonlocal done
+        done += 1
+        if avanzamento:
+            avanzamento(message, done, len(messaggi))
+
+    for message, invio in send_messages(messaggi, config, registro, reinvia=reinvia, avanzamento=advance):
+        if invio is None:
+            before = registro.inviato(message.area, message.chiave)
+            when = before.quando if before else ""
+            consegne.append(
+                Consegna(message.area, StatoConsegna.GIA_INVIATO, f"il {when}; per inviarlo di nuovo: --reinvia")
+            )
+        elif invio.ok:
+            to = ", ".join(invio.destinatari + invio.copia)
+            note = f" – {invio.dettaglio}" if invio.dettaglio else ""
+            consegne.append(
+                Consegna(message.area, StatoConsegna.INVIATO, f"a {to}{note}", errore=bool(invio.rifiutati))
+            )
+        else:
+            consegne.append(Consegna(message.area, StatoConsegna.NON_INVIATO, invio.dettaglio, errore=True))
+    return consegne, registro
+
+
 def connect(config: SmtpConfig) -> smtplib.SMTP:
     """An open, authenticated connection; a clear error if the server cannot be used at all."""
-    where = f"{config.host}:{config.port}"
+    where = f"{config.host}:{config.porta}"
     context = ssl.create_default_context()
     client: smtplib.SMTP | None = None
     try:
         if config.sicurezza is Sicurezza.SSL:
-            client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
+            client = smtplib.SMTP_SSL(config.host, config.porta, timeout=config.timeout, context=context)
         else:
-            client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+            client = smtplib.SMTP(config.host, config.porta, timeout=config.timeout)
             if config.sicurezza is Sicurezza.STARTTLS:
                 client.starttls(context=context)
         if config.utente:
@@ -202,7 +291,7 @@ def _send_one(client: smtplib.SMTP, messaggio: Messaggio) -> tuple[Invio, smtpli
     return _record(messaggio, esito, f"alcuni destinatari rifiutati ({reasons})", rifiutati), client
 
 
-def _record(messaggio: Messaggio, esito: str, dettaglio: str = "", rifiutati: list[str] | None = None) -> Invio:
+def _record(messaggio: Messaggio, esito: EsitoInvio, dettaglio: str = "", rifiutati: list[str] | None = None) -> Invio:
     email = messaggio.email
     cc = email["Cc"]
     return Invio(

@@ -8,7 +8,6 @@ inserted rows or moved columns are reported and still read.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
+from seregno_xlsx.files import sha256_file
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
@@ -38,7 +38,7 @@ from seregno_xlsx.scheda.layout import (
     fingerprint,
     layout,
 )
-from seregno_xlsx.scheda.metadata import MetadataError, Snapshot, parse_metadata
+from seregno_xlsx.scheda.metadata import KEY_PRODUCT, MetadataError, Snapshot, parse_metadata
 
 Position = tuple[str, str]
 # (sheet key, row code, model field) -> (sheet name, A1 cell) in the returned workbook.
@@ -83,21 +83,13 @@ class Lettura:
         return self.posizioni.get((sheet_key, code, field_name), ("", ""))
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_workbook(path: Path, *, piano: Piano | None = None, password: str | None = None) -> Lettura:
     """``password`` is the password to open an encrypted workbook (not the sheets' protection)."""
     path = Path(path)
     lettura = Lettura(file=path)
     try:
         grid = open_grid(path, password=password)
-        lettura.sha256 = file_sha256(path)
+        lettura.sha256 = sha256_file(path)
     except UnreadableFile as exc:
         lettura.anomalie.append(finding(exc.codice, exc.dettaglio, valore=path.name))
         return lettura
@@ -140,7 +132,7 @@ def _recognise(grid: Grid, lettura: Lettura) -> Snapshot | None:
     sheet = META_SHEET if META_SHEET in grid.sheets else None
     if sheet is None:
         # A renamed metadata sheet is still found by its first key.
-        sheet = next((n for n, rows in grid.sheets.items() if rows and rows[0][:1] == ["prodotto"]), None)
+        sheet = next((n for n, rows in grid.sheets.items() if rows and rows[0][:1] == [KEY_PRODUCT]), None)
     if sheet is None:
         lettura.anomalie.append(
             finding(
@@ -154,7 +146,7 @@ def _recognise(grid: Grid, lettura: Lettura) -> Snapshot | None:
     try:
         snapshot, stored = parse_metadata(pairs)
     except MetadataError as exc:
-        codice = "file-non-riconosciuto" if "prodotto" in str(exc) else "metadati-alterati"
+        codice = "file-non-riconosciuto" if KEY_PRODUCT in str(exc) else "metadati-alterati"
         lettura.anomalie.append(finding(codice, str(exc), foglio=sheet, valore=lettura.file.name))
         return None
     expected = fingerprint(layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione))

@@ -24,11 +24,15 @@ class GeneratedWorkbook:
     impronta: str
 
 
+def area_slug(area: str) -> str:
+    """The area's name in a file name: ASCII letters and digits, the rest one underscore."""
+    ascii_name = unicodedata.normalize("NFKD", area).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "_", ascii_name).strip("_") or "area"
+
+
 def workbook_filename(anno: int, area: str, rilevazione: Rilevazione) -> str:
     """A name a person recognises in an e-mail: year, area and round, ASCII only."""
-    ascii_name = unicodedata.normalize("NFKD", area).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9]+", "_", ascii_name).strip("_")
-    return f"Obiettivi_{anno}_{slug}_{rilevazione.value}.xlsx"
+    return f"Obiettivi_{anno}_{area_slug(area)}_{rilevazione.value}.xlsx"
 
 
 def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Snapshot:
