@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from seregno_xlsx.limits import MAX_CELL_TEXT, italian_number
+
 
 class Gravita(StrEnum):
     ERRORE = "errore"
@@ -164,7 +166,7 @@ CATALOGO: dict[str, Voce] = {
     ),
     "testo-troppo-lungo": Voce(
         E,
-        "Testo oltre il limite di 32.767 caratteri di Excel",
+        f"Testo oltre il limite di {italian_number(MAX_CELL_TEXT)} caratteri di Excel",
         "Accorciare il testo: Excel non salva celle più lunghe.",
     ),
     "carattere-non-ammesso": Voce(

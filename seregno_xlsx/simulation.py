@@ -13,9 +13,8 @@ from pathlib import Path
 
 import openpyxl
 
-from seregno_xlsx.piano.model import Area, Indicatore, Rilevazione
+from seregno_xlsx.piano.model import Area, Indicatore, Rilevazione, round_value_field
 from seregno_xlsx.ritorni.reader import read_workbook
-from seregno_xlsx.scheda.layout import round_value_field
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 
 from seregno_xlsx.master import scoring
 from seregno_xlsx.master.consolidation import consolidate
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione, round_value_field
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.ritorni.values import parse_text
 from seregno_xlsx.scheda.generation import generate
-from seregno_xlsx.scheda.layout import round_value_field
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 YEAR = 2021

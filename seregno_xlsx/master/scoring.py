@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from seregno_xlsx.piano.model import Area, Indicatore, Obiettivo, Piano, Rilevazione
+from seregno_xlsx.piano.model import Area, Indicatore, Obiettivo, Piano, Rilevazione, round_value_field
 
 
 class MissingValue(StrEnum):
@@ -68,7 +68,8 @@ def _missing_words(value: MissingValue) -> str:
 
 def indicator_value(ind: Indicatore, rilevazione: Rilevazione) -> float | None:
     """The value of the round: the first reading mid-year, the achieved value at year end."""
-    return ind.prima_rilevazione if rilevazione is Rilevazione.INTERMEDIA else ind.valore_raggiunto
+    value: float | None = getattr(ind, round_value_field(rilevazione))
+    return value
 
 
 def indicator_pct(ind: Indicatore, rilevazione: Rilevazione, regole: Regole) -> float | None:
@@ -171,17 +172,7 @@ def counts(area: Area, rilevazione: Rilevazione, data_riferimento: date) -> Cont
     return Conteggi(
         obiettivi=len(area.obiettivi),
         fasi_concluse=sum(f.data_fine_effettiva is not None for f in fasi),
-        fasi_in_ritardo=sum(
-            f.data_fine_effettiva is not None
-            and f.data_fine_prevista is not None
-            and f.data_fine_effettiva > f.data_fine_prevista
-            for f in fasi
-        ),
-        fasi_scadute=sum(
-            f.data_fine_effettiva is None
-            and f.data_fine_prevista is not None
-            and f.data_fine_prevista < data_riferimento
-            for f in fasi
-        ),
+        fasi_in_ritardo=sum(f.in_ritardo for f in fasi),
+        fasi_scadute=sum(f.scaduta(data_riferimento) for f in fasi),
         indicatori_senza_valore=sum(indicator_value(i, rilevazione) is None for i in indicatori),
     )

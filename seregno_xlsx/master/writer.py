@@ -27,6 +27,8 @@ from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.limits import MAX_CELL_TEXT
+from seregno_xlsx.limits import MAX_LINKS_PER_SHEET as MAX_LINKS
 from seregno_xlsx.master.scoring import (
     Conteggi,
     MissingValue,
@@ -42,9 +44,7 @@ from seregno_xlsx.master.scoring import (
 )
 from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Rilevazione
 
-MAX_CELL_TEXT = 32_767  # Excel's limit per cell
 TRUNCATED = " […testo troncato nel master]"
-MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 
 
 @dataclass(frozen=True)
@@ -514,9 +514,4 @@ def _count_values(c: Conteggi) -> list[int]:
 
 
 def _stato(fase: Fase, data_riferimento: date) -> str:
-    fine, prevista = fase.data_fine_effettiva, fase.data_fine_prevista
-    if fine is not None:
-        return "in ritardo" if prevista is not None and fine > prevista else "conclusa"
-    if prevista is not None and prevista < data_riferimento:
-        return "scaduta"
-    return "in corso"
+    return fase.stato(data_riferimento).value

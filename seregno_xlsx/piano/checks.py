@@ -14,10 +14,21 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
+from functools import cache, partial
 
 from seregno_xlsx.findings import Anomalia, finding
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
+from seregno_xlsx.piano.model import (
+    Area,
+    Fase,
+    Indicatore,
+    Obiettivo,
+    Persona,
+    Piano,
+    Rilevazione,
+    date_window,
+    round_value_field,
+)
+from seregno_xlsx.texts import Testi, load_texts
 
 Locate = Callable[[str, str, str], tuple[str, str]]
 """(sheet_key, code, field) -> (foglio, cella).
@@ -33,12 +44,16 @@ def no_location(sheet_key: str, code: str, field: str) -> tuple[str, str]:
     return ("", "")
 
 
-_LABELS = {
-    "data_inizio_prevista": "Data Inizio Prev.",
-    "data_fine_prevista": "Data Fine Prev.",
-    "data_inizio_effettiva": "Data Inizio Effet.",
-    "data_fine_effettiva": "Data Fine Effet.",
-}
+@cache
+def _texts() -> Testi:
+    return load_texts()
+
+
+def _label(field: str, item: object = None) -> str:
+    """The column label of ``field`` as the scheda shows it (a phase's effective dates have their own)."""
+    etichette = _texts().etichette
+    return etichette.get(f"fase_{field}", etichette[field]) if isinstance(item, Fase) else etichette[field]
+
 
 # "entro il 31/07/2021", "entro 15.12.2021", "(entro il 30.09.2021)", "entro il 31/12" (year: the plan's).
 _DEADLINE = re.compile(r"\bentro\s+(?:il\s+)?(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{4}|\d{2}))?(?!\d)", re.IGNORECASE)
@@ -76,7 +91,7 @@ class _Compilazione(_Ctx):
     @property
     def field(self) -> str:
         """The indicator field filled in this round."""
-        return "prima_rilevazione" if self.rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
+        return round_value_field(self.rilevazione)
 
     def value(self, indicatore: Indicatore) -> float | None:
         value: float | None = getattr(indicatore, self.field)
@@ -95,11 +110,6 @@ CompilationCheck = Callable[[_Compilazione], Iterator[Anomalia]]
 
 
 # --- small helpers -------------------------------------------------------------------------------------
-
-
-def _window(anno: int) -> tuple[date, date]:
-    """Dates outside this are typing errors (2201 for 2021), not plans."""
-    return date(anno - 1, 1, 1), date(anno + 1, 12, 31)
 
 
 def _d(value: date) -> str:
@@ -147,8 +157,7 @@ def _deadline_in_text(text: str, anno: int) -> date | None:
 
 def _scaduta_il(f: Fase, data_riferimento: date) -> date | None:
     """The planned end of a phase that is overdue at ``data_riferimento``, else None."""
-    fine = f.data_fine_prevista
-    return fine if f.data_fine_effettiva is None and fine is not None and data_riferimento > fine else None
+    return f.data_fine_prevista if f.scaduta(data_riferimento) else None
 
 
 # --- checks on the plan --------------------------------------------------------------------------------
@@ -248,7 +257,7 @@ def _fine_prima_di_inizio(ctx: _Ctx, tipo: str) -> Iterator[Anomalia]:
         for item in _scheduled(o):
             inizio, fine = getattr(item, start), getattr(item, end)
             if inizio and fine and fine < inizio:
-                msg = f"la {_LABELS[end]} {_what(item)} {_d(fine)} precede la {_LABELS[start]} {_d(inizio)}"
+                msg = f"la {_label(end, item)} {_what(item)} {_d(fine)} precede la {_label(start, item)} {_d(inizio)}"
                 yield ctx.report("fine-prima-di-inizio", o, item, end, fine, msg)
 
 
@@ -263,7 +272,7 @@ def _fase_fuori_obiettivo(ctx: _Ctx, tipo: str) -> Iterator[Anomalia]:
             for field, outside, verbo in sides:
                 fase_date, ob_date = getattr(f, field), getattr(o, field)
                 if fase_date and ob_date and outside(fase_date, ob_date):
-                    msg = f"la {_LABELS[field]} della fase {_d(fase_date)} {verbo} quella dell'obiettivo "
+                    msg = f"la {_label(field, f)} della fase {_d(fase_date)} {verbo} quella dell'obiettivo "
                     yield ctx.report("fase-fuori-obiettivo", o, f, field, fase_date, msg + _d(ob_date))
 
 
@@ -272,20 +281,20 @@ def _scadenza_testo_diversa(ctx: _Ctx) -> Iterator[Anomalia]:
         for f in o.fasi:
             scadenza = _deadline_in_text(f.descrizione, ctx.anno)
             if scadenza and f.data_fine_prevista and scadenza != f.data_fine_prevista:
-                msg = f"il testo indica la scadenza {_d(scadenza)}, la Data Fine Prev. è "
+                msg = f"il testo indica la scadenza {_d(scadenza)}, la {_label('data_fine_prevista', f)} è "
                 msg += _d(f.data_fine_prevista)
                 yield ctx.report("scadenza-testo-diversa", o, f, "descrizione", scadenza, msg)
 
 
 def _data_implausibile(ctx: _Ctx, tipo: str) -> Iterator[Anomalia]:
-    first, last = _window(ctx.anno)
+    first, last = date_window(ctx.anno)
     for o in ctx.area.obiettivi:
         for item in _scheduled(o):
             for field in (f"data_inizio_{tipo}", f"data_fine_{tipo}"):
                 value = getattr(item, field)
                 if value and not first <= value <= last:
                     msg = (
-                        f"la {_LABELS[field]} {_what(item)} {_d(value)} è fuori dal periodo "
+                        f"la {_label(field, item)} {_what(item)} {_d(value)} è fuori dal periodo "
                         f"{_d(first)}–{_d(last)} del piano {ctx.anno}"
                     )
                     yield ctx.report("data-implausibile", o, item, field, value, msg)
@@ -348,7 +357,7 @@ def _data_dopo_riferimento(ctx: _Compilazione) -> Iterator[Anomalia]:
                 value = getattr(item, field)
                 if value and value > ctx.data_riferimento:
                     msg = (
-                        f"la {_LABELS[field]} {_d(value)} è successiva alla data di riferimento "
+                        f"la {_label(field, item)} {_d(value)} è successiva alla data di riferimento "
                         f"{_d(ctx.data_riferimento)}"
                     )
                     yield ctx.report("data-dopo-riferimento", o, item, field, value, msg)
@@ -359,8 +368,9 @@ def _fase_in_ritardo(ctx: _Compilazione) -> Iterator[Anomalia]:
     for o in ctx.area.obiettivi:
         for f in o.fasi:
             fine, prevista = f.data_fine_effettiva, f.data_fine_prevista
-            if fine and prevista and fine > prevista:
-                msg = f"la Data Fine Effet. {_d(fine)} è successiva alla Data Fine Prev. {_d(prevista)}"
+            if f.in_ritardo and fine and prevista:
+                end, planned = _label("data_fine_effettiva", f), _label("data_fine_prevista", f)
+                msg = f"la {end} {_d(fine)} è successiva alla {planned} {_d(prevista)}"
                 yield ctx.report("fase-in-ritardo", o, f, "data_fine_effettiva", fine, msg)
 
 
@@ -369,8 +379,8 @@ def _fase_scaduta(ctx: _Compilazione) -> Iterator[Anomalia]:
         for f in o.fasi:
             if scadenza := _scaduta_il(f, ctx.data_riferimento):
                 msg = (
-                    f"la Data Fine Prev. {_d(scadenza)} è passata alla data di riferimento "
-                    f"{_d(ctx.data_riferimento)} e la Data Fine Effet. è vuota"
+                    f"la {_label('data_fine_prevista', f)} {_d(scadenza)} è passata alla data di riferimento "
+                    f"{_d(ctx.data_riferimento)} e la {_label('data_fine_effettiva', f)} è vuota"
                 )
                 yield ctx.report("fase-scaduta", o, f, "data_fine_effettiva", None, msg)
 
@@ -399,7 +409,8 @@ def _valore_senza_fine(ctx: _Compilazione) -> Iterator[Anomalia]:
         for i in o.indicatori:
             value = ctx.value(i)
             if (f := aperte.get(i.codice)) and value is not None and value > 0:
-                msg = f"l'indicatore «{i.descrizione}» vale {_show(i, value)} ma la Data Fine Effet. è vuota"
+                end = _label("data_fine_effettiva", f)
+                msg = f"l'indicatore «{i.descrizione}» vale {_show(i, value)} ma la {end} è vuota"
                 yield ctx.report("valore-senza-fine", o, f, "data_fine_effettiva", None, msg)
 
 
@@ -429,7 +440,7 @@ def _monitoraggio_mancante(ctx: _Compilazione) -> Iterator[Anomalia]:
             if f.data_fine_effettiva:
                 perche = f"la fase è conclusa il {_d(f.data_fine_effettiva)}"
             elif scadenza := _scaduta_il(f, ctx.data_riferimento):
-                perche = f"la fase è scaduta il {_d(scadenza)} (Data Fine Prev.)"
+                perche = f"la fase è scaduta il {_d(scadenza)} ({_label('data_fine_prevista', f)})"
             else:
                 continue
             yield ctx.report("monitoraggio-mancante", o, f, "monitoraggio", "", f"{perche} e il Monitoraggio è vuoto")

@@ -25,6 +25,25 @@ class Rilevazione(StrEnum):
     FINALE = "finale"
 
 
+def round_value_field(rilevazione: Rilevazione) -> str:
+    """The indicator field staff fill in this round: the first reading mid-year, the achieved value at year end."""
+    return "prima_rilevazione" if rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
+
+
+def date_window(anno: int) -> tuple[date, date]:
+    """The dates a plan of ``anno`` may carry; outside it a date is a typing error (2201 for 2021), not a plan."""
+    return date(anno - 1, 1, 1), date(anno + 1, 12, 31)
+
+
+class StatoFase(StrEnum):
+    """Where a phase stands at a reference date."""
+
+    CONCLUSA = "conclusa"
+    IN_RITARDO = "in ritardo"  # ended after its planned end
+    SCADUTA = "scaduta"  # planned end passed, no effective end reported
+    IN_CORSO = "in corso"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -66,6 +85,22 @@ class Fase(_Model):
     data_inizio_effettiva: date | None = None
     data_fine_effettiva: date | None = None
     monitoraggio: str = ""
+
+    @property
+    def in_ritardo(self) -> bool:
+        """Ended after its planned end."""
+        fine, prevista = self.data_fine_effettiva, self.data_fine_prevista
+        return fine is not None and prevista is not None and fine > prevista
+
+    def scaduta(self, data_riferimento: date) -> bool:
+        """Its planned end has passed at ``data_riferimento`` and no effective end is reported."""
+        prevista = self.data_fine_prevista
+        return self.data_fine_effettiva is None and prevista is not None and prevista < data_riferimento
+
+    def stato(self, data_riferimento: date) -> StatoFase:
+        if self.data_fine_effettiva is not None:
+            return StatoFase.IN_RITARDO if self.in_ritardo else StatoFase.CONCLUSA
+        return StatoFase.SCADUTA if self.scaduta(data_riferimento) else StatoFase.IN_CORSO
 
 
 class Indicatore(_Model):

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from seregno_xlsx.limits import MAX_CELL_TEXT
+
 EXCEL_EPOCH = date(1899, 12, 30)
 EPOCH_1904 = date(1904, 1, 1)
 # Serials of years 1950..2150: a bare number outside is not a date.
@@ -22,7 +24,6 @@ _LO_ERROR = re.compile(r"^Err:\d{3}$")
 _DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-MAX_TEXT = 32_767
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def parse_text(value: object) -> Text:
         value = int(value)
     text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
     # Readers stop at Excel's limit, so a text exactly at the limit was cut: say so.
-    if len(text) >= MAX_TEXT:
+    if len(text) >= MAX_CELL_TEXT:
         return Text(
             text,
             Problem(

@@ -10,8 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from seregno_xlsx.errors import OutputError, SeregnoError
-from seregno_xlsx.piano.model import Area, Piano, Rilevazione
-from seregno_xlsx.scheda.layout import TEMPLATE_VERSION, round_value_field
+from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
+from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 from seregno_xlsx.scheda.metadata import Snapshot
 from seregno_xlsx.scheda.writer import write_workbook
 from seregno_xlsx.texts import Testi, load_texts

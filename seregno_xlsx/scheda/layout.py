@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from openpyxl.utils import get_column_letter
 
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione, round_value_field
 from seregno_xlsx.texts import Testi
 
 TEMPLATE_VERSION = "1"
@@ -28,8 +28,6 @@ TITLE_ROW = 1
 LEGEND_ROW = 2
 HEADER_ROW = 4
 FIRST_DATA_ROW = 5
-# Excel's limit for one cell; longer texts are refused, not truncated.
-MAX_CELL_TEXT = 32_767
 # Snapshot chunks stay well below the cell limit.
 SNAPSHOT_CHUNK = 30_000
 
@@ -217,14 +215,9 @@ PERSONALE = SheetSpec(
 DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE)
 
 
-def round_value_field(rilevazione: Rilevazione) -> str:
-    """The indicator field staff fill in this round."""
-    return "prima_rilevazione" if rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
-
-
 def cell_kind(column: Column, row: Row) -> Kind:
     """SI/NO indicators take SI or NO where other indicators take a number."""
-    is_value = column.field in ("prima_rilevazione", "valore_raggiunto")
+    is_value = column.field in {round_value_field(r) for r in Rilevazione}
     if is_value and isinstance(row.item, Indicatore) and row.item.si_no:
         return Kind.SI_NO
     return column.kind

@@ -24,7 +24,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.errors import SeregnoError
-from seregno_xlsx.piano.model import Area, Rilevazione
+from seregno_xlsx.limits import (
+    MAX_VALIDATION_ERROR,
+    MAX_VALIDATION_LIST,
+    MAX_VALIDATION_PROMPT,
+    MAX_VALIDATION_TITLE,
+)
+from seregno_xlsx.piano.model import Area, date_window, round_value_field
 from seregno_xlsx.scheda.layout import (
     HEADER_ROW,
     LEGEND_ROW,
@@ -48,7 +54,6 @@ DATE_FORMAT = "DD/MM/YYYY"
 NUMBER_FORMAT = "#,##0.00"
 
 # Excel's limits on data validation texts.
-MAX_TITLE, MAX_PROMPT, MAX_ERROR = 32, 255, 224
 # Characters XML 1.0 cannot carry; openpyxl refuses them.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -81,7 +86,7 @@ def write_workbook(
     instructions = wb.active
     assert instructions is not None
     _write_instructions(instructions, snapshot)
-    window = _date_window(snapshot.anno)
+    window = date_window(snapshot.anno)
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name)
         _write_sheet(ws, sheet, snapshot, window)
@@ -104,11 +109,6 @@ def write_workbook(
     return impronta
 
 
-def _date_window(anno: int) -> tuple[date, date]:
-    """Plausible dates: from the year before the plan to the year after."""
-    return date(anno - 1, 1, 1), date(anno + 1, 12, 31)
-
-
 def _write_instructions(ws: Worksheet, snapshot: Snapshot) -> None:
     testi = snapshot.testi
     ws.title = testi.fogli.istruzioni
@@ -119,9 +119,7 @@ def _write_instructions(ws: Worksheet, snapshot: Snapshot) -> None:
         "scadenza": snapshot.scadenza.strftime("%d/%m/%Y")
         if snapshot.scadenza
         else testi.istruzioni.scadenza_non_indicata,
-        "colonna_valore": testi.label(
-            "prima_rilevazione" if snapshot.rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
-        ),
+        "colonna_valore": testi.label(round_value_field(snapshot.rilevazione)),
     }
     ws.column_dimensions["A"].width = 110
     title = ws.cell(1, 1, testi.istruzioni.titolo.format(**values))
@@ -241,7 +239,7 @@ def _validation(
             c.data_errore.format(da=start, a=end),
         )
     elif cell.kind is Kind.SI_NO:
-        dv = DataValidation(type="list", formula1=_checked('"SI,NO"', 255, "elenco SI/NO"))
+        dv = DataValidation(type="list", formula1=_checked('"SI,NO"', MAX_VALIDATION_LIST, "elenco SI/NO"))
         title, prompt, error = c.si_no_titolo, c.si_no_messaggio, c.si_no_errore
     elif cell.kind is Kind.NUMBER:
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
@@ -258,10 +256,10 @@ def _validation(
     dv.showInputMessage = True
     dv.showErrorMessage = True
     dv.errorStyle = "stop"
-    dv.promptTitle = _checked(title, MAX_TITLE, "titolo")
-    dv.prompt = _checked(prompt, MAX_PROMPT, "messaggio")
-    dv.errorTitle = _checked(title, MAX_TITLE, "titolo")
-    dv.error = _checked(error, MAX_ERROR, "errore")
+    dv.promptTitle = _checked(title, MAX_VALIDATION_TITLE, "titolo")
+    dv.prompt = _checked(prompt, MAX_VALIDATION_PROMPT, "messaggio")
+    dv.errorTitle = _checked(title, MAX_VALIDATION_TITLE, "titolo")
+    dv.error = _checked(error, MAX_VALIDATION_ERROR, "errore")
     ws.add_data_validation(dv)
     cache[key] = dv
     return dv
