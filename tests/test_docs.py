@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
+
+import pytest
 
 import seregno_xlsx
 from seregno_xlsx.findings import CATALOGO, catalogue_markdown
@@ -38,7 +42,21 @@ def test_public_surface() -> None:
             "CATALOGO",
             "Anomalia",
             "Area",
+            "Classificazione",
             "Consolidamento",
+            "Distribuzione",
+            "ImapConfig",
+            "Raccolta",
+            "Sicurezza",
+            "SmtpConfig",
+            "Solleciti",
+            "Tabelle",
+            "classify",
+            "collect",
+            "distribute",
+            "frames",
+            "read_master",
+            "remind",
             "Fase",
             "GeneratedWorkbook",
             "Gravita",
@@ -71,3 +89,27 @@ def test_public_surface() -> None:
 def test_every_catalogue_code_documented_with_severity() -> None:
     for code, voce in CATALOGO.items():
         assert f"| `{code}` | {voce.gravita} |" in README
+
+
+def _library_examples() -> list[str]:
+    start = README.index("## Libreria Python")
+    end = README.index("\n## ", start + 1)
+    return re.findall(r"```python\n(.*?)```", README[start:end], re.S)
+
+
+def test_readme_library_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every example of «Libreria Python» runs as written, from a copy of the repository's folders."""
+    for folder in ("esempi", "modelli"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    examples = _library_examples()
+    assert len(examples) >= 5
+    namespace: dict[str, object] = {}
+    for example in examples:
+        exec(compile(example, "README.md", "exec"), namespace)
+    result = namespace["risultato"]
+    assert isinstance(result, seregno_xlsx.Consolidamento) and result.master is not None
+    tabelle = namespace["tabelle"]
+    assert isinstance(tabelle, seregno_xlsx.Tabelle) and len(tabelle.aree) == 3
+    assert (tmp_path / "uscita" / "consolidato.xlsx").is_file()
+    assert len(list((tmp_path / "uscita" / "schede" / "posta").glob("*.eml"))) == 3

@@ -15,18 +15,25 @@ from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.master.scoring import Regole
 from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
 from seregno_xlsx.piano.checks import check_across_areas
-from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.piano.model import Area, Piano, Rilevazione
 from seregno_xlsx.ritorni.classification import Stato, classify, workbook_files
 from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
 
 
 @dataclass
 class Consolidamento:
+    """What ``consolidate`` did: the files and their fate, the findings, and what went into the master."""
+
     master: Path | None
     fonti: list[Fonte] = field(default_factory=list)
     anomalie: list[Anomalia] = field(default_factory=list)
     summary: MasterSummary | None = None
     valori_letti: int = 0
+    # The accepted compilations, and the rules and round the master computed them with.
+    aree: list[Area] = field(default_factory=list)
+    rilevazione: Rilevazione = Rilevazione.INTERMEDIA
+    regole: Regole = field(default_factory=Regole)
+    data_riferimento: date | None = None
 
     @property
     def rifiutati(self) -> int:
@@ -62,9 +69,9 @@ def consolidate(
         verify_file(path, piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
         for path in workbook_files(folder, output)
     ]
-    result = Consolidamento(master=None)
     classificazione = classify(letture)
     rilevazione = classificazione.rilevazione
+    result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole)
     for esame in classificazione.esami:
         lettura, snapshot = esame.lettura, esame.lettura.snapshot
         result.fonti.append(
@@ -115,6 +122,7 @@ def consolidate(
                     )
                 )
     result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
+    result.aree, result.data_riferimento = areas, reference
     result.summary = write_master(
         output,
         ente=first.ente,

@@ -1,0 +1,187 @@
+"""The consolidation as tidy pandas DataFrames, for analysts; and the master read back into the same frames.
+
+One row per indicator, objective, area, person and finding; columns named by key (``area``,
+``obiettivo``, ``pct``...), the same whether the frames come from :func:`frames` (a consolidation
+just run) or from :func:`read_master` (a master workbook written earlier, read from its cached
+values). A percentage is a fraction (0.8 = 80%); one that does not count is NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from seregno_xlsx.master.consolidation import Consolidamento
+from seregno_xlsx.master.scoring import (
+    assigned_objectives,
+    counts,
+    indicator_pct,
+    indicator_weight,
+    objective_pct,
+    objectives_pct,
+)
+
+INDICATORI = [
+    "area",
+    "obiettivo",
+    "indicatore",
+    "descrizione",
+    "si_no",
+    "peso",
+    "valore_target",
+    "prima_rilevazione",
+    "valore_raggiunto",
+    "pct",
+]
+OBIETTIVI = ["area", "obiettivo", "titolo", "peso", "indicatori", "pct"]
+AREE = ["area", "obiettivi", "fasi_concluse", "fasi_in_ritardo", "fasi_scadute", "indicatori_senza_valore", "pct"]
+PERSONE = ["matricola", "nome", "categoria", "obiettivi", "pct"]
+ANOMALIE = ["codice", "gravita", "area", "obiettivo", "fase", "foglio", "cella", "messaggio"]
+
+# The master's sheet and column headers for each frame's columns, in the same order.
+_MASTER: dict[str, tuple[str, list[str]]] = {
+    "indicatori": (
+        "Indicatori",
+        [
+            "Area",
+            "Codice obiettivo",
+            "Codice attività",
+            "Indicatore",
+            "SI/NO",
+            "Peso nell'obiettivo",
+            "Valore target",
+            "1° rilevazione",
+            "Valore raggiunto",
+            "% raggiungimento",
+        ],
+    ),
+    "obiettivi": (
+        "Obiettivi",
+        ["Area", "Codice", "Titolo", "Peso (stelle)", "N. indicatori", "% raggiungimento"],
+    ),
+    "aree": (
+        "Riepilogo",
+        [
+            "Area",
+            "N. obiettivi",
+            "Fasi concluse",
+            "Fasi in ritardo",
+            "Fasi scadute non rendicontate",
+            "Indicatori senza valore",
+            "% raggiungimento ponderata",
+        ],
+    ),
+    "persone": (
+        "Personale",
+        ["Matricola", "Nome", "Categoria", "N. obiettivi", "% raggiungimento ponderata"],
+    ),
+    "anomalie": (
+        "Anomalie",
+        ["Codice", "Gravità", "Area", "Obiettivo", "Fase", "Foglio", "Cella", "Messaggio"],
+    ),
+}
+_COLUMNS = {
+    "indicatori": INDICATORI,
+    "obiettivi": OBIETTIVI,
+    "aree": AREE,
+    "persone": PERSONE,
+    "anomalie": ANOMALIE,
+}
+_TEXT = {"area", "obiettivo", "indicatore", "descrizione", "titolo", "matricola", "nome", "categoria", *ANOMALIE}
+
+
+@dataclass(frozen=True)
+class Tabelle:
+    """The five tidy frames of a consolidation."""
+
+    indicatori: pd.DataFrame
+    obiettivi: pd.DataFrame
+    aree: pd.DataFrame
+    persone: pd.DataFrame
+    anomalie: pd.DataFrame
+
+
+def frames(consolidamento: Consolidamento) -> Tabelle:
+    """The frames of a consolidation just run (empty frames if no master was written)."""
+    c = consolidamento
+    ril, regole = c.rilevazione, c.regole
+    indicatori: list[list[object]] = []
+    obiettivi: list[list[object]] = []
+    aree: list[list[object]] = []
+    persone: list[list[object]] = []
+    people: dict[str, tuple[str, str]] = {}
+    for area in c.aree:
+        for ob in area.obiettivi:
+            obiettivi.append(
+                [area.nome, ob.codice, ob.titolo, ob.peso, len(ob.indicatori), objective_pct(ob, ril, regole)]
+            )
+            for ind in ob.indicatori:
+                indicatori.append(
+                    [
+                        area.nome,
+                        ob.codice,
+                        ind.codice,
+                        ind.descrizione,
+                        "SI/NO" if ind.si_no else "",
+                        indicator_weight(ind, ob),
+                        ind.valore_target,
+                        ind.prima_rilevazione,
+                        ind.valore_raggiunto,
+                        indicator_pct(ind, ril, regole),
+                    ]
+                )
+            for persona in ob.risorse_umane:
+                people.setdefault(persona.matricola, (persona.nome, persona.categoria))
+        conteggi = counts(area, ril, c.data_riferimento or date.today())
+        aree.append(
+            [
+                area.nome,
+                conteggi.obiettivi,
+                conteggi.fasi_concluse,
+                conteggi.fasi_in_ritardo,
+                conteggi.fasi_scadute,
+                conteggi.indicatori_senza_valore,
+                objectives_pct(area.obiettivi, ril, regole),
+            ]
+        )
+    for matricola, (nome, categoria) in people.items():
+        assigned = assigned_objectives(c.aree, matricola)
+        persone.append([matricola, nome, categoria, len(assigned), objectives_pct(assigned, ril, regole)])
+    anomalie: list[list[object]] = [
+        [a.codice, a.gravita.value, a.area, a.obiettivo, a.fase, a.foglio, a.cella, a.messaggio] for a in c.anomalie
+    ]
+    rows: dict[str, list[list[object]]] = {
+        "indicatori": indicatori,
+        "obiettivi": obiettivi,
+        "aree": aree,
+        "persone": persone,
+        "anomalie": anomalie,
+    }
+    return Tabelle(**{name: _tidy(pd.DataFrame(rows[name], columns=cols)) for name, cols in _COLUMNS.items()})
+
+
+def read_master(path: Path) -> Tabelle:
+    """The frames of a master workbook written by ``consolida`` (its cached values, no recalculation)."""
+    sheets = pd.read_excel(Path(path), sheet_name=None, engine="openpyxl", dtype=object)
+    found: dict[str, pd.DataFrame] = {}
+    for name, (sheet, headers) in _MASTER.items():
+        frame = sheets[sheet][headers].copy()
+        frame.columns = pd.Index(_COLUMNS[name])
+        found[name] = frame
+    # Below its table, the summary sheet explains the rules: only the areas' rows are data.
+    found["aree"] = found["aree"][found["aree"]["area"].isin(set(found["obiettivi"]["area"]))]
+    return Tabelle(**{name: _tidy(frame) for name, frame in found.items()})
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text as text ("" when empty), every other column as numbers (NaN when empty)."""
+    frame = frame.reset_index(drop=True)
+    for column in frame.columns:
+        if column in _TEXT or column == "si_no":
+            frame[column] = frame[column].map(lambda v: "" if v is None or v != v else str(v)).astype(object)
+        else:
+            frame[column] = pd.to_numeric(frame[column].map(lambda v: None if v == "" else v), errors="coerce")
+    return frame
