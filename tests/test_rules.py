@@ -87,3 +87,31 @@ def test_finding_labels_are_the_scheda_labels() -> None:
     assert etichette["data_fine_effettiva"] in messages["OB1"]
     assert etichette["fase_data_fine_effettiva"] in messages["F1"]
     assert etichette["data_fine_effettiva"] != etichette["fase_data_fine_effettiva"]
+
+
+def test_every_imported_library_is_declared() -> None:
+    """A fresh install is the truth: a library the package imports must be one it depends on."""
+    import ast
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    declared = {
+        re.split(r"[<>=\[; ]", d)[0].lower().replace("_", "-")
+        for d in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    }
+    distributions = packages_distributions()
+    missing = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(SOURCES[path])):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top == "seregno_xlsx":
+                    continue
+                dists = {d.lower().replace("_", "-") for d in distributions.get(top, [top])}
+                if not dists & declared:
+                    missing.add(f"{top} ({', '.join(sorted(dists))})")
+    assert not missing, f"imported but not in pyproject's dependencies: {sorted(missing)}"
