@@ -1,10 +1,8 @@
-"""The command line, run as the office runs it: a real process, real files."""
+"""The command line on real files: in-process for the logic, the installed script for the installation."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -16,20 +14,8 @@ from seregno_xlsx.ritorni.verification import verify
 from seregno_xlsx.scheda.generation import GeneratedWorkbook
 from seregno_xlsx.simulation import Entry, fill_workbook
 
+from .cli_runner import run, run_script
 from .conftest import FONTI, ROOT
-
-
-def run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "seregno_xlsx", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "PYTHONPATH": str(ROOT)},
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr + result.stdout
-    return result
 
 
 def test_importa_writes_plan_and_summary(tmp_path: Path, piano: Piano) -> None:
@@ -157,12 +143,14 @@ def test_consolida_json_equals_library_and_exit_codes(
 @pytest.mark.parametrize("args", [("nonesiste",), ("consolida",), ("verifica",)])
 def test_misuse_is_exit_2(args: tuple[str, ...]) -> None:
     assert run(*args).returncode == 2
+    if args == ("nonesiste",):
+        assert run_script(*args).returncode == 2  # the installed script too: no "Errore interno"
 
 
 def test_main_job_of_readme(tmp_path: Path) -> None:
     """README's first command, on the bundled examples."""
     master = tmp_path / "consolidato.xlsx"
-    result = run("consolida", "esempi/ritorni", "-o", master, "--piano", "esempi/piano_2021.json")
+    result = run_script("consolida", "esempi/ritorni", "-o", master, "--piano", "esempi/piano_2021.json")
     assert result.returncode in (0, 1), result.stderr
     assert master.exists() and "valori letti" in result.stdout
     assert set(openpyxl.load_workbook(master, read_only=True).sheetnames) >= {

@@ -19,6 +19,7 @@ from seregno_xlsx.ritorni.verification import verify_file
 from seregno_xlsx.ritorni.workbook_file import UnreadableFile, open_grid
 from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
 
+from .cli_runner import run
 from .conftest import ROOT
 from .hostile import corpus
 
@@ -206,23 +207,44 @@ print(" ".join(a.codice for a in lettura.anomalie), peak)
 """
 
 
-def _bombs(scheda: Path, folder: Path) -> dict[str, tuple[Path, str]]:
-    big = b"<worksheet><sheetData>" + b" " * 60_000_000 + b"</sheetData></worksheet>"
-    return {
-        "zip-bomb": (corpus.zip_bomb(folder / "bomba.xlsx"), "file-troppo-grande"),
-        "dimensione-falsa": (corpus.lying_zip(folder / "falsa.xlsx", big[:60_000_000], 1_000), "file-troppo-grande"),
-        "billion-laughs": (
+Bomb = Callable[[str], tuple[Path, str]]
+
+
+@pytest.fixture(scope="session")
+def bomb(schede_intermedia: list[GeneratedWorkbook], tmp_path_factory: pytest.TempPathFactory) -> Bomb:
+    """Each bomb built once for the session, when first asked for: they are large, and only read."""
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    folder = tmp_path_factory.mktemp("bombe")
+    builders: dict[str, Callable[[], tuple[Path, str]]] = {
+        "zip-bomb": lambda: (corpus.zip_bomb(folder / "bomba.xlsx"), "file-troppo-grande"),
+        "dimensione-falsa": lambda: (
+            corpus.lying_zip(folder / "falsa.xlsx", b"<worksheet><sheetData>" + b" " * 59_999_978, 1_000),
+            "file-troppo-grande",
+        ),
+        "billion-laughs": lambda: (
             corpus.with_prolog(scheda, folder / "laughs.xlsx", corpus.BILLION_LAUGHS),
             "file-illeggibile",
         ),
-        "entita-esterna": (corpus.with_prolog(scheda, folder / "xxe.xlsx", corpus.EXTERNAL_ENTITY), "file-illeggibile"),
+        "entita-esterna": lambda: (
+            corpus.with_prolog(scheda, folder / "xxe.xlsx", corpus.EXTERNAL_ENTITY),
+            "file-illeggibile",
+        ),
     }
+    built: dict[str, tuple[Path, str]] = {}
+
+    def get(case: str) -> tuple[Path, str]:
+        if case not in built:
+            built[case] = builders[case]()
+        return built[case]
+
+    return get
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="serve /proc (Linux)")
 @pytest.mark.parametrize("case", ["zip-bomb", "dimensione-falsa", "billion-laughs", "entita-esterna"])
-def test_bombs_refused_within_memory_bound(case: str, scheda_reale: Path, tmp_path: Path) -> None:
-    path, code = _bombs(scheda_reale, tmp_path)[case]
+def test_bombs_refused_within_memory_bound(case: str, bomb: Bomb) -> None:
+    path, code = bomb(case)
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, str(path)], capture_output=True, text=True, timeout=60, cwd=ROOT
     )
@@ -232,11 +254,12 @@ def test_bombs_refused_within_memory_bound(case: str, scheda_reale: Path, tmp_pa
     assert int(peak) < PEAK_MB, f"{case}: picco di memoria {peak} MB"
 
 
-def test_bomb_message_is_italian(scheda_reale: Path, tmp_path: Path) -> None:
+def test_bomb_message_is_italian(bomb: Bomb, tmp_path: Path) -> None:
+    # A smaller bomb than the session's: enough to pass the limits, quick to build.
     with pytest.raises(UnreadableFile, match="limiti di sicurezza"):
         open_grid(corpus.zip_bomb(tmp_path / "bomba.xlsx", 64 * 1024 * 1024))
     with pytest.raises(UnreadableFile, match="non è sicura"):
-        open_grid(corpus.with_prolog(scheda_reale, tmp_path / "xxe.xlsx", corpus.EXTERNAL_ENTITY))
+        open_grid(bomb("entita-esterna")[0])
 
 
 # --- 5. not the right workbook ----------------------------------------------------------------------
@@ -315,13 +338,4 @@ def test_two_files_for_one_area_nothing_lost(schede_intermedia: list[GeneratedWo
 
 
 def _run(*args: object, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "seregno_xlsx", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "PYTHONPATH": str(ROOT), **(env or {})},
-        timeout=120,
-    )
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
+    return run(*map(str, args), env={"COLUMNS": "200", **(env or {})})

@@ -55,6 +55,7 @@ def test_fuzz_mutated_workbook(flips: list[tuple[int, int]], cut: int) -> None:
     _check_reader(bytes(data[: max(cut, 4)]) if cut % 3 == 0 else bytes(data))
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_random_fills_read_back_and_consolidated(piano: Piano, data: st.DataObject) -> None:

@@ -203,6 +203,7 @@ def _second_engine(variant: str, tmp_path: Path, consolidated: tuple[Path, Piano
     return path, got, want
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", [*VARIANTS, "consolidato"])
 def test_second_engine_agrees(variant: str, tmp_path: Path, consolidated: tuple[Path, Piano]) -> None:
     """Every formula cell of the master, evaluated by `formulas`, equals the cached value."""

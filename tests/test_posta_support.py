@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from .cli_runner import run as run
 from .conftest import ROOT
 
 PIANO = ROOT / "esempi" / "piano_2021.json"
@@ -29,20 +28,6 @@ CONTATTI = f"""area;responsabile;email;copia
 {AREE[1]};Ing. Marco Verdi;lavori.pubblici@example.org;
 {AREE[2]};Dott. Luca Rossi;servizi.persona@example.org;"ufficio.servizi@example.org, segreteria@example.org"
 """
-
-
-def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "seregno_xlsx", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "250", "PYTHONPATH": str(ROOT), **(env or {})},
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    return result
 
 
 def contacts_file(folder: Path, text: str = CONTATTI) -> Path:

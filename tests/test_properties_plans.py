@@ -78,6 +78,7 @@ def plans(draw: st.DrawFn) -> Piano:
     return Piano(ente="Città di Prova", anno=YEAR, titolo="Piano casuale", delibera="GC 1/2021", aree=aree)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rilevazione", list(Rilevazione))
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(piano=plans(), data=st.data())

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from openpyxl.utils import get_column_letter
@@ -45,6 +46,15 @@ Position = tuple[str, str]
 Positions = dict[tuple[str, str, str], Position]
 
 
+class EsitoLettura(StrEnum):
+    """The verdict on one file read."""
+
+    CONFORME = "conforme"
+    CON_AVVISI = "con avvisi"
+    CON_ERRORI = "con errori"
+    NON_LEGGIBILE = "non leggibile"
+
+
 @dataclass
 class Lettura:
     """What reading one file gave: the compilation (if any) and the findings."""
@@ -72,12 +82,12 @@ class Lettura:
         return self.compilata is not None
 
     @property
-    def esito(self) -> str:
+    def esito(self) -> EsitoLettura:
         if not self.leggibile:
-            return "non leggibile"
+            return EsitoLettura.NON_LEGGIBILE
         if has_errors(self.anomalie):
-            return "con errori"
-        return "con avvisi" if self.anomalie else "conforme"
+            return EsitoLettura.CON_ERRORI
+        return EsitoLettura.CON_AVVISI if self.anomalie else EsitoLettura.CONFORME
 
     def locate(self, sheet_key: str, code: str, field_name: str) -> Position:
         return self.posizioni.get((sheet_key, code, field_name), ("", ""))
