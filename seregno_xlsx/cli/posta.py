@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -23,8 +23,7 @@ from rich.text import Text
 
 from seregno_xlsx.cli.app import DateOpt, JsonOpt, PasswordOpt, app, err, fail, load_plan, out, parse_date, styled
 from seregno_xlsx.posta.compose import Messaggio
-from seregno_xlsx.posta.distribute import EsitoArea
-from seregno_xlsx.posta.send import Avanzamento, RegistroInvii, Sicurezza, SmtpConfig
+from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, Sicurezza, SmtpConfig
 
 SMTP_USER_ENV = "SEREGNO_SMTP_UTENTE"
 SMTP_PASSWORD_ENV = "SEREGNO_SMTP_PASSWORD"
@@ -120,8 +119,11 @@ def _progress(active: bool) -> Iterator[Avanzamento | None]:
         yield advance
 
 
-def _smtp(invia: bool, *smtp: Any) -> Callable[[], SmtpConfig] | None:
-    return (lambda: _smtp_config(*smtp)) if invia else None
+def _smtp(
+    invia: bool, host: str | None, porta: int | None, sicurezza: Sicurezza, utente: str | None
+) -> Callable[[], SmtpConfig] | None:
+    """Without --invia, drafts; with it, the configuration is asked for (and checked) only if a message is due."""
+    return (lambda: _smtp_config(host, porta, sicurezza, utente)) if invia else None
 
 
 def _registro(registro: RegistroInvii | None) -> None:

@@ -10,21 +10,11 @@ from pathlib import Path
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.posta.compose import Contesto, Messaggio, distribution_message, italian_date, load_mail_texts
 from seregno_xlsx.posta.contacts import load_contacts
-from seregno_xlsx.posta.send import Avanzamento, RegistroInvii, SmtpConfig, deliver
+from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, SmtpConfig, deliver
 from seregno_xlsx.ritorni.classification import foreign, workbook_files
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import select_areas, workbook_filename
 from seregno_xlsx.scheda.metadata import Snapshot
-
-
-@dataclass(frozen=True)
-class EsitoArea:
-    """One row of the outcome of distribuisci or solleciti: an area, what happened, the detail."""
-
-    area: str
-    stato: str
-    dettaglio: str = ""
-    errore: bool = False
 
 
 @dataclass
@@ -101,7 +91,7 @@ def distribute(
     consegne, result.registro = deliver(
         result.messaggi, result.output, eml_names=names, smtp=smtp, reinvia=reinvia, avanzamento=avanzamento
     )
-    result.esiti += [EsitoArea(c.area, c.stato, c.dettaglio, c.errore) for c in consegne]
+    result.esiti += consegne
     order = {a.nome: n for n, a in enumerate(selected)}
     result.esiti.sort(key=lambda e: order.get(e.area, len(order)))
     return result

@@ -23,8 +23,7 @@ from seregno_xlsx.posta.compose import (
     reminder_missing,
 )
 from seregno_xlsx.posta.contacts import load_contacts
-from seregno_xlsx.posta.distribute import EsitoArea
-from seregno_xlsx.posta.send import Avanzamento, RegistroInvii, SmtpConfig, deliver
+from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, SmtpConfig, deliver
 from seregno_xlsx.ritorni.classification import Stato, classify, rejection, workbook_files
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.ritorni.verification import annotate, verify_file

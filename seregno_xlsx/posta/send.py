@@ -130,11 +130,14 @@ class StatoConsegna(StrEnum):
 
 
 @dataclass(frozen=True)
-class Consegna:
-    """One message delivered (or not): for whom, how, and the detail a person reads."""
+class EsitoArea:
+    """One row of the outcome of distribuisci or solleciti: an area, what happened, the detail a person reads.
+
+    For a message delivered, ``stato`` is a :class:`StatoConsegna`.
+    """
 
     area: str
-    stato: StatoConsegna
+    stato: str
     dettaglio: str = ""
     errore: bool = False
 
@@ -151,21 +154,21 @@ def deliver(
     smtp: SmtpConfig | Callable[[], SmtpConfig] | None = None,
     reinvia: bool = False,
     avanzamento: Avanzamento | None = None,
-) -> tuple[list[Consegna], RegistroInvii | None]:
+) -> tuple[list[EsitoArea], RegistroInvii | None]:
     """Without ``smtp``, one ``.eml`` draft per message in ``output`` (named by ``eml_names[area]``);
     with it, send each message not sent yet and keep the record in ``output``.
 
     ``smtp`` may be a function giving the configuration: it is called only if there is something to send
     (so a password is asked for only then).
     """
-    consegne: list[Consegna] = []
+    consegne: list[EsitoArea] = []
     if not messaggi:
         return consegne, None
     output.mkdir(parents=True, exist_ok=True)
     if smtp is None:
         for message in messaggi:
             path = write_eml(message.email, output / eml_names[message.area])
-            consegne.append(Consegna(message.area, StatoConsegna.BOZZA, str(path)))
+            consegne.append(EsitoArea(message.area, StatoConsegna.BOZZA, str(path)))
         return consegne, None
     config = smtp if isinstance(smtp, SmtpConfig) else smtp()
     registro = RegistroInvii(output / RECORD_NAME)
@@ -182,16 +185,16 @@ def deliver(
             before = registro.inviato(message.area, message.chiave)
             when = before.quando if before else ""
             consegne.append(
-                Consegna(message.area, StatoConsegna.GIA_INVIATO, f"il {when}; per inviarlo di nuovo: --reinvia")
+                EsitoArea(message.area, StatoConsegna.GIA_INVIATO, f"il {when}; per inviarlo di nuovo: --reinvia")
             )
         elif invio.ok:
             to = ", ".join(invio.destinatari + invio.copia)
             note = f" – {invio.dettaglio}" if invio.dettaglio else ""
             consegne.append(
-                Consegna(message.area, StatoConsegna.INVIATO, f"a {to}{note}", errore=bool(invio.rifiutati))
+                EsitoArea(message.area, StatoConsegna.INVIATO, f"a {to}{note}", errore=bool(invio.rifiutati))
             )
         else:
-            consegne.append(Consegna(message.area, StatoConsegna.NON_INVIATO, invio.dettaglio, errore=True))
+            consegne.append(EsitoArea(message.area, StatoConsegna.NON_INVIATO, invio.dettaglio, errore=True))
     return consegne, registro
 
 
