@@ -220,6 +220,7 @@ def test_unreachable_server_is_exit_2(schede: list[GeneratedWorkbook], tmp_path:
     assert result.returncode == 2 and "impossibile collegarsi al server SMTP" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sicurezza", ["starttls", "ssl"])
 def test_encrypted_connection(schede: list[GeneratedWorkbook], tmp_path: Path, sicurezza: str) -> None:
     """STARTTLS and implicit TLS against aiosmtpd, with a certificate the client verifies (SSL_CERT_FILE)."""
