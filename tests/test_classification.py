@@ -135,3 +135,14 @@ def test_the_cli_module_has_no_business_logic(module: str) -> None:
     assert f"import {module}" in source or f", {module}" in source
     for rule in ("REJECTING", "Counter", "compilato_il", "read_workbook", "verify_file", "annotate("):
         assert rule not in source, rule
+
+
+def test_read_master_of_something_else_is_an_italian_error(tmp_path: Path) -> None:
+    with pytest.raises(sx.SeregnoError, match="master non trovato"):
+        sx.read_master(tmp_path / "manca.xlsx")
+    scheda = ROOT / "esempi" / "schede" / "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx"
+    with pytest.raises(sx.SeregnoError, match="non è un master di seregno-xlsx"):
+        sx.read_master(scheda)
+    (tmp_path / "rotto.xlsx").write_bytes(b"PK\x03\x04 no")
+    with pytest.raises(sx.SeregnoError, match="non è una cartella di lavoro leggibile"):
+        sx.read_master(tmp_path / "rotto.xlsx")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.master.consolidation import Consolidamento
 from seregno_xlsx.master.scoring import (
     assigned_objectives,
@@ -165,9 +166,19 @@ def frames(consolidamento: Consolidamento) -> Tabelle:
 
 def read_master(path: Path) -> Tabelle:
     """The frames of a master workbook written by ``consolida`` (its cached values, no recalculation)."""
-    sheets = pd.read_excel(Path(path), sheet_name=None, engine="openpyxl", dtype=object)
+    try:
+        sheets = pd.read_excel(Path(path), sheet_name=None, engine="openpyxl", dtype=object)
+    except FileNotFoundError:
+        raise SeregnoError(f"{path}: master non trovato") from None
+    except Exception as exc:  # openpyxl and zipfile raise many kinds of errors on a damaged file
+        raise SeregnoError(f"{path}: non è una cartella di lavoro leggibile ({type(exc).__name__})") from None
     found: dict[str, pd.DataFrame] = {}
     for name, (sheet, headers) in _MASTER.items():
+        missing = [h for h in headers if sheet not in sheets or h not in sheets[sheet].columns]
+        if missing:
+            raise SeregnoError(
+                f"{path}: non è un master di seregno-xlsx (foglio «{sheet}»: manca la colonna «{missing[0]}»)"
+            )
         frame = sheets[sheet][headers].copy()
         frame.columns = pd.Index(_COLUMNS[name])
         found[name] = frame
