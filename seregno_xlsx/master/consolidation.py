@@ -138,10 +138,12 @@ def consolidate(
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(check_across_areas(consolidated))
+    missing: list[str] = []
     if piano is not None:
         answered = {a.nome.casefold() for a in areas}
         for area in piano.aree:
             if area.nome.casefold() not in answered:
+                missing.append(area.nome)
                 result.anomalie.append(
                     finding(
                         "area-senza-risposta",
@@ -162,6 +164,7 @@ def consolidate(
         fonti=result.fonti,
         data_riferimento=reference,
         valori_letti=result.valori_letti,
+        aree_mancanti=missing,
     )
     result.master = output
     registro.written(output, "master")
