@@ -38,6 +38,19 @@ def code_order(codice: str) -> tuple[tuple[int, int | str], ...]:
     )
 
 
+def as_shown(area: Area, rilevazione: Rilevazione) -> Area:
+    """A copy of the area as a scheda shows it: phases and indicators in code order, and mid-year
+    no achieved value where nothing was measured yet (the export's 0)."""
+    shown = area.model_copy(deep=True)
+    for obiettivo in shown.obiettivi:
+        obiettivo.fasi.sort(key=lambda f: code_order(f.codice))
+        obiettivo.indicatori.sort(key=lambda i: code_order(i.codice))
+        for indicatore in obiettivo.indicatori:
+            if rilevazione is Rilevazione.INTERMEDIA and not indicatore.valore_raggiunto:
+                indicatore.valore_raggiunto = None
+    return shown
+
+
 def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Snapshot:
     """The snapshot a workbook is generated from: the round's own value starts empty.
 
@@ -45,15 +58,11 @@ def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Test
     is empty where nothing was measured yet: the export carries 0 there, which the scheda would
     show as «0,00» or «NO».
     """
-    blank = area.model_copy(deep=True)
+    blank = as_shown(area, rilevazione)
     field = round_value_field(rilevazione)
     for obiettivo in blank.obiettivi:
-        obiettivo.fasi.sort(key=lambda f: code_order(f.codice))
-        obiettivo.indicatori.sort(key=lambda i: code_order(i.codice))
         for indicatore in obiettivo.indicatori:
             setattr(indicatore, field, None)
-            if rilevazione is Rilevazione.INTERMEDIA and not indicatore.valore_raggiunto:
-                indicatore.valore_raggiunto = None
     return Snapshot(
         versione_modello=TEMPLATE_VERSION,
         ente=piano.ente,
