@@ -256,3 +256,24 @@ def test_examples_match_current_template() -> None:
             assert lettura.snapshot is not None and lettura.snapshot.versione_modello == TEMPLATE_VERSION
             assert not STRUCTURAL & {a.codice for a in lettura.anomalie}, path.name
             assert compare_with_plan(lettura.snapshot, piano) == [], path.name
+
+
+def test_anomalie_name_the_file_each_finding_comes_from(
+    schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+) -> None:
+    """Two files of one area: a finding of either names its own file, whichever of the two is accepted."""
+    scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad = [Entry("fasi", "Ob_Obiet130101", "data_fine_effettiva", "31/13/2021")]
+    fill_workbook(scheda.path, folder / "A_errata.xlsx", bad)
+    fill_workbook(scheda.path, folder / "B_buona.xlsx", [])
+    result = consolidate(folder, tmp_path / "m.xlsx", data_riferimento=date(2021, 9, 30))
+    assert result.master is not None
+    ws = openpyxl.load_workbook(result.master)["Anomalie"]
+    codice, dove = (TABLES[6].index(k) + 1 for k in ("codice", "dove"))
+    assert TABLES[6].name == "Anomalie"
+    [where] = [
+        ws.cell(r, dove).value for r in range(2, ws.max_row + 1) if ws.cell(r, codice).value == "data-non-valida"
+    ]
+    assert str(where).startswith("A_errata.xlsx › Fasi › ")

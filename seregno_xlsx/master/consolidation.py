@@ -116,8 +116,10 @@ def consolidate(
                 )
             )
     accepted = _winners(letture, rejected, result)
+    sources: list[str] = []  # the file of each finding, for the master's «Anomalie»
     for lettura, fonte in zip(letture, result.fonti, strict=True):
         result.anomalie.extend(lettura.anomalie)
+        sources += [lettura.file.name] * len(lettura.anomalie)
         registro.file_read(
             lettura.file,
             sha256=lettura.sha256,
@@ -165,6 +167,7 @@ def consolidate(
         data_riferimento=reference,
         valori_letti=result.valori_letti,
         aree_mancanti=missing,
+        file_anomalie=sources,
     )
     result.master = output
     registro.written(output, "master")

@@ -115,11 +115,14 @@ def write_master(
     data_riferimento: date,
     valori_letti: int,
     aree_mancanti: Sequence[str] = (),
+    file_anomalie: Sequence[str] = (),
     impostazioni: Impostazioni | None = None,
 ) -> MasterSummary:
     """Write the master atomically: on any failure the previous file stays as it was.
 
     ``aree_mancanti``: areas of the plan without a valid return, listed as «non pervenuta».
+    ``file_anomalie``: the file each finding was read from, in the order of ``anomalie`` ("" or missing
+    for findings across files; those name the area's accepted file).
     """
     summary = MasterSummary(valori_letti=valori_letti)
     with atomic_path(Path(path)) as temp:
@@ -135,7 +138,7 @@ def write_master(
         try:
             master = _Master(workbook, ente, anno, aree, rilevazione, regole, summary, data_riferimento)
             master.settings = impostazioni or load_settings()
-            master.write(anomalie, fonti, list(aree_mancanti))
+            master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
         finally:
             workbook.close()
     return summary
@@ -314,13 +317,15 @@ class _Master:
 
     # -- sheets ------------------------------------------------------------
 
-    def write(self, anomalie: list[Anomalia], fonti: list[Fonte], aree_mancanti: list[str]) -> None:
+    def write(self, anomalie: list[Anomalia], fonti: list[Fonte], aree_mancanti: list[str], sources: list[str]) -> None:
         self._write_obiettivi()
         self._write_indicatori()
         self._write_fasi()
         self._write_personale()
         self._write_riepilogo(aree_mancanti)
-        files = {f.area.casefold(): f.file for f in fonti if f.stato == "accettato"}
+        accepted = {f.area.casefold(): f.file for f in fonti if f.stato == "accettato"}
+        sources += [""] * (len(anomalie) - len(sources))
+        files = [source or accepted.get(x.area.casefold(), "") for x, source in zip(anomalie, sources, strict=False)]
         self._write_anomalie(anomalie, files)
         self._write_fonti(fonti)
         self._write_aree(anomalie)
@@ -578,10 +583,10 @@ class _Master:
         self._finish(PERSONALE, len(order))
         self._finish(ASSEGNAZIONI, a)
 
-    def _write_anomalie(self, anomalie: list[Anomalia], files: dict[str, str]) -> None:
+    def _write_anomalie(self, anomalie: list[Anomalia], files: list[str]) -> None:
         sheet, ws = ANOMALIE, self.sheets[ANOMALIE.name]
-        for r, x in enumerate(anomalie, start=1):
-            self._row(sheet, r, _anomaly_values(x, files))
+        for r, (x, file) in enumerate(zip(anomalie, files, strict=True), start=1):
+            self._row(sheet, r, _anomaly_values(x, file))
             target = self._link_target(x)
             if target and r <= MAX_LINKS:
                 ws.write_url(
@@ -749,9 +754,9 @@ def _stars(peso: int) -> str:
     return "★" * peso if 0 < peso <= 10 else str(peso)
 
 
-def _anomaly_values(x: Anomalia, files: dict[str, str]) -> dict[str, object]:
+def _anomaly_values(x: Anomalia, file: str) -> dict[str, object]:
     """One row of «Anomalie»: where the finding is in the area's workbook, and what it says."""
-    where = [files.get(x.area.casefold(), ""), x.foglio, x.cella]
+    where = [file, x.foglio, x.cella]
     return {
         "codice": x.codice,
         "gravita": x.gravita.value,
