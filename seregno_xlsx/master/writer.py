@@ -169,6 +169,11 @@ class _Formula:
     cached: float | str
 
 
+def _copy(source: str, cached: float | str) -> _Formula:
+    """A live copy of another cell; an empty source stays empty (a bare reference would show 0)."""
+    return _Formula(f'=IF({source}="","",{source})', cached)
+
+
 def _value_key(rilevazione: Rilevazione) -> str:
     """The Indicatori column the round's % is computed from."""
     return "prima_rilevazione" if rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
@@ -560,7 +565,7 @@ class _Master:
                 ob_row = self.obj_row[id(ob)]
                 weight = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", ob.peso) if stars else 1
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
-                link = _Formula(f'=IF({source}="","",{source})', _cached(objective_pct(ob, self.ril, self.regole)))
+                link = _copy(source, _cached(objective_pct(ob, self.ril, self.regole)))
                 values = {"matricola": matricola, "nome": nome, "area": area.nome, "codice_obiettivo": ob.codice}
                 self._row(ASSEGNAZIONI, a, {**values, "peso": weight, "pct": link})
         mat_col, weight_col, pct_col = (ASSEGNAZIONI.range(k, a) for k in ("matricola", "peso", "pct"))
@@ -660,7 +665,7 @@ class _Master:
             source = RIEPILOGO.cell(key, riepilogo, sheet=True)
             cached = _cached(area_pct(area, self.ril, self.regole)) if key == "pct" else getattr(conteggi, key)
             self._str(ws, row, 0, label, self.fmt["label"])
-            ws.write_formula(row, 2, f'=IF({source}="","",{source})', self.fmt[kind], cached)
+            self._write(ws, row, 2, _copy(source, cached), self.fmt[kind], AREE_NAME)
             if key == "pct":
                 self._bands(ws, row, row, 2)
             row += 1
@@ -675,9 +680,8 @@ class _Master:
                     ob.codice,
                     ob.titolo,
                     _stars(ob.peso),
-                    _Formula(
-                        f'=IF({OBIETTIVI.cell("pct", self.obj_row[id(ob)], sheet=True)}="","",'
-                        f"{OBIETTIVI.cell('pct', self.obj_row[id(ob)], sheet=True)})",
+                    _copy(
+                        OBIETTIVI.cell("pct", self.obj_row[id(ob)], sheet=True),
                         _cached(objective_pct(ob, self.ril, self.regole)),
                     ),
                     ob.data_fine_prevista,
