@@ -219,6 +219,7 @@ class _Master:
             ),
             Kind.LINK: wb.add_format({**top, "font_color": "#0563C1", "underline": 1}),
             "note": wb.add_format({"valign": "top"}),
+            "plain_date": wb.add_format({"num_format": "dd/mm/yyyy", "align": "left"}),
         }
         self.sheets: dict[str, Worksheet] = {name: self.wb.add_worksheet(name) for name in SHEET_ORDER}
         # 0-based rows of objectives (by object) and of areas in Riepilogo; link targets by kind, area and code.
@@ -380,7 +381,7 @@ class _Master:
         self._str(ws, RIEPILOGO_ROUND_ROW, 0, "Rilevazione", self.fmt["label"])
         self._str(ws, RIEPILOGO_ROUND_ROW, 1, str(self.ril), None)
         self._str(ws, RIEPILOGO_DATE_ROW, 0, "Data di riferimento", self.fmt["label"])
-        ws.write_datetime(RIEPILOGO_DATE_ROW, 1, self.rif, self.fmt[Kind.DATE])
+        ws.write_datetime(RIEPILOGO_DATE_ROW, 1, self.rif, self.fmt["plain_date"])
         self._str(ws, RIEPILOGO_COVERAGE_ROW, 0, "Schede consolidate", self.fmt["label"])
         coverage = f"{len(self.aree)} aree di {n}, {totale.obiettivi} obiettivi"
         if aree_mancanti:

@@ -26,8 +26,8 @@ def _char(ch: str) -> float:
     if ch in _LOWER:
         return 0.95
     if ch in _WIDE:
-        return 1.5
-    return 1.2
+        return 1.4
+    return 1.05
 
 
 def text_width(text: str, *, bold: bool = False) -> float:
