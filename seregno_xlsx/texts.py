@@ -61,6 +61,20 @@ class Istruzioni(_Section):
     scadenza_non_indicata: str
 
 
+class Annotazioni(_Section):
+    """The legend of an annotated copy (``verifica --annota``). Defaults: schede generated before it existed."""
+
+    legenda: str = "Celle segnalate dal controllo di gestione (il commento della cella spiega cosa fare):"
+    errore: str = (
+        "Errore: il valore scritto non è accettato. Correggerlo nella cella: il valore scritto è rimasto visibile."
+    )
+    avviso: str = "Avviso: controllare il valore; se è giusto, spiegarlo nel Monitoraggio o nelle Note."
+    piano: str = (
+        "Dato del piano approvato, protetto: l'area non deve correggerlo, se ne occupa il controllo di gestione."
+    )
+    nota_piano: str = "Dato del piano, protetto: nessuna correzione richiesta all'area."
+
+
 class Testi(_Section):
     """Every word of the scheda an office may change."""
 
@@ -69,6 +83,7 @@ class Testi(_Section):
     titoli: Titoli
     convalida: Convalida
     istruzioni: Istruzioni
+    annotazioni: Annotazioni = Annotazioni()
 
     def label(self, key: str) -> str:
         return self.etichette[key]

@@ -14,6 +14,7 @@ import pytest
 
 from seregno_xlsx.master import scoring
 from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.master.layout import TABLES
 from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.ritorni.reader import compare_with_plan, read_workbook
@@ -65,9 +66,14 @@ def _set_modified(path: Path, when: datetime) -> None:
 
 def _sheet_rows(path: Path, sheet: str) -> list[dict[str, object]]:
     ws = openpyxl.load_workbook(path, data_only=True)[sheet]
-    rows = list(ws.iter_rows(values_only=True))
+    rows = list(ws.iter_rows(values_only=True))[_header_row(sheet) :]
     header = [str(h) for h in rows[0]]
     return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(v is not None for v in r)]
+
+
+def _header_row(sheet: str) -> int:
+    """0-based row of the sheet's table header, from the master's layout."""
+    return next(s.header_row for s in TABLES if s.name == sheet)
 
 
 @pytest.fixture
@@ -126,8 +132,9 @@ def test_master_formulas_are_live(ritorni: Path, tmp_path: Path) -> None:
         ("Personale", "% raggiungimento ponderata"),
     ):
         ws = wb[sheet]
-        col = [c.value for c in ws[1]].index(header) + 1
-        values = [ws.cell(r, col).value for r in range(2, ws.max_row + 1)]
+        first = _header_row(sheet) + 1
+        col = [c.value for c in ws[first]].index(header) + 1
+        values = [ws.cell(r, col).value for r in range(first + 1, ws.max_row + 1)]
         formulas = [v for v in values if isinstance(v, str) and v.startswith("=")]
         assert formulas and len(formulas) == len([v for v in values if v is not None]), sheet
         assert not any(f in v for v in formulas for f in ("XLOOKUP", "LET(", "FILTER(", "_xlfn")), sheet
@@ -249,3 +256,24 @@ def test_examples_match_current_template() -> None:
             assert lettura.snapshot is not None and lettura.snapshot.versione_modello == TEMPLATE_VERSION
             assert not STRUCTURAL & {a.codice for a in lettura.anomalie}, path.name
             assert compare_with_plan(lettura.snapshot, piano) == [], path.name
+
+
+def test_anomalie_name_the_file_each_finding_comes_from(
+    schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+) -> None:
+    """Two files of one area: a finding of either names its own file, whichever of the two is accepted."""
+    scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad = [Entry("fasi", "Ob_Obiet130101", "data_fine_effettiva", "31/13/2021")]
+    fill_workbook(scheda.path, folder / "A_errata.xlsx", bad)
+    fill_workbook(scheda.path, folder / "B_buona.xlsx", [])
+    result = consolidate(folder, tmp_path / "m.xlsx", data_riferimento=date(2021, 9, 30))
+    assert result.master is not None
+    ws = openpyxl.load_workbook(result.master)["Anomalie"]
+    codice, dove = (TABLES[6].index(k) + 1 for k in ("codice", "dove"))
+    assert TABLES[6].name == "Anomalie"
+    [where] = [
+        ws.cell(r, dove).value for r in range(2, ws.max_row + 1) if ws.cell(r, codice).value == "data-non-valida"
+    ]
+    assert str(where).startswith("A_errata.xlsx › Fasi › ")

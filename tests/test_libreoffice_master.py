@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.master.layout import INDICATORI
 from seregno_xlsx.master.scoring import MissingValue, Regole, area_pct
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.reader import read_workbook
@@ -30,6 +31,7 @@ from .test_master_writer import (
 )
 
 Cells = dict[tuple[str, str], object]
+VALORE, PRIMA = INDICATORI.letter("valore_raggiunto"), INDICATORI.letter("prima_rilevazione")
 VARIANTS = {
     "finale": (FINALE, Regole()),
     "intermedia": (INTERMEDIA, Regole()),
@@ -66,7 +68,7 @@ def formula_expectations(path: Path) -> Cells:
 
 def _indicator_row(path: Path, area: str, codice: str) -> int:
     ws = openpyxl.load_workbook(path)["Indicatori"]
-    return next(r for r, values in rows(ws) if values[0] == area and values[2] == codice)
+    return next(r for r, values in rows(ws) if values["area"] == area and values["codice"] == codice)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +111,7 @@ def test_edit_in_indicatori_flows_through_the_master(soffice: Soffice, tmp_path:
     write(path, piano(), FINALE, Regole())
     row = _indicator_row(path, "Lavori Pubblici", "Ob_LP0101")
     report = soffice.run(
-        "master", {"path": str(path), "edits": [{"sheet": "Indicatori", "cell": f"J{row}", "value": 90}]}
+        "master", {"path": str(path), "edits": [{"sheet": "Indicatori", "cell": f"{VALORE}{row}", "value": 90}]}
     )
     edited = libreoffice_values(report["edited"])
     expected = expected_from_scoring(path, piano(lp011_finale=90), FINALE, Regole())
@@ -143,7 +145,7 @@ def test_consolidated_master_in_libreoffice(soffice: Soffice, consolidated: tupl
     else:
         pytest.fail("no indicator whose correction moves an area")
     row = _indicator_row(path, area.nome, indicatore.codice)
-    edits = [{"sheet": "Indicatori", "cell": f"I{row}", "value": new_value}]
+    edits = [{"sheet": "Indicatori", "cell": f"{PRIMA}{row}", "value": new_value}]
     report = soffice.run("master", {"path": str(path), "edits": edits})
     assert report["interactions"] == []
     for stage in ("open", "recalc"):

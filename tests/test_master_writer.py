@@ -17,22 +17,38 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import finding
+from seregno_xlsx.master.layout import (
+    ANOMALIE as ANOMALIE_SHEET,
+)
+from seregno_xlsx.master.layout import (
+    ASSEGNAZIONI,
+    COUNTS,
+    FASI,
+    INDICATORI,
+    OBIETTIVI,
+    PERSONALE,
+    RIEPILOGO,
+    SHEET_ORDER,
+    Sheet,
+)
 from seregno_xlsx.master.scoring import (
     MissingValue,
     Regole,
     area_pct,
+    counts,
     indicator_pct,
     objective_pct,
     person_pct,
     total_pct,
 )
-from seregno_xlsx.master.writer import MAX_CELL_TEXT, TRUNCATED, Fonte, MasterSummary, write_master
+from seregno_xlsx.master.writer import MAX_CELL_TEXT, TRUNCATED, Fonte, MasterSummary, stato, write_master
 from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
 
 FINALE, INTERMEDIA = Rilevazione.FINALE, Rilevazione.INTERMEDIA
 RIF = date(2021, 12, 31)
 INJECTION = '=HYPERLINK("http://x")'
-SHEETS = ["Riepilogo", "Obiettivi", "Indicatori", "Fasi", "Personale", "Assegnazioni", "Anomalie", "Fonti"]
+SHEETS = list(SHEET_ORDER)
+TABLES = [s for s in SHEETS if s != "Pagine per area"]
 # Everything Excel 2010 and LibreOffice both compute the same way; nothing else may appear.
 ALLOWED_FUNCTIONS = {"IF", "OR", "MIN", "MAX", "SUM", "COUNT", "SUMPRODUCT"}
 Value = float | str | None
@@ -162,13 +178,20 @@ def write(path: Path, plan: Piano, rilevazione: Rilevazione = FINALE, regole: Re
     )
 
 
-def rows(ws: Worksheet) -> Iterator[tuple[int, list[object]]]:
-    """Data rows of the sheet's table (header in row 1), stopping at the first empty row."""
-    for r in range(2, ws.max_row + 1):
-        values: list[object] = [c.value for c in ws[r]]
-        if values[0] is None:
+def rows(ws: Worksheet, sheet: Sheet | None = None) -> Iterator[tuple[int, dict[str, object]]]:
+    """Data rows of the sheet's table by column key (1-based row), stopping at the first empty row."""
+    sheet = sheet or next(s for s in (RIEPILOGO, OBIETTIVI, INDICATORI, FASI, PERSONALE, ASSEGNAZIONI, ANOMALIE_SHEET)
+                          if s.name == ws.title)  # fmt: skip
+    for r in range(sheet.first_row + 1, ws.max_row + 1):
+        values = {key: ws.cell(r, i + 1).value for i, key in enumerate(sheet.keys)}
+        if values[sheet.keys[0]] is None:
             return
         yield r, values
+
+
+def ref(sheet: Sheet, key: str, row: int) -> tuple[str, str]:
+    """(sheet, A1) of the column ``key`` on the 1-based ``row``."""
+    return sheet.name, f"{sheet.letter(key)}{row}"
 
 
 def expected_from_scoring(path: Path, plan: Piano, ril: Rilevazione, regole: Regole) -> Cells:
@@ -181,20 +204,29 @@ def expected_from_scoring(path: Path, plan: Piano, ril: Rilevazione, regole: Reg
     ind_rows = list(rows(wb["Indicatori"]))
     assert len(ind_rows) == len(indicators)
     for (r, values), (area, codice_ob, ind) in zip(ind_rows, indicators, strict=True):
-        assert values[:3] == [area, codice_ob, ind.codice]
-        out["Indicatori", f"K{r}"] = indicator_pct(ind, ril, regole)
+        assert [values["area"], values["codice_obiettivo"], values["codice"]] == [area, codice_ob, ind.codice]
+        out[ref(INDICATORI, "pct", r)] = indicator_pct(ind, ril, regole)
     for r, values in rows(wb["Obiettivi"]):
-        out["Obiettivi", f"F{r}"] = objective_pct(objectives[str(values[0]), str(values[1])], ril, regole)
+        out[ref(OBIETTIVI, "pct", r)] = objective_pct(
+            objectives[str(values["area"]), str(values["codice"])], ril, regole
+        )
+    phases = iter(f for a in aree for o in a.obiettivi for f in o.fasi)
+    for r, _ in rows(wb["Fasi"]):
+        out[ref(FASI, "stato", r)] = stato(next(phases), RIF)
     for r, values in rows(wb["Personale"]):
-        out["Personale", f"G{r}"] = person_pct(aree, str(values[0]), ril, regole)
+        out[ref(PERSONALE, "pct", r)] = person_pct(aree, str(values["matricola"]), ril, regole)
     for r, values in rows(wb["Assegnazioni"]):
-        out["Assegnazioni", f"F{r}"] = objective_pct(objectives[str(values[2]), str(values[3])], ril, regole)
+        ob = objectives[str(values["area"]), str(values["codice_obiettivo"])]
+        out[ref(ASSEGNAZIONI, "pct", r)] = objective_pct(ob, ril, regole)
     by_area = {a.nome: a for a in aree}
     for r, values in rows(wb["Riepilogo"]):
-        if values[0] == "Totale":
-            out["Riepilogo", f"G{r}"] = total_pct(aree, ril, regole)
-        else:
-            out["Riepilogo", f"G{r}"] = area_pct(by_area[str(values[0])], ril, regole)
+        if values["area"] == "Totale":
+            out[ref(RIEPILOGO, "pct", r)] = total_pct(aree, ril, regole)
+        elif values["stato"] == "pervenuta":
+            area = by_area[str(values["area"])]
+            out[ref(RIEPILOGO, "pct", r)] = area_pct(area, ril, regole)
+            for count in COUNTS:
+                out[ref(RIEPILOGO, count.key, r)] = getattr(counts(area, ril, RIF), count.key)
     return out
 
 
@@ -225,6 +257,8 @@ def assert_values(actual: Cells, expected: Cells) -> None:
         got = actual.get(key)
         if want is None:
             assert got is None, (key, got)
+        elif isinstance(want, str):
+            assert got == want, (key, got, want)
         else:
             assert isinstance(got, int | float), (key, got)
             assert abs(got - float(want)) <= 1e-9, (key, got, want)
@@ -243,7 +277,8 @@ def master(tmp_path: Path) -> Path:
 def test_every_pct_cell_is_a_formula_with_allowed_functions(master: Path) -> None:
     formulas = formula_cells(master)
     expected = expected_from_scoring(master, piano(), FINALE, Regole())
-    assert len(expected) == 8 + 5 + 3 + 7 + 3  # indicators, objectives, people, assignments, areas + total
+    # indicators, objectives, phase states, people, assignments, areas (% and 5 counts) + total
+    assert len(expected) == 8 + 5 + 4 + 3 + 7 + 2 * 6 + 1
     for key in expected:
         assert key in formulas, key
     for key, formula in formulas.items():
@@ -260,7 +295,28 @@ def test_formula_examples(master: Path) -> None:
     assert formulas["Assegnazioni", "F2"].startswith("=IF(Obiettivi!F")
     assert "Indicatori!$K$2:$K$9" in formulas["Obiettivi", "F2"]
     assert "Assegnazioni!$F$2:$F$8" in formulas["Personale", "G2"]
-    assert "Obiettivi!$F$2:$F$6" in formulas["Riepilogo", "G2"]
+    assert "Obiettivi!$F$2:$F$6" in formulas["Riepilogo", "H7"]
+    # The counts are formulas over the detail sheets; the overdue phases depend on the reference date.
+    assert formulas["Riepilogo", "C7"] == "=SUMPRODUCT((Obiettivi!$A$2:$A$6=A7)*1)"
+    assert formulas["Riepilogo", "F7"] == (
+        '=SUMPRODUCT((Fasi!$A$2:$A$5=A7)*(Fasi!$H$2:$H$5="")*(Fasi!$F$2:$F$5<>"")*(Fasi!$F$2:$F$5<Riepilogo!$B$3))'
+    )
+    assert formulas["Fasi", "I2"].startswith('=IF(H2<>"",')
+
+
+def test_layout_names_columns_by_key() -> None:
+    """Headers hold their longest word (no header cut mid-word) and each sheet fits an A4 page's width."""
+    from seregno_xlsx.master.layout import TABLES
+    from seregno_xlsx.scheda.fit import text_width
+
+    for sheet in TABLES:
+        assert len(set(sheet.keys)) == len(sheet.keys), sheet.name
+        assert sum(c.width for c in sheet.columns) <= 175, sheet.name
+        for column in sheet.columns:
+            longest = max(text_width(word, bold=True) for word in column.header.split())
+            assert longest <= column.width * 0.92, (sheet.name, column.header)
+    assert INDICATORI.range("pct", 3) == "Indicatori!$K$2:$K$4"
+    assert RIEPILOGO.cell("pct", 6) == "H7"
 
 
 # -- (b) cached values -------------------------------------------------------
@@ -343,8 +399,8 @@ def recalc_with_libreoffice(files: list[Path], outdir: Path, profile: Path) -> l
 
 def _indicator_value_cell(path: Path, codice: str) -> str:
     ws = openpyxl.load_workbook(path)["Indicatori"]
-    row = next(r for r, values in rows(ws) if values[2] == codice)
-    return f"J{row}"
+    row = next(r for r, values in rows(ws) if values["codice"] == codice)
+    return f"{INDICATORI.letter('valore_raggiunto')}{row}"
 
 
 @pytest.mark.libreoffice
@@ -368,7 +424,7 @@ def test_libreoffice_recalculation_matches_scoring(tmp_path: Path) -> None:
 
     # (d) A value corrected in Indicatori flows through Obiettivi, Assegnazioni, Personale and Riepilogo.
     cell = _indicator_value_cell(originals["finale"], "Ob_LP0101")
-    indicatori_xml = "xl/worksheets/sheet3.xml"  # sheets are numbered in creation order
+    indicatori_xml = f"xl/worksheets/sheet{SHEETS.index('Indicatori') + 1}.xml"  # numbered in creation order
 
     def edit(name: str, xml: str) -> str:
         if name != indicatori_xml:
@@ -395,7 +451,7 @@ def test_libreoffice_recalculation_matches_scoring(tmp_path: Path) -> None:
     recalculated = cached_values(converted[-1])
     assert_values(recalculated, expected)
     before = cached_values(originals["finale"])
-    for key in [("Obiettivi", "F5"), ("Personale", "G3"), ("Riepilogo", "G3"), ("Riepilogo", "G4")]:
+    for key in [("Obiettivi", "F5"), ("Personale", "G3"), ("Riepilogo", "H8"), ("Riepilogo", "H9")]:
         assert expected[key] is not None, key
         assert before[key] != pytest.approx(expected[key]), key
 
@@ -405,17 +461,18 @@ def test_libreoffice_recalculation_matches_scoring(tmp_path: Path) -> None:
 
 def test_text_that_looks_like_a_formula_stays_text(master: Path) -> None:
     wb = openpyxl.load_workbook(master)
-    cells = {
-        ("Obiettivi", 2): INJECTION,  # titolo of Ob_SP03
-        ("Obiettivi", 9): "@SUM(1)",  # note of Ob_SP03
-        ("Indicatori", 13): INJECTION,  # monitoraggio of Ob_LP0101
-        ("Fasi", 9): "+cmd|' /C calc'!A0",
-    }
-    for (sheet, col), text in cells.items():
-        matches = [c for row in wb[sheet].iter_rows() for c in row if c.column == col + 1 and c.value == text]
+    cells = [
+        (OBIETTIVI, "titolo", INJECTION),  # titolo of Ob_SP03
+        (OBIETTIVI, "note", "@SUM(1)"),  # note of Ob_SP03
+        (FASI, "monitoraggio", INJECTION),  # monitoraggio of Ob_LP0101
+        (FASI, "monitoraggio", "+cmd|' /C calc'!A0"),
+    ]
+    for sheet, key, text in cells:
+        col = sheet.index(key) + 1
+        matches = [c for row in wb[sheet.name].iter_rows() for c in row if c.column == col and c.value == text]
         assert matches, (sheet, text)
         assert all(c.data_type == "s" for c in matches)
-    message = wb["Anomalie"]["I5"]
+    message = wb["Anomalie"][f"{ANOMALIE_SHEET.letter('messaggio')}5"]
     assert message.data_type == "s"
     assert INJECTION in str(message.value)
 
@@ -441,17 +498,23 @@ def test_sheets_tables_and_page_setup(master: Path) -> None:
     wb = openpyxl.load_workbook(master)
     assert wb.sheetnames == SHEETS
     for ws in wb.worksheets:
-        assert list(ws.tables) == [f"Tabella_{ws.title}"], ws.title
-        assert ws.freeze_panes == "A2"
         assert ws.page_setup.orientation == "landscape"
         assert ws.page_setup.paperSize == 9
         setup = ws.sheet_properties.pageSetUpPr
         assert setup is not None
         assert setup.fitToPage  # one page wide: fitToWidth 1 is the default, so not written
         assert ws.page_setup.fitToHeight == 0
-        assert ws.print_title_rows == "$1:$1"
         assert ws.oddFooter is not None
         assert ws.oddFooter.center.text == "Pagina &P di &N"
+        assert ws.oddHeader is not None
+        assert "Piano degli obiettivi 2021" in str(ws.oddHeader.left.text)
+        assert "data di riferimento 31/12/2021" in str(ws.oddHeader.right.text)
+        if ws.title not in TABLES:
+            continue
+        header = 6 if ws.title == "Riepilogo" else 1
+        assert list(ws.tables) == [f"Tabella_{ws.title}"], ws.title
+        assert ws.freeze_panes == f"A{header + 1}"
+        assert ws.print_title_rows == f"${header}:${header}"
     assert wb["Indicatori"]["K2"].number_format == "0.00%"
     assert wb["Fasi"]["F2"].number_format == "dd/mm/yyyy"
     assert wb["Fonti"]["F2"].value == datetime(2022, 1, 10, 9, 30)
@@ -459,30 +522,83 @@ def test_sheets_tables_and_page_setup(master: Path) -> None:
         assert "xl/charts/chart1.xml" in z.namelist()
 
 
+def test_wrapped_rows_are_tall_enough(master: Path) -> None:
+    """A text longer than its column grows its row: nothing prints over the next row."""
+    plan = piano()
+    plan.aree[0].obiettivi[0].note = "una nota lunga " * 20
+    path = master.with_name("alta.xlsx")
+    write(path, plan)
+    ws = openpyxl.load_workbook(path)["Obiettivi"]
+    assert (ws.row_dimensions[2].height or 0) >= 15 * 8  # 300 characters in a column 34 wide
+    assert ws.row_dimensions[3].height is None  # one line: the default height
+    assert ws.cell(2, OBIETTIVI.index("note") + 1).alignment.wrap_text
+
+
 def test_riepilogo_counts_rules_and_reconciliation(tmp_path: Path) -> None:
     path = tmp_path / "master.xlsx"
     summary = write(path, piano())
-    ws = openpyxl.load_workbook(path)["Riepilogo"]
-    assert [c.value for c in ws[2]][:6] == ["Servizi alla Persona", 3, 2, 1, 1, 1]
-    assert [c.value for c in ws[3]][:6] == ["Lavori Pubblici", 2, 0, 0, 1, 0]
-    assert [c.value for c in ws[4]][:6] == ["Totale", "=SUM(B2:B3)", "=SUM(C2:C3)", "=SUM(D2:D3)",
-                                            "=SUM(E2:E3)", "=SUM(F2:F3)"]  # fmt: skip
-    texts = [str(c.value) for c in ws["A"] if c.value is not None]
+    ws = openpyxl.load_workbook(path, data_only=True)["Riepilogo"]
+    assert ws["A1"].value == "Città di Seregno – Piano degli obiettivi 2021"
+    assert ws["B2"].value == "finale"
+    assert ws["B3"].value == datetime(2021, 12, 31)  # data di riferimento
+    assert ws["B4"].value == "2 aree di 2, 5 obiettivi"
+    assert [c.value for c in ws[7]][:7] == ["Servizi alla Persona", "pervenuta", 3, 2, 1, 1, 1]
+    assert [c.value for c in ws[8]][:7] == ["Lavori Pubblici", "pervenuta", 2, 0, 0, 1, 0]
+    assert [c.value for c in ws[9]][:7] == ["Totale", "2 di 2 aree", 5, 2, 1, 2, 1]
+    formulas = openpyxl.load_workbook(path)["Riepilogo"]
+    assert [c.value for c in formulas[9]][2:4] == ["=SUM(C7:C8)", "=SUM(D7:D8)"]
+    texts = [str(c.value) for c in ws["B"] if c.value is not None]
     assert any("Valore mancante, rilevazione finale: conta come 0%" in t for t in texts)
-    assert ws["B7"].value == datetime(2021, 12, 31)  # data di riferimento
+    assert any("verde da 90% in su, giallo da 60%" in t for t in texts)  # modelli/master.toml
     # Compiled values in the master: 1 objective end and 1 note, 2 phase ends and 3 monitoring notes,
     # 7 indicator values of the round.
     assert summary.valori_scritti == 14
-    assert ws["B8"].value == summary.riconciliazione == "valori letti 14, scritti 14"
+    assert summary.riconciliazione in texts
+    assert summary.riconciliazione == "valori letti 14, scritti 14"
     assert summary.righe == {"Obiettivi": 5, "Indicatori": 8, "Fasi": 4, "Personale": 3, "Assegnazioni": 7,
-                             "Anomalie": 4, "Fonti": 2, "Riepilogo": 2}  # fmt: skip
+                             "Anomalie": 4, "Fonti": 2, "Riepilogo": 2, "Pagine per area": 2}  # fmt: skip
 
 
-def test_anomalie_link_to_their_row(master: Path) -> None:
-    ws = openpyxl.load_workbook(master)["Anomalie"]
-    links = [ws.cell(r, 10).hyperlink for r in range(2, 6)]
+def test_area_without_a_return_stays_in_the_riepilogo(tmp_path: Path) -> None:
+    path = tmp_path / "master.xlsx"
+    plan = piano()
+    write_master(path, ente=plan.ente, anno=plan.anno, aree=plan.aree, rilevazione=FINALE, regole=Regole(),
+                 anomalie=ANOMALIE, fonti=FONTI, data_riferimento=RIF, valori_letti=14,
+                 aree_mancanti=["Affari Generali"])  # fmt: skip
+    ws = openpyxl.load_workbook(path, data_only=True)["Riepilogo"]
+    assert [c.value for c in ws[9]][:8] == ["Affari Generali", "non pervenuta", *[None] * 6]
+    assert [c.value for c in ws[10]][:2] == ["Totale", "2 di 3 aree"]
+    assert ws["B4"].value == "2 aree di 3, 5 obiettivi; non pervenute: 1"
+
+
+def test_area_pages(master: Path) -> None:
+    """One page per area: its summary, objectives with stars and %, late and overdue phases, findings."""
+    ws = openpyxl.load_workbook(master)["Pagine per area"]
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+    assert texts.index("Servizi alla Persona") < texts.index("Lavori Pubblici")
+    assert "★★★★★" in texts  # Ob_SP01, 5 stars
+    assert any("Conclusa il 15/07/2021" in t for t in texts)  # its finding
+    assert "scaduta" in texts and "in ritardo" in texts
+    assert [b.id for b in ws.row_breaks.brk] == [texts and next(
+        r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Lavori Pubblici") - 1]  # fmt: skip
+    pct = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "Obiettivi!F" in c.value]
+    assert len(pct) == 5  # each objective's % is the live one of «Obiettivi»
+
+
+def test_anomalie_link_to_their_row_and_name_the_file(tmp_path: Path) -> None:
+    extra = finding("numero-non-valido", "x", area="Servizi alla Persona", obiettivo="Ob_SP01", fase="Ob_SP0102",
+                    foglio="Indicatori", cella="G6")  # fmt: skip
+    path = tmp_path / "master.xlsx"
+    plan = piano()
+    write_master(path, ente=plan.ente, anno=plan.anno, aree=plan.aree, rilevazione=FINALE, regole=Regole(),
+                 anomalie=[*ANOMALIE, extra], fonti=FONTI, data_riferimento=RIF, valori_letti=14)  # fmt: skip
+    ws = openpyxl.load_workbook(path)["Anomalie"]
+    col = ANOMALIE_SHEET.index("vai_a") + 1
+    links = [ws.cell(r, col).hyperlink for r in range(2, 7)]
     locations = [link.location if link is not None else None for link in links]
-    assert locations == ["'Indicatori'!A2", "'Obiettivi'!A5", "'Riepilogo'!A3", None]
+    # A phase finding goes to Fasi, an indicator finding to Indicatori, an objective's to Obiettivi.
+    assert locations == ["'Fasi'!A2", "'Obiettivi'!A5", "'Riepilogo'!A8", None, "'Indicatori'!A3"]
+    assert ws.cell(2, ANOMALIE_SHEET.index("dove") + 1).value == "servizi.xlsx › Fasi › F3"
 
 
 def test_long_text_is_truncated_with_marker(tmp_path: Path) -> None:

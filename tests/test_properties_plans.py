@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from seregno_xlsx.master import scoring
 from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.master.layout import OBIETTIVI, RIEPILOGO
 from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione, round_value_field
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.ritorni.values import parse_text
@@ -128,13 +129,19 @@ def test_random_plan_round_trip_and_consolidation(
     assert result.summary is not None and result.summary.valori_scritti == result.valori_letti
     regole = scoring.Regole()
     sheets = openpyxl.load_workbook(master, data_only=True)
-    obiettivi = {(r[0], r[1]): r[5] for r in sheets["Obiettivi"].iter_rows(min_row=2, values_only=True) if r[1]}
+    ob_area, ob_code, ob_pct = (OBIETTIVI.index(k) for k in ("area", "codice", "pct"))
+    obiettivi = {
+        (r[ob_area], r[ob_code]): r[ob_pct]
+        for r in sheets["Obiettivi"].iter_rows(min_row=2, values_only=True)
+        if r[ob_code]
+    }
     for area in compiled.values():
         for obiettivo in area.obiettivi:
             expected = scoring.objective_pct(obiettivo, rilevazione, regole)
             got = obiettivi[(area.nome, obiettivo.codice)]
             assert (got in (None, "")) if expected is None else got == pytest.approx(expected)
-    riepilogo = {r[0]: r[6] for r in sheets["Riepilogo"].iter_rows(min_row=2, values_only=True) if r[0]}
+    first, pct = RIEPILOGO.first_row + 1, RIEPILOGO.index("pct")
+    riepilogo = {r[0]: r[pct] for r in sheets["Riepilogo"].iter_rows(min_row=first, values_only=True) if r[0]}
     for area in compiled.values():
         expected = scoring.area_pct(area, rilevazione, regole)
         got = riepilogo[area.nome]

@@ -203,7 +203,8 @@ def test_inserted_row_is_reported_and_values_still_read(scheda_reale: Path, tmp_
     lettura = read_workbook(tmp_path / "ins.xlsx")
     assert "riga-spostata" in [a.codice for a in lettura.anomalie]
     assert lettura.compilata is not None
-    assert lettura.compilata.obiettivi[1].fasi[1].monitoraggio == "scritto"
+    fase = next(f for o in lettura.compilata.obiettivi for f in o.fasi if f.codice == "Ob_Obiet093901")
+    assert fase.monitoraggio == "scritto"
 
 
 def test_deleted_row_is_reported(scheda_reale: Path, tmp_path: Path) -> None:
@@ -211,7 +212,7 @@ def test_deleted_row_is_reported(scheda_reale: Path, tmp_path: Path) -> None:
     wb["Fasi"].delete_rows(FIRST_DATA_ROW + 2)
     wb.save(tmp_path / "del.xlsx")
     missing = [a for a in read_workbook(tmp_path / "del.xlsx").anomalie if a.codice == "riga-mancante"]
-    assert [a.valore for a in missing] == ["Ob_Obiet093901"]  # third row of the Fasi table
+    assert [a.valore for a in missing] == ["Ob_Obiet093902"]  # third row of the Fasi table (code order)
 
 
 def test_renamed_sheet_is_reported_and_read(scheda_reale: Path, tmp_path: Path) -> None:

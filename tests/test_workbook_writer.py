@@ -9,9 +9,10 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from seregno_xlsx.piano.model import Piano, Rilevazione
-from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate, workbook_filename
+from seregno_xlsx.scheda.generation import GeneratedWorkbook, code_order, generate, workbook_filename
 from seregno_xlsx.scheda.layout import DATA_SHEETS, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, fingerprint, layout
 from seregno_xlsx.scheda.metadata import parse_metadata
+from seregno_xlsx.scheda.writer import INPUT_FILL
 from seregno_xlsx.texts import load_texts
 
 TEXTS = load_texts()
@@ -55,7 +56,7 @@ def test_every_input_cell_unlocked_validated_and_every_other_locked(
                     inputs += 1
                     assert cell.row >= FIRST_DATA_ROW
                     assert cell.coordinate in validated, (name, cell.coordinate)
-                    assert cell.fill.fgColor.rgb.endswith("FFF2CC")
+                    assert cell.fill.fgColor.rgb.endswith(INPUT_FILL.fgColor.rgb[-6:])
                     header = headers[cell.column - 1]
                     if header in ("1° Rilevazione", "Valore Raggiunto"):
                         expected = "1° Rilevazione" if rilevazione is Rilevazione.INTERMEDIA else "Valore Raggiunto"
@@ -130,7 +131,9 @@ def test_scheda_labels_and_codes_in_their_own_rows(scheda_reale: Path, piano: Pi
     assert "1° Rilevazione" in indicatori_headers and "Valore Raggiunto" in indicatori_headers
     codes = [wb["Fasi"].cell(r, 2).value for r in range(FIRST_DATA_ROW, FIRST_DATA_ROW + 21)]
     area = piano.area("Area Servizi alla Persona")
-    assert codes == [f.codice for o in area.obiettivi for f in o.fasi]
+    # Within each objective, in code order (the export lists Ob_Obiet093902 before Ob_Obiet093901).
+    assert codes == [f.codice for o in area.obiettivi for f in sorted(o.fasi, key=lambda f: code_order(f.codice))]
+    assert codes != [f.codice for o in area.obiettivi for f in o.fasi]
     obiettivi = wb["Obiettivi"]
     first = area.obiettivi[0]
     row = [c.value for c in obiettivi[FIRST_DATA_ROW]]
@@ -179,7 +182,7 @@ def test_text_that_looks_like_a_formula_stays_text(piano: Piano, tmp_path: Path)
     hostile = piano.model_copy(deep=True)
     area = hostile.aree[0]
     area.obiettivi[0].titolo = '=HYPERLINK("http://example.invalid","x")'
-    area.obiettivi[0].fasi[0].monitoraggio = "+cmd|' /C calc'!A0"
+    min(area.obiettivi[0].fasi, key=lambda f: code_order(f.codice)).monitoraggio = "+cmd|' /C calc'!A0"
     [scheda] = generate(hostile, tmp_path, aree=[area.nome])
     wb = openpyxl.load_workbook(scheda.path)
     title = wb["Obiettivi"].cell(FIRST_DATA_ROW, 2)

@@ -87,8 +87,10 @@ def consolidate(
             )
         )
     accepted = classificazione.accettati
+    sources: list[str] = []  # the file of each finding, for the master's «Anomalie»
     for lettura, fonte in zip(letture, result.fonti, strict=True):
         result.anomalie.extend(lettura.anomalie)
+        sources += [lettura.file.name] * len(lettura.anomalie)
         registro.file_read(
             lettura.file,
             sha256=lettura.sha256,
@@ -109,10 +111,12 @@ def consolidate(
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(check_across_areas(consolidated))
+    missing: list[str] = []
     if piano is not None:
         answered = {a.nome.casefold() for a in areas}
         for area in piano.aree:
             if area.nome.casefold() not in answered:
+                missing.append(area.nome)
                 result.anomalie.append(
                     finding(
                         "area-senza-risposta",
@@ -134,6 +138,8 @@ def consolidate(
         fonti=result.fonti,
         data_riferimento=reference,
         valori_letti=result.valori_letti,
+        aree_mancanti=missing,
+        file_anomalie=sources,
     )
     result.master = output
     registro.written(output, "master")

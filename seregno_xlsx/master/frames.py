@@ -8,6 +8,7 @@ values). A percentage is a fraction (0.8 = 80%); one that does not count is NaN.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.master import layout
 from seregno_xlsx.master.consolidation import Consolidamento
 from seregno_xlsx.master.scoring import (
     assigned_objectives,
@@ -42,48 +44,55 @@ AREE = ["area", "obiettivi", "fasi_concluse", "fasi_in_ritardo", "fasi_scadute",
 PERSONE = ["matricola", "nome", "categoria", "obiettivi", "pct"]
 ANOMALIE = ["codice", "gravita", "area", "obiettivo", "fase", "foglio", "cella", "messaggio"]
 
-# The master's sheet and column headers for each frame's columns, in the same order.
-_MASTER: dict[str, tuple[str, list[str]]] = {
+# The master's sheet and column keys (master/layout.py) for each frame's columns, in the same order;
+# the anomalies' sheet and cell are read back from the master's «Dove» (file › foglio › cella).
+_MASTER: dict[str, tuple[layout.Sheet, list[str]]] = {
     "indicatori": (
-        "Indicatori",
+        layout.INDICATORI,
         [
-            "Area",
-            "Codice obiettivo",
-            "Codice attività",
-            "Indicatore",
-            "SI/NO",
-            "Peso nell'obiettivo",
-            "Valore target",
-            "1° rilevazione",
-            "Valore raggiunto",
-            "% raggiungimento",
+            "area",
+            "codice_obiettivo",
+            "codice",
+            "indicatore",
+            "si_no",
+            "peso",
+            "valore_target",
+            "prima_rilevazione",
+            "valore_raggiunto",
+            "pct",
         ],
     ),
-    "obiettivi": (
-        "Obiettivi",
-        ["Area", "Codice", "Titolo", "Peso (stelle)", "N. indicatori", "% raggiungimento"],
-    ),
+    "obiettivi": (layout.OBIETTIVI, ["area", "codice", "titolo", "peso", "n_indicatori", "pct"]),
     "aree": (
-        "Riepilogo",
+        layout.RIEPILOGO,
         [
-            "Area",
-            "N. obiettivi",
-            "Fasi concluse",
-            "Fasi in ritardo",
-            "Fasi scadute non rendicontate",
-            "Indicatori senza valore",
-            "% raggiungimento ponderata",
+            "area",
+            "obiettivi",
+            "fasi_concluse",
+            "fasi_in_ritardo",
+            "fasi_scadute",
+            "indicatori_senza_valore",
+            "pct",
         ],
     ),
-    "persone": (
-        "Personale",
-        ["Matricola", "Nome", "Categoria", "N. obiettivi", "% raggiungimento ponderata"],
-    ),
-    "anomalie": (
-        "Anomalie",
-        ["Codice", "Gravità", "Area", "Obiettivo", "Fase", "Foglio", "Cella", "Messaggio"],
-    ),
+    "persone": (layout.PERSONALE, ["matricola", "nome", "categoria", "n_obiettivi", "pct"]),
+    "anomalie": (layout.ANOMALIE, ["codice", "gravita", "area", "obiettivo", "fase", "dove", "dove", "messaggio"]),
 }
+_CELL_REF = re.compile(r"^\$?[A-Z]{1,3}\$?[0-9]+$")
+
+
+def _sheet_and_cell(dove: object) -> tuple[str, str]:
+    """The sheet and cell of a master «Dove» value: «file › foglio › cella», «foglio › cella» or «foglio»."""
+    if not isinstance(dove, str) or not dove:
+        return "", ""
+    parts = dove.split(" › ")
+    if len(parts) >= 3:
+        return parts[-2], parts[-1]
+    if len(parts) == 2:
+        return (parts[0], parts[1]) if _CELL_REF.match(parts[1]) else (parts[1], "")
+    return parts[0], ""
+
+
 _COLUMNS = {
     "indicatori": INDICATORI,
     "obiettivi": OBIETTIVI,
@@ -173,15 +182,27 @@ def read_master(path: Path) -> Tabelle:
     except Exception as exc:  # openpyxl and zipfile raise many kinds of errors on a damaged file
         raise SeregnoError(f"{path}: non è una cartella di lavoro leggibile ({type(exc).__name__})") from None
     found: dict[str, pd.DataFrame] = {}
-    for name, (sheet, headers) in _MASTER.items():
-        missing = [h for h in headers if sheet not in sheets or h not in sheets[sheet].columns]
-        if missing:
+    for name, (sheet, keys) in _MASTER.items():
+        headers = [sheet.columns[sheet.index(key)].header for key in dict.fromkeys(keys)]
+        table = sheets.get(sheet.name)
+        if table is not None and sheet.header_row:
+            table = table.iloc[sheet.header_row - 1 :]
+            table.columns = pd.Index([str(v) for v in table.iloc[0]])
+            table = table.iloc[1:]
+        missing = [h for h in headers if table is None or h not in table.columns]
+        if table is None or missing:
+            what = missing[0] if missing else headers[0]
             raise SeregnoError(
-                f"{path}: non è un master di seregno-xlsx (foglio «{sheet}»: manca la colonna «{missing[0]}»)"
+                f"{path}: non è un master di seregno-xlsx (foglio «{sheet.name}»: manca la colonna «{what}»)"
             )
-        frame = sheets[sheet][headers].copy()
+        frame = table[headers].copy()
+        if name == "anomalie":
+            where = [_sheet_and_cell(v) for v in frame[headers[5]]]
+            frame = frame.drop(columns=[headers[5]])
+            frame.insert(5, "foglio", [w[0] for w in where])
+            frame.insert(6, "cella", [w[1] for w in where])
         frame.columns = pd.Index(_COLUMNS[name])
-        found[name] = frame
+        found[name] = frame.dropna(how="all")
     # Below its table, the summary sheet explains the rules: only the areas' rows are data.
     found["aree"] = found["aree"][found["aree"]["area"].isin(set(found["obiettivi"]["area"]))]
     return Tabelle(**{name: _tidy(frame) for name, frame in found.items()})

@@ -1,27 +1,28 @@
 """The consolidated master workbook: every area of a round in one file.
 
-Percentages are live formulas chained Indicatori → Obiettivi → Assegnazioni/Personale
-and Riepilogo, so a value corrected in Indicatori flows everywhere on recalculation.
-Each formula also carries its value computed by ``scoring`` (what a reader without a
-calculation engine sees). Rows are matched with SUMPRODUCT((range=value)*...) rather than
-COUNTIFS/SUMIFS criteria: criteria treat "*?~" as wildcards and numeric-looking text
-("00002311") as numbers, differently in Excel and LibreOffice; "=" between two texts compares
-them as text in both (ignoring case, and codes, names and matricole differ by more than case).
-No function newer than Excel 2010 is used.
+What it holds is described once, by column keys, in ``master/layout.py``; this module writes it.
+Percentages and the Riepilogo counts are live formulas chained Indicatori/Fasi → Obiettivi →
+Assegnazioni/Personale, Riepilogo and the per-area pages, so a value corrected in a detail sheet
+flows everywhere on recalculation. Each formula also carries its value computed by ``scoring``
+(what a reader without a calculation engine sees). Rows are matched with
+SUMPRODUCT((range=value)*...) rather than COUNTIFS/SUMIFS criteria: criteria treat "*?~" as
+wildcards and numeric-looking text ("00002311") as numbers, differently in Excel and LibreOffice;
+"=" between two texts compares them as text in both (ignoring case, and codes, names and
+matricole differ by more than case). No function newer than Excel 2010 is used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 # xlsxwriter 3.3 has inline hints but no py.typed marker: mypy would skip it anyway.
 import xlsxwriter  # type: ignore[import-untyped]
 from xlsxwriter.format import Format  # type: ignore[import-untyped]
-from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
+from xlsxwriter.utility import xl_rowcol_to_cell  # type: ignore[import-untyped]
 from xlsxwriter.workbook import Workbook  # type: ignore[import-untyped]
 from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
@@ -29,6 +30,30 @@ from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.findings import Anomalia
 from seregno_xlsx.limits import MAX_CELL_TEXT
 from seregno_xlsx.limits import MAX_LINKS_PER_SHEET as MAX_LINKS
+from seregno_xlsx.master.layout import (
+    ANOMALIE,
+    AREE_NAME,
+    AREE_WIDTHS,
+    ASSEGNAZIONI,
+    COUNTS,
+    FASI,
+    FONTI,
+    INDICATORI,
+    OBIETTIVI,
+    PERSONALE,
+    REFERENCE_DATE,
+    RIEPILOGO,
+    RIEPILOGO_COVERAGE_ROW,
+    RIEPILOGO_DATE_ROW,
+    RIEPILOGO_ROUND_ROW,
+    RIEPILOGO_TITLE_ROW,
+    SHEET_ORDER,
+    Count,
+    Impostazioni,
+    Kind,
+    Sheet,
+    load_settings,
+)
 from seregno_xlsx.master.scoring import (
     Conteggi,
     MissingValue,
@@ -42,9 +67,13 @@ from seregno_xlsx.master.scoring import (
     objectives_pct,
     total_pct,
 )
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Rilevazione
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Rilevazione, round_value_field
+from seregno_xlsx.scheda.fit import height, lines
 
 TRUNCATED = " […testo troncato nel master]"
+NON_PERVENUTA, PERVENUTA = "non pervenuta", "pervenuta"
+# Findings listed on an area's page; the rest are in «Anomalie».
+MAX_AREA_FINDINGS = 25
 
 
 @dataclass(frozen=True)
@@ -85,8 +114,16 @@ def write_master(
     fonti: list[Fonte],
     data_riferimento: date,
     valori_letti: int,
+    aree_mancanti: Sequence[str] = (),
+    file_anomalie: Sequence[str] = (),
+    impostazioni: Impostazioni | None = None,
 ) -> MasterSummary:
-    """Write the master atomically: on any failure the previous file stays as it was."""
+    """Write the master atomically: on any failure the previous file stays as it was.
+
+    ``aree_mancanti``: areas of the plan without a valid return, listed as «non pervenuta».
+    ``file_anomalie``: the file each finding was read from, in the order of ``anomalie`` ("" or missing
+    for findings across files; those name the area's accepted file).
+    """
     summary = MasterSummary(valori_letti=valori_letti)
     with atomic_path(Path(path)) as temp:
         options = {
@@ -96,8 +133,12 @@ def write_master(
             "remove_timezone": True,
         }
         workbook = xlsxwriter.Workbook(str(temp), options)
+        # The same inputs give the same bytes (the README pictures record the hash of what they show).
+        workbook.set_properties({"created": datetime.combine(data_riferimento, time())})
         try:
-            _Master(workbook, ente, anno, aree, rilevazione, regole, summary).write(anomalie, fonti, data_riferimento)
+            master = _Master(workbook, ente, anno, aree, rilevazione, regole, summary, data_riferimento)
+            master.settings = impostazioni or load_settings()
+            master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
         finally:
             workbook.close()
     return summary
@@ -122,109 +163,20 @@ def _mean_formula(match: str | None, pct: str, weight: str | None) -> str:
     return f'=IF({denominator}=0,"",{numerator}/{denominator})'
 
 
-def _col(sheet: str, col: int, rows: int) -> str:
-    """Absolute range of one column's data rows (at least one row, so it stays valid)."""
-    name = xl_col_to_name(col)
-    return f"{sheet}!${name}$2:${name}${max(rows, 1) + 1}"
-
-
 @dataclass(frozen=True)
 class _Formula:
     text: str
     cached: float | str
 
 
-# Per sheet: (header, width, kind); the kind picks the cell format and the write method.
-_COLUMNS: dict[str, list[tuple[str, float, str]]] = {
-    "Riepilogo": [
-        ("Area", 34, "text"),
-        ("N. obiettivi", 11, "num"),
-        ("Fasi concluse", 11, "num"),
-        ("Fasi in ritardo", 11, "num"),
-        ("Fasi scadute non rendicontate", 15, "num"),
-        ("Indicatori senza valore", 13, "num"),
-        ("% raggiungimento ponderata", 15, "pct"),
-    ],
-    "Obiettivi": [
-        ("Area", 26, "text"),
-        ("Codice", 16, "text"),
-        ("Titolo", 50, "wrap"),
-        ("Peso (stelle)", 9, "num"),
-        ("N. indicatori", 10, "num"),
-        ("% raggiungimento", 14, "pct"),
-        ("Data inizio effettiva", 12, "date"),
-        ("Data fine prevista", 12, "date"),
-        ("Data fine effettiva", 12, "date"),
-        ("Note", 50, "wrap"),
-    ],
-    "Indicatori": [
-        ("Area", 22, "text"),
-        ("Codice obiettivo", 15, "text"),
-        ("Codice attività", 17, "text"),
-        ("Fase", 40, "wrap"),
-        ("Indicatore", 30, "wrap"),
-        ("SI/NO", 7, "text"),
-        ("Peso nell'obiettivo", 10, "num"),
-        ("Valore target", 11, "num"),
-        ("1° rilevazione", 11, "num"),
-        ("Valore raggiunto", 11, "num"),
-        ("% raggiungimento", 14, "pct"),
-        ("Data fine prevista", 12, "date"),
-        ("Data fine effettiva", 12, "date"),
-        ("Monitoraggio", 60, "wrap"),
-    ],
-    "Fasi": [
-        ("Area", 22, "text"),
-        ("Codice obiettivo", 15, "text"),
-        ("Codice fase", 17, "text"),
-        ("Fase", 50, "wrap"),
-        ("Data inizio prevista", 12, "date"),
-        ("Data fine prevista", 12, "date"),
-        ("Data inizio effettiva", 12, "date"),
-        ("Data fine effettiva", 12, "date"),
-        ("Stato", 14, "text"),
-        ("Monitoraggio", 60, "wrap"),
-    ],
-    "Personale": [
-        ("Matricola", 11, "text"),
-        ("Nome", 30, "text"),
-        ("Categoria", 12, "text"),
-        ("Aree", 30, "wrap"),
-        ("Codici obiettivi", 30, "wrap"),
-        ("N. obiettivi", 10, "num"),
-        ("% raggiungimento ponderata", 15, "pct"),
-    ],
-    "Assegnazioni": [
-        ("Matricola", 11, "text"),
-        ("Nome", 30, "text"),
-        ("Area", 26, "text"),
-        ("Codice obiettivo", 16, "text"),
-        ("Peso", 8, "num"),
-        ("% raggiungimento", 14, "pct"),
-    ],
-    "Anomalie": [
-        ("Codice", 22, "text"),
-        ("Gravità", 9, "text"),
-        ("Area", 22, "text"),
-        ("Obiettivo", 15, "text"),
-        ("Fase", 17, "text"),
-        ("Foglio", 14, "text"),
-        ("Cella", 8, "text"),
-        ("Valore", 20, "wrap"),
-        ("Messaggio", 80, "wrap"),
-        ("Vai a", 18, "link"),
-    ],
-    "Fonti": [
-        ("File", 40, "wrap"),
-        ("Area", 26, "text"),
-        ("Rilevazione", 11, "text"),
-        ("Versione modello", 10, "text"),
-        ("SHA-256", 30, "text"),
-        ("Compilato il", 16, "datetime"),
-        ("Stato", 11, "text"),
-        ("Motivo", 50, "wrap"),
-    ],
-}
+def _copy(source: str, cached: float | str) -> _Formula:
+    """A live copy of another cell; an empty source stays empty (a bare reference would show 0)."""
+    return _Formula(f'=IF({source}="","",{source})', cached)
+
+
+def _value_key(rilevazione: Rilevazione) -> str:
+    """The Indicatori column the round's % is computed from (its key is the round's field)."""
+    return round_value_field(rilevazione)
 
 
 class _Master:
@@ -237,157 +189,285 @@ class _Master:
         rilevazione: Rilevazione,
         regole: Regole,
         summary: MasterSummary,
+        data_riferimento: date,
     ) -> None:
         self.wb, self.aree, self.ril, self.regole, self.summary = wb, aree, rilevazione, regole, summary
-        self.title = f"{ente} - Piano degli obiettivi {anno} - rilevazione {rilevazione}"
-        top = {"valign": "top"}
+        self.rif = data_riferimento
+        self.settings = Impostazioni()
+        self.title = f"{ente} – Piano degli obiettivi {anno}"
+        self.subtitle = f"rilevazione {rilevazione} – data di riferimento {data_riferimento:%d/%m/%Y}"
+        # Every cell wraps: a text wider than its column grows the row (see scheda.fit), never runs on.
+        top = {"valign": "top", "text_wrap": True, "border": 1, "border_color": "#BFBFBF"}
         self.fmt: dict[str, Format | None] = {
-            "text": wb.add_format(top),
-            "wrap": wb.add_format({**top, "text_wrap": True}),
-            "num": wb.add_format(top),
-            "pct": wb.add_format({**top, "num_format": "0.00%"}),
-            "date": wb.add_format({**top, "num_format": "dd/mm/yyyy"}),
-            "datetime": wb.add_format({**top, "num_format": "dd/mm/yyyy hh:mm"}),
+            Kind.TEXT: wb.add_format(top),
+            Kind.NUM: wb.add_format(top),
+            Kind.PCT: wb.add_format({**top, "num_format": "0.00%"}),
+            Kind.DATE: wb.add_format({**top, "num_format": "dd/mm/yyyy"}),
+            Kind.DATETIME: wb.add_format({**top, "num_format": "dd/mm/yyyy hh:mm"}),
             # SI/NO values stay numbers (100/0) for the formulas but read as SI/NO.
             "si_no": wb.add_format({**top, "num_format": '[=100]"SI";[=0]"NO";General'}),
+            "header": wb.add_format(
+                {"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#D9E1F2", "border": 1}
+            ),
             "bold": wb.add_format({"bold": True}),
-            "link": None,  # xlsxwriter's hyperlink style
+            "title": wb.add_format({"bold": True, "font_size": 16}),
+            "area_title": wb.add_format({"bold": True, "font_size": 14}),
+            "italic": wb.add_format({"italic": True}),
+            "label": wb.add_format({"bold": True, "valign": "top"}),
+            "box_header": wb.add_format(
+                {"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#D9E1F2", "border": 1}
+            ),
+            Kind.LINK: wb.add_format({**top, "font_color": "#0563C1", "underline": 1}),
+            "note": wb.add_format({"valign": "top"}),
+            "plain_date": wb.add_format({"num_format": "dd/mm/yyyy", "align": "left"}),
         }
-        self.sheets = {name: self.wb.add_worksheet(name) for name in _COLUMNS}
-        # Rows (1-based, as in A1 references) of objectives and areas; link targets of codes.
+        self.sheets: dict[str, Worksheet] = {name: self.wb.add_worksheet(name) for name in SHEET_ORDER}
+        # 0-based rows of objectives (by object) and of areas in Riepilogo; link targets by kind, area and code.
         self.obj_row: dict[int, int] = {}
-        self.area_row = {a.nome: r for r, a in reversed(list(enumerate(aree, start=2)))}
-        self.links: dict[tuple[str, str], str] = {}
+        self.area_row: dict[str, int] = {}
+        self.links: dict[tuple[str, str, str], str] = {}
+        self.rows: dict[str, int] = {}
 
     # -- cells -------------------------------------------------------------
 
-    def _str(self, ws: Worksheet, row: int, col: int, value: str, kind: str = "text") -> None:
-        """All text goes through write_string: "=HYPERLINK(...)" stays text."""
+    def _text(self, value: str) -> str:
         if len(value) > MAX_CELL_TEXT:
-            value = value[: MAX_CELL_TEXT - len(TRUNCATED)] + TRUNCATED
             self.summary.testi_troncati += 1
-        ws.write_string(row, col, value, self.fmt[kind])
+            return value[: MAX_CELL_TEXT - len(TRUNCATED)] + TRUNCATED
+        return value
 
-    def _row(self, sheet: str, r: int, values: Sequence[object], kinds: dict[int, str] | None = None) -> None:
-        """Write one table row; each column's kind (or an override) picks method and format."""
-        ws = self.sheets[sheet]
-        for c, value in enumerate(values):
-            kind = (kinds or {}).get(c, _COLUMNS[sheet][c][2])
-            fmt = self.fmt[kind]
-            if isinstance(value, _Formula):
-                ws.write_formula(r, c, value.text, fmt, value.cached)
-            elif isinstance(value, str):
-                self._str(ws, r, c, value, kind)
-            elif isinstance(value, date):
-                ws.write_datetime(r, c, value, fmt)
-            elif isinstance(value, int | float):
-                ws.write_number(r, c, value, fmt)
-            elif value is None:
-                ws.write_blank(r, c, None, fmt)
-            else:
-                raise TypeError(f"{sheet}: valore non scrivibile {value!r}")
+    def _str(self, ws: Worksheet, row: int, col: int, value: str, fmt: Format | None) -> None:
+        """All text goes through write_string: "=HYPERLINK(...)" stays text."""
+        ws.write_string(row, col, self._text(value), fmt)
+
+    def _write(self, ws: Worksheet, r: int, c: int, value: object, fmt: Format | None, where: str) -> None:
+        if isinstance(value, _Formula):
+            ws.write_formula(r, c, value.text, fmt, value.cached)
+        elif isinstance(value, str):
+            self._str(ws, r, c, value, fmt)
+        elif isinstance(value, date):
+            ws.write_datetime(r, c, value, fmt)
+        elif isinstance(value, int | float):
+            ws.write_number(r, c, value, fmt)
+        elif value is None:
+            ws.write_blank(r, c, None, fmt)
+        else:
+            raise TypeError(f"{where}: valore non scrivibile {value!r}")
+
+    def _row(self, sheet: Sheet, r: int, values: Mapping[str, object], formats: dict[str, str] | None = None) -> None:
+        """Write one table row (0-based data row index ``r``) by column key; its height fits its text."""
+        ws = self.sheets[sheet.name]
+        row = sheet.header_row + r
+        unknown = set(values) - set(sheet.keys)
+        assert not unknown, (sheet.name, unknown)
+        count = 1
+        for c, column in enumerate(sheet.columns):
+            value = values.get(column.key)
+            self._write(ws, row, c, value, self.fmt[(formats or {}).get(column.key, column.kind)], sheet.name)
+            text = value.cached if isinstance(value, _Formula) else value
+            if isinstance(text, str) and text:
+                count = max(count, lines(text[:MAX_CELL_TEXT], column.width))
+        if count > 1:
+            ws.set_row(row, height(count))
 
     def _count_input(self, *values: object) -> None:
         self.summary.valori_scritti += sum(v not in (None, "") for v in values)
 
-    def _finish(self, sheet: str, rows: int, total: list[dict[str, Any]] | None = None) -> None:
-        """Make the rows an Excel table with its page setup."""
-        ws, columns = self.sheets[sheet], []
-        for c, (header, width, kind) in enumerate(_COLUMNS[sheet]):
-            ws.set_column(c, c, width)
-            columns.append({"header": header, "format": self.fmt[kind], **(total[c] if total else {})})
-        options = {"name": f"Tabella_{sheet}", "columns": columns, "style": "Table Style Medium 2"}
-        ws.add_table(0, 0, max(rows, 1) + bool(total), len(columns) - 1, {**options, "total_row": bool(total)})
-        ws.freeze_panes(1, 0)
-        ws.repeat_rows(0)
+    def _page(self, ws: Worksheet) -> None:
+        """A4 landscape, one page wide, title and round on top, page numbers below."""
         ws.set_landscape()
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
-        ws.set_header(f"&L{self.title[:200].replace('&', '&&')}&C&A")  # Excel allows 255 characters
+        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
+        # Excel allows 255 characters in a header.
+        left, right = (text[:110].replace("&", "&&") for text in (self.title, self.subtitle))
+        ws.set_header(f"&L{left}&C&A&R{right}")
         ws.set_footer("&CPagina &P di &N")
-        self.summary.righe[sheet] = rows
+
+    def _finish(self, sheet: Sheet, rows: int, total: list[dict[str, Any]] | None = None) -> None:
+        """Make the rows an Excel table (filters) with a wrapped header, frozen and printed on every page."""
+        ws, columns = self.sheets[sheet.name], []
+        header_lines = 1
+        for c, column in enumerate(sheet.columns):
+            ws.set_column(c, c, column.width)
+            header_lines = max(header_lines, lines(column.header, column.width, bold=True))
+            options = {"header": column.header, "format": self.fmt[column.kind], "header_format": self.fmt["header"]}
+            columns.append({**options, **(total[c] if total else {})})
+        options = {"name": f"Tabella_{sheet.name}", "columns": columns, "style": "Table Style Medium 2"}
+        first = sheet.header_row
+        ws.add_table(
+            first, 0, first + max(rows, 1) + bool(total), len(columns) - 1, {**options, "total_row": bool(total)}
+        )
+        ws.set_row(first, height(header_lines))
+        ws.freeze_panes(first + 1, 0)
+        ws.repeat_rows(first)
+        self._page(ws)
+        self.summary.righe[sheet.name] = rows
+        self.rows[sheet.name] = rows
+
+    def _bands(self, ws: Worksheet, first_row: int, last_row: int, col: int) -> None:
+        """Colour bands of a % column, thresholds from modelli/master.toml; an empty % stays white."""
+        soglie = self.settings.soglie
+        cell = str(xl_rowcol_to_cell(first_row, col))
+        bands = [
+            (f">={soglie.buona}", "#C6EFCE", "#006100"),
+            (f">={soglie.sufficiente},{cell}<{soglie.buona}", "#FFEB9C", "#9C5700"),
+            (f"<{soglie.sufficiente}", "#FFC7CE", "#9C0006"),
+        ]
+        for condition, background, font in bands:
+            fmt = self.wb.add_format({"bg_color": background, "font_color": font})
+            criteria = f"=AND(ISNUMBER({cell}),{cell}{condition})"
+            ws.conditional_format(
+                first_row, col, last_row, col, {"type": "formula", "criteria": criteria, "format": fmt}
+            )
 
     # -- sheets ------------------------------------------------------------
 
-    def write(self, anomalie: list[Anomalia], fonti: list[Fonte], data_riferimento: date) -> None:
-        n_obj = self._write_obiettivi()
+    def write(self, anomalie: list[Anomalia], fonti: list[Fonte], aree_mancanti: list[str], sources: list[str]) -> None:
+        self._write_obiettivi()
         self._write_indicatori()
-        self._write_fasi(data_riferimento)
+        self._write_fasi()
         self._write_personale()
-        self._write_anomalie(anomalie)
+        self._write_riepilogo(aree_mancanti)
+        accepted = {f.area.casefold(): f.file for f in fonti if f.stato == "accettato"}
+        sources += [""] * (len(anomalie) - len(sources))
+        files = [source or accepted.get(x.area.casefold(), "") for x, source in zip(anomalie, sources, strict=False)]
+        self._write_anomalie(anomalie, files)
         self._write_fonti(fonti)
-        # Last: its notes report what the other sheets wrote.
-        self._write_riepilogo(n_obj, data_riferimento)
+        self._write_aree(anomalie)
+        # Last: they report what the other sheets wrote.
+        self._riepilogo_notes()
 
-    def _write_riepilogo(self, n_obj: int, data_riferimento: date) -> None:
-        area_col, pct_col, weight_col = (_col("Obiettivi", c, n_obj) for c in (0, 5, 3))
-        weight = weight_col if self.regole.pesi_aree == "stelle" else None
-        totale = Conteggi()
-        for r, area in enumerate(self.aree, start=1):
-            conteggi = counts(area, self.ril, data_riferimento)
-            totale += conteggi
-            formula = _mean_formula(f"({area_col}=A{r + 1})", pct_col, weight)
-            pct = _Formula(formula, _cached(area_pct(area, self.ril, self.regole)))
-            self._row("Riepilogo", r, [area.nome, *_count_values(conteggi), pct])
-        n = len(self.aree)
-        total: list[dict[str, Any]] = [{"total_string": "Totale"}]
-        for c, value in enumerate(_count_values(totale), start=1):
-            letter = xl_col_to_name(c)
-            total.append({"total_function": f"=SUM({letter}2:{letter}{max(n, 1) + 1})", "total_value": value})
-        total_value = _cached(total_pct(self.aree, self.ril, self.regole))
-        total.append({"total_function": _mean_formula(None, pct_col, weight), "total_value": total_value})
-        self._finish("Riepilogo", n, total)
-        self._riepilogo_notes(max(n, 1) + 3, data_riferimento)
+    def _write_riepilogo(self, aree_mancanti: list[str]) -> None:
+        sheet, ws = RIEPILOGO, self.sheets[RIEPILOGO.name]
+        n_obj = self.rows[OBIETTIVI.name]
+        pct_range, area_range = OBIETTIVI.range("pct", n_obj), OBIETTIVI.range("area", n_obj)
+        weight = OBIETTIVI.range("peso", n_obj) if self.regole.pesi_aree == "stelle" else None
+        names = [(a, PERVENUTA) for a in self.aree] + [(nome, NON_PERVENUTA) for nome in aree_mancanti]
+        for r, (area, stato) in enumerate(names, start=1):
+            if isinstance(area, str):
+                self.area_row[area.casefold()] = sheet.header_row + r
+                self._row(sheet, r, {"area": area, "stato": stato})
+                continue
+            self.area_row[area.nome.casefold()] = sheet.header_row + r
+            me = sheet.cell("area", sheet.header_row + r)
+            conteggi = counts(area, self.ril, self.rif)
+            values: dict[str, object] = {"area": area.nome, "stato": stato}
+            for count in COUNTS:
+                values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
+            mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
+            values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
+            self._row(sheet, r, values)
+        n = len(names)
+        totale = sum((counts(a, self.ril, self.rif) for a in self.aree), Conteggi())
+        total: list[dict[str, Any]] = []
+        for column in sheet.columns:
+            if column.key == "area":
+                total.append({"total_string": "Totale"})
+            elif column.key == "stato":
+                total.append({"total_string": f"{len(self.aree)} di {n} aree"})
+            elif column.key == "pct":
+                formula = _mean_formula(None, pct_range, weight)
+                total.append(
+                    {"total_function": formula, "total_value": _cached(total_pct(self.aree, self.ril, self.regole))}
+                )
+            else:
+                letter = sheet.letter(column.key)
+                span = f"{letter}{sheet.first_row + 1}:{letter}{sheet.first_row + max(n, 1)}"
+                total.append({"total_function": f"=SUM({span})", "total_value": getattr(totale, column.key)})
+        self._finish(sheet, n, total)
+        self._bands(ws, sheet.first_row, sheet.first_row + max(n, 1), sheet.index("pct"))
+        self._str(ws, RIEPILOGO_TITLE_ROW, 0, self.title, self.fmt["title"])
+        self._str(ws, RIEPILOGO_ROUND_ROW, 0, "Rilevazione", self.fmt["label"])
+        self._str(ws, RIEPILOGO_ROUND_ROW, 1, str(self.ril), None)
+        self._str(ws, RIEPILOGO_DATE_ROW, 0, "Data di riferimento", self.fmt["label"])
+        ws.write_datetime(RIEPILOGO_DATE_ROW, 1, self.rif, self.fmt["plain_date"])
+        self._str(ws, RIEPILOGO_COVERAGE_ROW, 0, "Schede consolidate", self.fmt["label"])
+        coverage = f"{len(self.aree)} aree di {n}, {totale.obiettivi} obiettivi"
+        if aree_mancanti:
+            coverage += f"; non pervenute: {len(aree_mancanti)}"
+        self._str(ws, RIEPILOGO_COVERAGE_ROW, 1, coverage, None)
         self._riepilogo_chart(n)
 
-    def _riepilogo_notes(self, row: int, data_riferimento: date) -> None:
-        ws = self.sheets["Riepilogo"]
-        self._str(ws, row, 0, self.title, "bold")
-        self._str(ws, row + 1, 0, "Data di riferimento")
-        ws.write_datetime(row + 1, 1, data_riferimento, self.fmt["date"])
-        self._str(ws, row + 2, 0, "Riconciliazione")
-        self._str(ws, row + 2, 1, self.summary.riconciliazione)
-        self._str(ws, row + 3, 0, "Regole", "bold")
-        lines = self.regole.descrizione()
+    def _count_formula(self, count: Count, area_cell: str) -> str:
+        """SUMPRODUCT over the detail sheet's rows of the area that meet every condition of ``count``."""
+        rows = self.rows[count.sheet.name]
+        names = {key: count.sheet.range(key, rows) for key in count.sheet.keys}
+        names["riferimento"] = REFERENCE_DATE
+        if count.sheet is INDICATORI:
+            names["valore"] = names[_value_key(self.ril)]
+        terms = [f"({names['area']}={area_cell})", *(f"({c.format(**names)})" for c in count.conditions)]
+        return f"=SUMPRODUCT({'*'.join(terms) if len(terms) > 1 else terms[0] + '*1'})"
+
+    def _riepilogo_notes(self) -> None:
+        ws, sheet = self.sheets[RIEPILOGO.name], RIEPILOGO
+        row = sheet.first_row + max(len(self.area_row), 1) + 2
+        self._str(ws, row, 0, "Riconciliazione", self.fmt["label"])
+        self._str(ws, row, 1, self.summary.riconciliazione, None)
+        self._str(ws, row + 1, 0, "Regole", self.fmt["label"])
+        notes = self.regole.descrizione()
+        soglie = self.settings.soglie
+        notes.append(
+            f"Colori della %: verde da {soglie.buona:.0%} in su, giallo da {soglie.sufficiente:.0%}, rosso sotto"
+        )
         if self.summary.testi_troncati:
-            lines.append(f"Testi troncati nel master al limite di Excel: {self.summary.testi_troncati}")
-        for i, line in enumerate(lines, start=row + 4):
-            self._str(ws, i, 0, line)
+            notes.append(f"Testi troncati nel master al limite di Excel: {self.summary.testi_troncati}")
+        # Not wrapped: each note runs on over the empty cells to its right, across the table.
+        for i, line in enumerate(notes, start=row + 1):
+            self._str(ws, i, 1, line, self.fmt["note"])
 
     def _riepilogo_chart(self, n: int) -> None:
-        chart = self.wb.add_chart({"type": "column"})
-        last = max(n, 1)
+        sheet = RIEPILOGO
+        chart = self.wb.add_chart({"type": "bar"})
+        first, last = sheet.first_row, sheet.first_row + max(n, 1) - 1
         chart.add_series(
             {
                 "name": "% raggiungimento",
-                "categories": ["Riepilogo", 1, 0, last, 0],
-                "values": ["Riepilogo", 1, 6, last, 6],
+                "categories": [sheet.name, first, sheet.index("area"), last, sheet.index("area")],
+                "values": [sheet.name, first, sheet.index("pct"), last, sheet.index("pct")],
                 "data_labels": {"value": True, "num_format": "0%"},
+                "fill": {"color": "#4472C4"},
             }
         )
-        chart.set_y_axis({"num_format": "0%", "min": 0, **({"max": 1} if self.regole.limite_100 else {})})
-        chart.set_title({"name": "% raggiungimento per area"})
+        chart.set_x_axis({"num_format": "0%", "min": 0, **({"max": 1} if self.regole.limite_100 else {})})
+        chart.set_y_axis({"reverse": True})
+        chart.set_title({"name": "% raggiungimento per area", "name_font": {"size": 12}})
         chart.set_legend({"none": True})
-        self.sheets["Riepilogo"].insert_chart(1, 8, chart, {"x_scale": 1.4, "y_scale": 1.2})
+        chart.set_size({"width": 520, "height": max(240, 60 + 28 * n)})
+        self.sheets[sheet.name].insert_chart(sheet.header_row, len(sheet.columns) + 1, chart)
 
-    def _write_obiettivi(self) -> int:
+    def _write_obiettivi(self) -> None:
+        sheet = OBIETTIVI
         n_ind = sum(len(o.indicatori) for a in self.aree for o in a.obiettivi)
-        area_col, code_col, pct_col, weight_col = (_col("Indicatori", c, n_ind) for c in (0, 1, 10, 6))
+        pct_col, weight_col = INDICATORI.range("pct", n_ind), INDICATORI.range("peso", n_ind)
+        area_col, code_col = INDICATORI.range("area", n_ind), INDICATORI.range("codice_obiettivo", n_ind)
         r = 0
         for area in self.aree:
             for ob in area.obiettivi:
                 r += 1
-                match = f"({area_col}=A{r + 1})*({code_col}=B{r + 1})"
-                formula = _mean_formula(match, pct_col, weight_col)
-                pct = _Formula(formula, _cached(objective_pct(ob, self.ril, self.regole)))
-                fine = ob.data_fine_effettiva
-                row = [area.nome, ob.codice, ob.titolo, ob.peso, len(ob.indicatori), pct]
-                self._row("Obiettivi", r, [*row, ob.data_inizio_effettiva, ob.data_fine_prevista, fine, ob.note])
-                self._count_input(ob.data_inizio_effettiva, fine, ob.note)
-                self.obj_row[id(ob)] = r + 1
-                self.links.setdefault(("obiettivo", ob.codice), f"'Obiettivi'!A{r + 1}")
-        self._finish("Obiettivi", r)
-        return r
+                row = sheet.header_row + r
+                match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
+                pct = _Formula(
+                    _mean_formula(match, pct_col, weight_col), _cached(objective_pct(ob, self.ril, self.regole))
+                )
+                values = {
+                    "area": area.nome,
+                    "codice": ob.codice,
+                    "titolo": ob.titolo,
+                    "peso": ob.peso,
+                    "n_indicatori": len(ob.indicatori),
+                    "pct": pct,
+                    "data_inizio_effettiva": ob.data_inizio_effettiva,
+                    "data_fine_prevista": ob.data_fine_prevista,
+                    "data_fine_effettiva": ob.data_fine_effettiva,
+                    "note": ob.note,
+                }
+                self._row(sheet, r, values)
+                self._count_input(ob.data_inizio_effettiva, ob.data_fine_effettiva, ob.note)
+                self.obj_row[id(ob)] = row
+                self.links.setdefault(("obiettivo", area.nome, ob.codice), _target(sheet, row))
+        self._finish(sheet, r)
+        self._bands(self.sheets[sheet.name], sheet.first_row, sheet.first_row + max(r, 1) - 1, sheet.index("pct"))
 
     def _write_indicatori(self) -> None:
         r = 0
@@ -397,45 +477,72 @@ class _Master:
                 for ind in ob.indicatori:
                     r += 1
                     self._indicator_row(r, area, ob, ind, fasi.get(ind.codice))
-                    self.links.setdefault(("fase", ind.codice), f"'Indicatori'!A{r + 1}")
-        self._finish("Indicatori", r)
+                    self.links.setdefault(
+                        ("indicatore", area.nome, ind.codice), _target(INDICATORI, INDICATORI.header_row + r)
+                    )
+        self._finish(INDICATORI, r)
 
     def _indicator_row(self, r: int, area: Area, ob: Obiettivo, ind: Indicatore, fase: Fase | None) -> None:
-        pct = _Formula(self._indicator_formula(r), _cached(indicator_pct(ind, self.ril, self.regole)))
-        values = [ind.valore_target, ind.prima_rilevazione, ind.valore_raggiunto]
-        fase_text = ind.fase or (fase.descrizione if fase else "")
-        row: list[object] = [area.nome, ob.codice, ind.codice, fase_text, ind.descrizione]
-        row.append("SI/NO" if ind.si_no else "")
-        dates = [fase.data_fine_prevista, fase.data_fine_effettiva] if fase else [None, None]
-        row += [indicator_weight(ind, ob), *values, pct, *dates, fase.monitoraggio if fase else ""]
-        self._row("Indicatori", r, row, {7: "si_no", 8: "si_no", 9: "si_no"} if ind.si_no else None)
+        pct = _Formula(
+            self._indicator_formula(INDICATORI.header_row + r), _cached(indicator_pct(ind, self.ril, self.regole))
+        )
+        values: dict[str, object] = {
+            "area": area.nome,
+            "codice_obiettivo": ob.codice,
+            "codice": ind.codice,
+            "fase": ind.fase or (fase.descrizione if fase else ""),
+            "indicatore": ind.descrizione,
+            "si_no": "SI/NO" if ind.si_no else "",
+            "peso": indicator_weight(ind, ob),
+            "valore_target": ind.valore_target,
+            "prima_rilevazione": ind.prima_rilevazione,
+            "valore_raggiunto": ind.valore_raggiunto,
+            "pct": pct,
+        }
+        si_no = dict.fromkeys(("valore_target", "prima_rilevazione", "valore_raggiunto"), "si_no")
+        self._row(INDICATORI, r, values, si_no if ind.si_no else None)
         self._count_input(indicator_value(ind, self.ril))
 
-    def _indicator_formula(self, r: int) -> str:
+    def _indicator_formula(self, row: int) -> str:
         """=IF(target empty or 0,"",IF(value empty,<missing>,MIN(1,MAX(0,value/target))))."""
-        target = f"H{r + 1}"
-        value = f"{'I' if self.ril is Rilevazione.INTERMEDIA else 'J'}{r + 1}"
+        target = INDICATORI.cell("valore_target", row)
+        value = INDICATORI.cell(_value_key(self.ril), row)
         missing = '""' if self.regole.mancante(self.ril) is MissingValue.ESCLUSO else "0"
         ratio = f"MAX(0,{value}/{target})"
         if self.regole.limite_100:
             ratio = f"MIN(1,{ratio})"
         return f'=IF(OR({target}="",{target}=0),"",IF({value}="",{missing},{ratio}))'
 
-    def _write_fasi(self, data_riferimento: date) -> None:
-        r = 0
+    def _write_fasi(self) -> None:
+        sheet, r = FASI, 0
         for area in self.aree:
             for ob in area.obiettivi:
                 for f in ob.fasi:
                     r += 1
-                    planned = [f.data_inizio_prevista, f.data_fine_prevista]
-                    actual = [f.data_inizio_effettiva, f.data_fine_effettiva]
-                    state = _stato(f, data_riferimento)
-                    self._row("Fasi", r, [area.nome, ob.codice, f.codice, f.descrizione, *planned, *actual, state])
-                    self._str(self.sheets["Fasi"], r, 9, f.monitoraggio, "wrap")
-                    self._count_input(*actual, f.monitoraggio)
-                    # A phase with an indicator is linked to it in Indicatori, else here.
-                    self.links.setdefault(("fase", f.codice), f"'Fasi'!A{r + 1}")
-        self._finish("Fasi", r)
+                    row = sheet.header_row + r
+                    values = {
+                        "area": area.nome,
+                        "codice_obiettivo": ob.codice,
+                        "codice": f.codice,
+                        "descrizione": f.descrizione,
+                        "data_inizio_prevista": f.data_inizio_prevista,
+                        "data_fine_prevista": f.data_fine_prevista,
+                        "data_inizio_effettiva": f.data_inizio_effettiva,
+                        "data_fine_effettiva": f.data_fine_effettiva,
+                        "stato": _Formula(self._state_formula(row), stato(f, self.rif)),
+                        "monitoraggio": f.monitoraggio,
+                    }
+                    self._row(sheet, r, values)
+                    self._count_input(f.data_inizio_effettiva, f.data_fine_effettiva, f.monitoraggio)
+                    self.links.setdefault(("fase", area.nome, f.codice), _target(sheet, row))
+        self._finish(sheet, r)
+
+    def _state_formula(self, row: int) -> str:
+        """``stato`` as a formula: a date corrected in Fasi moves the phase's state and the Riepilogo counts."""
+        fine, prevista = FASI.cell("data_fine_effettiva", row), FASI.cell("data_fine_prevista", row)
+        done = f'IF({prevista}="","conclusa",IF({fine}>{prevista},"in ritardo","conclusa"))'
+        open_ = f'IF({prevista}="","in corso",IF({prevista}<{REFERENCE_DATE},"scaduta","in corso"))'
+        return f'=IF({fine}<>"",{done},{open_})'
 
     def _write_personale(self) -> None:
         people: dict[str, tuple[str, str, list[tuple[Area, Obiettivo]]]] = {}
@@ -451,67 +558,222 @@ class _Master:
                         assigned.append((area, ob))
         order = sorted(people, key=lambda m: (people[m][0].casefold(), m))
         a = 0
+        stars = self.regole.pesi_aree == "stelle"
         for matricola in order:
             nome, _, assigned = people[matricola]
             for area, ob in assigned:
                 a += 1
                 ob_row = self.obj_row[id(ob)]
-                stars = self.regole.pesi_aree == "stelle"
-                weight = _Formula(f"=Obiettivi!D{ob_row}", ob.peso) if stars else 1
-                cached = _cached(objective_pct(ob, self.ril, self.regole))
-                link = _Formula(f'=IF(Obiettivi!F{ob_row}="","",Obiettivi!F{ob_row})', cached)
-                self._row("Assegnazioni", a, [matricola, nome, area.nome, ob.codice, weight, link])
-        mat_col, weight_col, pct_col = (_col("Assegnazioni", c, a) for c in (0, 4, 5))
+                weight = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", ob.peso) if stars else 1
+                source = OBIETTIVI.cell("pct", ob_row, sheet=True)
+                link = _copy(source, _cached(objective_pct(ob, self.ril, self.regole)))
+                values = {"matricola": matricola, "nome": nome, "area": area.nome, "codice_obiettivo": ob.codice}
+                self._row(ASSEGNAZIONI, a, {**values, "peso": weight, "pct": link})
+        mat_col, weight_col, pct_col = (ASSEGNAZIONI.range(k, a) for k in ("matricola", "peso", "pct"))
         for r, matricola in enumerate(order, start=1):
             nome, categoria, assigned = people[matricola]
-            aree = "; ".join(dict.fromkeys(area.nome for area, _ in assigned))
-            codici = "; ".join(ob.codice for _, ob in assigned)
-            mean = _mean_formula(f"({mat_col}=A{r + 1})", pct_col, weight_col)
+            me = PERSONALE.cell("matricola", PERSONALE.header_row + r)
+            mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
             # The objectives gathered above, in plan order: the same as scoring.person_pct, without a rescan.
             pct = _Formula(mean, _cached(objectives_pct([ob for _, ob in assigned], self.ril, self.regole)))
-            self._row("Personale", r, [matricola, nome, categoria, aree, codici, len(assigned), pct])
-        self._finish("Personale", len(order))
-        self._finish("Assegnazioni", a)
+            person: dict[str, object] = {
+                "matricola": matricola,
+                "nome": nome,
+                "categoria": categoria,
+                "aree": "; ".join(dict.fromkeys(area.nome for area, _ in assigned)),
+                "codici": "; ".join(ob.codice for _, ob in assigned),
+                "n_obiettivi": len(assigned),
+                "pct": pct,
+            }
+            self._row(PERSONALE, r, person)
+        self._finish(PERSONALE, len(order))
+        self._finish(ASSEGNAZIONI, a)
 
-    def _write_anomalie(self, anomalie: list[Anomalia]) -> None:
-        ws = self.sheets["Anomalie"]
-        for r, x in enumerate(anomalie, start=1):
-            where = [x.area, x.obiettivo, x.fase, x.foglio, x.cella]
-            self._row("Anomalie", r, [x.codice, x.gravita.value, *where, x.valore, x.messaggio])
+    def _write_anomalie(self, anomalie: list[Anomalia], files: list[str]) -> None:
+        sheet, ws = ANOMALIE, self.sheets[ANOMALIE.name]
+        for r, (x, file) in enumerate(zip(anomalie, files, strict=True), start=1):
+            self._row(sheet, r, _anomaly_values(x, file))
             target = self._link_target(x)
             if target and r <= MAX_LINKS:
-                ws.write_url(r, 9, f"internal:{target}", string=target.replace("'", ""))
-        self._finish("Anomalie", len(anomalie))
+                ws.write_url(
+                    sheet.header_row + r,
+                    sheet.index("vai_a"),
+                    f"internal:{target}",
+                    self.fmt[Kind.LINK],
+                    target.replace("'", ""),
+                )
+        self._finish(sheet, len(anomalie))
 
     def _link_target(self, a: Anomalia) -> str:
-        """The master row a finding concerns: its indicator, phase, objective, else its area."""
-        if a.fase and ("fase", a.fase) in self.links:
-            return self.links["fase", a.fase]
-        if a.obiettivo and ("obiettivo", a.obiettivo) in self.links:
-            return self.links["obiettivo", a.obiettivo]
-        if a.area in self.area_row:
-            return f"'Riepilogo'!A{self.area_row[a.area]}"
+        """The master row a finding concerns: its phase (its indicator if the finding is on the indicator
+        sheet), its objective, else its area's Riepilogo row."""
+        kinds = ("indicatore", "fase") if a.foglio.casefold() == INDICATORI.name.casefold() else ("fase", "indicatore")
+        for kind in kinds:
+            if a.fase and (kind, a.area, a.fase) in self.links:
+                return self.links[kind, a.area, a.fase]
+        if a.obiettivo and ("obiettivo", a.area, a.obiettivo) in self.links:
+            return self.links["obiettivo", a.area, a.obiettivo]
+        if a.area.casefold() in self.area_row:
+            return _target(RIEPILOGO, self.area_row[a.area.casefold()])
         return ""
 
     def _write_fonti(self, fonti: list[Fonte]) -> None:
         for r, f in enumerate(fonti, start=1):
-            row = [
-                f.file,
-                f.area,
-                f.rilevazione,
-                f.versione_modello,
-                f.sha256,
-                f.compilato_il,
-                f.stato,
-                f.motivo,
-            ]
-            self._row("Fonti", r, row)
-        self._finish("Fonti", len(fonti))
+            values = {
+                "file": f.file,
+                "area": f.area,
+                "rilevazione": f.rilevazione,
+                "versione_modello": f.versione_modello,
+                "sha256": f.sha256,
+                "compilato_il": f.compilato_il,
+                "stato": f.stato,
+                "motivo": f.motivo,
+            }
+            self._row(FONTI, r, values)
+        self._finish(FONTI, len(fonti))
+
+    # -- the per-area pages -------------------------------------------------
+
+    def _write_aree(self, anomalie: list[Anomalia]) -> None:
+        """One page per area for its dirigente: summary, objectives, late and overdue phases, findings."""
+        ws = self.sheets[AREE_NAME]
+        for c, width in enumerate(AREE_WIDTHS):
+            ws.set_column(c, c, width)
+        by_area: dict[str, list[Anomalia]] = {}
+        for x in anomalie:
+            by_area.setdefault(x.area.casefold(), []).append(x)
+        row, breaks = 0, []
+        for area in self.aree:
+            if row:
+                breaks.append(row)
+            row = self._area_page(ws, row, area, by_area.get(area.nome.casefold(), []))
+        ws.set_h_pagebreaks(breaks[:1023])  # Excel's limit of manual page breaks
+        self._page(ws)
+        ws.hide_gridlines(2)
+        self.summary.righe[AREE_NAME] = len(self.aree)
+
+    def _area_page(self, ws: Worksheet, row: int, area: Area, findings: list[Anomalia]) -> int:
+        """Write one area's page from ``row``; return the row after it."""
+        self._str(ws, row, 0, area.nome, self.fmt["area_title"])
+        ws.set_row(row, height(1, size=14))
+        self._str(ws, row + 1, 0, f"{self.title} – {self.subtitle}", self.fmt["italic"])
+        row += 3
+        riepilogo = self.area_row[area.nome.casefold()]
+        summary = [("pct", RIEPILOGO.columns[RIEPILOGO.index("pct")].header, Kind.PCT)]
+        summary += [(c.key, RIEPILOGO.columns[RIEPILOGO.index(c.key)].header, Kind.NUM) for c in COUNTS]
+        conteggi = counts(area, self.ril, self.rif)
+        for key, label, kind in summary:
+            source = RIEPILOGO.cell(key, riepilogo, sheet=True)
+            cached = _cached(area_pct(area, self.ril, self.regole)) if key == "pct" else getattr(conteggi, key)
+            self._str(ws, row, 0, label, self.fmt["label"])
+            self._write(ws, row, 2, _copy(source, cached), self.fmt[kind], AREE_NAME)
+            if key == "pct":
+                self._bands(ws, row, row, 2)
+            row += 1
+        row += 1
+        row = self._box(
+            ws,
+            row,
+            "Obiettivi",
+            ["Codice", "Obiettivo", "Stelle", "% raggiungimento", "Fine prevista", "Fine effettiva"],
+            [
+                [
+                    ob.codice,
+                    ob.titolo,
+                    _stars(ob.peso),
+                    _copy(
+                        OBIETTIVI.cell("pct", self.obj_row[id(ob)], sheet=True),
+                        _cached(objective_pct(ob, self.ril, self.regole)),
+                    ),
+                    ob.data_fine_prevista,
+                    ob.data_fine_effettiva,
+                ]
+                for ob in area.obiettivi
+            ],
+            {3: Kind.PCT, 4: Kind.DATE, 5: Kind.DATE},
+            bands=3,
+        )
+        late = [
+            [f.codice, f.descrizione, stato(f, self.rif), ob.codice, f.data_fine_prevista, f.data_fine_effettiva]
+            for ob in area.obiettivi
+            for f in ob.fasi
+            if stato(f, self.rif) in ("in ritardo", "scaduta")
+        ]
+        row = self._box(
+            ws,
+            row,
+            "Fasi in ritardo o scadute (alla data di riferimento)",
+            ["Codice", "Fase", "Stato", "Obiettivo", "Fine prevista", "Fine effettiva"],
+            late,
+            {4: Kind.DATE, 5: Kind.DATE},
+        )
+        shown = findings[:MAX_AREA_FINDINGS]
+        rows = [[x.fase or x.obiettivo, x.messaggio, x.gravita.value, x.foglio, x.cella, x.codice] for x in shown]
+        title = "Anomalie aperte"
+        if len(findings) > len(shown):
+            title += f" (le prime {len(shown)} di {len(findings)}: tutte nel foglio «{ANOMALIE.name}»)"
+        return self._box(
+            ws, row, title, ["Fase o obiettivo", "Messaggio", "Gravità", "Foglio", "Cella", "Codice"], rows, {}
+        )
+
+    def _box(
+        self,
+        ws: Worksheet,
+        row: int,
+        title: str,
+        headers: list[str],
+        data: Sequence[Sequence[object]],
+        kinds: dict[int, Kind],
+        bands: int | None = None,
+    ) -> int:
+        """A small titled list on an area page; "Nessuna" when empty. Returns the row after it."""
+        self._str(ws, row, 0, title, self.fmt["label"])
+        row += 1
+        if not data:
+            self._str(ws, row, 0, "Nessuna.", self.fmt["italic"])
+            return row + 2
+        for c, header in enumerate(headers):
+            self._str(ws, row, c, header, self.fmt["box_header"])
+        ws.set_row(row, height(max(lines(h, AREE_WIDTHS[c], bold=True) for c, h in enumerate(headers))))
+        first = row + 1
+        for values in data:
+            row += 1
+            count = 1
+            for c, value in enumerate(values):
+                self._write(ws, row, c, value, self.fmt[kinds.get(c, Kind.TEXT)], AREE_NAME)
+                if isinstance(value, str) and value:
+                    count = max(count, lines(value[:MAX_CELL_TEXT], AREE_WIDTHS[c]))
+            if count > 1:
+                ws.set_row(row, height(count))
+        if bands is not None:
+            self._bands(ws, first, row, bands)
+        return row + 2
 
 
-def _count_values(c: Conteggi) -> list[int]:
-    return [c.obiettivi, c.fasi_concluse, c.fasi_in_ritardo, c.fasi_scadute, c.indicatori_senza_valore]
+def _target(sheet: Sheet, row: int) -> str:
+    """Link target: the first cell of the 0-based ``row``."""
+    return f"'{sheet.name}'!A{row + 1}"
 
 
-def _stato(fase: Fase, data_riferimento: date) -> str:
+def _stars(peso: int) -> str:
+    return "★" * peso if 0 < peso <= 10 else str(peso)
+
+
+def _anomaly_values(x: Anomalia, file: str) -> dict[str, object]:
+    """One row of «Anomalie»: where the finding is in the area's workbook, and what it says."""
+    where = [file, x.foglio, x.cella]
+    return {
+        "codice": x.codice,
+        "gravita": x.gravita.value,
+        "area": x.area,
+        "obiettivo": x.obiettivo,
+        "fase": x.fase,
+        "dove": " › ".join(part for part in where if part) if x.foglio else "",
+        "valore": x.valore,
+        "messaggio": x.messaggio,
+    }
+
+
+def stato(fase: Fase, data_riferimento: date) -> str:
+    """The phase's state on the reference date; the master's «Stato» formula computes the same."""
     return fase.stato(data_riferimento).value

@@ -23,7 +23,7 @@ from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
 from seregno_xlsx.ritorni.workbook_file import Grid, UnreadableFile, open_grid
-from seregno_xlsx.scheda.generation import snapshot_for, workbook_filename
+from seregno_xlsx.scheda.generation import as_shown, snapshot_for, workbook_filename
 from seregno_xlsx.scheda.layout import (
     FIRST_DATA_ROW,
     HEADER_ROW,
@@ -530,9 +530,13 @@ def compare_with_plan(snapshot: Snapshot, piano: Piano) -> list[Anomalia]:
         return [finding("area-non-nel-piano", f"l'area «{area}» non è nel piano indicato", area=area, valore=area)]
     expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
     plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione)
-    ours = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    # Rows are matched by code, not position: a scheda generated before phases were sorted by code
+    # (or with the export's 0 as mid-year context) shows the same plan. Cells are named as in the file.
+    shown = as_shown(snapshot.area, snapshot.rilevazione)
+    ours = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione)
+    in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
     found: list[Anomalia] = []
-    for plan_sheet, our_sheet in zip(plan_sheets, ours, strict=True):
+    for plan_sheet, our_sheet, file_sheet in zip(plan_sheets, ours, in_file, strict=True):
         if len(plan_sheet.rows) != len(our_sheet.rows):
             found.append(
                 finding(
@@ -542,11 +546,13 @@ def compare_with_plan(snapshot: Snapshot, piano: Piano) -> list[Anomalia]:
                     foglio=our_sheet.name,
                 )
             )
-        ours_by_pos = {(c.row, c.col): c for c in our_sheet.cells if c.locked}
+        ours_by_key = {_cell_key(c): c for c in our_sheet.cells if c.locked}
+        file_by_key = {_cell_key(c): c for c in file_sheet.cells if c.locked}
         for cell in plan_sheet.cells:
-            mine = ours_by_pos.get((cell.row, cell.col))
+            mine = ours_by_key.get(_cell_key(cell))
             if not cell.locked or mine is None or canonical(mine.value) == canonical(cell.value):
                 continue
+            mine = file_by_key.get(_cell_key(cell), mine)
             found.append(
                 finding(
                     "differenza-dal-piano",
@@ -560,6 +566,13 @@ def compare_with_plan(snapshot: Snapshot, piano: Piano) -> list[Anomalia]:
                 )
             )
     return found
+
+
+def _cell_key(cell: Cell) -> tuple[object, ...]:
+    """A layout cell by its row's code and its column; title, legend and header rows by position."""
+    if cell.data_row is None or cell.spec is None:
+        return (cell.row, cell.col)
+    return (cell.spec.row_key(cell.data_row), cell.col)
 
 
 def _same(cell: Cell, raw: object, date1904: bool) -> bool:

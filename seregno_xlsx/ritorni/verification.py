@@ -8,11 +8,14 @@ from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
-from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.findings import Anomalia, Gravita
 from seregno_xlsx.piano.checks import check_area_plan, check_compilation
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.reader import Lettura, layout_names, read_workbook
 from seregno_xlsx.scheda.writer import Annotation, write_workbook
+
+# Findings of a typed value the reader refused: the value is not in the compiled area, only in the finding.
+REFUSED_VALUE = frozenset({"data-non-valida", "numero-non-valido", "si-no-non-valido", "valore-errore"})
 
 
 def default_reference_date(anno: int, scadenza: date | None = None, today: date | None = None) -> date:
@@ -70,20 +73,26 @@ def annotate(lettura: Lettura, out_dir: Path, *, password: str | None = None) ->
     """A protected copy with the cells at fault highlighted and commented, to send back to the area."""
     if lettura.snapshot is None or lettura.compilata is None:
         return None
-    notes: dict[tuple[str, str], list[str]] = {}
+    found: dict[tuple[str, str], list[Anomalia]] = {}
     for anomalia in lettura.anomalie:
         if not (anomalia.foglio and anomalia.cella):
             continue
         sheet, cell = lettura.canonico.get((anomalia.foglio, anomalia.cella), (anomalia.foglio, anomalia.cella))
-        notes.setdefault((sheet, cell), []).append(f"[{anomalia.gravita}] {anomalia.messaggio}")
+        found.setdefault((sheet, cell), []).append(anomalia)
     names = {sheet.name for sheet in layout_names(lettura.snapshot)}
-    annotations = [
-        Annotation(sheet, cell, "\n\n".join(texts)) for (sheet, cell), texts in notes.items() if sheet in names
-    ]
+    annotations = [_annotation(sheet, cell, items) for (sheet, cell), items in found.items() if sheet in names]
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{lettura.file.stem}_annotato.xlsx"
     write_workbook(target, lettura.snapshot, password=password, area=lettura.compilata, annotations=annotations)
     return target
+
+
+def _annotation(sheet: str, cell: str, items: list[Anomalia]) -> Annotation:
+    """The comment of one cell; a refused value (an error with the raw text) is written back as typed."""
+    errors = [a for a in items if a.gravita is Gravita.ERRORE]
+    typed = next((a.valore for a in errors if a.codice in REFUSED_VALUE and a.valore), None)
+    text = "\n\n".join(f"[{a.gravita}] {a.messaggio}" for a in items)
+    return Annotation(sheet, cell, text, errore=bool(errors), typed=typed)
 
 
 def verify(

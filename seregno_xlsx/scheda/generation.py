@@ -35,9 +35,34 @@ def workbook_filename(anno: int, area: str, rilevazione: Rilevazione) -> str:
     return f"Obiettivi_{anno}_{area_slug(area)}_{rilevazione.value}.xlsx"
 
 
+def code_order(codice: str) -> tuple[tuple[int, int | str], ...]:
+    """Codes in natural order: Ob_SP0102 before Ob_SP0110, and «FASE 2» before «FASE 10»."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.casefold()) for part in re.split(r"(\d+)", codice) if part
+    )
+
+
+def as_shown(area: Area, rilevazione: Rilevazione) -> Area:
+    """A copy of the area as a scheda shows it: phases and indicators in code order, and mid-year
+    no achieved value where nothing was measured yet (the export's 0)."""
+    shown = area.model_copy(deep=True)
+    for obiettivo in shown.obiettivi:
+        obiettivo.fasi.sort(key=lambda f: code_order(f.codice))
+        obiettivo.indicatori.sort(key=lambda i: code_order(i.codice))
+        for indicatore in obiettivo.indicatori:
+            if rilevazione is Rilevazione.INTERMEDIA and not indicatore.valore_raggiunto:
+                indicatore.valore_raggiunto = None
+    return shown
+
+
 def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Snapshot:
-    """The snapshot a workbook is generated from: the round's own value starts empty."""
-    blank = area.model_copy(deep=True)
+    """The snapshot a workbook is generated from: the round's own value starts empty.
+
+    Phases and indicators are listed in code order. Mid-year, the achieved value (context only)
+    is empty where nothing was measured yet: the export carries 0 there, which the scheda would
+    show as «0,00» or «NO».
+    """
+    blank = as_shown(area, rilevazione)
     field = round_value_field(rilevazione)
     for obiettivo in blank.obiettivi:
         for indicatore in obiettivo.indicatori:

@@ -6,7 +6,6 @@ workbook structure (no sheet added, removed or renamed).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,6 +30,7 @@ from seregno_xlsx.limits import (
     MAX_VALIDATION_TITLE,
 )
 from seregno_xlsx.piano.model import Area, date_window, round_value_field
+from seregno_xlsx.scheda.fit import height, lines
 from seregno_xlsx.scheda.layout import (
     HEADER_ROW,
     LEGEND_ROW,
@@ -41,15 +41,23 @@ from seregno_xlsx.scheda.layout import (
     SheetLayout,
     fingerprint,
     layout,
+    locked_cells,
 )
 from seregno_xlsx.scheda.metadata import Snapshot, metadata_rows
 from seregno_xlsx.texts import Testi
 
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-ERROR_FILL = PatternFill("solid", fgColor="F4B6B6")
+# A yellow that stays visible on a dim screen and prints as a clear grey, framed by a darker border
+# so that input cells stand out on a grey-scale print too.
+INPUT_FILL = PatternFill("solid", fgColor="FFD966")
+ERROR_FILL = PatternFill("solid", fgColor="F4A6A6")  # annotated copy: an error to correct
+WARNING_FILL = PatternFill("solid", fgColor="FFC58F")  # annotated copy: a warning to check
+PLAN_FILL = PatternFill("solid", fgColor="BDD7EE")  # annotated copy: plan content, nothing for the area to do
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+INPUT_SIDE = Side(style="medium", color="7F6000")
+INPUT_BORDER = Border(left=INPUT_SIDE, right=INPUT_SIDE, top=INPUT_SIDE, bottom=INPUT_SIDE)
+INSTRUCTIONS_WIDTH = 110
 DATE_FORMAT = "DD/MM/YYYY"
 NUMBER_FORMAT = "#,##0.00"
 
@@ -60,11 +68,17 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 @dataclass(frozen=True)
 class Annotation:
-    """A cell at fault in an annotated copy: sheet name, A1 cell and the comment."""
+    """A cell at fault in an annotated copy: sheet name, A1 cell and the comment.
+
+    ``errore``: the cell holds an error (else only warnings); ``typed``: what the area typed where it
+    was refused, written back as text so the person sees it next to the comment.
+    """
 
     sheet: str
     cell: str
     text: str
+    errore: bool = False
+    typed: str | None = None
 
 
 def write_workbook(
@@ -85,14 +99,15 @@ def write_workbook(
     wb = Workbook()
     instructions = wb.active
     assert instructions is not None
-    _write_instructions(instructions, snapshot)
+    _write_instructions(instructions, snapshot, legend=bool(annotations))
     window = date_window(snapshot.anno)
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name)
         _write_sheet(ws, sheet, snapshot, window)
     _write_metadata(wb.create_sheet(META_SHEET), snapshot, impronta)
+    locked = {(c.sheet, c.coordinate) for c in locked_cells(sheets)}
     for note in annotations or []:
-        _annotate(wb[note.sheet], note)
+        _annotate(wb[note.sheet], note, (note.sheet, note.cell) in locked, snapshot.testi)
     for ws in wb.worksheets:
         _protect(ws, password)
     wb.security = WorkbookProtection(lockStructure=True)
@@ -109,7 +124,8 @@ def write_workbook(
     return impronta
 
 
-def _write_instructions(ws: Worksheet, snapshot: Snapshot) -> None:
+def _write_instructions(ws: Worksheet, snapshot: Snapshot, *, legend: bool) -> None:
+    """One printed page: every line's row as tall as its wrapped text (fit.lines), nothing shrunk."""
     testi = snapshot.testi
     ws.title = testi.fogli.istruzioni
     values = {
@@ -121,18 +137,40 @@ def _write_instructions(ws: Worksheet, snapshot: Snapshot) -> None:
         else testi.istruzioni.scadenza_non_indicata,
         "colonna_valore": testi.label(round_value_field(snapshot.rilevazione)),
     }
-    ws.column_dimensions["A"].width = 110
-    title = ws.cell(1, 1, testi.istruzioni.titolo.format(**values))
+    ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
+    title = ws.cell(1, 1, _text(testi.istruzioni.titolo.format(**values)))
     title.font = Font(bold=True, size=14)
+    title.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[1].height = height(lines(str(title.value), INSTRUCTIONS_WIDTH, size=14, bold=True), size=14)
     for n, line in enumerate(testi.istruzioni.righe, start=3):
-        cell = ws.cell(n, 1, _text(line.format(**values)))
-        cell.data_type = "s"
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if not line.rstrip().endswith((".", ":", ")")):
-            cell.font = Font(bold=True, size=12)
-    legend = ws.cell(len(testi.istruzioni.righe) + 4, 1, testi.titoli.legenda)
-    legend.fill = INPUT_FILL
+        heading = not line.rstrip().endswith((".", ":", ")"))
+        _instruction(ws, n, line.format(**values), Font(bold=True, size=12) if heading else None)
+    row = len(testi.istruzioni.righe) + 4
+    _instruction(ws, row, testi.titoli.legenda, None, INPUT_FILL, INPUT_BORDER)
+    if legend:
+        a = testi.annotazioni
+        _instruction(ws, row + 2, a.legenda, Font(bold=True))
+        for n, (text, fill) in enumerate(((a.errore, ERROR_FILL), (a.avviso, WARNING_FILL), (a.piano, PLAN_FILL))):
+            _instruction(ws, row + 3 + n, text, None, fill, BORDER)
     _page_setup(ws, snapshot.area.nome, repeat_header=False)
+    ws.page_setup.fitToHeight = 1  # the whole sheet on one page
+
+
+def _instruction(
+    ws: Worksheet, row: int, text: str, font: Font | None, fill: PatternFill | None = None, border: Border | None = None
+) -> None:
+    cell = ws.cell(row, 1, _text(text))
+    cell.data_type = "s"
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
+    size = 11.0
+    if font is not None:
+        cell.font = font
+        size = float(font.size or 11)
+    if fill is not None:
+        cell.fill = fill
+    if border is not None:
+        cell.border = border
+    ws.row_dimensions[row].height = height(lines(text, INSTRUCTIONS_WIDTH, size=size, bold=bool(font)), size=size)
 
 
 def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: tuple[date, date]) -> None:
@@ -159,6 +197,7 @@ def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: 
             if not cell.locked:
                 target.protection = Protection(locked=False)
                 target.fill = INPUT_FILL
+                target.border = INPUT_BORDER
                 _validation(ws, validations, cell, snapshot.testi, window).add(target.coordinate)
     _fit_row_heights(ws, sheet)
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, sheet.spec.freeze_col + 1).coordinate
@@ -167,17 +206,16 @@ def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: 
 
 def _fit_row_heights(ws: Worksheet, sheet: SheetLayout) -> None:
     """Explicit heights: neither Excel nor LibreOffice grows wrapped rows of a generated file on opening."""
-    lines: dict[int, int] = {}
+    counts: dict[int, int] = {}
     for cell in sheet.cells:
         if cell.row < HEADER_ROW or not isinstance(cell.value, str):
             continue
         width = sheet.spec.columns[cell.col - 1].width
         wraps = cell.row == HEADER_ROW or (cell.column is not None and cell.column.wrap)
-        count = sum(max(1, math.ceil(len(part) / (width * 1.15))) for part in cell.value.split("\n")) if wraps else 1
-        lines[cell.row] = max(lines.get(cell.row, 1), count)
-    for row, count in lines.items():
-        # 15 points a line; Excel's maximum row height is 409 points.
-        ws.row_dimensions[row].height = min(409, max(15, 15 * count))
+        count = lines(cell.value, width, bold=cell.row == HEADER_ROW) if wraps else 1
+        counts[cell.row] = max(counts.get(cell.row, 1), count)
+    for row, count in counts.items():
+        ws.row_dimensions[row].height = height(count)
 
 
 def _set_value(target: XlCell, cell: Cell) -> None:
@@ -275,10 +313,20 @@ def _write_metadata(ws: Worksheet, snapshot: Snapshot, impronta: str) -> None:
     ws.sheet_state = "veryHidden"
 
 
-def _annotate(ws: Worksheet, note: Annotation) -> None:
+def _annotate(ws: Worksheet, note: Annotation, locked: bool, testi: Testi) -> None:
+    """Colour and comment a cell at fault; a refused value stays visible as the text the area typed."""
     cell = ws[note.cell]
-    cell.fill = ERROR_FILL
-    comment = Comment(note.text[:2000], "Controllo di gestione")
+    text = note.text
+    if locked:
+        # Plan content the area cannot edit: reported, never presented as the area's to correct.
+        cell.fill = PLAN_FILL
+        text = f"{testi.annotazioni.nota_piano}\n\n{text}"
+    else:
+        cell.fill = ERROR_FILL if note.errore else WARNING_FILL
+        if note.typed and cell.value in (None, ""):
+            cell.value = _text(note.typed)
+            cell.data_type = "s"
+    comment = Comment(text[:2000], "Controllo di gestione")
     comment.width, comment.height = 320, 160
     cell.comment = comment
 

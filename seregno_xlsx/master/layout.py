@@ -1,0 +1,265 @@
+"""The one description of the master workbook: sheets, columns by key, headers, widths, formats.
+
+``master/writer.py`` writes from this description only: a column is named by its key, never by
+its letter or position, and every formula is built from column keys (``Sheet.cell``,
+``Sheet.range``), so adding, removing or moving a column is one entry here.
+
+Widths add up to what an A4 landscape page shows in legible type (about 170 units): long texts
+wrap in fixed-width columns, and the phase details live in «Fasi» rather than being repeated in
+«Indicatori».
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
+
+from seregno_xlsx.texts import default_templates_dir, load_toml
+
+
+class Kind(StrEnum):
+    """How a column's cells are formatted (and written)."""
+
+    TEXT = "text"
+    NUM = "num"
+    PCT = "pct"
+    DATE = "date"
+    DATETIME = "datetime"
+    LINK = "link"
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    header: str
+    width: float
+    kind: Kind = Kind.TEXT
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A sheet holding one table: its header on ``header_row`` (0-based), data rows below."""
+
+    name: str
+    columns: tuple[Col, ...]
+    header_row: int = 0
+
+    @property
+    def first_row(self) -> int:
+        """0-based row of the first data row."""
+        return self.header_row + 1
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    def index(self, key: str) -> int:
+        for i, column in enumerate(self.columns):
+            if column.key == key:
+                return i
+        raise KeyError(f"{self.name}: nessuna colonna «{key}»")
+
+    def letter(self, key: str) -> str:
+        return str(xl_col_to_name(self.index(key)))
+
+    def cell(self, key: str, row: int, *, sheet: bool = False) -> str:
+        """A1 reference of the column's cell on the 0-based ``row`` (qualified by the sheet if asked)."""
+        ref = f"{self.letter(key)}{row + 1}"
+        return f"{self.name}!{ref}" if sheet else ref
+
+    def range(self, key: str, rows: int) -> str:
+        """Absolute range of the column's ``rows`` data rows (at least one, so it stays valid)."""
+        letter = self.letter(key)
+        first = self.first_row + 1
+        return f"{self.name}!${letter}${first}:${letter}${first + max(rows, 1) - 1}"
+
+
+RIEPILOGO = Sheet(
+    "Riepilogo",
+    (
+        Col("area", "Area", 34),
+        Col("stato", "Scheda", 12),
+        Col("obiettivi", "N. obiettivi", 10, Kind.NUM),
+        Col("fasi_concluse", "Fasi concluse", 10, Kind.NUM),
+        Col("fasi_in_ritardo", "Fasi in ritardo", 10, Kind.NUM),
+        Col("fasi_scadute", "Fasi scadute non rendicontate", 13, Kind.NUM),
+        Col("indicatori_senza_valore", "Indicatori senza valore", 11, Kind.NUM),
+        Col("pct", "% raggiungimento ponderata", 15, Kind.PCT),
+    ),
+    # Title, round, reference date and coverage above the table.
+    header_row=5,
+)
+# Cells of the block above Riepilogo's table (0-based row, column): labels in A, values in B.
+RIEPILOGO_TITLE_ROW = 0
+RIEPILOGO_ROUND_ROW = 1
+RIEPILOGO_DATE_ROW = 2
+RIEPILOGO_COVERAGE_ROW = 3
+REFERENCE_DATE = f"Riepilogo!$B${RIEPILOGO_DATE_ROW + 1}"
+
+OBIETTIVI = Sheet(
+    "Obiettivi",
+    (
+        Col("area", "Area", 18),
+        Col("codice", "Codice", 13),
+        Col("titolo", "Titolo", 36),
+        Col("peso", "Peso (stelle)", 8, Kind.NUM),
+        Col("n_indicatori", "N. indicatori", 10, Kind.NUM),
+        Col("pct", "% raggiungimento", 15, Kind.PCT),
+        Col("data_inizio_effettiva", "Data inizio effettiva", 11, Kind.DATE),
+        Col("data_fine_prevista", "Data fine prevista", 11, Kind.DATE),
+        Col("data_fine_effettiva", "Data fine effettiva", 11, Kind.DATE),
+        Col("note", "Note", 34),
+    ),
+)
+
+INDICATORI = Sheet(
+    "Indicatori",
+    (
+        Col("area", "Area", 18),
+        Col("codice_obiettivo", "Codice obiettivo", 13),
+        Col("codice", "Codice attività", 14),
+        Col("fase", "Fase", 34),
+        Col("indicatore", "Indicatore", 30),
+        Col("si_no", "SI/NO", 7),
+        Col("peso", "Peso nell'obiettivo", 13, Kind.NUM),
+        Col("valore_target", "Valore target", 10, Kind.NUM),
+        Col("prima_rilevazione", "1° rilevazione", 11, Kind.NUM),
+        Col("valore_raggiunto", "Valore raggiunto", 10, Kind.NUM),
+        Col("pct", "% raggiungimento", 15, Kind.PCT),
+    ),
+)
+
+FASI = Sheet(
+    "Fasi",
+    (
+        Col("area", "Area", 18),
+        Col("codice_obiettivo", "Codice obiettivo", 13),
+        Col("codice", "Codice fase", 14),
+        Col("descrizione", "Fase", 34),
+        Col("data_inizio_prevista", "Data inizio prevista", 11, Kind.DATE),
+        Col("data_fine_prevista", "Data fine prevista", 11, Kind.DATE),
+        Col("data_inizio_effettiva", "Data inizio effettiva", 11, Kind.DATE),
+        Col("data_fine_effettiva", "Data fine effettiva", 11, Kind.DATE),
+        Col("stato", "Stato", 11),
+        Col("monitoraggio", "Monitoraggio", 38),
+    ),
+)
+
+PERSONALE = Sheet(
+    "Personale",
+    (
+        Col("matricola", "Matricola", 11),
+        Col("nome", "Nome", 26),
+        Col("categoria", "Categoria", 10),
+        Col("aree", "Aree", 30),
+        Col("codici", "Codici obiettivi", 30),
+        Col("n_obiettivi", "N. obiettivi", 10, Kind.NUM),
+        Col("pct", "% raggiungimento ponderata", 15, Kind.PCT),
+    ),
+)
+
+ASSEGNAZIONI = Sheet(
+    "Assegnazioni",
+    (
+        Col("matricola", "Matricola", 11),
+        Col("nome", "Nome", 26),
+        Col("area", "Area", 26),
+        Col("codice_obiettivo", "Codice obiettivo", 14),
+        Col("peso", "Peso", 8, Kind.NUM),
+        Col("pct", "% raggiungimento", 15, Kind.PCT),
+    ),
+)
+
+ANOMALIE = Sheet(
+    "Anomalie",
+    (
+        Col("codice", "Codice", 18),
+        Col("gravita", "Gravità", 9),
+        Col("area", "Area", 16),
+        Col("obiettivo", "Obiettivo", 12),
+        Col("fase", "Fase", 13),
+        Col("dove", "Dove, nel file dell'area (file › foglio › cella)", 24),
+        Col("valore", "Valore", 14),
+        Col("messaggio", "Messaggio", 46),
+        Col("vai_a", "Vai a (nel master)", 15, Kind.LINK),
+    ),
+)
+
+FONTI = Sheet(
+    "Fonti",
+    (
+        Col("file", "File", 34),
+        Col("area", "Area", 22),
+        Col("rilevazione", "Rilevazione", 12),
+        Col("versione_modello", "Versione modello", 9),
+        Col("sha256", "SHA-256", 22),
+        Col("compilato_il", "Compilato il", 16, Kind.DATETIME),
+        Col("stato", "Stato", 11),
+        Col("motivo", "Motivo", 36),
+    ),
+)
+
+# The per-area pages: one block per area, a page break between areas. Not a table: a few short
+# lists under each other, in these columns.
+AREE_NAME = "Pagine per area"
+AREE_WIDTHS = (15.0, 56.0, 11.0, 15.0, 12.0, 12.0, 14.0)
+
+TABLES: tuple[Sheet, ...] = (RIEPILOGO, OBIETTIVI, INDICATORI, FASI, PERSONALE, ASSEGNAZIONI, ANOMALIE, FONTI)
+# In the workbook, the per-area pages come right after the Riepilogo.
+SHEET_ORDER: tuple[str, ...] = (RIEPILOGO.name, AREE_NAME, *(s.name for s in TABLES[1:]))
+
+
+@dataclass(frozen=True)
+class Count:
+    """A Riepilogo count: the rows of a detail sheet of the area that meet every condition.
+
+    Conditions are templates over the detail sheet's column keys (``{data_fine_effettiva}``),
+    plus ``{valore}`` (the round's indicator value) and ``{riferimento}`` (the reference date).
+    The cached value is the field of ``scoring.Conteggi`` named like the Riepilogo column.
+    """
+
+    key: str
+    sheet: Sheet
+    conditions: tuple[str, ...] = ()
+
+
+COUNTS: tuple[Count, ...] = (
+    Count("obiettivi", OBIETTIVI),
+    Count("fasi_concluse", FASI, ('{data_fine_effettiva}<>""',)),
+    Count(
+        "fasi_in_ritardo",
+        FASI,
+        ('{data_fine_effettiva}<>""', '{data_fine_prevista}<>""', "{data_fine_effettiva}>{data_fine_prevista}"),
+    ),
+    Count(
+        "fasi_scadute",
+        FASI,
+        ('{data_fine_effettiva}=""', '{data_fine_prevista}<>""', "{data_fine_prevista}<{riferimento}"),
+    ),
+    Count("indicatori_senza_valore", INDICATORI, ('{valore}=""',)),
+)
+
+
+class Soglie(BaseModel):
+    """Colour bands of % raggiungimento (fractions): green from ``buona``, yellow from ``sufficiente``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    buona: Annotated[float, Field(ge=0, le=10)] = 0.9
+    sufficiente: Annotated[float, Field(ge=0, le=10)] = 0.6
+
+
+class Impostazioni(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    soglie: Soglie = Soglie()
+
+
+def load_settings(templates_dir: Path | None = None) -> Impostazioni:
+    """``modelli/master.toml``: what an office may adapt in the master without code."""
+    return load_toml((templates_dir or default_templates_dir()) / "master.toml", Impostazioni, "file del master")
