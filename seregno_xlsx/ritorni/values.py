@@ -7,6 +7,7 @@ validated again here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,6 +24,8 @@ _DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 32_767
+# Larger than any indicator's value, smaller than what a spreadsheet still shows exactly.
+MAX_NUMBER = 1e15
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,19 @@ def parse_number(value: object) -> float | Problem | None:
     if isinstance(value, bool):
         return Problem("numero-non-valido", f"«{value}» non è un numero")
     if isinstance(value, int | float):
-        return float(value)
+        return _bounded(float(value), str(value))
     text = str(value).strip()
     # "80%" typed as text means 80 on the indicator's own scale (targets are 100).
     number = parse_plain_number(text.removesuffix("%"))
     if number is None:
         return Problem("numero-non-valido", f"«{_short(text)}» non è un numero")
+    return _bounded(number, text)
+
+
+def _bounded(number: float, shown: str) -> float | Problem:
+    """NaN, infinities and numbers no indicator reaches are refused: the master could not hold them."""
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+        return Problem("numero-non-valido", f"«{_short(shown)}» non è un numero ammesso (oltre ±10^15)")
     return number
 
 

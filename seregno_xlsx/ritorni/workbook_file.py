@@ -40,6 +40,11 @@ MAX_RECORDED = 10_000
 # Password hashing rounds of an encrypted file: Excel uses 100,000; more is a denial of service.
 MAX_SPIN_COUNT = 1_000_000
 CHUNK = 64 * 1024
+# The reader allocates a sheet's whole bounding box (first to last cell holding a value), so the box is
+# measured in the scan, before the reader runs: a scheda has a few hundred rows and a dozen columns.
+MAX_ROWS = 100_000
+MAX_COLS = 1_024
+MAX_GRID_CELLS = 4_000_000
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -520,7 +525,7 @@ def _inflate_all(data: bytes, info: zipfile.ZipInfo, limit: int = 4096) -> bytes
     return b"".join(_Inflater(data, info).chunks())
 
 
-_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d{1,7})$")
+_CELL_REF = re.compile(r"^([A-Z]{1,10})(\d{1,12})$")
 
 
 class _Scan:
@@ -534,6 +539,7 @@ class _Scan:
         self.merged: dict[str, list[str]] = {}
         self.errors: dict[str, dict[str, str]] = {}
         self.recorded = 0
+        self.box = _Box()
 
     def part(self, name: str, source: _Inflater) -> None:
         stream = io.BufferedReader(source, CHUNK)
@@ -599,6 +605,7 @@ class _Scan:
                 self.rels[element.get("Id") or ""] = element.get("Target") or ""
 
     def _worksheet(self, part: str, events: Iterator[tuple[str, Element]]) -> None:
+        box = self.box
         formulas = self.formulas.setdefault(part, {})
         merged = self.merged.setdefault(part, [])
         errors = self.errors.setdefault(part, {})
@@ -618,8 +625,12 @@ class _Scan:
                 elif tag == "c":
                     match = _CELL_REF.match(element.get("r") or "")
                     col_number = _column_number(match.group(1)) if match else col_number + 1
+                    if match:
+                        row_number = int(match.group(2))
                     formula, cached = None, False
                     is_error, value_text = element.get("t") == "e", ""
+                elif tag in ("v", "is"):
+                    box.extend(part, row_number, col_number)
                 continue
             if tag == "f":
                 formula = (element.text or "").strip()
@@ -656,11 +667,13 @@ class _Scan:
                 continue
             if tag in (f"{t}table-cell", f"{t}covered-table-cell"):
                 repeat = int(element.get(f"{t}number-columns-repeated") or 1)
+                if element.get(_VALUE_TYPE) is not None or len(element):
+                    self.box.extend(table, row + row_repeat, col + repeat)
                 formula = element.get(f"{t}formula")
                 coordinate = f"{_column_letter(col + 1)}{row + 1}"
                 if formula and self._record():
                     text = formula.split(":", 1)[1] if formula.startswith("of:") else formula
-                    cached = element.get("{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type") is not None
+                    cached = element.get(_VALUE_TYPE) is not None
                     self.grid.formulas.setdefault(table, {})[coordinate] = Formula(
                         text if text.startswith("=") else "=" + text, cached
                     )
@@ -676,6 +689,36 @@ class _Scan:
         for event, element in _pruned(events):
             if event == "end" and _local(element.tag) == tag and element.text and self.grid.modified is None:
                 self.grid.modified = _parse_stamp(element.text)
+
+
+_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
+
+
+class _Box:
+    """The cells a sheet gives values to, bounded before the reader allocates its grid for them."""
+
+    def __init__(self) -> None:
+        self.sheets: dict[str, tuple[int, int]] = {}
+        self.total = 0
+
+    def extend(self, sheet: str, row: int, col: int) -> None:
+        rows, cols = self.sheets.get(sheet, (0, 0))
+        if row <= rows and col <= cols:
+            return
+        if row > MAX_ROWS or col > MAX_COLS:
+            raise UnreadableFile(
+                "cella-fuori-limiti",
+                f"la cella {_column_letter(col)}{row} contiene un valore oltre i limiti di una scheda "
+                f"(al massimo {MAX_ROWS:,} righe e {MAX_COLS:,} colonne)".replace(",", "."),
+            )
+        new_rows, new_cols = max(rows, row), max(cols, col)
+        self.total += new_rows * new_cols - rows * cols
+        self.sheets[sheet] = (new_rows, new_cols)
+        if self.total > MAX_GRID_CELLS:
+            raise UnreadableFile(
+                "file-troppo-grande",
+                f"i fogli contengono valori su più di {MAX_GRID_CELLS:,} celle".replace(",", "."),
+            )
 
 
 def _refuse_dtd_in_rest(name: str, source: _Inflater) -> None:
