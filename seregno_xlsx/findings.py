@@ -193,6 +193,27 @@ CATALOGO: dict[str, Voce] = {
         "File rifiutato: dimensioni o compressione oltre i limiti di sicurezza",
         "Inviare la cartella di lavoro originale: questo file non è una scheda compilata normale.",
     ),
+    "cella-fuori-limiti": Voce(
+        E,
+        "Un valore è scritto in una cella lontanissima dai dati, oltre i limiti di una scheda",
+        "Cancellare il contenuto delle celle fuori dalla tabella (o ricompilare la scheda originale) e reinviarla.",
+    ),
+    "impronta-non-verificabile": Voce(
+        A,
+        "Non è verificabile che il contenuto protetto sia quello inviato dal controllo di gestione",
+        "Indicare il piano con --piano, oppure tenere il file del piano (piano*.json) nella cartella delle schede "
+        "o in quella superiore: l'impronta si verifica con la chiave del piano.",
+    ),
+    "foglio-estraneo": Voce(
+        A,
+        "Foglio aggiunto alla scheda: il suo contenuto non viene letto",
+        "Scrivere i dati solo nelle celle gialle dei fogli della scheda ed eliminare il foglio aggiunto.",
+    ),
+    "colonna-estranea": Voce(
+        A,
+        "Colonna aggiunta o ripetuta: il suo contenuto non viene letto",
+        "Eliminare la colonna aggiunta: si leggono solo le colonne della scheda originale.",
+    ),
     "macro-presenti": Voce(
         A,
         "Il file contiene macro: sono state ignorate e non eseguite",

@@ -12,6 +12,7 @@ references). Only a file that passed all of this is handed to calamine.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import struct
@@ -90,6 +91,9 @@ class Grid:
     active_content: list[str] = field(default_factory=list)
     # The file was encrypted and opened with the password given.
     decrypted: bool = False
+    # SHA-256 of the very bytes read and parsed, and the file's time when it was read.
+    sha256: str = ""
+    mtime: datetime | None = None
 
     def value(self, sheet: str, row: int, col: int) -> object:
         """1-based, like A1 references; outside the data it is None."""
@@ -182,7 +186,8 @@ def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
         raise UnreadableFile("file-illeggibile", "è una cartella, non un file")
     if not path.is_file():
         raise UnreadableFile("file-illeggibile", "non è un file regolare")
-    size = path.stat().st_size
+    stat = path.stat()
+    size = stat.st_size
     if size == 0:
         raise UnreadableFile("file-illeggibile", "il file è vuoto (0 byte)")
     if size > MAX_FILE_BYTES:
@@ -193,7 +198,7 @@ def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
         raise UnreadableFile("file-troppo-grande", "il file supera i limiti di dimensione")
     if not data:
         raise UnreadableFile("file-illeggibile", "il file è vuoto (0 byte)")
-    grid = Grid()
+    grid = Grid(sha256=hashlib.sha256(data).hexdigest(), mtime=_from_timestamp(stat.st_mtime))
     if data.startswith(OLE_MAGIC):
         data = _decrypt(data, password)
         grid.decrypted = True
@@ -771,8 +776,16 @@ def _column_letter(number: int) -> str:
 
 
 def _parse_stamp(text: str) -> datetime | None:
+    """A save stamp as local time; one that cannot be (year 9999 in UTC+1, garbage) is no stamp."""
     try:
-        stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        stamp = datetime.fromisoformat(text.strip()[:40].replace("Z", "+00:00"))
+        return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
         return None
-    return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
+
+
+def _from_timestamp(seconds: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(seconds).replace(microsecond=0)
+    except (ValueError, OverflowError, OSError):
+        return None

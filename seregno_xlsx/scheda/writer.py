@@ -36,7 +36,7 @@ from seregno_xlsx.scheda.layout import (
     fingerprint,
     layout,
 )
-from seregno_xlsx.scheda.metadata import Snapshot, metadata_rows
+from seregno_xlsx.scheda.metadata import Snapshot, keyed_fingerprint, metadata_rows
 from seregno_xlsx.texts import Testi
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -69,14 +69,19 @@ def write_workbook(
     password: str | None = None,
     area: Area | None = None,
     annotations: list[Annotation] | None = None,
+    key: str | None = None,
+    impronta: str | None = None,
 ) -> str:
     """Write the workbook of ``snapshot`` atomically and return its fingerprint.
 
     ``area`` overrides the input cells (an annotated copy shows what the area
-    sent); its locked content must equal the snapshot's.
+    sent); its locked content must equal the snapshot's. ``key`` is the plan's fingerprint key;
+    ``impronta`` an existing fingerprint to keep (an annotated copy of the same snapshot).
     """
     sheets = layout(snapshot.testi, snapshot.header, area or snapshot.area, snapshot.rilevazione)
-    impronta = fingerprint(sheets)
+    if impronta is None:
+        # Keyed with the plan's key when the plan has one; an older plan gets the plain SHA-256.
+        impronta = keyed_fingerprint(snapshot, key) if key else fingerprint(sheets)
     wb = Workbook()
     instructions = wb.active
     assert instructions is not None
