@@ -335,7 +335,8 @@ def finding(
     elif obiettivo:
         where.append(f"obiettivo {obiettivo}")
     prefix = (_upper_first(", ".join(where)) + ": ") if where else ""
-    messaggio = f"{prefix}{voce.titolo}. {_upper_first(dettaglio.rstrip('.'))}. Come correggere: {voce.rimedio}"
+    detail = printable(dettaglio.rstrip("."))
+    messaggio = f"{prefix}{voce.titolo}. {_upper_first(detail)}. Come correggere: {voce.rimedio}"
     return Anomalia(
         codice=codice,
         gravita=voce.gravita,
@@ -358,7 +359,12 @@ def _as_text(value: object) -> str:
         return ""
     if hasattr(value, "strftime"):
         return str(value.strftime("%d/%m/%Y"))
-    return str(value)
+    return printable(str(value))
+
+
+def printable(text: str) -> str:
+    """Text every output can hold: a file name that is not UTF-8 keeps its readable part, not its bytes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def has_errors(anomalie: Iterable[Anomalia]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import zipfile
@@ -160,9 +161,10 @@ def test_text_from_workbooks_stays_text_in_master(
     assert texts and all(c.data_type == "s" for c in texts)
 
 
-def test_newest_of_two_files_for_one_area_wins(
+def test_last_received_of_two_files_for_one_area_wins(
     piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
 ) -> None:
+    """The time the office received the file decides, never the save stamp the sender controls."""
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
     fase = piano.area("Area Affari Generali").obiettivi[0].fasi[0].codice
     folder = tmp_path / "in"
@@ -170,12 +172,15 @@ def test_newest_of_two_files_for_one_area_wins(
     old, new = folder / "vecchia.xlsx", folder / "nuova.xlsx"
     fill_workbook(scheda.path, old, [Entry("fasi", fase, "monitoraggio", "prima versione")])
     fill_workbook(scheda.path, new, [Entry("fasi", fase, "monitoraggio", "versione corretta")])
-    _set_modified(old, datetime(2021, 7, 20, 10, 0))
+    _set_modified(old, datetime(2099, 7, 20, 10, 0))  # a stale file claiming a save in 2099
     _set_modified(new, datetime(2021, 7, 25, 10, 0))
+    os.utime(old, (datetime(2021, 7, 20, 10, 0).timestamp(),) * 2)
+    os.utime(new, (datetime(2021, 7, 26, 9, 0).timestamp(),) * 2)
     result = consolidate(folder, tmp_path / "m.xlsx")
     stati = {f.file: (f.stato, f.motivo) for f in result.fonti}
     assert stati["nuova.xlsx"][0] == "accettato"
     assert stati["vecchia.xlsx"][0] == "sostituito" and "nuova.xlsx" in stati["vecchia.xlsx"][1]
+    assert "data di ricezione" in stati["vecchia.xlsx"][1] and "26/07/2021" in stati["vecchia.xlsx"][1]
     assert "file-sostituito" in [a.codice for a in result.anomalie]
     fasi = _sheet_rows(tmp_path / "m.xlsx", "Fasi")
     assert next(r for r in fasi if r["Codice fase"] == fase)["Monitoraggio"] == "versione corretta"
@@ -191,7 +196,9 @@ def test_bad_files_never_stop_the_others(ritorni: Path, tmp_path: Path) -> None:
     result = consolidate(ritorni, tmp_path / "m.xlsx")
     stati = {f.file: f.stato for f in result.fonti}
     assert stati == {
-        "cartella.xlsx": "rifiutato",
+        "~$Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx": "ignorato",
+        ".~lock.Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx#": "ignorato",
+        "cartella.xlsx": "ignorato",
         "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx": "accettato",
         "Obiettivi_2021_Area_Lavori_Pubblici_e_Manutenzioni_intermedia.xlsx": "accettato",
         "Obiettivi_2021_Area_Servizi_alla_Persona_intermedia.xlsx": "accettato",

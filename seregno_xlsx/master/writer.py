@@ -475,13 +475,18 @@ class _Master:
 
     def _write_anomalie(self, anomalie: list[Anomalia]) -> None:
         ws = self.sheets["Anomalie"]
+        anomalie, omitted = _fit_sheet(anomalie)
         for r, x in enumerate(anomalie, start=1):
             where = [x.area, x.obiettivo, x.fase, x.foglio, x.cella]
             self._row("Anomalie", r, [x.codice, x.gravita.value, *where, x.valore, x.messaggio])
             target = self._link_target(x)
             if target and r <= MAX_LINKS:
                 ws.write_url(r, 9, f"internal:{target}", string=target.replace("'", ""))
-        self._finish("Anomalie", len(anomalie))
+        if omitted:
+            note = f"Altre {omitted:,} anomalie non stanno nel foglio: l'elenco completo è nell'output --json"
+            row = ["anomalie-omesse", "", "", "", "", "", "", "", note.replace(",", ".")]
+            self._row("Anomalie", len(anomalie) + 1, row)
+        self._finish("Anomalie", len(anomalie) + bool(omitted))
 
     def _link_target(self, a: Anomalia) -> str:
         """The master row a finding concerns: its indicator, phase, objective, else its area."""
@@ -507,6 +512,17 @@ class _Master:
             ]
             self._row("Fonti", r, row)
         self._finish("Fonti", len(fonti))
+
+
+# Rows of a sheet (Excel's limit) less the header and the row that says how many were left out.
+MAX_SHEET_ROWS = 1_048_576 - 2
+
+
+def _fit_sheet(anomalie: list[Anomalia]) -> tuple[list[Anomalia], int]:
+    """The findings a sheet can hold and how many are left out: the master says so, never drops silently."""
+    if len(anomalie) <= MAX_SHEET_ROWS + 1:
+        return anomalie, 0
+    return anomalie[:MAX_SHEET_ROWS], len(anomalie) - MAX_SHEET_ROWS
 
 
 def _count_values(c: Conteggi) -> list[int]:

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 # Bounds of every text of a plan (and of the snapshot a scheda carries): a name fits on one line,
 # a description in one cell; neither holds control characters (only a description may hold line breaks).
 MAX_NAME = 200
-MAX_DESCRIPTION = 32_000
+MAX_DESCRIPTION = 100_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -63,6 +63,8 @@ class Lettura:
     canonico: dict[Position, Position] = field(default_factory=dict)
     formato: str = ""
     compilato_il: datetime | None = None
+    # When the office received it: the file's time in the returns folder (raccogli sets it).
+    ricevuto_il: datetime | None = None
     # The grid read, for checks on what values alone do not show (formulas, merges, error cells).
     grid: Grid | None = field(default=None, repr=False)
     # The fingerprint stored in the file and the sheet it was read from.
@@ -112,13 +114,14 @@ def read_workbook(
     try:
         _read(path, lettura, piano, password, testi or _office_texts())
     except RecursionError as exc:  # pragma: no cover - bounded before; the last line of defence
-        _unreadable(lettura, exc)
+        unreadable(lettura, exc)
     except Exception as exc:  # a failure inside one file is that file's finding, never everyone's
-        _unreadable(lettura, exc)
+        unreadable(lettura, exc)
     return lettura
 
 
-def _unreadable(lettura: Lettura, exc: BaseException) -> None:
+def unreadable(lettura: Lettura, exc: BaseException) -> None:
+    """Whatever went wrong inside one file: that file is excluded, with a finding saying so."""
     lettura.compilata = None
     lettura.anomalie.append(
         finding(
@@ -149,6 +152,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     lettura.formato = grid.format
     lettura.grid = grid
     lettura.compilato_il = grid.modified or grid.mtime
+    lettura.ricevuto_il = grid.mtime
     if grid.has_macros or grid.active_content:
         what = ", ".join(grid.active_content) or "progetto VBA"
         lettura.anomalie.append(finding("macro-presenti", f"il file contiene: {what}", valore=path.name))
