@@ -22,8 +22,16 @@ from seregno_xlsx.errors import SeregnoError
 __all__ = ["app", "main"]
 
 
+def _quiet_os_errors(unraisable: sys.UnraisableHookArgs) -> None:
+    """A writer's file closed late on a full disk: the error is already reported, in Italian, once."""
+    if isinstance(unraisable.exc_value, OSError):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main() -> None:
     """Entry point: Italian messages, never a traceback."""
+    sys.unraisablehook = _quiet_os_errors
     if hasattr(signal, "SIGXFSZ"):
         # Over a file-size limit (ulimit -f) a write fails with an error we report, not a killed process.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
