@@ -522,3 +522,76 @@ def test_read_only_filesystem_under_genera(plan_file: Path, small_disk: object) 
     disk: Path = small_disk("size=1m,ro")  # type: ignore[operator]
     result = cli("genera", plan_file, "-o", disk / "schede")
     assert result.returncode == 2 and "sola lettura" in result.stderr
+
+
+# --- 9. the plan file ----------------------------------------------------------------------------
+
+
+def _plan_variant(piano: Piano, tmp_path: Path, edit: object, *, bom: bool = False) -> Path:
+    data = json.loads(piano.to_json())
+    edit(data)  # type: ignore[operator]
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    path = tmp_path / "piano.json"
+    path.write_text(("\ufeff" if bom else "") + text, encoding="utf-8")
+    return path
+
+
+def _first_indicator(data: dict[str, object]) -> dict[str, object]:
+    return data["aree"][0]["obiettivi"][0]["indicatori"][0]  # type: ignore[index, no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda d: _first_indicator(d).__setitem__("valore_target", "NaN"), "valore_target"),
+        (lambda d: _first_indicator(d).__setitem__("valore_target", float("inf")), "Infinity"),
+        (lambda d: d["aree"][0].__setitem__("nome", "x" * 300), "aree[1].nome"),
+        (lambda d: d["aree"][0].__setitem__("nome", "a\x00b"), "caratteri di controllo"),
+        (
+            lambda d: d["aree"][0]["obiettivi"][1].__setitem__("codice", d["aree"][0]["obiettivi"][0]["codice"]),
+            "compare due volte",
+        ),
+    ],
+    ids=["target-NaN", "target-infinito", "nome-300", "nome-NUL", "codice-duplicato"],
+)
+def test_plan_errors_name_field_and_line(piano: Piano, tmp_path: Path, edit: object, expected: str) -> None:
+    path = _plan_variant(piano, tmp_path, edit)
+    result = cli("genera", path, "-o", tmp_path / "schede")
+    assert result.returncode == 2
+    assert expected in result.stderr and ", riga " in result.stderr and "validation error" not in result.stderr
+    assert not (tmp_path / "schede").exists() or not list((tmp_path / "schede").iterdir())
+
+
+def test_plan_with_a_bom_is_read(piano: Piano, tmp_path: Path) -> None:
+    path = _plan_variant(piano, tmp_path, lambda d: None, bom=True)
+    assert cli("genera", path, "-o", tmp_path / "schede").returncode == 0
+
+
+def test_over_large_message_is_refused_before_parsing(tmp_path: Path) -> None:
+    posta = tmp_path / "posta"
+    posta.mkdir()
+    with (posta / "enorme.eml").open("wb") as handle:
+        handle.truncate(300 * 1024 * 1024)  # sparse: costs no disk, and must cost no memory
+    result = cli("raccogli", posta, "-o", tmp_path / "raccolte")
+    assert result.returncode == 2 and "oltre il limite" in result.stdout + result.stderr
+
+
+def test_scheda_generated_with_other_texts_is_read_without_using_them_as_templates(
+    plan_file: Path, tmp_path: Path
+) -> None:
+    from .conftest import ROOT
+
+    modelli = tmp_path / "modelli"
+    shutil.copytree(ROOT / "modelli", modelli)
+    toml = (modelli / "scheda.toml").read_text(encoding="utf-8")
+    toml = toml.replace('monitoraggio = "Monitoraggio"', 'monitoraggio = "Stato di avanzamento"')
+    toml = toml.replace('scheda = "{ente} – Piano', 'scheda = "{area} – {ente} – Piano')
+    (modelli / "scheda.toml").write_text(toml, encoding="utf-8")
+    schede = tmp_path / "schede"
+    assert cli("genera", plan_file, "-o", schede, "--modelli", modelli).returncode == 0
+    files = sorted(schede.glob("*.xlsx"))
+    result = cli("verifica", *files, "--piano", plan_file, "--json")
+    assert result.returncode == 0
+    codes = {a["codice"] for r in json.loads(result.stdout) for a in r["anomalie"]}
+    structural = {"intestazione-alterata", "foglio-mancante", "cella-bloccata-modificata", "metadati-alterati"}
+    assert not codes & structural and "impronta-non-verificabile" not in codes

@@ -41,7 +41,7 @@ from seregno_xlsx.scheda.layout import (
     layout,
 )
 from seregno_xlsx.scheda.metadata import MetadataError, Snapshot, fingerprint_matches, parse_metadata
-from seregno_xlsx.texts import Testi, load_texts
+from seregno_xlsx.texts import Testi, load_texts, reading_texts
 
 Position = tuple[str, str]
 # (sheet key, row code, model field) -> (sheet name, A1 cell) in the returned workbook.
@@ -70,6 +70,8 @@ class Lettura:
     # The fingerprint stored in the file and the sheet it was read from.
     impronta: str = ""
     foglio_metadati: str = ""
+    # The file was generated with the office's current titles, so its title rows can be compared.
+    titoli_confrontabili: bool = True
 
     @property
     def area(self) -> str:
@@ -209,8 +211,10 @@ def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Snapshot, st
         codice = "file-non-riconosciuto" if "prodotto" in str(exc) else "metadati-alterati"
         lettura.anomalie.append(finding(codice, str(exc), foglio=sheet, valore=lettura.file.name))
         return None
-    # The file's texts are data kept for the record; every text used to read it is the office's own.
-    return snapshot.model_copy(update={"testi": testi}), stored
+    # The file's texts are data: only plain sheet names and labels are kept to find its columns; every
+    # other text (titles, instructions, messages) is the office's own, and never used as a template.
+    lettura.titoli_confrontabili = snapshot.testi.titoli == testi.titoli
+    return snapshot.model_copy(update={"testi": reading_texts(testi, snapshot.testi)}), stored
 
 
 def _authenticate(snapshot: Snapshot, stored: str, piano: Piano | None, lettura: Lettura) -> Area | None:
@@ -457,6 +461,8 @@ class _SheetReader:
         return columns
 
     def _compare_titles(self, sheet: SheetLayout, actual: str, offset: int) -> None:
+        if not self.lettura.titoli_confrontabili:
+            return  # generated with other titles: the office's are not the ones to expect
         for row, text in ((TITLE_ROW, sheet.title), (LEGEND_ROW, sheet.legend)):
             if row + offset < 1:
                 continue
