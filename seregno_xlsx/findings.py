@@ -279,6 +279,11 @@ CATALOGO: dict[str, Voce] = {
         "La scheda non coincide con il piano",
         "Rigenerare la scheda dal piano in vigore e inviarla di nuovo all'area.",
     ),
+    "anomalie-omesse": Voce(
+        A,
+        "Troppe anomalie dello stesso tipo: sono elencate le prime, le altre sono contate",
+        "Correggere le anomalie elencate (spesso una sola causa, come righe incollate) e verificare di nuovo.",
+    ),
     # --- the consolidation ---
     "area-senza-risposta": Voce(
         A,
@@ -287,8 +292,8 @@ CATALOGO: dict[str, Voce] = {
     ),
     "file-sostituito": Voce(
         A,
-        "Più schede per la stessa area: vale la più recente",
-        "Nessuna azione se la più recente è quella giusta; altrimenti rimuovere il file più recente.",
+        "Più schede per la stessa area: vale l'ultima ricevuta",
+        "Nessuna azione se l'ultima ricevuta è quella giusta; altrimenti togliere l'altro file dalla cartella.",
     ),
     "area-non-nel-piano": Voce(
         E,

@@ -595,3 +595,20 @@ def test_scheda_generated_with_other_texts_is_read_without_using_them_as_templat
     codes = {a["codice"] for r in json.loads(result.stdout) for a in r["anomalie"]}
     structural = {"intestazione-alterata", "foglio-mancante", "cella-bloccata-modificata", "metadati-alterati"}
     assert not codes & structural and "impronta-non-verificabile" not in codes
+
+
+def test_many_findings_of_one_kind_are_counted_not_listed(ritorni: Path) -> None:
+    scheda = _scheda(ritorni)
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>Ob_X{n}</t></is></c>'
+        f'<c r="C{n}" t="inlineStr"><is><t>{n}</t></is></c></row>'
+        for n in range(30, 1_030)
+    )
+    add_to_sheet_data(scheda, scheda, sheet_part(scheda, "Personale"), rows)
+    started = time.monotonic()
+    [report] = json.loads(cli("verifica", scheda, "--json").stdout)
+    assert time.monotonic() - started < 60
+    codes = [a["codice"] for a in report["anomalie"]]
+    assert codes.count("riga-estranea") == 200
+    [omesse] = [a for a in report["anomalie"] if a["codice"] == "anomalie-omesse"]
+    assert "Altre 800" in omesse["messaggio"]

@@ -484,7 +484,7 @@ class _Master:
                 ws.write_url(r, 9, f"internal:{target}", string=target.replace("'", ""))
         if omitted:
             note = f"Altre {omitted:,} anomalie non stanno nel foglio: l'elenco completo è nell'output --json"
-            row = ["anomalie-omesse", "", "", "", "", "", "", "", note.replace(",", ".")]
+            row = ["anomalie-omesse", "avviso", "", "", "", "", "", "", note.replace(",", ".")]
             self._row("Anomalie", len(anomalie) + 1, row)
         self._finish("Anomalie", len(anomalie) + bool(omitted))
 

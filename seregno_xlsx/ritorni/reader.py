@@ -187,6 +187,36 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     lettura.anomalie.extend(structure_findings(lettura))
     if piano is not None:
         lettura.anomalie.extend(compare_with_plan(snapshot, piano))
+    # The grid is not needed any more: a run over many files holds only what was read from each.
+    lettura.grid = None
+    cap_findings(lettura)
+
+
+# Findings of one code in one file beyond which the rest are counted, not listed: a file pasted with
+# 90,000 foreign rows is described by a few hundred lines and a count, in bounded time and memory.
+MAX_FINDINGS_PER_CODE = 200
+
+
+def cap_findings(lettura: Lettura) -> None:
+    """Keep at most ``MAX_FINDINGS_PER_CODE`` findings of each code, and say how many more there were."""
+    counts: dict[str, int] = {}
+    kept: list[Anomalia] = []
+    for anomalia in lettura.anomalie:
+        counts[anomalia.codice] = counts.get(anomalia.codice, 0) + 1
+        if counts[anomalia.codice] <= MAX_FINDINGS_PER_CODE or anomalia.codice == "anomalie-omesse":
+            kept.append(anomalia)
+    for codice, count in counts.items():
+        if count > MAX_FINDINGS_PER_CODE and codice != "anomalie-omesse":
+            kept.append(
+                finding(
+                    "anomalie-omesse",
+                    f"altre {count - MAX_FINDINGS_PER_CODE} anomalie «{codice}» in questo file non sono elencate "
+                    f"(elencate le prime {MAX_FINDINGS_PER_CODE})",
+                    area=lettura.area,
+                    valore=codice,
+                )
+            )
+    lettura.anomalie[:] = kept
 
 
 def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Snapshot, str] | None:

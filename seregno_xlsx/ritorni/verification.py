@@ -12,7 +12,7 @@ from seregno_xlsx.findings import Anomalia, printable
 from seregno_xlsx.outputs import free_name
 from seregno_xlsx.piano.checks import check_area_plan, check_compilation
 from seregno_xlsx.piano.model import Piano
-from seregno_xlsx.ritorni.reader import Lettura, layout_names, read_workbook, unreadable
+from seregno_xlsx.ritorni.reader import Lettura, cap_findings, layout_names, read_workbook, unreadable
 from seregno_xlsx.scheda.writer import Annotation, write_workbook
 
 
@@ -56,6 +56,7 @@ def verify_file(
         _check(lettura, data_riferimento)
     except Exception as exc:  # one file's data never stops the others: it is that file's finding
         unreadable(lettura, exc)
+    cap_findings(lettura)
     return lettura
 
 

@@ -43,9 +43,9 @@ MAX_SPIN_COUNT = 1_000_000
 CHUNK = 64 * 1024
 # The reader allocates a sheet's whole bounding box (first to last cell holding a value), so the box is
 # measured in the scan, before the reader runs: a scheda has a few hundred rows and a dozen columns.
-MAX_ROWS = 100_000
+MAX_ROWS = 50_000
 MAX_COLS = 1_024
-MAX_GRID_CELLS = 4_000_000
+MAX_GRID_CELLS = 1_000_000
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
