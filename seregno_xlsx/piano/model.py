@@ -34,6 +34,17 @@ def _no_control_in_text(value: str) -> str:
     return value
 
 
+# Dates of a plan and of a return: the years a plan can speak of, never year 1 or 9999.
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _plausible(value: date) -> date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"data {value:%d/%m/%Y} fuori dagli anni ammessi (1900-2199)")
+    return value
+
+
+Data = Annotated[date, AfterValidator(_plausible)]
 Nome = Annotated[str, StringConstraints(max_length=MAX_NAME), AfterValidator(_no_control)]
 Testo = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION), AfterValidator(_no_control_in_text)]
 # A matricola is an identifier, not a number: "00002311" keeps its zeros.
@@ -88,10 +99,10 @@ class RisorseFinanziarie(_Model):
 class Fase(_Model):
     codice: Nome
     descrizione: Testo
-    data_inizio_prevista: date | None = None
-    data_fine_prevista: date | None = None
-    data_inizio_effettiva: date | None = None
-    data_fine_effettiva: date | None = None
+    data_inizio_prevista: Data | None = None
+    data_fine_prevista: Data | None = None
+    data_inizio_effettiva: Data | None = None
+    data_fine_effettiva: Data | None = None
     monitoraggio: Testo = ""
 
 
@@ -128,10 +139,10 @@ class Obiettivo(_Model):
     indirizzi_dup: str = ""
     definizione: Testo = ""
     risultato_atteso: Testo = ""
-    data_inizio_prevista: date | None = None
-    data_fine_prevista: date | None = None
-    data_inizio_effettiva: date | None = None
-    data_fine_effettiva: date | None = None
+    data_inizio_prevista: Data | None = None
+    data_fine_prevista: Data | None = None
+    data_inizio_effettiva: Data | None = None
+    data_fine_effettiva: Data | None = None
     condizione: str = ""
     note: Testo = ""
     fasi: list[Fase] = Field(default_factory=list)

@@ -53,9 +53,9 @@ def parse_date(value: object, *, date1904: bool = False) -> date | Problem | Non
     if (err := error_value(value)) is not None:
         return Problem("valore-errore", f"la cella mostra l'errore {err} al posto di una data")
     if isinstance(value, datetime):
-        return value.date()
+        return _in_range(value.date())
     if isinstance(value, date):
-        return value
+        return _in_range(value)
     if isinstance(value, bool):
         return Problem("data-non-valida", f"«{value}» non è una data")
     if isinstance(value, int | float):
@@ -86,9 +86,16 @@ def _from_serial(number: float, date1904: bool) -> date | Problem:
 
 def _make_date(year: int, month: int, day: int, text: str) -> date | Problem:
     try:
-        return date(year, month, day)
+        return _in_range(date(year, month, day))
     except ValueError:
         return Problem("data-non-valida", f"«{text}» non è una data esistente")
+
+
+def _in_range(value: date) -> date | Problem:
+    """A date a plan can speak of (1900-2199): year 9999 is no date for a return."""
+    if not 1900 <= value.year <= 2199:
+        return Problem("data-non-valida", f"il {value:%d/%m/%Y} è fuori dagli anni ammessi (1900-2199)")
+    return value
 
 
 def parse_plain_number(text: str) -> float | None:
