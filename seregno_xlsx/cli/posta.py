@@ -13,7 +13,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -301,7 +301,7 @@ def solleciti_cmd(
 ) -> None:
     """Sollecita le aree che non hanno restituito una scheda valida o la cui scheda ha errori."""
     from seregno_xlsx.findings import has_errors
-    from seregno_xlsx.master.consolidation import REJECTING, workbook_files
+    from seregno_xlsx.master.consolidation import REJECTING, receipt_order, workbook_files
     from seregno_xlsx.piano.model import Rilevazione
     from seregno_xlsx.posta.collect import area_slug
     from seregno_xlsx.posta.compose import (
@@ -350,7 +350,7 @@ def solleciti_cmd(
     for item in aree:
         contatto = rubrica.per(item.nome)
         mine = [lt for lt in letture if lt.snapshot is not None and lt.area.casefold() == item.nome.casefold()]
-        mine.sort(key=lambda lt: (lt.compilato_il or datetime.min, lt.file.name))
+        mine.sort(key=receipt_order)
         valid = [lt for lt in mine if rejection(lt) is None]
         names[item.nome] = f"Sollecito_{piano.anno}_{area_slug(item.nome)}.eml"
         if valid:

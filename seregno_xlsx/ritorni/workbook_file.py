@@ -43,9 +43,13 @@ MAX_SPIN_COUNT = 1_000_000
 CHUNK = 64 * 1024
 # The reader allocates a sheet's whole bounding box (first to last cell holding a value), so the box is
 # measured in the scan, before the reader runs: a scheda has a few hundred rows and a dozen columns.
-MAX_ROWS = 50_000
+# LibreOffice may leave a mark on row 1,048,576 of a formatted column (read, not refused); a value
+# beyond column 1,024 (LibreOffice's last) or a box of more than 16 columns' worth of full rows is.
+MAX_ROWS = 1_048_576
 MAX_COLS = 1_024
-MAX_GRID_CELLS = 1_000_000
+MAX_GRID_CELLS = 16 * 1_048_576
+# Cells holding a value (what the reader turns into Python objects): a scheda has a few thousand.
+MAX_VALUE_CELLS = 500_000
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -673,7 +677,7 @@ class _Scan:
             if tag in (f"{t}table-cell", f"{t}covered-table-cell"):
                 repeat = int(element.get(f"{t}number-columns-repeated") or 1)
                 if element.get(_VALUE_TYPE) is not None or len(element):
-                    self.box.extend(table, row + row_repeat, col + repeat)
+                    self.box.extend(table, row + row_repeat, col + repeat, row_repeat * repeat)
                 formula = element.get(f"{t}formula")
                 coordinate = f"{_column_letter(col + 1)}{row + 1}"
                 if formula and self._record():
@@ -705,8 +709,14 @@ class _Box:
     def __init__(self) -> None:
         self.sheets: dict[str, tuple[int, int]] = {}
         self.total = 0
+        self.values = 0
 
-    def extend(self, sheet: str, row: int, col: int) -> None:
+    def extend(self, sheet: str, row: int, col: int, count: int = 1) -> None:
+        self.values += count
+        if self.values > MAX_VALUE_CELLS:
+            raise UnreadableFile(
+                "file-troppo-grande", f"i fogli contengono più di {MAX_VALUE_CELLS:,} valori".replace(",", ".")
+            )
         rows, cols = self.sheets.get(sheet, (0, 0))
         if row <= rows and col <= cols:
             return
@@ -722,7 +732,7 @@ class _Box:
         if self.total > MAX_GRID_CELLS:
             raise UnreadableFile(
                 "file-troppo-grande",
-                f"i fogli contengono valori su più di {MAX_GRID_CELLS:,} celle".replace(",", "."),
+                "i valori dei fogli occupano un'area oltre i limiti di una scheda (celle lontanissime tra loro)",
             )
 
 
