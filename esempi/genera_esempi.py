@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.piano.export_parser import parse_exports
-from seregno_xlsx.piano.model import Rilevazione
+from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.scheda.generation import generate
 from seregno_xlsx.simulation import fill_workbook, sample_entries
 
@@ -27,7 +27,13 @@ SCADENZA = date(2021, 9, 30)
 
 def main() -> None:
     piano, _ = parse_exports(sorted((HERE / "fonti").glob("*.txt")))
-    (HERE / "piano_2021.json").write_text(piano.to_json(), encoding="utf-8")
+    plan_file = HERE / "piano_2021.json"
+    if plan_file.exists():
+        # The fingerprint key is the office's: regenerating the examples keeps it, so they stay reproducible.
+        piano = piano.model_copy(
+            update={"chiave_impronta": Piano.from_json(plan_file.read_text("utf-8")).chiave_impronta}
+        )
+    plan_file.write_text(piano.to_json(), encoding="utf-8")
     for folder in ("schede", "ritorni"):
         shutil.rmtree(HERE / folder, ignore_errors=True)
     generated = generate(piano, HERE / "schede", rilevazione=Rilevazione.INTERMEDIA, scadenza=SCADENZA)

@@ -35,9 +35,13 @@ def atomic_path(target: Path) -> Iterator[Path]:
         # mkstemp makes the file private (0600); the output gets the permissions a plain write would.
         os.chmod(temp, _mode_for(target))
         os.replace(temp, target)
-    except OSError as exc:
+    except Exception as exc:
+        # A writer may wrap the system's error in its own (XlsxWriter's FileCreateError on a full disk).
+        cause = os_error_of(exc)
+        if cause is None:
+            raise
         raise OutputError(
-            f"{target}: impossibile scrivere il file ({_reason(exc)}); il file precedente è intatto"
+            f"{target}: impossibile scrivere il file ({_reason(cause)}); il file precedente è intatto"
         ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -57,9 +61,40 @@ def atomic_write_text(target: Path, text: str) -> None:
         temp.write_text(text, encoding="utf-8")
 
 
+def os_error_of(exc: BaseException) -> OSError | None:
+    """The system error behind ``exc``, however many libraries wrapped it."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, OSError):
+            return current
+        wrapped = next((a for a in getattr(current, "args", ()) if isinstance(a, OSError)), None)
+        current = wrapped or current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+_REASONS = {
+    errno.ENOSPC: "disco pieno",
+    errno.EDQUOT: "spazio disponibile esaurito (quota)",
+    errno.EFBIG: "file più grande di quanto il sistema consente",
+    errno.EROFS: "il disco è in sola lettura",
+    errno.EACCES: "permesso negato o file aperto da un altro programma",
+    errno.EPERM: "permesso negato o file aperto da un altro programma",
+    errno.ENAMETOOLONG: "nome del file troppo lungo",
+    errno.ELOOP: "collegamento simbolico circolare",
+    errno.ENOENT: "file o cartella inesistente",
+    errno.ENOTDIR: "un elemento del percorso non è una cartella",
+    errno.EISDIR: "è una cartella",
+}
+
+
 def _reason(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return "disco pieno"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "permesso negato o file aperto da un altro programma"
-    return exc.strerror or str(exc)
+    return _REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An Italian message for a system error: the file it concerns and why."""
+    where = exc.filename if exc.filename is not None else ""
+    shown = os.fsdecode(where).encode("utf-8", "surrogateescape").decode("utf-8", "replace") if where else ""
+    return f"{shown}: {_reason(exc)}" if shown else _reason(exc)

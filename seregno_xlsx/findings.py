@@ -195,6 +195,27 @@ CATALOGO: dict[str, Voce] = {
         "File rifiutato: dimensioni o compressione oltre i limiti di sicurezza",
         "Inviare la cartella di lavoro originale: questo file non è una scheda compilata normale.",
     ),
+    "cella-fuori-limiti": Voce(
+        E,
+        "Un valore è scritto in una cella lontanissima dai dati, oltre i limiti di una scheda",
+        "Cancellare il contenuto delle celle fuori dalla tabella (o ricompilare la scheda originale) e reinviarla.",
+    ),
+    "impronta-non-verificabile": Voce(
+        A,
+        "Non è verificabile che il contenuto protetto sia quello inviato dal controllo di gestione",
+        "Indicare il piano con --piano, oppure tenere il file del piano (piano*.json) nella cartella delle schede "
+        "o in quella superiore: l'impronta si verifica con la chiave del piano.",
+    ),
+    "foglio-estraneo": Voce(
+        A,
+        "Foglio aggiunto alla scheda: il suo contenuto non viene letto",
+        "Scrivere i dati solo nelle celle gialle dei fogli della scheda ed eliminare il foglio aggiunto.",
+    ),
+    "colonna-estranea": Voce(
+        A,
+        "Colonna aggiunta o ripetuta: il suo contenuto non viene letto",
+        "Eliminare la colonna aggiunta: si leggono solo le colonne della scheda originale.",
+    ),
     "macro-presenti": Voce(
         A,
         "Il file contiene macro: sono state ignorate e non eseguite",
@@ -260,6 +281,11 @@ CATALOGO: dict[str, Voce] = {
         "La scheda non coincide con il piano",
         "Rigenerare la scheda dal piano in vigore e inviarla di nuovo all'area.",
     ),
+    "anomalie-omesse": Voce(
+        A,
+        "Troppe anomalie dello stesso tipo: sono elencate le prime, le altre sono contate",
+        "Correggere le anomalie elencate (spesso una sola causa, come righe incollate) e verificare di nuovo.",
+    ),
     # --- the consolidation ---
     "area-senza-risposta": Voce(
         A,
@@ -268,8 +294,8 @@ CATALOGO: dict[str, Voce] = {
     ),
     "file-sostituito": Voce(
         A,
-        "Più schede per la stessa area: vale la più recente",
-        "Nessuna azione se la più recente è quella giusta; altrimenti rimuovere il file più recente.",
+        "Più schede per la stessa area: vale l'ultima ricevuta",
+        "Nessuna azione se l'ultima ricevuta è quella giusta; altrimenti togliere l'altro file dalla cartella.",
     ),
     "area-non-nel-piano": Voce(
         E,
@@ -316,7 +342,8 @@ def finding(
     elif obiettivo:
         where.append(f"obiettivo {obiettivo}")
     prefix = (_upper_first(", ".join(where)) + ": ") if where else ""
-    messaggio = f"{prefix}{voce.titolo}. {_upper_first(dettaglio.rstrip('.'))}. Come correggere: {voce.rimedio}"
+    detail = printable(dettaglio.rstrip("."))
+    messaggio = f"{prefix}{voce.titolo}. {_upper_first(detail)}. Come correggere: {voce.rimedio}"
     return Anomalia(
         codice=codice,
         gravita=voce.gravita,
@@ -339,7 +366,12 @@ def _as_text(value: object) -> str:
         return ""
     if hasattr(value, "strftime"):
         return str(value.strftime("%d/%m/%Y"))
-    return str(value)
+    return printable(str(value))
+
+
+def printable(text: str) -> str:
+    """Text every output can hold: a file name that is not UTF-8 keeps its readable part, not its bytes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def has_errors(anomalie: Iterable[Anomalia]) -> bool:

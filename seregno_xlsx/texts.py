@@ -89,6 +89,28 @@ class Testi(_Section):
         return self.etichette[key]
 
 
+_SHEET_NAME_FORBIDDEN = set("[]:*?/\\{}")
+
+
+def _plain(text: str, limit: int, forbidden: set[str]) -> bool:
+    return 0 < len(text) <= limit and text.isprintable() and not (set(text) & forbidden)
+
+
+def reading_texts(office: Testi, found: Testi) -> Testi:
+    """The texts to read a returned scheda with: the office's own (``modelli/``), never a template from
+    the file. Only the file's sheet names and column labels are kept, when they are plain short names,
+    because they are what the file is organised by (a scheda generated with ``genera --modelli``).
+    """
+    update: dict[str, object] = {}
+    labels = found.etichette
+    if set(labels) == set(office.etichette) and all(_plain(v, 100, {"{", "}"}) for v in labels.values()):
+        update["etichette"] = dict(labels)
+    names = [str(getattr(found.fogli, key)) for key in Fogli.model_fields]
+    if len(set(names)) == len(names) and all(_plain(n, 31, _SHEET_NAME_FORBIDDEN) for n in names):
+        update["fogli"] = found.fogli
+    return office.model_copy(update=update)
+
+
 def load_texts(templates_dir: Path | None = None) -> Testi:
     return load_toml((templates_dir or default_templates_dir()) / "scheda.toml", Testi, "file dei testi")
 

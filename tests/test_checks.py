@@ -166,8 +166,8 @@ PLAN_CASES: list[tuple[str, Callable[[], Obiettivo], tuple[str, str, str, str]]]
     ),
     (
         "data-implausibile",
-        lambda: obiettivo(data_inizio_prevista=date(2201, 1, 1), data_fine_prevista=date(2201, 12, 31)),
-        ("obiettivi", "", "data_inizio_prevista", "01/01/2201"),
+        lambda: obiettivo(data_inizio_prevista=date(2101, 1, 1), data_fine_prevista=date(2101, 12, 31)),
+        ("obiettivi", "", "data_inizio_prevista", "01/01/2101"),
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,19 +18,20 @@ from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .conftest import ROOT
-from .test_consolidation import _set_modified
 
 CONTATTI = ROOT / "modelli" / "contatti.csv"
 AG = "Area Affari Generali"
 
 
-def _read(path: Path, modified: datetime) -> Lettura:
+def _read(path: Path, received: datetime) -> Lettura:
     lettura = read_workbook(path)
-    lettura.compilato_il = modified
+    lettura.ricevuto_il = received
+    # The save stamp, which the sender controls, says the opposite: it must never decide.
+    lettura.compilato_il = datetime(2099, 1, 1) - (received - datetime(2021, 1, 1))
     return lettura
 
 
-def test_the_newest_acceptable_file_of_an_area_wins(schede_intermedia: list[GeneratedWorkbook]) -> None:
+def test_the_last_received_acceptable_file_of_an_area_wins(schede_intermedia: list[GeneratedWorkbook]) -> None:
     scheda = next(s.path for s in schede_intermedia if s.area == AG)
     old, new = _read(scheda, datetime(2021, 7, 1)), _read(scheda, datetime(2021, 7, 2))
     assert winner([new, old]) is new and winner([old, new]) is new
@@ -68,11 +70,11 @@ def test_remind_uses_the_classification_of_consolida(
     ritorni = tmp_path / "ritorni"
     ritorni.mkdir()
     fase = piano.area(AG).obiettivi[0].fasi[0].codice
-    # Named so that the older file comes last by name: only the saving time can make the newer one win.
+    # Named so that the older file comes last by name: only the time received can make the newer one win.
     fill_workbook(by_area[AG], ritorni / "b_vecchia.xlsx", [Entry("fasi", fase, "monitoraggio", "prima")])
     fill_workbook(by_area[AG], ritorni / "a_nuova.xlsx", [Entry("fasi", fase, "monitoraggio", "dopo")])
-    _set_modified(ritorni / "b_vecchia.xlsx", datetime(2021, 7, 20, 10, 0))
-    _set_modified(ritorni / "a_nuova.xlsx", datetime(2021, 7, 25, 10, 0))
+    for name, received in (("b_vecchia.xlsx", datetime(2021, 7, 20, 10, 0)), ("a_nuova.xlsx", datetime(2021, 7, 25))):
+        os.utime(ritorni / name, (received.timestamp(), received.timestamp()))
     consolidated = sx.consolidate(ritorni, tmp_path / "m.xlsx", piano=piano)
     assert {f.file: f.stato for f in consolidated.fonti} == {
         "a_nuova.xlsx": "accettato",

@@ -22,7 +22,9 @@ def test_importa_writes_plan_and_summary(tmp_path: Path, piano: Piano) -> None:
     out = tmp_path / "piano.json"
     result = run("importa", *FONTI, "-o", out)
     assert result.returncode == 0, result.stderr
-    assert Piano.from_json(out.read_text(encoding="utf-8")) == piano
+    written = Piano.from_json(out.read_text(encoding="utf-8"))
+    assert written.chiave_impronta is not None  # a new key with every import
+    assert written == piano.model_copy(update={"chiave_impronta": written.chiave_impronta})
     assert "Area Servizi alla Persona" in result.stdout and "testo-fase-diverso" in result.stdout
     assert '"00002311"' in out.read_text(encoding="utf-8")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import zipfile
@@ -167,9 +168,10 @@ def test_text_from_workbooks_stays_text_in_master(
     assert texts and all(c.data_type == "s" for c in texts)
 
 
-def test_newest_of_two_files_for_one_area_wins(
+def test_last_received_of_two_files_for_one_area_wins(
     piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
 ) -> None:
+    """The time the office received the file decides, never the save stamp the sender controls."""
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
     fase = piano.area("Area Affari Generali").obiettivi[0].fasi[0].codice
     folder = tmp_path / "in"
@@ -177,12 +179,15 @@ def test_newest_of_two_files_for_one_area_wins(
     old, new = folder / "vecchia.xlsx", folder / "nuova.xlsx"
     fill_workbook(scheda.path, old, [Entry("fasi", fase, "monitoraggio", "prima versione")])
     fill_workbook(scheda.path, new, [Entry("fasi", fase, "monitoraggio", "versione corretta")])
-    _set_modified(old, datetime(2021, 7, 20, 10, 0))
+    _set_modified(old, datetime(2099, 7, 20, 10, 0))  # a stale file claiming a save in 2099
     _set_modified(new, datetime(2021, 7, 25, 10, 0))
+    os.utime(old, (datetime(2021, 7, 20, 10, 0).timestamp(),) * 2)
+    os.utime(new, (datetime(2021, 7, 26, 9, 0).timestamp(),) * 2)
     result = consolidate(folder, tmp_path / "m.xlsx")
     stati = {f.file: (f.stato, f.motivo) for f in result.fonti}
     assert stati["nuova.xlsx"][0] == "accettato"
     assert stati["vecchia.xlsx"][0] == "sostituito" and "nuova.xlsx" in stati["vecchia.xlsx"][1]
+    assert "data di ricezione" in stati["vecchia.xlsx"][1] and "26/07/2021" in stati["vecchia.xlsx"][1]
     assert "file-sostituito" in [a.codice for a in result.anomalie]
     fasi = _sheet_rows(tmp_path / "m.xlsx", "Fasi")
     assert next(r for r in fasi if r["Codice fase"] == fase)["Monitoraggio"] == "versione corretta"
@@ -198,7 +203,9 @@ def test_bad_files_never_stop_the_others(ritorni: Path, tmp_path: Path) -> None:
     result = consolidate(ritorni, tmp_path / "m.xlsx")
     stati = {f.file: f.stato for f in result.fonti}
     assert stati == {
-        "cartella.xlsx": "rifiutato",
+        "~$Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx": "ignorato",
+        ".~lock.Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx#": "ignorato",
+        "cartella.xlsx": "ignorato",
         "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx": "accettato",
         "Obiettivi_2021_Area_Lavori_Pubblici_e_Manutenzioni_intermedia.xlsx": "accettato",
         "Obiettivi_2021_Area_Servizi_alla_Persona_intermedia.xlsx": "accettato",
@@ -247,12 +254,15 @@ def test_examples_match_current_template() -> None:
     """esempi/ is rebuilt by esempi/genera_esempi.py; its files must be readable by this version."""
     piano, _ = parse_exports(FONTI)
     stored = Piano.from_json((ESEMPI / "piano_2021.json").read_text(encoding="utf-8"))
-    assert stored == piano
+    # The fingerprint key is new with every import: the rest must be equal.
+    assert stored.chiave_impronta is not None
+    assert stored == piano.model_copy(update={"chiave_impronta": stored.chiave_impronta})
     for folder in ("schede", "ritorni"):
         files = sorted((ESEMPI / folder).glob("*.xlsx"))
         assert len(files) == len(piano.aree)
         for path in files:
-            lettura = read_workbook(path)
+            lettura = read_workbook(path, piano=stored)
+            assert lettura.leggibile and "metadati-alterati" not in {a.codice for a in lettura.anomalie}
             assert lettura.snapshot is not None and lettura.snapshot.versione_modello == TEMPLATE_VERSION
             assert not STRUCTURAL & {a.codice for a in lettura.anomalie}, path.name
             assert compare_with_plan(lettura.snapshot, piano) == [], path.name

@@ -320,7 +320,8 @@ def test_duplicates_lock_files_and_non_ascii_names(schede_intermedia: list[Gener
     (folder / f".~lock.{scheda.path.name}#").write_text("utente,macchina")
     before = corpus.digests(folder)
     result = consolidate(folder, tmp_path / "m.xlsx")
-    assert sorted(f.stato for f in result.fonti) == ["accettato", "sostituito"]
+    # Lock files are listed as ignored, with why: nothing in the folder goes unmentioned.
+    assert sorted(f.stato for f in result.fonti) == ["accettato", "ignorato", "ignorato", "sostituito"]
     assert any("copia identica" in f.motivo for f in result.fonti)
     assert result.master is not None and corpus.digests(folder) == before
 

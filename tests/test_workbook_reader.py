@@ -33,8 +33,12 @@ def _edit(source: Path, target: Path, sheet: str, cell: str, value: object) -> P
     return target
 
 
-def test_untouched_workbook_reads_clean(scheda_reale: Path) -> None:
-    lettura = read_workbook(scheda_reale)
+def test_untouched_workbook_reads_clean(scheda_reale: Path, piano: Piano) -> None:
+    # Without the plan the fingerprint cannot be checked: never «conforme», and said.
+    alone = read_workbook(scheda_reale)
+    assert [a.codice for a in alone.anomalie] == ["impronta-non-verificabile"]
+    assert alone.esito == "con avvisi"
+    lettura = read_workbook(scheda_reale, piano=piano)
     assert lettura.anomalie == []
     assert lettura.esito == "conforme"
     assert lettura.compilata is not None and lettura.snapshot is not None
@@ -47,7 +51,7 @@ def test_untouched_workbook_reads_clean(scheda_reale: Path) -> None:
     assert lettura.valori_letti == sum(v not in (None, "") for v in prefilled) == 10
 
 
-def test_values_typed_are_read_back(scheda_reale: Path, tmp_path: Path) -> None:
+def test_values_typed_are_read_back(scheda_reale: Path, tmp_path: Path, piano: Piano) -> None:
     target = tmp_path / "compilata.xlsx"
     fill_workbook(
         scheda_reale,
@@ -65,7 +69,7 @@ def test_values_typed_are_read_back(scheda_reale: Path, tmp_path: Path) -> None:
             Entry("indicatori", "Ob_Obiet093902", "prima_rilevazione", "NO"),
         ],
     )
-    lettura = read_workbook(target)
+    lettura = read_workbook(target, piano=piano)
     assert lettura.compilata is not None
     obiettivo = lettura.compilata.obiettivi[0]
     assert obiettivo.fasi[0].data_fine_effettiva == date(2021, 6, 15)
@@ -225,13 +229,14 @@ def test_renamed_sheet_is_reported_and_read(scheda_reale: Path, tmp_path: Path) 
     assert lettura.compilata is not None
 
 
-def test_altered_metadata_is_an_error(scheda_reale: Path, tmp_path: Path) -> None:
+def test_altered_metadata_is_an_error(scheda_reale: Path, tmp_path: Path, piano: Piano) -> None:
     wb = openpyxl.load_workbook(scheda_reale)
     meta = wb["Metadati"]
     row = next(r for r in meta.iter_rows() if r[0].value == "impronta")
     row[1].value = "0" * 64
     wb.save(tmp_path / "meta.xlsx")
-    assert "metadati-alterati" in _codes(tmp_path / "meta.xlsx")
+    codes = [a.codice for a in read_workbook(tmp_path / "meta.xlsx", piano=piano).anomalie]
+    assert "metadati-alterati" in codes
 
 
 def test_not_our_workbook(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.scheda.generation import GeneratedWorkbook, code_order, generate, workbook_filename
 from seregno_xlsx.scheda.layout import DATA_SHEETS, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, fingerprint, layout
-from seregno_xlsx.scheda.metadata import parse_metadata
+from seregno_xlsx.scheda.metadata import keyed_fingerprint, parse_metadata
 from seregno_xlsx.scheda.writer import INPUT_FILL
 from seregno_xlsx.texts import load_texts
 
@@ -148,7 +148,7 @@ def test_matricola_keeps_its_zeros(scheda_reale: Path) -> None:
     assert all(isinstance(c.value, str) for c in matricole if c.value is not None)
 
 
-def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[GeneratedWorkbook]) -> None:
+def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[GeneratedWorkbook], piano: Piano) -> None:
     for scheda in schede_intermedia:
         wb = openpyxl.load_workbook(scheda.path)
         pairs = {str(r[0].value): str(r[1].value) for r in wb[META_SHEET].iter_rows()}
@@ -161,7 +161,10 @@ def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[GeneratedWo
         )
         assert pairs["versione_modello"] == "1"
         assert stored == scheda.impronta
-        assert fingerprint(layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)) == stored
+        # Keyed with the plan's key: recomputable only with the plan file.
+        assert piano.chiave_impronta is not None
+        assert keyed_fingerprint(snapshot, piano.chiave_impronta) == stored
+        assert fingerprint(layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)) != stored
         props = {p.name: p.value for p in wb.custom_doc_props}
         assert props["seregno_impronta"] == stored and props["seregno_area"] == scheda.area
 

@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from seregno_xlsx.errors import PlanError
 from seregno_xlsx.findings import Anomalia, Gravita
 from seregno_xlsx.piano.model import Piano
 
@@ -97,14 +96,9 @@ def parse_date(text: str | None, option: str) -> date | None:
 
 
 def load_plan(path: Path) -> Piano:
-    try:
-        return Piano.from_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanError(f"{path}: piano non trovato") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(f"{path}: impossibile leggere il piano ({exc})") from None
-    except ValueError as exc:
-        raise PlanError(f"{path}: non è un piano valido ({str(exc).splitlines()[0]})") from None
+    from seregno_xlsx.piano.plan_file import read_plan
+
+    return read_plan(path)
 
 
 def print_findings(anomalie: list[Anomalia], title: str) -> None:

@@ -94,6 +94,8 @@ def _consolida(
         for fonte in result.fonti:
             table.add_row(fonte.file, fonte.area, fonte.stato, fonte.motivo)
         out.print(table)
+        if result.piano_trovato:
+            out.print(f"Piano: {result.piano_trovato} (trovato accanto alle schede)")
         print_findings(result.anomalie, "Anomalie")
         if result.master:
             written = result.summary.valori_scritti if result.summary else 0

@@ -56,8 +56,11 @@ def _verifica(
     password_apertura: str | None,
     registro: Registro,
 ) -> None:
+    from seregno_xlsx.piano.plan_file import find_plan
     from seregno_xlsx.ritorni.verification import verify
 
+    # Like consolida, the plan the office keeps beside the returns checks the fingerprints.
+    piano_path = piano_path or (find_plan(files[0].parent) if files else None)
     piano = load_plan(piano_path) if piano_path else None
     reports = verify(
         files,

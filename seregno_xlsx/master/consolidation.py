@@ -1,7 +1,7 @@
 """``consolida``: every returned workbook of a folder into one master workbook.
 
-One bad file never stops the others; two files for one area: the most recently
-saved wins and the other is reported; nothing read is dropped silently.
+One bad file never stops the others; two files for one area: the one received
+last wins and the other is reported; every file of the folder is listed in Fonti.
 """
 
 from __future__ import annotations
@@ -11,12 +11,15 @@ from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
-from seregno_xlsx.findings import Anomalia, finding, has_errors
+from seregno_xlsx.findings import Anomalia, finding, has_errors, printable
 from seregno_xlsx.master.scoring import Regole
 from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
+from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.checks import check_across_areas
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione
-from seregno_xlsx.ritorni.classification import Stato, classify, workbook_files
+from seregno_xlsx.piano.plan_file import find_plan, read_plan
+from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
+from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
 
 
@@ -34,6 +37,8 @@ class Consolidamento:
     rilevazione: Rilevazione = Rilevazione.INTERMEDIA
     regole: Regole = field(default_factory=Regole)
     data_riferimento: date | None = None
+    # The plan found beside the returns (``piano*.json``) when none was given.
+    piano_trovato: Path | None = None
 
     @property
     def rifiutati(self) -> int:
@@ -63,20 +68,30 @@ def consolidate(
     password_apertura: str | None = None,
     registro: Registro = NESSUN_REGISTRO,
 ) -> Consolidamento:
-    """``password_apertura`` opens encrypted files; ``registro`` records what was read, decided and written."""
+    """``password_apertura`` opens encrypted files; ``registro`` records what was read, decided and written.
+
+    Without ``piano``, the plan the office keeps beside the returns (a ``piano*.json`` in ``folder`` or
+    in its parent) is used: it checks the fingerprints and gives the locked content.
+    """
     regole = regole or Regole()
+    found_plan = find_plan(folder) if piano is None else None
+    if found_plan is not None:
+        piano = read_plan(found_plan)
+        registro.event("piano-trovato", file=str(found_plan))
+    files, ignored = returned_files(folder)
+    files = _without_previous_master(files, output)
     letture = [
         verify_file(path, piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
-        for path in workbook_files(folder, output)
+        for path in files
     ]
     classificazione = classify(letture)
     rilevazione = classificazione.rilevazione
-    result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole)
+    result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole, piano_trovato=found_plan)
     for esame in classificazione.esami:
         lettura, snapshot = esame.lettura, esame.lettura.snapshot
         result.fonti.append(
             Fonte(
-                file=lettura.file.name,
+                file=printable(lettura.file.name),
                 area=lettura.area,
                 rilevazione=snapshot.rilevazione.value if snapshot else "",
                 versione_modello=snapshot.versione_modello if snapshot else "",
@@ -100,6 +115,9 @@ def consolidate(
             stato=fonte.stato,
             motivo=fonte.motivo,
         )
+    for name, why in ignored:
+        result.fonti.append(_ignored_source(name, why))
+        registro.event("file-ignorato", file=name, motivo=why)
     if not accepted:
         registro.event("nessun-output", motivo="nessuna scheda consolidabile: il master non è stato scritto")
         return result
@@ -144,3 +162,27 @@ def consolidate(
     result.master = output
     registro.written(output, "master")
     return result
+
+
+def _without_previous_master(files: list[Path], output: Path) -> list[Path]:
+    """The master may replace the previous master in the returns folder, never a returned scheda."""
+    kept = []
+    for path in files:
+        if not same_file(path, output):
+            kept.append(path)
+        elif read_workbook(path).snapshot is not None:
+            refuse_input_as_output(output, [path], what="il master")
+    return kept
+
+
+def _ignored_source(name: str, why: str) -> Fonte:
+    return Fonte(
+        file=name,
+        area="",
+        rilevazione="",
+        versione_modello="",
+        sha256="",
+        compilato_il=None,
+        stato=Stato.IGNORATO,
+        motivo=why,
+    )

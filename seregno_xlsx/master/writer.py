@@ -591,7 +591,8 @@ class _Master:
 
     def _write_anomalie(self, anomalie: list[Anomalia], files: list[str]) -> None:
         sheet, ws = ANOMALIE, self.sheets[ANOMALIE.name]
-        for r, (x, file) in enumerate(zip(anomalie, files, strict=True), start=1):
+        anomalie, omitted = _fit_sheet(anomalie)
+        for r, (x, file) in enumerate(zip(anomalie, files[: len(anomalie)], strict=True), start=1):
             self._row(sheet, r, _anomaly_values(x, file))
             target = self._link_target(x)
             if target and r <= MAX_LINKS:
@@ -602,7 +603,11 @@ class _Master:
                     self.fmt[Kind.LINK],
                     target.replace("'", ""),
                 )
-        self._finish(sheet, len(anomalie))
+        if omitted:
+            note = f"Altre {omitted:,} anomalie non stanno nel foglio: l'elenco completo è nell'output --json"
+            values = {"codice": "anomalie-omesse", "gravita": "avviso", "messaggio": note.replace(",", ".")}
+            self._row(sheet, len(anomalie) + 1, values)
+        self._finish(sheet, len(anomalie) + bool(omitted))
 
     def _link_target(self, a: Anomalia) -> str:
         """The master row a finding concerns: its phase (its indicator if the finding is on the indicator
@@ -753,6 +758,17 @@ class _Master:
 def _target(sheet: Sheet, row: int) -> str:
     """Link target: the first cell of the 0-based ``row``."""
     return f"'{sheet.name}'!A{row + 1}"
+
+
+# Rows of a sheet (Excel's limit) less the header and the row that says how many were left out.
+MAX_SHEET_ROWS = 1_048_576 - 2
+
+
+def _fit_sheet(anomalie: list[Anomalia]) -> tuple[list[Anomalia], int]:
+    """The findings a sheet can hold and how many are left out: the master says so, never drops silently."""
+    if len(anomalie) <= MAX_SHEET_ROWS + 1:
+        return anomalie, 0
+    return anomalie[:MAX_SHEET_ROWS], len(anomalie) - MAX_SHEET_ROWS
 
 
 def _stars(peso: int) -> str:

@@ -45,6 +45,7 @@ from seregno_xlsx.piano.model import (
     Piano,
     RisorseFinanziarie,
     RisorseStrumentali,
+    new_fingerprint_key,
 )
 
 __all__ = ["parse_export", "parse_exports", "parse_italian_date", "parse_italian_number"]
@@ -859,7 +860,13 @@ def parse_exports(paths: Sequence[Path]) -> tuple[Piano, list[Anomalia]]:
         raise SourceError("(nessun file)", None, "nessun file di esportazione indicato")
     parsed = [(Path(path), *_parse_file(Path(path))) for path in paths]
     first_path, first, _, _ = parsed[0]
-    piano = Piano(ente=first.ente, anno=first.anno, titolo=first.titolo, delibera=first.delibera)
+    piano = Piano(
+        ente=first.ente,
+        anno=first.anno,
+        titolo=first.titolo,
+        delibera=first.delibera,
+        chiave_impronta=new_fingerprint_key(),
+    )
     anomalie: list[Anomalia] = []
     for path, header, area, found in parsed:
         _check_same_plan(path, header, first_path, first)

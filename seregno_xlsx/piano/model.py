@@ -6,14 +6,51 @@
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+# Bounds of every text of a plan (and of the snapshot a scheda carries): a name fits on one line,
+# a description in one cell; neither holds control characters (only a description may hold line breaks).
+MAX_NAME = 200
+MAX_DESCRIPTION = 100_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("contiene caratteri di controllo (a capo, tabulazioni o caratteri invisibili)")
+    return value
+
+
+def _no_control_in_text(value: str) -> str:
+    if _CONTROL_IN_TEXT.search(value):
+        raise ValueError("contiene caratteri di controllo invisibili")
+    return value
+
+
+# Dates of a plan and of a return: the years a plan can speak of, never year 1 or 9999.
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _plausible(value: date) -> date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"data {value:%d/%m/%Y} fuori dagli anni ammessi (1900-2199)")
+    return value
+
+
+Data = Annotated[date, AfterValidator(_plausible)]
+Nome = Annotated[str, StringConstraints(max_length=MAX_NAME), AfterValidator(_no_control)]
+Testo = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION), AfterValidator(_no_control_in_text)]
 # A matricola is an identifier, not a number: "00002311" keeps its zeros.
-Matricola = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Matricola = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME), AfterValidator(_no_control)
+]
 
 PLAN_FORMAT_VERSION = 1
 
@@ -45,15 +82,16 @@ class StatoFase(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # NaN and infinities are refused: no figure of a plan or of a return may be one.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Persona(_Model):
     """One row of 'Budget risorse umane'."""
 
-    categoria: str = ""
+    categoria: Nome = ""
     matricola: Matricola
-    nome: str
+    nome: Nome
 
     @field_validator("matricola", mode="before")
     @classmethod
@@ -78,13 +116,13 @@ class RisorseFinanziarie(_Model):
 
 
 class Fase(_Model):
-    codice: str
-    descrizione: str
-    data_inizio_prevista: date | None = None
-    data_fine_prevista: date | None = None
-    data_inizio_effettiva: date | None = None
-    data_fine_effettiva: date | None = None
-    monitoraggio: str = ""
+    codice: Nome
+    descrizione: Testo
+    data_inizio_prevista: Data | None = None
+    data_fine_prevista: Data | None = None
+    data_inizio_effettiva: Data | None = None
+    data_fine_effettiva: Data | None = None
+    monitoraggio: Testo = ""
 
     @property
     def in_ritardo(self) -> bool:
@@ -106,10 +144,10 @@ class Fase(_Model):
 class Indicatore(_Model):
     """A performance indicator; ``codice`` is the scheda's 'Codice Attività' (its phase's code)."""
 
-    codice: str
-    fase: str = Field(default="", description="Testo della fase a cui l'indicatore si riferisce")
-    descrizione: str
-    anno: int | None = None
+    codice: Nome
+    fase: Testo = Field(default="", description="Testo della fase a cui l'indicatore si riferisce")
+    descrizione: Testo
+    anno: int | None = Field(default=None, ge=1990, le=2100)
     valore_target: float | None = None
     prima_rilevazione: float | None = None
     valore_raggiunto: float | None = None
@@ -124,24 +162,24 @@ class Indicatore(_Model):
 class Obiettivo(_Model):
     """An operational objective (OBIETTIVO OPERATIVO)."""
 
-    codice: str
-    titolo: str
-    peso: int = Field(ge=0, description="Numero di stelle davanti al titolo")
+    codice: Nome
+    titolo: Testo
+    peso: int = Field(ge=0, le=100, description="Numero di stelle davanti al titolo")
     linea_strategica: str = ""
     azione_strategica: str = ""
     missione: str = ""
     programma: str = ""
     cdc_associato: str = ""
-    responsabile: str = ""
+    responsabile: Testo = ""
     indirizzi_dup: str = ""
-    definizione: str = ""
-    risultato_atteso: str = ""
-    data_inizio_prevista: date | None = None
-    data_fine_prevista: date | None = None
-    data_inizio_effettiva: date | None = None
-    data_fine_effettiva: date | None = None
+    definizione: Testo = ""
+    risultato_atteso: Testo = ""
+    data_inizio_prevista: Data | None = None
+    data_fine_prevista: Data | None = None
+    data_inizio_effettiva: Data | None = None
+    data_fine_effettiva: Data | None = None
     condizione: str = ""
-    note: str = ""
+    note: Testo = ""
     fasi: list[Fase] = Field(default_factory=list)
     indicatori: list[Indicatore] = Field(default_factory=list)
     risorse_umane: list[Persona] = Field(default_factory=list)
@@ -150,8 +188,8 @@ class Obiettivo(_Model):
 
 
 class Area(_Model):
-    nome: str
-    responsabile: str = ""
+    nome: Nome = Field(min_length=1)
+    responsabile: Testo = ""
     obiettivi: list[Obiettivo] = Field(default_factory=list)
 
 
@@ -159,11 +197,14 @@ class Piano(_Model):
     """The whole yearly plan: several areas, one JSON file."""
 
     formato: int = PLAN_FORMAT_VERSION
-    ente: str
+    ente: Nome
     anno: int = Field(ge=1990, le=2100)
-    titolo: str = ""
-    delibera: str = ""
+    titolo: Testo = ""
+    delibera: Testo = ""
     aree: list[Area] = Field(default_factory=list)
+    # The key of the schede's fingerprint (HMAC-SHA256), created with the plan: only whoever holds the
+    # plan file can produce or check a fingerprint. Never written into a scheda.
+    chiave_impronta: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
     def area(self, nome: str) -> Area:
         for area in self.aree:
@@ -177,6 +218,11 @@ class Piano(_Model):
     @classmethod
     def from_json(cls, text: str) -> Piano:
         return cls.model_validate_json(text)
+
+
+def new_fingerprint_key() -> str:
+    """A fresh key for a new plan's fingerprints (256 bits)."""
+    return secrets.token_hex(32)
 
 
 def plan_json_schema() -> str:

@@ -39,6 +39,10 @@ from seregno_xlsx.scheda.generation import area_slug
 
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".ods")
 MESSAGE_EXTENSIONS = (".eml", ".msg")
+# A message carries a scheda of a few MB; more is refused before it is parsed (parsing costs ~9× its size).
+MAX_MESSAGE_BYTES = 80 * 1024 * 1024
+# Forwarded messages inside forwarded messages: a real chain is a handful deep.
+MAX_NESTING = 20
 
 
 class StatoAllegato(StrEnum):
@@ -142,26 +146,42 @@ def from_path(source: Path) -> list[Posta]:
 
 def read_message_file(path: Path) -> Posta:
     try:
-        mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        stat = path.stat()
+        mtime = datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+        if stat.st_size > MAX_MESSAGE_BYTES:
+            return Posta(
+                path.name,
+                mtime,
+                problema=f"messaggio di {stat.st_size // 1_048_576} MB, oltre il limite di "
+                f"{MAX_MESSAGE_BYTES // 1_048_576} MB: salvare a parte l'allegato",
+            )
         data = path.read_bytes()
-    except OSError as exc:
-        return Posta(path.name, datetime.now(), problema=f"impossibile leggere il file ({exc.strerror})")
+    except (OSError, OverflowError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        return Posta(path.name, datetime.now(), problema=f"impossibile leggere il file ({reason})")
     if path.suffix.lower() == ".msg":
         return _from_msg(data, path.name, mtime)
     return from_eml_bytes(data, path.name, mtime)
 
 
 def from_eml_bytes(data: bytes, fonte: str, fallback: datetime) -> Posta:
-    message = message_from_bytes(data, policy=default_policy)
-    if not isinstance(message, EmailMessage) or not message.keys():
-        return Posta(fonte, fallback, problema="non è un messaggio e-mail leggibile")
-    posta = Posta(fonte, _received(message, fallback))
-    posta.allegati = list(_attachments(message))
+    try:
+        message = message_from_bytes(data, policy=default_policy)
+        if not isinstance(message, EmailMessage) or not message.keys():
+            return Posta(fonte, fallback, problema="non è un messaggio e-mail leggibile")
+        posta = Posta(fonte, _received(message, fallback))
+        posta.allegati = list(_attachments(message))
+    except RecursionError:
+        return Posta(fonte, fallback, problema="messaggi inoltrati annidati oltre ogni limite ragionevole")
+    except Exception as exc:  # one message never stops the others
+        return Posta(fonte, fallback, problema=f"messaggio non leggibile ({type(exc).__name__})")
     return posta
 
 
-def _attachments(message: Message) -> Iterator[Allegato]:
+def _attachments(message: Message, depth: int = 0) -> Iterator[Allegato]:
     """Every attached file, also inside forwarded messages (``message/rfc822`` parts are walked)."""
+    if depth > MAX_NESTING:
+        raise RecursionError("nesting")
     for part in message.walk():
         if part.is_multipart():
             continue
@@ -169,7 +189,7 @@ def _attachments(message: Message) -> Iterator[Allegato]:
             # Parsed forwarded messages are walked into; an opaque (encoded) one is parsed here.
             inner = part.get_payload(decode=True)
             if isinstance(inner, bytes) and inner:
-                yield from _attachments(message_from_bytes(inner, policy=default_policy))
+                yield from _attachments(message_from_bytes(inner, policy=default_policy), depth + 1)
             continue
         name = part.get_filename()
         if not name:
@@ -179,7 +199,7 @@ def _attachments(message: Message) -> Iterator[Allegato]:
             continue
         if name.lower().endswith(".eml"):
             # A message saved and attached as a file, as some clients forward.
-            yield from _attachments(message_from_bytes(payload, policy=default_policy))
+            yield from _attachments(message_from_bytes(payload, policy=default_policy), depth + 1)
             continue
         yield Allegato(_clean_name(name), payload)
 
@@ -194,7 +214,7 @@ def _from_msg(data: bytes, fonte: str, fallback: datetime) -> Posta:
         return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
     try:
         received = msg.date if isinstance(getattr(msg, "date", None), datetime) else None
-        posta = Posta(fonte, _local(received) if received else fallback)
+        posta = Posta(fonte, min(_local(received), fallback) if received else fallback)
         posta.allegati = list(_msg_attachments(msg))
     except Exception as exc:
         return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
@@ -295,10 +315,11 @@ def _fetch(client: imaplib.IMAP4, uid: str, folder: str) -> Posta:
     stamp = imaplib.Internaldate2tuple(raw[0])
     fallback = datetime.fromtimestamp(time.mktime(stamp)) if stamp else datetime.now().replace(microsecond=0)
     posta = from_eml_bytes(raw[1], label, fallback)
-    message = message_from_bytes(raw[1], policy=default_policy)
-    subject, sender = message.get("Subject", ""), message.get("From", "")
-    if subject or sender:
-        posta.fonte = f"{label} «{subject}» da {sender}"
+    with contextlib.suppress(Exception):  # the headers only name the message: never a reason to stop
+        message = message_from_bytes(raw[1], policy=default_policy)
+        subject, sender = str(message.get("Subject", ""))[:200], str(message.get("From", ""))[:200]
+        if subject or sender:
+            posta.fonte = f"{label} «{subject}» da {sender}"
     return posta
 
 
@@ -388,6 +409,9 @@ def _store_one(
                 posta.fonte, allegato.nome, IGNORATO, f"già presente come {known[digest].name}", area=area
             )
         target = _place(temp, out_dir, f"{area_slug(area)}_{posta.ricevuto:%Y%m%d-%H%M%S}", ext)
+        # The file's time is the time of receipt: consolida decides between two replies by it.
+        with contextlib.suppress(OSError, OverflowError, ValueError):
+            os.utime(target, (posta.ricevuto.timestamp(),) * 2)
         known[digest] = target
         return EsitoAllegato(posta.fonte, allegato.nome, PRESO, f"scheda dell'{area}", area=area, file=target)
     finally:
@@ -426,10 +450,11 @@ def _hashes(folder: Path) -> dict[str, Path]:
 
 
 def _received(message: Message, fallback: datetime) -> datetime:
+    """The message's date; never later than ``fallback`` (when the office got the file): the sender writes it."""
     value = message.get("Date")
     if value:
-        with contextlib.suppress(TypeError, ValueError, IndexError):
-            return _local(parsedate_to_datetime(str(value)))
+        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError, OSError):
+            return min(_local(parsedate_to_datetime(str(value))), fallback)
     return fallback
 
 

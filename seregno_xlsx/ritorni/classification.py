@@ -16,8 +16,9 @@ from pathlib import Path
 
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.files import is_office_temp
-from seregno_xlsx.findings import finding
+from seregno_xlsx.findings import finding, printable
 from seregno_xlsx.piano.model import Rilevazione
+from seregno_xlsx.piano.plan_file import PLAN_GLOB
 from seregno_xlsx.ritorni.reader import Lettura
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
@@ -30,6 +31,7 @@ REJECTING = frozenset(
         "file-protetto-password",
         "file-non-riconosciuto",
         "file-troppo-grande",
+        "cella-fuori-limiti",
         "metadati-alterati",
         "versione-modello-diversa",
         "rilevazione-diversa",
@@ -44,20 +46,57 @@ class Stato(StrEnum):
     ACCETTATO = "accettato"
     RIFIUTATO = "rifiutato"
     SOSTITUITO = "sostituito"
+    IGNORATO = "ignorato"  # not a workbook: listed in Fonti with why, never read
 
 
 def workbook_files(folder: Path, exclude: Path | None = None) -> list[Path]:
     """The workbooks of a folder, by name; office lock files and ``exclude`` (the output) left out."""
+    return returned_files(folder, exclude)[0]
+
+
+def returned_files(folder: Path, exclude: Path | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The workbooks of a returns folder, and every other entry with why it is not read (nothing in silence)."""
     if not folder.is_dir():
         raise SeregnoError(f"{folder}: cartella non trovata")
-    found = []
-    for path in sorted(folder.iterdir(), key=lambda p: p.name.casefold()):
-        if is_office_temp(path) or path.suffix.lower() not in WORKBOOK_SUFFIXES:
+    found: list[Path] = []
+    ignored: list[tuple[str, str]] = []
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name.casefold())
+    except OSError as exc:
+        raise SeregnoError(f"{folder}: impossibile leggere la cartella ({exc.strerror})") from None
+    for path in entries:
+        if exclude is not None and same_file(path, exclude):
             continue
-        if exclude is not None and path.resolve() == exclude.resolve():
-            continue
-        found.append(path)
-    return found
+        why = _why_ignored(path)
+        if why:
+            ignored.append((printable(path.name), why))
+        else:
+            found.append(path)
+    return found, ignored
+
+
+def _why_ignored(path: Path) -> str:
+    suffix = path.suffix.lower().strip()
+    if path.is_symlink() and not path.exists():
+        return "collegamento simbolico che non porta a un file (interrotto o circolare)"
+    if path.is_dir():
+        return "cartella: non viene esplorata"
+    if is_office_temp(path):
+        return "file temporaneo o di blocco di Excel/LibreOffice"
+    if suffix in (".xlsb", ".xltx", ".xltm", ".xlt", ".ots", ".fods", ".csv"):
+        return f"formato {suffix} non supportato: salvare la scheda come .xlsx"
+    if suffix not in WORKBOOK_SUFFIXES:
+        if path.match(PLAN_GLOB):
+            return "file del piano"
+        return f"non è una cartella di lavoro ({suffix or 'senza estensione'})"
+    return ""
+
+
+def same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 def rejection(lettura: Lettura) -> str | None:
@@ -74,9 +113,25 @@ def foreign(lettura: Lettura) -> str | None:
     return next((a.messaggio for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
 
 
+def receipt_order(lettura: Lettura) -> tuple[datetime, str]:
+    """Two files for one area: the one received last wins.
+
+    Received means what the office controls: the file's time in the returns folder, which «raccogli»
+    sets to the time the message was received. The save stamp inside the file is the sender's to
+    choose (2099, or a date no clock can show), so it never decides.
+    """
+    return (lettura.ricevuto_il or datetime.min, lettura.file.name)
+
+
 def winner(group: Sequence[Lettura]) -> Lettura:
-    """Of the acceptable files of one area, the one that counts: the most recently saved."""
-    return max(group, key=lambda lettura: (lettura.compilato_il or datetime.min, lettura.file.name))
+    """Of the acceptable files of one area, the one that counts: the one received last."""
+    return max(group, key=receipt_order)
+
+
+def _received_text(lettura: Lettura) -> str:
+    moment = lettura.ricevuto_il
+    when = f" ({moment:%d/%m/%Y %H:%M})" if moment else ""
+    return f"ricevuto più di recente{when}: vale la data di ricezione (ora del file nella cartella delle schede)"
 
 
 @dataclass
@@ -100,7 +155,7 @@ class Classificazione:
     def of_area(self, area: str) -> list[Esame]:
         """The files of an area (by the name its workbook carries), oldest first."""
         mine = [e for e in self.esami if e.lettura.snapshot and e.lettura.area.casefold() == area.casefold()]
-        return sorted(mine, key=lambda e: (e.lettura.compilato_il or datetime.min, e.lettura.file.name))
+        return sorted(mine, key=lambda e: receipt_order(e.lettura))
 
 
 def classify(letture: Iterable[Lettura], *, fallback: Rilevazione = Rilevazione.INTERMEDIA) -> Classificazione:
@@ -132,13 +187,13 @@ def classify(letture: Iterable[Lettura], *, fallback: Rilevazione = Rilevazione.
         for loser in group:
             if loser is best:
                 continue
-            reason = f"sostituito da {best.file.name}, salvato più di recente"
+            name = printable(best.file.name)
+            reason = f"sostituito da {name}, {_received_text(best)}"
             if loser.sha256 == best.sha256:
-                reason = f"copia identica di {best.file.name}"
+                reason = f"copia identica di {name}"
             superseded[id(loser)] = reason
-            loser.anomalie.append(
-                finding("file-sostituito", f"{loser.file.name}: {reason}", area=loser.area, valore=loser.file.name)
-            )
+            lost = printable(loser.file.name)
+            loser.anomalie.append(finding("file-sostituito", f"{lost}: {reason}", area=loser.area, valore=lost))
     esami = []
     for lettura in letture:
         if id(lettura) in winners:

@@ -8,6 +8,7 @@ inserted rows or moved columns are reported and still read.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,13 +19,13 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
-from seregno_xlsx.files import sha256_file
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
 from seregno_xlsx.ritorni.workbook_file import Grid, UnreadableFile, open_grid
 from seregno_xlsx.scheda.generation import as_shown, snapshot_for, workbook_filename
 from seregno_xlsx.scheda.layout import (
+    DATA_SHEETS,
     FIRST_DATA_ROW,
     HEADER_ROW,
     LEGEND_ROW,
@@ -32,14 +33,15 @@ from seregno_xlsx.scheda.layout import (
     TEMPLATE_VERSION,
     TITLE_ROW,
     Cell,
+    Header,
     Kind,
     Row,
     SheetLayout,
     canonical,
-    fingerprint,
     layout,
 )
-from seregno_xlsx.scheda.metadata import KEY_PRODUCT, MetadataError, Snapshot, parse_metadata
+from seregno_xlsx.scheda.metadata import KEY_PRODUCT, MetadataError, Snapshot, fingerprint_matches, parse_metadata
+from seregno_xlsx.texts import Testi, load_texts, reading_texts
 
 Position = tuple[str, str]
 # (sheet key, row code, model field) -> (sheet name, A1 cell) in the returned workbook.
@@ -70,8 +72,15 @@ class Lettura:
     canonico: dict[Position, Position] = field(default_factory=dict)
     formato: str = ""
     compilato_il: datetime | None = None
+    # When the office received it: the file's time in the returns folder (raccogli sets it).
+    ricevuto_il: datetime | None = None
     # The grid read, for checks on what values alone do not show (formulas, merges, error cells).
     grid: Grid | None = field(default=None, repr=False)
+    # The fingerprint stored in the file and the sheet it was read from.
+    impronta: str = ""
+    foglio_metadati: str = ""
+    # The file was generated with the office's current titles, so its title rows can be compared.
+    titoli_confrontabili: bool = True
 
     @property
     def area(self) -> str:
@@ -93,29 +102,68 @@ class Lettura:
         return self.posizioni.get((sheet_key, code, field_name), ("", ""))
 
 
-def read_workbook(path: Path, *, piano: Piano | None = None, password: str | None = None) -> Lettura:
-    """``password`` is the password to open an encrypted workbook (not the sheets' protection)."""
+def read_workbook(
+    path: Path, *, piano: Piano | None = None, password: str | None = None, testi: Testi | None = None
+) -> Lettura:
+    """``password`` is the password to open an encrypted workbook (not the sheets' protection).
+
+    ``testi`` are the office's texts (``modelli/``, by default): the reader never takes a text from the
+    file. Whatever goes wrong inside one file (an exception of any kind, a bound) is a finding on that
+    file, never the end of the run.
+    """
     path = Path(path)
     lettura = Lettura(file=path)
     try:
+        _read(path, lettura, piano, password, testi or _office_texts())
+    except RecursionError as exc:  # pragma: no cover - bounded before; the last line of defence
+        unreadable(lettura, exc)
+    except Exception as exc:  # a failure inside one file is that file's finding, never everyone's
+        unreadable(lettura, exc)
+    return lettura
+
+
+def unreadable(lettura: Lettura, exc: BaseException) -> None:
+    """Whatever went wrong inside one file: that file is excluded, with a finding saying so."""
+    lettura.compilata = None
+    lettura.anomalie.append(
+        finding(
+            "file-illeggibile",
+            f"errore imprevisto nella lettura ({type(exc).__name__}): il file è escluso, gli altri sono letti",
+            area=lettura.area,
+            valore=lettura.file.name,
+        )
+    )
+
+
+@functools.cache
+def _office_texts() -> Testi:
+    return load_texts()
+
+
+def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | None, testi: Testi) -> None:
+    try:
         grid = open_grid(path, password=password)
-        lettura.sha256 = sha256_file(path)
     except UnreadableFile as exc:
         lettura.anomalie.append(finding(exc.codice, exc.dettaglio, valore=path.name))
-        return lettura
+        return
     except OSError as exc:
         lettura.anomalie.append(finding("file-illeggibile", f"impossibile aprire il file ({exc.strerror})"))
-        return lettura
+        return
+    # The hash of the very bytes parsed, not of the file read again (it may have changed meanwhile).
+    lettura.sha256 = grid.sha256
     lettura.formato = grid.format
     lettura.grid = grid
-    lettura.compilato_il = grid.modified or datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+    lettura.compilato_il = grid.modified or grid.mtime
+    lettura.ricevuto_il = grid.mtime
     if grid.has_macros or grid.active_content:
         what = ", ".join(grid.active_content) or "progetto VBA"
         lettura.anomalie.append(finding("macro-presenti", f"il file contiene: {what}", valore=path.name))
-    snapshot = _recognise(grid, lettura)
-    if snapshot is None:
-        return lettura
+    recognised = _recognise(grid, lettura, testi)
+    if recognised is None:
+        return
+    snapshot, stored = recognised
     lettura.snapshot = snapshot
+    lettura.impronta = stored
     area = snapshot.area.nome
     if snapshot.versione_modello != TEMPLATE_VERSION:
         lettura.anomalie.append(
@@ -128,17 +176,50 @@ def read_workbook(path: Path, *, piano: Piano | None = None, password: str | Non
         )
     _check_file_name(path, snapshot, lettura)
     compiled = snapshot.area.model_copy(deep=True)
+    authority = _authenticate(snapshot, stored, piano, lettura)
+    if authority is not None:
+        compiled = authority.model_copy(deep=True)
     reader = _SheetReader(grid, snapshot, compiled, lettura)
     for sheet in layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione):
         reader.read(sheet)
+    lettura.anomalie.extend(reader.unexpected_sheets())
     lettura.compilata = compiled
     lettura.anomalie.extend(structure_findings(lettura))
     if piano is not None:
         lettura.anomalie.extend(compare_with_plan(snapshot, piano))
-    return lettura
+    # The grid is not needed any more: a run over many files holds only what was read from each.
+    lettura.grid = None
+    cap_findings(lettura)
 
 
-def _recognise(grid: Grid, lettura: Lettura) -> Snapshot | None:
+# Findings of one code in one file beyond which the rest are counted, not listed: a file pasted with
+# 90,000 foreign rows is described by a few hundred lines and a count, in bounded time and memory.
+MAX_FINDINGS_PER_CODE = 200
+
+
+def cap_findings(lettura: Lettura) -> None:
+    """Keep at most ``MAX_FINDINGS_PER_CODE`` findings of each code, and say how many more there were."""
+    counts: dict[str, int] = {}
+    kept: list[Anomalia] = []
+    for anomalia in lettura.anomalie:
+        counts[anomalia.codice] = counts.get(anomalia.codice, 0) + 1
+        if counts[anomalia.codice] <= MAX_FINDINGS_PER_CODE or anomalia.codice == "anomalie-omesse":
+            kept.append(anomalia)
+    for codice, count in counts.items():
+        if count > MAX_FINDINGS_PER_CODE and codice != "anomalie-omesse":
+            kept.append(
+                finding(
+                    "anomalie-omesse",
+                    f"altre {count - MAX_FINDINGS_PER_CODE} anomalie «{codice}» in questo file non sono elencate "
+                    f"(elencate le prime {MAX_FINDINGS_PER_CODE})",
+                    area=lettura.area,
+                    valore=codice,
+                )
+            )
+    lettura.anomalie[:] = kept
+
+
+def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Snapshot, str] | None:
     sheet = META_SHEET if META_SHEET in grid.sheets else None
     if sheet is None:
         # A renamed metadata sheet is still found by its first key.
@@ -152,25 +233,70 @@ def _recognise(grid: Grid, lettura: Lettura) -> Snapshot | None:
             )
         )
         return None
-    pairs = {str(row[0]).strip(): str(row[1]) for row in grid.sheets[sheet] if len(row) >= 2 and row[0]}
+    lettura.foglio_metadati = sheet
+    pairs = {str(row[0]).strip()[:50]: str(row[1]) for row in grid.sheets[sheet][:1_000] if len(row) >= 2 and row[0]}
     try:
         snapshot, stored = parse_metadata(pairs)
     except MetadataError as exc:
         codice = "file-non-riconosciuto" if KEY_PRODUCT in str(exc) else "metadati-alterati"
         lettura.anomalie.append(finding(codice, str(exc), foglio=sheet, valore=lettura.file.name))
         return None
-    expected = fingerprint(layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione))
-    if expected != stored:
+    # The file's texts are data: only plain sheet names and labels are kept to find its columns; every
+    # other text (titles, instructions, messages) is the office's own, and never used as a template.
+    lettura.titoli_confrontabili = snapshot.testi.titoli == testi.titoli
+    return snapshot.model_copy(update={"testi": reading_texts(testi, snapshot.testi)}), stored
+
+
+def _authenticate(snapshot: Snapshot, stored: str, piano: Piano | None, lettura: Lettura) -> Area | None:
+    """Check the fingerprint with the plan's key; the plan's area when its locked content is to be used.
+
+    Without the plan nothing proves the locked content is the office's: the file is never «conforme».
+    With the plan, a fingerprint that does not match rejects the file, and the locked values come from
+    the plan (when the plan still has the scheda's rows), never from the file.
+    """
+    area = snapshot.area.nome
+    where = {"area": area, "foglio": lettura.foglio_metadati}
+    if piano is None:
+        lettura.anomalie.append(
+            finding(
+                "impronta-non-verificabile",
+                "senza il piano non si può verificare che il contenuto protetto sia quello inviato",
+                **where,
+            )
+        )
+        return None
+    if Header(piano.ente, piano.anno, piano.titolo, piano.delibera) != snapshot.header:
+        return None  # compare_with_plan says «piano-diverso»
+    try:
+        plan_area = piano.area(area)
+    except KeyError:
+        return None  # compare_with_plan says «area-non-nel-piano»
+    if piano.chiave_impronta is None:
+        lettura.anomalie.append(
+            finding(
+                "impronta-non-verificabile",
+                "il piano non contiene la chiave dell'impronta (creato con una versione precedente): "
+                "si usano comunque i valori protetti del piano",
+                **where,
+            )
+        )
+    elif not fingerprint_matches(snapshot, piano.chiave_impronta, stored):
         lettura.anomalie.append(
             finding(
                 "metadati-alterati",
-                "l'impronta del contenuto protetto non corrisponde ai dati della scheda",
-                area=snapshot.area.nome,
-                foglio=sheet,
+                "l'impronta non corrisponde: il contenuto protetto o i dati della scheda sono stati modificati",
                 valore=stored[:16],
+                **where,
             )
         )
-    return snapshot
+    authority = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza).area
+    if _row_keys(authority) != _row_keys(snapshot.area):
+        return None  # another version of the plan: compare_with_plan lists the differences
+    return authority
+
+
+def _row_keys(area: Area) -> list[list[tuple[str, ...]]]:
+    return [[spec.row_key(row) for row in spec.rows(area)] for spec in DATA_SHEETS]
 
 
 _FILE_NAME = re.compile(r"^Obiettivi_(\d{4})_(.+)_(intermedia|finale)$")
@@ -201,6 +327,7 @@ class _SheetReader:
         self.compiled = compiled
         self.lettura = lettura
         self.area = snapshot.area.nome
+        self.used = {META_SHEET, lettura.foglio_metadati, snapshot.testi.fogli.istruzioni}
 
     def _add(self, codice: str, dettaglio: str, **where: object) -> None:
         self.lettura.anomalie.append(finding(codice, dettaglio, area=self.area, **where))  # type: ignore[arg-type]
@@ -209,6 +336,7 @@ class _SheetReader:
         actual = self._find_sheet(sheet)
         if actual is None:
             return
+        self.used.add(actual)
         header_row = self._find_header(sheet, actual)
         if header_row is None:
             return
@@ -266,6 +394,23 @@ class _SheetReader:
                 cella=f"A{actual_row}",
                 valore="/".join(key),
             )
+
+    def unexpected_sheets(self) -> list[Anomalia]:
+        """Sheets the scheda does not have, holding data: never read, and said."""
+        found = []
+        for name, rows in self.grid.sheets.items():
+            if name in self.used or not any(not is_blank(v) for row in rows for v in row):
+                continue
+            found.append(
+                finding(
+                    "foglio-estraneo",
+                    f"il foglio «{_short(name)}» non fa parte della scheda e contiene dati: non viene letto",
+                    area=self.area,
+                    foglio=name,
+                    valore=name,
+                )
+            )
+        return found
 
     def _find_sheet(self, sheet: SheetLayout) -> str | None:
         if sheet.name in self.grid.sheets:
@@ -329,9 +474,25 @@ class _SheetReader:
                     valore=found,
                 )
             columns.append(col)
+        used = set(columns)
+        for col, text in enumerate(header, start=1):
+            if col in used or not text:
+                continue
+            repeated = text in sheet.labels
+            self._add(
+                "colonna-estranea",
+                f"la colonna {_letter(col)} "
+                + ("ripete l'intestazione" if repeated else "ha l'intestazione non prevista")
+                + f" «{_short(text)}»: non viene letta",
+                foglio=actual,
+                cella=_coordinate(col, header_row),
+                valore=text,
+            )
         return columns
 
     def _compare_titles(self, sheet: SheetLayout, actual: str, offset: int) -> None:
+        if not self.lettura.titoli_confrontabili:
+            return  # generated with other titles: the office's are not the ones to expect
         for row, text in ((TITLE_ROW, sheet.title), (LEGEND_ROW, sheet.legend)):
             if row + offset < 1:
                 continue

@@ -7,6 +7,7 @@ validated again here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -24,6 +25,8 @@ _LO_ERROR = re.compile(r"^Err:\d{3}$")
 _DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Larger than any indicator's value, smaller than what a spreadsheet still shows exactly.
+MAX_NUMBER = 1e15
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,9 @@ def parse_date(value: object, *, date1904: bool = False) -> date | Problem | Non
     if (err := error_value(value)) is not None:
         return Problem("valore-errore", f"la cella mostra l'errore {err} al posto di una data")
     if isinstance(value, datetime):
-        return value.date()
+        return _in_range(value.date())
     if isinstance(value, date):
-        return value
+        return _in_range(value)
     if isinstance(value, bool):
         return Problem("data-non-valida", f"«{value}» non è una data")
     if isinstance(value, int | float):
@@ -84,9 +87,16 @@ def _from_serial(number: float, date1904: bool) -> date | Problem:
 
 def _make_date(year: int, month: int, day: int, text: str) -> date | Problem:
     try:
-        return date(year, month, day)
+        return _in_range(date(year, month, day))
     except ValueError:
         return Problem("data-non-valida", f"«{text}» non è una data esistente")
+
+
+def _in_range(value: date) -> date | Problem:
+    """A date a plan can speak of (1900-2199): year 9999 is no date for a return."""
+    if not 1900 <= value.year <= 2199:
+        return Problem("data-non-valida", f"il {value:%d/%m/%Y} è fuori dagli anni ammessi (1900-2199)")
+    return value
 
 
 def parse_plain_number(text: str) -> float | None:
@@ -113,12 +123,19 @@ def parse_number(value: object) -> float | Problem | None:
     if isinstance(value, bool):
         return Problem("numero-non-valido", f"«{value}» non è un numero")
     if isinstance(value, int | float):
-        return float(value)
+        return _bounded(float(value), str(value))
     text = str(value).strip()
     # "80%" typed as text means 80 on the indicator's own scale (targets are 100).
     number = parse_plain_number(text.removesuffix("%"))
     if number is None:
         return Problem("numero-non-valido", f"«{_short(text)}» non è un numero")
+    return _bounded(number, text)
+
+
+def _bounded(number: float, shown: str) -> float | Problem:
+    """NaN, infinities and numbers no indicator reaches are refused: the master could not hold them."""
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+        return Problem("numero-non-valido", f"«{_short(shown)}» non è un numero ammesso (oltre ±10^15)")
     return number
 
 

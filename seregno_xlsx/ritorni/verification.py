@@ -8,10 +8,11 @@ from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
-from seregno_xlsx.findings import Anomalia, Gravita
+from seregno_xlsx.findings import Anomalia, Gravita, printable
+from seregno_xlsx.outputs import free_name
 from seregno_xlsx.piano.checks import check_area_plan, check_compilation
 from seregno_xlsx.piano.model import Piano
-from seregno_xlsx.ritorni.reader import Lettura, layout_names, read_workbook
+from seregno_xlsx.ritorni.reader import Lettura, cap_findings, layout_names, read_workbook, unreadable
 from seregno_xlsx.scheda.writer import Annotation, write_workbook
 
 # Findings of a typed value the reader refused: the value is not in the compiled area, only in the finding.
@@ -37,7 +38,7 @@ class Verifica:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "file": str(self.lettura.file),
+            "file": printable(str(self.lettura.file)),
             "area": self.lettura.area,
             "esito": self.lettura.esito,
             "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
@@ -54,6 +55,16 @@ def verify_file(
     lettura = read_workbook(Path(path), piano=piano, password=password_apertura)
     if lettura.snapshot is None or lettura.compilata is None:
         return lettura
+    try:
+        _check(lettura, data_riferimento)
+    except Exception as exc:  # one file's data never stops the others: it is that file's finding
+        unreadable(lettura, exc)
+    cap_findings(lettura)
+    return lettura
+
+
+def _check(lettura: Lettura, data_riferimento: date | None) -> None:
+    assert lettura.snapshot is not None and lettura.compilata is not None
     snapshot = lettura.snapshot
     reference = data_riferimento or default_reference_date(snapshot.anno, snapshot.scadenza)
     lettura.anomalie.extend(check_area_plan(lettura.compilata, snapshot.anno, locate=lettura.locate))
@@ -66,11 +77,16 @@ def verify_file(
             locate=lettura.locate,
         )
     )
-    return lettura
 
 
-def annotate(lettura: Lettura, out_dir: Path, *, password: str | None = None) -> Path | None:
-    """A protected copy with the cells at fault highlighted and commented, to send back to the area."""
+def annotate(
+    lettura: Lettura, out_dir: Path, *, password: str | None = None, avoid: Sequence[Path] = ()
+) -> Path | None:
+    """A protected copy with the cells at fault highlighted and commented, to send back to the area.
+
+    It never replaces a file: an existing name (the area's own reply, a file of ``avoid``) gets ``_2``...
+    The copy keeps the file's fingerprint: the area's corrected reply is checked like the original.
+    """
     if lettura.snapshot is None or lettura.compilata is None:
         return None
     found: dict[tuple[str, str], list[Anomalia]] = {}
@@ -82,8 +98,15 @@ def annotate(lettura: Lettura, out_dir: Path, *, password: str | None = None) ->
     names = {sheet.name for sheet in layout_names(lettura.snapshot)}
     annotations = [_annotation(sheet, cell, items) for (sheet, cell), items in found.items() if sheet in names]
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{lettura.file.stem}_annotato.xlsx"
-    write_workbook(target, lettura.snapshot, password=password, area=lettura.compilata, annotations=annotations)
+    target = free_name(out_dir, f"{lettura.file.stem}_annotato", ".xlsx", avoid=[lettura.file, *avoid])
+    write_workbook(
+        target,
+        lettura.snapshot,
+        password=password,
+        area=lettura.compilata,
+        annotations=annotations,
+        impronta=lettura.impronta or None,
+    )
     return target
 
 
@@ -114,7 +137,7 @@ def verify(
         registro.file_read(
             lettura.file, sha256=lettura.sha256, area=lettura.area, esito=lettura.esito, anomalie=lettura.anomalie
         )
-        annotated = annotate(lettura, annota, password=password) if annota and lettura.anomalie else None
+        annotated = annotate(lettura, annota, password=password, avoid=paths) if annota and lettura.anomalie else None
         if annotated is not None:
             registro.written(annotated, "copia annotata")
         reports.append(Verifica(lettura, annotated))

@@ -28,6 +28,8 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
+from seregno_xlsx.files import sha256_bytes
+
 # Limits well above any real scheda (a few MB) and well below harm.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
@@ -40,6 +42,15 @@ MAX_RECORDED = 10_000
 # Password hashing rounds of an encrypted file: Excel uses 100,000; more is a denial of service.
 MAX_SPIN_COUNT = 1_000_000
 CHUNK = 64 * 1024
+# The reader allocates a sheet's whole bounding box (first to last cell holding a value), so the box is
+# measured in the scan, before the reader runs: a scheda has a few hundred rows and a dozen columns.
+# LibreOffice may leave a mark on row 1,048,576 of a formatted column (read, not refused); a value
+# beyond column 1,024 (LibreOffice's last) or a box of more than 16 columns' worth of full rows is.
+MAX_ROWS = 1_048_576
+MAX_COLS = 1_024
+MAX_GRID_CELLS = 16 * 1_048_576
+# Cells holding a value (what the reader turns into Python objects): a scheda has a few thousand.
+MAX_VALUE_CELLS = 500_000
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -85,6 +96,9 @@ class Grid:
     active_content: list[str] = field(default_factory=list)
     # The file was encrypted and opened with the password given.
     decrypted: bool = False
+    # SHA-256 of the very bytes read and parsed, and the file's time when it was read.
+    sha256: str = ""
+    mtime: datetime | None = None
 
     def value(self, sheet: str, row: int, col: int) -> object:
         """1-based, like A1 references; outside the data it is None."""
@@ -177,7 +191,8 @@ def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
         raise UnreadableFile("file-illeggibile", "è una cartella, non un file")
     if not path.is_file():
         raise UnreadableFile("file-illeggibile", "non è un file regolare")
-    size = path.stat().st_size
+    stat = path.stat()
+    size = stat.st_size
     if size == 0:
         raise UnreadableFile("file-illeggibile", "il file è vuoto (0 byte)")
     if size > MAX_FILE_BYTES:
@@ -188,7 +203,7 @@ def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
         raise UnreadableFile("file-troppo-grande", "il file supera i limiti di dimensione")
     if not data:
         raise UnreadableFile("file-illeggibile", "il file è vuoto (0 byte)")
-    grid = Grid()
+    grid = Grid(sha256=sha256_bytes(data), mtime=_from_timestamp(stat.st_mtime))
     if data.startswith(OLE_MAGIC):
         data = _decrypt(data, password)
         grid.decrypted = True
@@ -520,7 +535,7 @@ def _inflate_all(data: bytes, info: zipfile.ZipInfo, limit: int = 4096) -> bytes
     return b"".join(_Inflater(data, info).chunks())
 
 
-_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d{1,7})$")
+_CELL_REF = re.compile(r"^([A-Z]{1,10})(\d{1,12})$")
 
 
 class _Scan:
@@ -534,6 +549,7 @@ class _Scan:
         self.merged: dict[str, list[str]] = {}
         self.errors: dict[str, dict[str, str]] = {}
         self.recorded = 0
+        self.box = _Box()
 
     def part(self, name: str, source: _Inflater) -> None:
         stream = io.BufferedReader(source, CHUNK)
@@ -599,6 +615,7 @@ class _Scan:
                 self.rels[element.get("Id") or ""] = element.get("Target") or ""
 
     def _worksheet(self, part: str, events: Iterator[tuple[str, Element]]) -> None:
+        box = self.box
         formulas = self.formulas.setdefault(part, {})
         merged = self.merged.setdefault(part, [])
         errors = self.errors.setdefault(part, {})
@@ -618,8 +635,12 @@ class _Scan:
                 elif tag == "c":
                     match = _CELL_REF.match(element.get("r") or "")
                     col_number = _column_number(match.group(1)) if match else col_number + 1
+                    if match:
+                        row_number = int(match.group(2))
                     formula, cached = None, False
                     is_error, value_text = element.get("t") == "e", ""
+                elif tag in ("v", "is"):
+                    box.extend(part, row_number, col_number)
                 continue
             if tag == "f":
                 formula = (element.text or "").strip()
@@ -656,11 +677,13 @@ class _Scan:
                 continue
             if tag in (f"{t}table-cell", f"{t}covered-table-cell"):
                 repeat = int(element.get(f"{t}number-columns-repeated") or 1)
+                if element.get(_VALUE_TYPE) is not None or len(element):
+                    self.box.extend(table, row + row_repeat, col + repeat, row_repeat * repeat)
                 formula = element.get(f"{t}formula")
                 coordinate = f"{_column_letter(col + 1)}{row + 1}"
                 if formula and self._record():
                     text = formula.split(":", 1)[1] if formula.startswith("of:") else formula
-                    cached = element.get("{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type") is not None
+                    cached = element.get(_VALUE_TYPE) is not None
                     self.grid.formulas.setdefault(table, {})[coordinate] = Formula(
                         text if text.startswith("=") else "=" + text, cached
                     )
@@ -676,6 +699,42 @@ class _Scan:
         for event, element in _pruned(events):
             if event == "end" and _local(element.tag) == tag and element.text and self.grid.modified is None:
                 self.grid.modified = _parse_stamp(element.text)
+
+
+_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
+
+
+class _Box:
+    """The cells a sheet gives values to, bounded before the reader allocates its grid for them."""
+
+    def __init__(self) -> None:
+        self.sheets: dict[str, tuple[int, int]] = {}
+        self.total = 0
+        self.values = 0
+
+    def extend(self, sheet: str, row: int, col: int, count: int = 1) -> None:
+        self.values += count
+        if self.values > MAX_VALUE_CELLS:
+            raise UnreadableFile(
+                "file-troppo-grande", f"i fogli contengono più di {MAX_VALUE_CELLS:,} valori".replace(",", ".")
+            )
+        rows, cols = self.sheets.get(sheet, (0, 0))
+        if row <= rows and col <= cols:
+            return
+        if row > MAX_ROWS or col > MAX_COLS:
+            raise UnreadableFile(
+                "cella-fuori-limiti",
+                f"la cella {_column_letter(col)}{row} contiene un valore oltre i limiti di una scheda "
+                f"(al massimo {MAX_ROWS:,} righe e {MAX_COLS:,} colonne)".replace(",", "."),
+            )
+        new_rows, new_cols = max(rows, row), max(cols, col)
+        self.total += new_rows * new_cols - rows * cols
+        self.sheets[sheet] = (new_rows, new_cols)
+        if self.total > MAX_GRID_CELLS:
+            raise UnreadableFile(
+                "file-troppo-grande",
+                "i valori dei fogli occupano un'area oltre i limiti di una scheda (celle lontanissime tra loro)",
+            )
 
 
 def _refuse_dtd_in_rest(name: str, source: _Inflater) -> None:
@@ -728,8 +787,16 @@ def _column_letter(number: int) -> str:
 
 
 def _parse_stamp(text: str) -> datetime | None:
+    """A save stamp as local time; one that cannot be (year 9999 in UTC+1, garbage) is no stamp."""
     try:
-        stamp = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        stamp = datetime.fromisoformat(text.strip()[:40].replace("Z", "+00:00"))
+        return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
         return None
-    return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
+
+
+def _from_timestamp(seconds: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(seconds).replace(microsecond=0)
+    except (ValueError, OverflowError, OSError):
+        return None

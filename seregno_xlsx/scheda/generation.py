@@ -113,6 +113,6 @@ def generate(
     for area in select_areas(piano, aree):
         path = out_dir / workbook_filename(piano.anno, area.nome, rilevazione)
         snapshot = snapshot_for(piano, area, rilevazione, testi, scadenza)
-        impronta = write_workbook(path, snapshot, password=password)
+        impronta = write_workbook(path, snapshot, password=password, key=piano.chiave_impronta)
         result.append(GeneratedWorkbook(area.nome, path, impronta))
     return result

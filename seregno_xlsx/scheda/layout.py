@@ -284,7 +284,10 @@ class Header:
 
 
 def title_text(testi: Testi, header: Header, area: Area, rilevazione: Rilevazione) -> str:
-    return testi.titoli.scheda.format(ente=header.ente, anno=header.anno, area=area.nome, rilevazione=rilevazione)
+    """The office's template (``modelli/``) filled with plain texts: never a template from a workbook."""
+    return testi.titoli.scheda.format(
+        ente=header.ente, anno=str(header.anno), area=area.nome, rilevazione=rilevazione.value
+    )
 
 
 def layout(testi: Testi, header: Header, area: Area, rilevazione: Rilevazione) -> list[SheetLayout]:

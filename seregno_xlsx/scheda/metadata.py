@@ -8,12 +8,14 @@ the fingerprint, not from hiding.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from seregno_xlsx.piano.model import Area, Rilevazione
+from seregno_xlsx.piano.model import Area, Nome, Rilevazione, Testo
 from seregno_xlsx.scheda.layout import PRODUCT, SNAPSHOT_CHUNK, Header
 from seregno_xlsx.texts import Testi
 
@@ -22,6 +24,11 @@ KEY_VERSION = "versione_modello"
 KEY_FINGERPRINT = "impronta"
 KEY_PARTS = "dati_parti"
 DATA_PREFIX = "dati_"
+# Bounds of what the Metadati sheet may ask the reader to parse (a real snapshot is a few hundred KB).
+MAX_PARTS = 300
+MAX_PAYLOAD = 8 * 1024 * 1024
+# The prefix of a fingerprint keyed with the plan's key (an older scheda holds a bare SHA-256).
+KEYED = "h1:"
 
 
 class Snapshot(BaseModel):
@@ -29,16 +36,18 @@ class Snapshot(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    prodotto: str = PRODUCT
-    versione_modello: str
-    ente: str
-    anno: int
-    titolo: str
-    delibera: str
+    prodotto: Nome = PRODUCT
+    versione_modello: Nome
+    ente: Nome
+    anno: int = Field(ge=1990, le=2100)
+    titolo: Testo
+    delibera: Testo
     area: Area
     rilevazione: Rilevazione
     scadenza: date | None = None
     generato_il: datetime
+    # The texts the scheda was generated with: kept for the record, never used to read it (the reader
+    # takes its texts from ``modelli/``: nothing in a returned file is a template).
     testi: Testi
 
     @property
@@ -71,16 +80,34 @@ class MetadataError(Exception):
 
 
 def parse_metadata(pairs: dict[str, str]) -> tuple[Snapshot, str]:
-    """The snapshot and the stored fingerprint, from the Metadati sheet's key/value pairs."""
+    """The snapshot and the stored fingerprint, from the Metadati sheet's key/value pairs (hostile data)."""
     if pairs.get(KEY_PRODUCT) != PRODUCT:
         raise MetadataError("manca l'identificazione «prodotto = seregno_xlsx»")
     try:
-        parts = int(pairs.get(KEY_PARTS, ""))
+        parts = int(pairs.get(KEY_PARTS, "")[:6])
+        if not 0 < parts <= MAX_PARTS:
+            raise ValueError(parts)
         payload = "".join(pairs[f"{DATA_PREFIX}{n}"] for n in range(1, parts + 1))
     except (ValueError, KeyError):
         raise MetadataError("i dati della scheda sono incompleti") from None
+    if len(payload) > MAX_PAYLOAD:
+        raise MetadataError("i dati della scheda superano i limiti di dimensione")
     try:
         snapshot = Snapshot.model_validate(json.loads(payload))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):
         raise MetadataError("i dati della scheda non sono leggibili") from None
-    return snapshot, pairs.get(KEY_FINGERPRINT, "")
+    return snapshot, pairs.get(KEY_FINGERPRINT, "")[:100]
+
+
+def keyed_fingerprint(snapshot: Snapshot, key: str) -> str:
+    """HMAC-SHA256 of the snapshot (its texts aside) with the plan's key: forging it needs the plan file.
+
+    The snapshot determines every locked cell, the round and the deadline, so a scheda whose
+    fingerprint checks out carries exactly what the office generated.
+    """
+    payload = snapshot.model_dump_json(exclude={"testi"}).encode()
+    return KEYED + hmac.new(bytes.fromhex(key), payload, hashlib.sha256).hexdigest()
+
+
+def fingerprint_matches(snapshot: Snapshot, key: str, stored: str) -> bool:
+    return hmac.compare_digest(keyed_fingerprint(snapshot, key), stored)

@@ -7,6 +7,7 @@ workbook structure (no sheet added, removed or renamed).
 from __future__ import annotations
 
 import re
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,8 +17,10 @@ from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -32,6 +35,7 @@ from seregno_xlsx.limits import (
 from seregno_xlsx.piano.model import Area, date_window, round_value_field
 from seregno_xlsx.scheda.fit import height, lines
 from seregno_xlsx.scheda.layout import (
+    FIRST_DATA_ROW,
     HEADER_ROW,
     LEGEND_ROW,
     META_SHEET,
@@ -43,7 +47,7 @@ from seregno_xlsx.scheda.layout import (
     layout,
     locked_cells,
 )
-from seregno_xlsx.scheda.metadata import Snapshot, metadata_rows
+from seregno_xlsx.scheda.metadata import Snapshot, keyed_fingerprint, metadata_rows
 from seregno_xlsx.texts import Testi
 
 # A yellow that stays visible on a dim screen and prints as a clear grey, framed by a darker border
@@ -88,14 +92,19 @@ def write_workbook(
     password: str | None = None,
     area: Area | None = None,
     annotations: list[Annotation] | None = None,
+    key: str | None = None,
+    impronta: str | None = None,
 ) -> str:
     """Write the workbook of ``snapshot`` atomically and return its fingerprint.
 
     ``area`` overrides the input cells (an annotated copy shows what the area
-    sent); its locked content must equal the snapshot's.
+    sent); its locked content must equal the snapshot's. ``key`` is the plan's fingerprint key;
+    ``impronta`` an existing fingerprint to keep (an annotated copy of the same snapshot).
     """
     sheets = layout(snapshot.testi, snapshot.header, area or snapshot.area, snapshot.rilevazione)
-    impronta = fingerprint(sheets)
+    if impronta is None:
+        # Keyed with the plan's key when the plan has one; an older plan gets the plain SHA-256.
+        impronta = keyed_fingerprint(snapshot, key) if key else fingerprint(sheets)
     wb = Workbook()
     instructions = wb.active
     assert instructions is not None
@@ -177,10 +186,24 @@ def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: 
     for col, column in enumerate(sheet.spec.columns, start=1):
         ws.column_dimensions[get_column_letter(col)].width = column.width
     validations: dict[str, DataValidation] = {}
+    # Cells of each validation, given to it at the end: adding them one by one is quadratic in openpyxl.
+    validated: dict[int, tuple[DataValidation, list[str]]] = {}
+    # The style of the first data cell of a kind is copied to the others: linear, and much faster.
+    styles: dict[tuple[object, ...], StyleArray] = {}
     for cell in sheet.cells:
         target = ws.cell(cell.row, cell.col)
         assert isinstance(target, XlCell)  # nothing is merged in a generated sheet
-        _set_value(target, cell)
+        style_key = (cell.kind, cell.locked, cell.column is not None and cell.column.wrap)
+        if cell.row >= FIRST_DATA_ROW and style_key in styles:
+            target._style = copy(styles[style_key])  # type: ignore[attr-defined]  # public setters re-hash styles
+            _set_value(target, cell, formatted=True)
+        else:
+            _set_value(target, cell)
+        if not cell.locked and cell.row >= FIRST_DATA_ROW:
+            dv = _validation(ws, validations, cell, snapshot.testi, window)
+            validated.setdefault(id(dv), (dv, []))[1].append(target.coordinate)
+        if cell.row >= FIRST_DATA_ROW and style_key in styles:
+            continue
         if cell.row == TITLE_ROW:
             target.font = Font(bold=True, size=13)
         elif cell.row == LEGEND_ROW:
@@ -198,7 +221,10 @@ def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: 
                 target.protection = Protection(locked=False)
                 target.fill = INPUT_FILL
                 target.border = INPUT_BORDER
-                _validation(ws, validations, cell, snapshot.testi, window).add(target.coordinate)
+            if cell.row >= FIRST_DATA_ROW:
+                styles[style_key] = copy(target._style)  # type: ignore[attr-defined]
+    for dv, coordinates in validated.values():
+        dv.sqref = MultiCellRange(" ".join(coordinates))
     _fit_row_heights(ws, sheet)
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, sheet.spec.freeze_col + 1).coordinate
     _page_setup(ws, snapshot.area.nome, repeat_header=True)
@@ -218,9 +244,11 @@ def _fit_row_heights(ws: Worksheet, sheet: SheetLayout) -> None:
         ws.row_dimensions[row].height = height(count)
 
 
-def _set_value(target: XlCell, cell: Cell) -> None:
+def _set_value(target: XlCell, cell: Cell, *, formatted: bool = False) -> None:
     value = cell.value
-    if cell.kind is Kind.DATE:
+    if formatted:
+        pass
+    elif cell.kind is Kind.DATE:
         target.number_format = DATE_FORMAT
     elif cell.kind is Kind.NUMBER:
         target.number_format = NUMBER_FORMAT

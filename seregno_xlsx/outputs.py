@@ -1,0 +1,53 @@
+"""Where outputs may go: never onto, nor into, what a command is reading.
+
+A command's declared output may replace its own previous output; it may never replace an input (a
+returned scheda, the plan) nor a file the command did not write. Names are kept within what file
+systems hold (255 bytes), whatever the name of the file they derive from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from seregno_xlsx.errors import OutputError
+
+# File systems hold names of 255 bytes; a derived name leaves room for a suffix and a counter.
+MAX_STEM_BYTES = 180
+
+
+def refuse_input_as_output(output: Path, inputs: Iterable[Path], *, what: str) -> None:
+    """Stop before writing ``output`` if it is one of the files read (or a link to one)."""
+    target = _resolved(output)
+    for source in inputs:
+        if target == _resolved(source):
+            raise OutputError(
+                f"{output}: è un file letto da questo comando e non può essere sostituito da {what}; "
+                "indicare un altro nome"
+            )
+
+
+def free_name(folder: Path, stem: str, suffix: str, *, avoid: Iterable[Path] = ()) -> Path:
+    """``folder/stem+suffix``, or ``stem_2``, ``stem_3``... : never an existing file, never one of ``avoid``."""
+    stem = short_stem(stem)
+    avoided = {_resolved(p) for p in avoid}
+    for n in range(1, 10_000):
+        candidate = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}_{n}{suffix}")
+        if not candidate.exists() and not candidate.is_symlink() and _resolved(candidate) not in avoided:
+            return candidate
+    raise OutputError(f"{folder}: troppi file con il nome {stem}{suffix}")
+
+
+def short_stem(stem: str) -> str:
+    """A file name stem cut to fit a file system's limit, on a character boundary."""
+    data = stem.encode("utf-8", "surrogateescape")
+    if len(data) <= MAX_STEM_BYTES:
+        return stem
+    return data[:MAX_STEM_BYTES].decode("utf-8", "ignore").rstrip() or "file"
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compare it as written
+        return Path(path).absolute()

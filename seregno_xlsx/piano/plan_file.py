@@ -1,0 +1,147 @@
+"""The plan file the office keeps: read with every problem named in Italian (field and line), and found
+beside the returned schede without being told.
+
+The plan is the authority over the schede (its locked content and the key of their fingerprint), so it
+is validated strictly: no NaN or infinities, no duplicate codes, no control characters, bounded texts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from seregno_xlsx.errors import PlanError
+from seregno_xlsx.piano.model import Piano
+
+# A plan of a large comune is a few MB; more is not a plan.
+MAX_PLAN_BYTES = 50 * 1024 * 1024
+# File names under which consolida looks for the plan beside the returns.
+PLAN_GLOB = "piano*.json"
+
+_MESSAGES = {
+    "string_too_long": "testo troppo lungo",
+    "finite_number": "deve essere un numero finito (non NaN né infinito)",
+    "missing": "voce obbligatoria mancante",
+    "extra_forbidden": "voce non prevista",
+    "string_pattern_mismatch": "formato non valido",
+}
+
+
+def read_plan(path: Path) -> Piano:
+    """The plan at ``path``; any problem is a :class:`PlanError` naming the file, the field and the line."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()[: MAX_PLAN_BYTES + 1]
+    except FileNotFoundError:
+        raise PlanError(f"{path}: piano non trovato") from None
+    except OSError as exc:
+        raise PlanError(f"{path}: impossibile leggere il piano ({exc.strerror or exc})") from None
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(f"{path}: il file supera {MAX_PLAN_BYTES // 1_048_576} MB, non è un piano")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a BOM some editors add: harmless, tolerated
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PlanError(f"{path}, riga {line}: il file non è in UTF-8") from None
+    try:
+        raw = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{path}, riga {exc.lineno}: JSON non valido ({exc.msg})") from None
+    except _Constant as exc:
+        raise PlanError(f"{path}, riga {_line_of(text, exc.word)}: «{exc.word}» non è un numero ammesso") from None
+    except RecursionError:
+        raise PlanError(f"{path}: JSON annidato oltre ogni piano possibile") from None
+    try:
+        piano = Piano.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _field_name(first["loc"])
+        line = _line_of_field(text, first["loc"], first.get("input"))
+        message = _MESSAGES.get(first["type"], first["msg"].removeprefix("Value error, "))
+        raise PlanError(f"{path}, riga {line}: campo «{where}»: {message}") from None
+    _refuse_duplicates(path, text, piano)
+    return piano
+
+
+def find_plan(folder: Path) -> Path | None:
+    """The plan the office keeps beside the returns: a ``piano*.json`` in ``folder`` or in its parent."""
+    for place in (folder, folder.parent):
+        try:
+            candidates = sorted(p for p in place.glob(PLAN_GLOB) if p.is_file())
+        except OSError:
+            continue
+        if candidates:
+            return candidates[0]
+    return None
+
+
+class _Constant(ValueError):
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
+
+
+def _refuse_constant(word: str) -> Any:
+    raise _Constant(word)
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{item + 1}]"]
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _line_of(text: str, needle: str, start: int = 0, *, second: bool = False) -> int:
+    found = text.find(needle, start)
+    if second and found >= 0:
+        found = text.find(needle, found + 1)
+    return text.count("\n", 0, found) + 1 if found >= 0 else 1
+
+
+def _line_of_field(text: str, loc: tuple[int | str, ...], value: object) -> int:
+    """The line of the field: its key followed by its value, else the key alone (good for indented JSON)."""
+    keys = [k for k in loc if isinstance(k, str)]
+    if not keys:
+        return 1
+    key = json.dumps(keys[-1])
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        match = re.search(re.escape(key) + r"\s*:\s*" + re.escape(json.dumps(value, ensure_ascii=False)), text)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return _line_of(text, key)
+
+
+def _refuse_duplicates(path: Path, text: str, piano: Piano) -> None:
+    """Two areas with one name, or two objectives, phases or indicators with one code, cannot be told apart."""
+    seen_areas: set[str] = set()
+    for area in piano.aree:
+        name = area.nome.casefold()
+        if name in seen_areas:
+            raise PlanError(
+                f"{path}, riga {_line_of(text, json.dumps(area.nome, ensure_ascii=False), second=True)}: "
+                f"campo «aree.nome»: l'area «{area.nome}» compare due volte"
+            )
+        seen_areas.add(name)
+        codes: set[tuple[str, str]] = set()
+        for obiettivo in area.obiettivi:
+            items = [("obiettivo", obiettivo.codice)] + [("fase", f.codice) for f in obiettivo.fasi]
+            items += [("indicatore", i.codice + "\x00" + i.descrizione) for i in obiettivo.indicatori]
+            for kind, code in items:
+                if (kind, code) in codes:
+                    shown = code.split("\x00")[0]
+                    line = _line_of(text, json.dumps(shown, ensure_ascii=False), second=True)
+                    raise PlanError(
+                        f"{path}, riga {line}: campo «{kind}.codice»: il codice «{shown}» compare due volte "
+                        f"nell'area «{area.nome}»"
+                    )
+                codes.add((kind, code))
