@@ -29,8 +29,10 @@ from seregno_xlsx.master.scoring import MissingValue, Regole
 
 @app.command("consolida")
 def consolida_cmd(
-    cartella: Annotated[Path, typer.Argument(help="Cartella con le schede restituite.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Cartella di lavoro master da scrivere (.xlsx).")],
+    cartella: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella con le schede restituite.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", metavar="FILE", help="Cartella di lavoro master da scrivere (.xlsx).")
+    ],
     piano_path: PianoOpt = None,
     data_riferimento: DateOpt = None,
     as_json: JsonOpt = False,
@@ -42,11 +44,19 @@ def consolida_cmd(
     ] = False,
     mancante_intermedia: Annotated[
         MissingValue,
-        typer.Option("--mancante-intermedia", help="Valore mancante nella rilevazione intermedia: escluso o zero."),
+        typer.Option(
+            "--mancante-intermedia",
+            metavar="escluso|zero",
+            help="Valore mancante nella rilevazione intermedia: escluso o zero.",
+        ),
     ] = MissingValue.ESCLUSO,
     mancante_finale: Annotated[
         MissingValue,
-        typer.Option("--mancante-finale", help="Valore mancante nella rilevazione finale: zero o escluso."),
+        typer.Option(
+            "--mancante-finale",
+            metavar="zero|escluso",
+            help="Valore mancante nella rilevazione finale: zero o escluso.",
+        ),
     ] = MissingValue.ZERO,
     password_apertura: OpenPasswordOpt = None,
     registro_path: RegistroOpt = None,

@@ -21,8 +21,10 @@ from seregno_xlsx.piano.model import plan_json_schema
 
 @app.command("importa")
 def importa_cmd(
-    fonti: Annotated[list[Path], typer.Argument(help="Esportazioni «Scheda Obiettivo Gestionale» (una per area).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="File del piano da scrivere (JSON).")],
+    fonti: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Esportazioni «Scheda Obiettivo Gestionale» (una per area).")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="File del piano da scrivere (JSON).")],
     as_json: JsonOpt = False,
 ) -> None:
     """Importa le schede obiettivo esportate dal gestionale in un piano JSON validato."""

@@ -28,12 +28,19 @@ from seregno_xlsx.findings import has_errors
 
 @app.command("verifica")
 def verifica_cmd(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Schede restituite dalle aree.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE", help="Schede restituite dalle aree: file, cartelle o nomi con * (ritorni\\*.xlsx)."
+        ),
+    ],
     piano_path: PianoOpt = None,
     as_json: JsonOpt = False,
     annota: Annotated[
         Path | None,
-        typer.Option("--annota", help="Cartella in cui scrivere copie annotate da rimandare alle aree."),
+        typer.Option(
+            "--annota", metavar="CARTELLA", help="Cartella in cui scrivere copie annotate da rimandare alle aree."
+        ),
     ] = None,
     data_riferimento: DateOpt = None,
     password: PasswordOpt = None,
