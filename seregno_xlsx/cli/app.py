@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -120,15 +120,16 @@ def parse_date(text: str | None, option: str) -> date | None:
         fail(f"{option}: «{text}» non è una data esistente; scrivere gg/mm/aaaa, per esempio 30/09/2021")
 
 
-def expand_paths(patterns: Sequence[Path]) -> list[Path]:
-    """Files, folders (their workbooks) and wildcards, expanded here: Windows' cmd does not expand ``*``."""
-    from seregno_xlsx.master.consolidation import is_office_temp, workbook_files
+def expand_paths(patterns: Sequence[Path], in_folder: Callable[[Path], list[Path]] | None = None) -> list[Path]:
+    """Files, folders (``in_folder`` lists what they hold) and wildcards, expanded here: Windows' cmd does
+    not expand ``ritorni\\*.xlsx``, and a quoted pattern reaches no shell either."""
+    from seregno_xlsx.master.consolidation import is_office_temp
 
     found: list[Path] = []
     for pattern in patterns:
         text = str(pattern)
-        if pattern.is_dir():
-            found.extend(workbook_files(pattern))
+        if in_folder is not None and pattern.is_dir():
+            found.extend(in_folder(pattern))
         elif glob.has_magic(text) and not pattern.exists():
             matches = sorted(Path(m) for m in glob.glob(text))
             if not matches:
@@ -151,7 +152,7 @@ def load_plan(path: Path) -> Piano:
 
 
 def print_findings(anomalie: Sequence[Anomalia], title: str, file_of: dict[int, str] | str = "") -> None:
-    """A table: severity, code, area, file, where, message (folded, so it reads in a narrow terminal too).
+    """A table: severity, code, where (area, file, sheet!cell), message; folded to read in a narrow terminal.
 
     ``file_of`` is the file every finding comes from, or a map from ``id(finding)`` to its file.
     """
@@ -160,13 +161,12 @@ def print_findings(anomalie: Sequence[Anomalia], title: str, file_of: dict[int, 
     table = Table(title=title or None, title_justify="left", show_lines=True, expand=True)
     table.add_column("gravità", no_wrap=True)
     table.add_column("codice", no_wrap=True)
-    table.add_column("area", overflow="fold")
-    table.add_column("file", overflow="fold")
-    table.add_column("dove", no_wrap=True)
-    table.add_column("messaggio", ratio=1, overflow="fold")
+    table.add_column("dove", ratio=1, overflow="fold")
+    table.add_column("messaggio", ratio=2, overflow="fold")
     for a in anomalie:
         color = "red" if a.gravita is Gravita.ERRORE else "yellow"
-        where = f"{a.foglio}!{a.cella}" if a.foglio and a.cella else a.foglio or a.fase or a.obiettivo
+        cell = f"{a.foglio}!{a.cella}" if a.foglio and a.cella else a.foglio or a.fase or a.obiettivo
         file = file_of if isinstance(file_of, str) else file_of.get(id(a), "")
-        table.add_row(Text(str(a.gravita), style=color), a.codice, a.area, file, where, a.messaggio)
+        where = "\n".join(part for part in (a.area, file, cell) if part)
+        table.add_row(Text(str(a.gravita), style=color), a.codice, where, a.messaggio)
     out.print(table)

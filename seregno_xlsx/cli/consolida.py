@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from seregno_xlsx.atomic import output_file
 from seregno_xlsx.audit import Registro
 from seregno_xlsx.cli.app import (
     DateOpt,
@@ -23,6 +24,7 @@ from seregno_xlsx.cli.app import (
     out,
     parse_date,
     print_findings,
+    styled,
 )
 from seregno_xlsx.master.scoring import MissingValue, Regole
 
@@ -86,6 +88,9 @@ def _consolida(
     from seregno_xlsx.master.consolidation import consolidate
 
     piano = load_plan(piano_path) if piano_path else None
+    output, note = output_file(output, ".xlsx")
+    if note:
+        err.print(styled("Nota:", "yellow", note))
     result = consolidate(
         cartella,
         output,
@@ -104,7 +109,7 @@ def _consolida(
         for fonte in result.fonti:
             table.add_row(fonte.file, fonte.area, fonte.stato, fonte.motivo)
         out.print(table)
-        print_findings(result.anomalie, "Anomalie")
+        print_findings(result.anomalie, "Anomalie", result.origine)
         if result.master:
             written = result.summary.valori_scritti if result.summary else 0
             out.print(

@@ -12,8 +12,11 @@ from rich.table import Table
 from seregno_xlsx.cli.app import (
     JsonOpt,
     app,
+    err,
+    expand_paths,
     out,
     print_findings,
+    styled,
 )
 from seregno_xlsx.findings import has_errors
 from seregno_xlsx.piano.model import plan_json_schema
@@ -28,11 +31,14 @@ def importa_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Importa le schede obiettivo esportate dal gestionale in un piano JSON validato."""
-    from seregno_xlsx.atomic import atomic_write_text
+    from seregno_xlsx.atomic import atomic_write_text, output_file
     from seregno_xlsx.piano.checks import check_plan
     from seregno_xlsx.piano.export_parser import parse_exports
 
-    piano, anomalie = parse_exports(fonti)
+    output, note = output_file(output, ".json")
+    if note:
+        err.print(styled("Nota:", "yellow", note))
+    piano, anomalie = parse_exports(expand_paths(fonti, lambda folder: sorted(folder.glob("*.txt"))))
     anomalie = anomalie + check_plan(piano)
     atomic_write_text(output, piano.to_json())
     if as_json:

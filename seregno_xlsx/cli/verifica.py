@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,8 @@ from seregno_xlsx.cli.app import (
     PianoOpt,
     RegistroOpt,
     app,
+    expand_paths,
+    fail,
     load_plan,
     out,
     parse_date,
@@ -63,9 +66,13 @@ def _verifica(
     password_apertura: str | None,
     registro: Registro,
 ) -> None:
+    from seregno_xlsx.master.consolidation import workbook_files
     from seregno_xlsx.ritorni.verification import verify
 
     piano = load_plan(piano_path) if piano_path else None
+    files = expand_paths(files, workbook_files)
+    if not files:
+        fail("nessuna scheda da verificare: le cartelle indicate non contengono file .xlsx, .xlsm o .ods")
     reports = verify(
         files,
         piano=piano,
@@ -81,9 +88,14 @@ def _verifica(
         for report in reports:
             lettura = report.lettura
             out.rule(f"{lettura.file.name} – {lettura.area or 'area sconosciuta'}: {lettura.esito}")
-            print_findings(report.anomalie, "")
+            print_findings(report.anomalie, "", lettura.file.name)
             if report.annotata:
                 out.print(f"Copia annotata: {report.annotata}", highlight=False)
+        esiti = Counter(r.lettura.esito for r in reports)
+        out.print(
+            f"File verificati {len(reports)}: conformi {esiti['conforme']}, con avvisi {esiti['con avvisi']}, "
+            f"con errori {esiti['con errori']}, non leggibili {esiti['non leggibile']}."
+        )
     if any(not r.lettura.leggibile for r in reports):
         raise typer.Exit(2)
     raise typer.Exit(1 if any(has_errors(r.anomalie) for r in reports) else 0)

@@ -65,6 +65,8 @@ class Consolidamento:
     anomalie: list[Anomalia] = field(default_factory=list)
     summary: MasterSummary | None = None
     valori_letti: int = 0
+    # id(finding) -> the file it was found in, for tables that name the file.
+    origine: dict[int, str] = field(default_factory=dict)
 
     @property
     def rifiutati(self) -> int:
@@ -118,6 +120,7 @@ def consolidate(
     accepted = _winners(letture, rejected, result)
     for lettura, fonte in zip(letture, result.fonti, strict=True):
         result.anomalie.extend(lettura.anomalie)
+        result.origine.update((id(a), lettura.file.name) for a in lettura.anomalie)
         registro.file_read(
             lettura.file,
             sha256=lettura.sha256,

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import OutputError, SeregnoError
 from seregno_xlsx.master.consolidation import is_office_temp
 from seregno_xlsx.piano.model import Piano
@@ -322,13 +323,7 @@ def _quote(name: str) -> str:
 
 def store(poste: list[Posta], out_dir: Path, *, piano: Piano | None = None) -> Raccolta:
     """Keep the workbooks of ours among the attachments, each once, never overwriting."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: esiste ed è un file, indicare una cartella")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: impossibile creare la cartella ({exc.strerror})") from None
+    out_dir = output_folder(out_dir)
     known = _hashes(out_dir)
     result = Raccolta()
     for posta in poste:

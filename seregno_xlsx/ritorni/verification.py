@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia
 from seregno_xlsx.piano.checks import check_area_plan, check_compilation
@@ -80,7 +81,7 @@ def annotate(lettura: Lettura, out_dir: Path, *, password: str | None = None) ->
     annotations = [
         Annotation(sheet, cell, "\n\n".join(texts)) for (sheet, cell), texts in notes.items() if sheet in names
     ]
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_folder(out_dir)
     target = out_dir / f"{lettura.file.stem}_annotato.xlsx"
     write_workbook(target, lettura.snapshot, password=password, area=lettura.compilata, annotations=annotations)
     return target
