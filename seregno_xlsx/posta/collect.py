@@ -22,7 +22,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import default as default_policy
@@ -30,12 +30,14 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import OutputError, SeregnoError
 from seregno_xlsx.master.consolidation import is_office_temp
 from seregno_xlsx.piano.model import Piano
-from seregno_xlsx.ritorni.reader import file_sha256, read_workbook
+from seregno_xlsx.ritorni.reader import Lettura, file_sha256, read_workbook
+from seregno_xlsx.scheda.layout import layout
 
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".ods")
 MESSAGE_EXTENSIONS = (".eml", ".msg")
@@ -43,6 +45,7 @@ MESSAGE_EXTENSIONS = (".eml", ".msg")
 OTHER_PLAN = frozenset({"piano-diverso", "area-non-nel-piano"})
 
 PRESO, IGNORATO, ERRORE = "preso", "ignorato", "errore"
+OFFICE_TZ = ZoneInfo("Europe/Rome")
 
 
 @dataclass(frozen=True)
@@ -135,10 +138,10 @@ def from_path(source: Path) -> list[Posta]:
 
 def read_message_file(path: Path) -> Posta:
     try:
-        mtime = datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        mtime = _local(datetime.fromtimestamp(path.stat().st_mtime, UTC))
         data = path.read_bytes()
     except OSError as exc:
-        return Posta(path.name, datetime.now(), problema=f"impossibile leggere il file ({exc.strerror})")
+        return Posta(path.name, _local(datetime.now(UTC)), problema=f"impossibile leggere il file ({exc.strerror})")
     if path.suffix.lower() == ".msg":
         return _from_msg(data, path.name, mtime)
     return from_eml_bytes(data, path.name, mtime)
@@ -282,9 +285,9 @@ def _fetch(client: imaplib.IMAP4, uid: str, folder: str) -> Posta:
     status, parts = client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")
     raw = next((p for p in parts or [] if isinstance(p, tuple)), None)
     if status != "OK" or raw is None:
-        return Posta(label, datetime.now(), problema="messaggio non scaricabile dal server")
+        return Posta(label, _local(datetime.now(UTC)), problema="messaggio non scaricabile dal server")
     stamp = imaplib.Internaldate2tuple(raw[0])
-    fallback = datetime.fromtimestamp(time.mktime(stamp)) if stamp else datetime.now().replace(microsecond=0)
+    fallback = _local(datetime.fromtimestamp(time.mktime(stamp) if stamp else time.time(), UTC))
     posta = from_eml_bytes(raw[1], label, fallback)
     message = message_from_bytes(raw[1], policy=default_policy)
     subject, sender = message.get("Subject", ""), message.get("From", "")
@@ -357,6 +360,8 @@ def _store_one(posta: Posta, allegato: Allegato, out_dir: Path, known: dict[str,
         other = next((a for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
         if other is not None:
             return Voce(posta.fonte, allegato.nome, IGNORATO, f"scheda di un altro piano: {other.messaggio}")
+        if _blank(lettura):
+            return Voce(posta.fonte, allegato.nome, IGNORATO, "scheda vuota: nulla compilato dall'area", area=area)
         if digest in known:
             return Voce(posta.fonte, allegato.nome, IGNORATO, f"già presente come {known[digest].name}", area=area)
         target = _place(temp, out_dir, f"{area_slug(area)}_{posta.ricevuto:%Y%m%d-%H%M%S}", ext)
@@ -410,9 +415,23 @@ def _received(message: Message, fallback: datetime) -> datetime:
     return fallback
 
 
+def _blank(lettura: Lettura) -> bool:
+    """Nothing in it came from the area: every input as we sent it, and either never saved since it was
+    generated (our own attachment, e.g. in an outgoing draft) or all empty (a round without prefill).
+    Prefilled values saved as they were by the area are a return that confirms them."""
+    snapshot = lettura.snapshot
+    if snapshot is None or lettura.compilata != snapshot.area:
+        return False
+    sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    prefilled = any(not c.locked and c.value not in (None, "") for sheet in sheets for c in sheet.cells)
+    saved = lettura.compilato_il is not None and abs(lettura.compilato_il - snapshot.generato_il) > timedelta(minutes=2)
+    return not prefilled or not saved
+
+
 def _local(moment: datetime) -> datetime:
+    """The office's clock (Europe/Rome), whatever the server's: names and tables read as the office lives."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone().replace(tzinfo=None)
+        moment = moment.astimezone(OFFICE_TZ).replace(tzinfo=None)
     return moment.replace(microsecond=0)
 
 
