@@ -249,3 +249,31 @@ def test_examples_match_current_template() -> None:
             assert lettura.snapshot is not None and lettura.snapshot.versione_modello == TEMPLATE_VERSION
             assert not STRUCTURAL & {a.codice for a in lettura.anomalie}, path.name
             assert compare_with_plan(lettura.snapshot, piano) == [], path.name
+
+
+@pytest.mark.parametrize("mancante", [scoring.MissingValue.ESCLUSO, scoring.MissingValue.ZERO])
+def test_invalid_value_counts_exactly_as_missing(tmp_path: Path, mancante: scoring.MissingValue) -> None:
+    """-5 typed as the 1° rilevazione: flagged, shown as «valore non valido», never better than a blank."""
+    source = ESEMPI / "ritorni" / "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx"
+    results = {}
+    for name, value in (("invalido", -5), ("vuoto", None)):
+        folder = tmp_path / name
+        folder.mkdir()
+        fill_workbook(source, folder / source.name, [Entry("indicatori", "Ob_Obiet130102", "prima_rilevazione", value)])
+        master = tmp_path / f"{name}.xlsx"
+        regole = scoring.Regole(mancante_intermedia=mancante)
+        result = consolidate(folder, master, data_riferimento=date(2021, 9, 30), regole=regole)
+        [area] = _sheet_rows(master, "Riepilogo")[:1]
+        [row] = [r for r in _sheet_rows(master, "Indicatori") if r["Codice attività"] == "Ob_Obiet130102"]
+        results[name] = (result, area, row)
+    (bad, bad_area, bad_row), (_, blank_area, blank_row) = results["invalido"], results["vuoto"]
+    assert any(a.codice == "valore-negativo" and a.gravita == "errore" for a in bad.anomalie)
+    assert bad_row["1° rilevazione"] == "valore non valido (-5)"
+    assert bad_row["% raggiungimento"] == blank_row["% raggiungimento"] == (0 if mancante == "zero" else None)
+    assert bad_area["% raggiungimento ponderata"] == blank_area["% raggiungimento ponderata"]
+    assert (
+        bad_area["Valori non validi (contati come mancanti)"],
+        blank_area["Valori non validi (contati come mancanti)"],
+    ) == (1, 0)
+    assert bad_area["Indicatori senza valore"] == blank_area["Indicatori senza valore"] - 1
+    assert bad.summary is not None and bad.summary.valori_scritti == bad.valori_letti  # nothing lost from view

@@ -256,7 +256,7 @@ def test_every_pct_cell_is_a_formula_with_allowed_functions(master: Path) -> Non
 
 def test_formula_examples(master: Path) -> None:
     formulas = formula_cells(master)
-    assert formulas["Indicatori", "K2"] == '=IF(OR(H2="",H2=0),"",IF(J2="",0,MIN(1,MAX(0,J2/H2))))'
+    assert formulas["Indicatori", "K2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(J2)=0,0,MIN(1,MAX(0,J2/H2))))'
     assert formulas["Assegnazioni", "F2"].startswith("=IF(Obiettivi!F")
     assert "Indicatori!$K$2:$K$9" in formulas["Obiettivi", "F2"]
     assert "Assegnazioni!$F$2:$F$8" in formulas["Personale", "G2"]

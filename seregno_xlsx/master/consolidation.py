@@ -13,13 +13,14 @@ from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.errors import SeregnoError
-from seregno_xlsx.findings import Anomalia, finding, has_errors
+from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors
 from seregno_xlsx.master.scoring import Regole
 from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
 from seregno_xlsx.piano.checks import check_across_areas
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.ritorni.reader import Lettura
 from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
+from seregno_xlsx.scheda.layout import round_value_field
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 # Findings after which a file's data cannot be trusted as this plan's compilation.
@@ -165,10 +166,20 @@ def consolidate(
         fonti=result.fonti,
         data_riferimento=reference,
         valori_letti=result.valori_letti,
+        non_validi={lettura.area: invalid_values(lettura, rilevazione) for lettura in accepted},
     )
     result.master = output
     registro.written(output, "master")
     return result
+
+
+def invalid_values(lettura: Lettura, rilevazione: Rilevazione) -> set[str]:
+    """Codes of the indicators whose round value has an ``errore`` finding on its cell (see scoring)."""
+    cells = {(a.foglio, a.cella) for a in lettura.anomalie if a.gravita is Gravita.ERRORE and a.cella}
+    field = round_value_field(rilevazione)
+    area = lettura.compilata
+    codes = {i.codice for o in area.obiettivi for i in o.indicatori} if area else set()
+    return {code for code in codes if lettura.locate("indicatori", code, field) in cells}
 
 
 def _rejection(lettura: Lettura) -> str | None:

@@ -12,7 +12,7 @@ No function newer than Excel 2010 is used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.findings import Anomalia
 from seregno_xlsx.master.scoring import (
+    INVALID_VALUE,
     Conteggi,
     MissingValue,
     Regole,
@@ -39,6 +40,7 @@ from seregno_xlsx.master.scoring import (
     objective_pct,
     objectives_pct,
     total_pct,
+    without_invalid_values,
 )
 from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Rilevazione
 
@@ -85,9 +87,25 @@ def write_master(
     fonti: list[Fonte],
     data_riferimento: date,
     valori_letti: int,
+    non_validi: Mapping[str, Collection[str]] | None = None,
 ) -> MasterSummary:
-    """Write the master atomically: on any failure the previous file stays as it was."""
+    """Write the master atomically: on any failure the previous file stays as it was.
+
+    ``non_validi``: per area, the codes of the indicators whose round value has an errore finding.
+    """
     summary = MasterSummary(valori_letti=valori_letti)
+    # What was read for each invalid value, then the areas as they count (the value as missing).
+    wanted = non_validi or {}
+    invalid = {
+        a.nome: {
+            i.codice: indicator_value(i, rilevazione)
+            for o in a.obiettivi
+            for i in o.indicatori
+            if i.codice in wanted.get(a.nome, ())
+        }
+        for a in aree
+    }
+    aree = [without_invalid_values(a, rilevazione, invalid[a.nome]) for a in aree]
     with atomic_path(Path(path)) as temp:
         options = {
             "strings_to_formulas": False,
@@ -97,7 +115,9 @@ def write_master(
         }
         workbook = xlsxwriter.Workbook(str(temp), options)
         try:
-            _Master(workbook, ente, anno, aree, rilevazione, regole, summary).write(anomalie, fonti, data_riferimento)
+            master = _Master(workbook, ente, anno, aree, rilevazione, regole, summary)
+            master.invalid = invalid
+            master.write(anomalie, fonti, data_riferimento)
         finally:
             workbook.close()
     return summary
@@ -144,6 +164,7 @@ _COLUMNS: dict[str, list[tuple[str, float, str]]] = {
         ("Fasi scadute non rendicontate", 15, "num"),
         ("Indicatori senza valore", 13, "num"),
         ("% raggiungimento ponderata", 15, "pct"),
+        ("Valori non validi (contati come mancanti)", 13, "num"),
     ],
     "Obiettivi": [
         ("Area", 26, "text"),
@@ -258,6 +279,7 @@ class _Master:
         self.obj_row: dict[int, int] = {}
         self.area_row = {a.nome: r for r, a in reversed(list(enumerate(aree, start=2)))}
         self.links: dict[tuple[str, str], str] = {}
+        self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
 
     # -- cells -------------------------------------------------------------
 
@@ -324,11 +346,11 @@ class _Master:
         weight = weight_col if self.regole.pesi_aree == "stelle" else None
         totale = Conteggi()
         for r, area in enumerate(self.aree, start=1):
-            conteggi = counts(area, self.ril, data_riferimento)
+            conteggi = counts(area, self.ril, data_riferimento, self.invalid.get(area.nome, {}))
             totale += conteggi
             formula = _mean_formula(f"({area_col}=A{r + 1})", pct_col, weight)
             pct = _Formula(formula, _cached(area_pct(area, self.ril, self.regole)))
-            self._row("Riepilogo", r, [area.nome, *_count_values(conteggi), pct])
+            self._row("Riepilogo", r, [area.nome, *_count_values(conteggi), pct, conteggi.valori_non_validi])
         n = len(self.aree)
         total: list[dict[str, Any]] = [{"total_string": "Totale"}]
         for c, value in enumerate(_count_values(totale), start=1):
@@ -336,6 +358,7 @@ class _Master:
             total.append({"total_function": f"=SUM({letter}2:{letter}{max(n, 1) + 1})", "total_value": value})
         total_value = _cached(total_pct(self.aree, self.ril, self.regole))
         total.append({"total_function": _mean_formula(None, pct_col, weight), "total_value": total_value})
+        total.append({"total_function": f"=SUM(H2:H{max(n, 1) + 1})", "total_value": totale.valori_non_validi})
         self._finish("Riepilogo", n, total)
         self._riepilogo_notes(max(n, 1) + 3, data_riferimento)
         self._riepilogo_chart(n)
@@ -402,24 +425,32 @@ class _Master:
 
     def _indicator_row(self, r: int, area: Area, ob: Obiettivo, ind: Indicatore, fase: Fase | None) -> None:
         pct = _Formula(self._indicator_formula(r), _cached(indicator_pct(ind, self.ril, self.regole)))
-        values = [ind.valore_target, ind.prima_rilevazione, ind.valore_raggiunto]
+        values: list[object] = [ind.valore_target, ind.prima_rilevazione, ind.valore_raggiunto]
+        bad = self.invalid.get(area.nome, {})
+        if ind.codice in bad:  # shown, never counted: the formula takes a text as a missing value
+            read = bad[ind.codice]
+            values[1 if self.ril is Rilevazione.INTERMEDIA else 2] = INVALID_VALUE + (
+                "" if read is None else f" ({read:g})"
+            )
         fase_text = ind.fase or (fase.descrizione if fase else "")
         row: list[object] = [area.nome, ob.codice, ind.codice, fase_text, ind.descrizione]
         row.append("SI/NO" if ind.si_no else "")
         dates = [fase.data_fine_prevista, fase.data_fine_effettiva] if fase else [None, None]
         row += [indicator_weight(ind, ob), *values, pct, *dates, fase.monitoraggio if fase else ""]
         self._row("Indicatori", r, row, {7: "si_no", 8: "si_no", 9: "si_no"} if ind.si_no else None)
-        self._count_input(indicator_value(ind, self.ril))
+        self._count_input(bad[ind.codice] if ind.codice in bad else indicator_value(ind, self.ril))
 
     def _indicator_formula(self, r: int) -> str:
-        """=IF(target empty or 0,"",IF(value empty,<missing>,MIN(1,MAX(0,value/target))))."""
+        """=IF(target empty or 0,"",IF(value not a number,<missing>,MIN(1,MAX(0,value/target)))).
+
+        COUNT(cell)=0 for an empty cell and for «valore non valido»: both count as missing."""
         target = f"H{r + 1}"
         value = f"{'I' if self.ril is Rilevazione.INTERMEDIA else 'J'}{r + 1}"
         missing = '""' if self.regole.mancante(self.ril) is MissingValue.ESCLUSO else "0"
         ratio = f"MAX(0,{value}/{target})"
         if self.regole.limite_100:
             ratio = f"MIN(1,{ratio})"
-        return f'=IF(OR({target}="",{target}=0),"",IF({value}="",{missing},{ratio}))'
+        return f'=IF(OR({target}="",{target}=0),"",IF(COUNT({value})=0,{missing},{ratio}))'
 
     def _write_fasi(self, data_riferimento: date) -> None:
         r = 0
