@@ -46,7 +46,7 @@ def _metavar(param: Any) -> str:
 
 
 def _write_usage(ctx: Any, formatter: Any) -> None:
-    formatter.write_usage(ctx.command_path, _usage(ctx).removeprefix(ctx.command_path).strip(), prefix="Uso: ")
+    formatter.write(f"Uso: {_usage(ctx)}\n")
 
 
 def _usage(ctx: Any) -> str:
