@@ -66,11 +66,12 @@ def _verifica(
     password_apertura: str | None,
     registro: Registro,
 ) -> None:
-    from seregno_xlsx.master.consolidation import workbook_files
+    from seregno_xlsx.master.consolidation import WORKBOOK_SUFFIXES, workbook_files
     from seregno_xlsx.ritorni.verification import verify
 
     piano = load_plan(piano_path) if piano_path else None
-    files = expand_paths(files, workbook_files)
+    # A folder named like a workbook (x.xlsx/) is what someone gave as a file: reported, not expanded.
+    files = expand_paths(files, lambda d: [d] if d.suffix.lower() in WORKBOOK_SUFFIXES else workbook_files(d))
     if not files:
         fail("nessuna scheda da verificare: le cartelle indicate non contengono file .xlsx, .xlsm o .ods")
     reports = verify(
