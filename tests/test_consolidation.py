@@ -277,3 +277,19 @@ def test_invalid_value_counts_exactly_as_missing(tmp_path: Path, mancante: scori
     ) == (1, 0)
     assert bad_area["Indicatori senza valore"] == blank_area["Indicatori senza valore"] - 1
     assert bad.summary is not None and bad.summary.valori_scritti == bad.valori_letti  # nothing lost from view
+
+
+def test_invalid_value_second_engine_agrees(tmp_path: Path) -> None:
+    """The formulas take «valore non valido» as missing: `formulas` recomputes the cached values."""
+    from .test_libreoffice_master import differences, formula_expectations, formulas_values
+
+    source = ESEMPI / "ritorni" / "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx"
+    folder = tmp_path / "ritorni"
+    folder.mkdir()
+    fill_workbook(source, folder / source.name, [Entry("indicatori", "Ob_Obiet130102", "prima_rilevazione", -5)])
+    master = tmp_path / "m.xlsx"
+    regole = scoring.Regole(mancante_intermedia=scoring.MissingValue.ZERO)
+    consolidate(folder, master, data_riferimento=date(2021, 9, 30), regole=regole)
+    want = formula_expectations(master)
+    got = formulas_values(master)
+    assert differences(got, want) == []
