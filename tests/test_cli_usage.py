@@ -61,6 +61,7 @@ def cli(*args: str | Path, cwd: Path = ROOT, **env: str) -> subprocess.Completed
         ),
         (["consolida", "Schede", "ricevute", "-o", "x.xlsx"], ["parole in più", "«ricevute»", "tra virgolette"]),
         (["--versione"], ["l'opzione --versione non esiste"]),
+        (["--"], ["manca il comando: scrivere uno di: importa, schema, genera"]),
     ],
 )
 def test_every_usage_mistake_is_italian_exit_2(args: list[str], expected: list[str], tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 typer ≥ 0.2x carries its own copy of click, so the exception classes are found through typer's
 public ``BadParameter`` rather than imported from a ``click`` that may be another copy. The help and
 the messages are written here from the parameters' public attributes (names, metavar, help,
-required, default), never from click's or pydantic's English strings.
+required, default), never from click's or pydantic's English strings (which would show only, as a detail,
+for a kind of mistake not foreseen here).
 """
 
 from __future__ import annotations
@@ -217,7 +218,12 @@ def usage_message(exc: Exception, argv: Sequence[str] = ()) -> str:
             value = f"«{typed}» non è un numero intero" if typed is not None else "serve un numero intero"
             return f"{name}: {value}; scrivere per esempio 587"
         return f"{name}: {value}; scrivere {metavar}"
-    return str(getattr(exc, "message", "") or exc)
+    command = getattr(ctx, "command", None)
+    if isinstance(command, TyperGroup):  # options but no command: «seregno-xlsx --»
+        names: list[str] = command.list_commands(ctx)  # type: ignore[arg-type]
+        return f"manca il comando: scrivere uno di: {', '.join(names)}"
+    # A kind of mistake not foreseen here: still Italian, with click's own words as the detail.
+    return f"il comando non è scritto correttamente ({getattr(exc, 'message', '') or exc})"
 
 
 def show_usage_error(exc: Exception, err: Any, group: Any, argv: Sequence[str] = ()) -> None:
