@@ -32,6 +32,13 @@ HELP_LINE = "Mostra questo aiuto ed esce."
 QUOTES_HINT = 'un percorso con spazi va scritto tra virgolette, per esempio "C:\\Schede ricevute\\"'
 
 
+def _italian(message: str, ctx: Any) -> Exception:
+    """A usage mistake worded here, in Italian: shown as it is."""
+    exc = UsageError(message, ctx)
+    exc.italiano = True  # type: ignore[attr-defined]
+    return exc
+
+
 def _is_help(param: Any, ctx: Any) -> bool:
     return bool(param is ctx.command.get_help_option(ctx))
 
@@ -131,7 +138,7 @@ class Comando(TyperCommand):
         rest: list[str] = super().parse_args(ctx, args)
         if ctx.args:
             extra = " ".join(f"«{a}»" for a in ctx.args)
-            raise UsageError(f"parole in più sulla riga di comando: {extra}; {QUOTES_HINT}", ctx)
+            raise _italian(f"parole in più sulla riga di comando: {extra}; {QUOTES_HINT}", ctx)
         return rest
 
 
@@ -161,7 +168,7 @@ class Gruppo(TyperGroup):
             commands = self.list_commands(ctx)
             close = difflib.get_close_matches(name, commands, n=1)
             hint = f" Forse intendevi «{close[0]}»?" if close else ""
-            raise UsageError(f"il comando «{name}» non esiste.{hint} Comandi: {', '.join(commands)}.", ctx)
+            raise _italian(f"il comando «{name}» non esiste.{hint} Comandi: {', '.join(commands)}.", ctx)
         return super().resolve_command(ctx, args)
 
 
@@ -188,6 +195,8 @@ def usage_message(exc: Exception, argv: Sequence[str] = ()) -> str:
     """What went wrong in the command typed, in Italian, saying what to type instead."""
     kind = type(exc).__name__
     ctx = getattr(exc, "ctx", None)
+    if getattr(exc, "italiano", False):
+        return str(getattr(exc, "message", exc))
     param = getattr(exc, "param", None)
     if kind == "NoSuchOption":
         name = str(getattr(exc, "option_name", ""))
