@@ -4,7 +4,9 @@
 
 1. imports the exports into esempi/piano_2021.json;
 2. generates the area workbooks (intermedia round) into esempi/schede/;
-3. fills them as area staff would (fixed seeds) into esempi/ritorni/.
+3. fills them as area staff would (fixed seeds) into esempi/ritorni/;
+4. saves each filled workbook as the reply e-mail an area would send, in esempi/posta_ricevuta/
+   (what README's «raccogli esempi/posta_ricevuta/» reads; fixed dates and boundaries, reproducible).
 
 Only "Area Servizi alla Persona" is real (the 2021 export of the Comune di
 Seregno); the other areas are invented, as the first line of their export says.
@@ -12,8 +14,12 @@ Seregno); the other areas are invented, as the first line of their export says.
 
 from __future__ import annotations
 
+import csv
 import shutil
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
 from pathlib import Path
 
 from seregno_xlsx.piano.export_parser import parse_exports
@@ -23,6 +29,7 @@ from seregno_xlsx.simulation import fill_workbook, sample_entries
 
 HERE = Path(__file__).resolve().parent
 SCADENZA = date(2021, 9, 30)
+RECEIVED = datetime(2021, 9, 20, 10, 30, tzinfo=timezone(timedelta(hours=2)))
 
 
 def main() -> None:
@@ -34,7 +41,7 @@ def main() -> None:
             update={"chiave_impronta": Piano.from_json(plan_file.read_text("utf-8")).chiave_impronta}
         )
     plan_file.write_text(piano.to_json(), encoding="utf-8")
-    for folder in ("schede", "ritorni"):
+    for folder in ("schede", "ritorni", "posta_ricevuta"):
         shutil.rmtree(HERE / folder, ignore_errors=True)
     generated = generate(piano, HERE / "schede", rilevazione=Rilevazione.INTERMEDIA, scadenza=SCADENZA)
     (HERE / "ritorni").mkdir()
@@ -42,6 +49,33 @@ def main() -> None:
         entries = sample_entries(piano.area(item.area), Rilevazione.INTERMEDIA, seed=seed, anno=piano.anno)
         fill_workbook(item.path, HERE / "ritorni" / item.path.name, entries)
         print(f"{item.area}: {len(entries)} valori compilati -> ritorni/{item.path.name}")
+    write_replies(sorted((HERE / "ritorni").glob("*.xlsx")), HERE / "posta_ricevuta")
+
+
+def write_replies(returns: list[Path], folder: Path) -> None:
+    """One reply e-mail per returned workbook, from the area's address in modelli/contatti.csv."""
+    with (HERE.parent / "modelli" / "contatti.csv").open(encoding="utf-8") as handle:
+        rows = csv.DictReader((line for line in handle if not line.startswith("#")), delimiter=";")
+        emails = {row["area"]: row["email"] for row in rows}
+    folder.mkdir()
+    for n, path in enumerate(returns, start=1):
+        area = next(a for a in emails if path.stem.startswith(f"Obiettivi_2021_{a.replace(' ', '_')}"))
+        message = EmailMessage(policy=SMTP)
+        message["From"] = f"{area} <{emails[area]}>"
+        message["To"] = "controllo.gestione@example.org"
+        message["Subject"] = f"R: Piano degli obiettivi 2021 - {area}: scheda da compilare"
+        message["Date"] = format_datetime(RECEIVED + timedelta(hours=n))
+        message["Message-ID"] = f"<esempio-{n}@example.org>"
+        message.set_content("Buongiorno,\nin allegato la scheda compilata.\nCordiali saluti\n")
+        message.add_attachment(
+            path.read_bytes(),
+            maintype="application",
+            subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=path.name,
+        )
+        message.set_boundary(f"esempio-{n}")
+        (folder / f"{n:02d}_{path.stem.removeprefix('Obiettivi_2021_')}.eml").write_bytes(message.as_bytes())
+        print(f"{area}: risposta -> posta_ricevuta/")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Outputs are written atomically: a temporary file beside the target, then a rename.
 
-A failed run therefore leaves the previous output intact.
+A failed run therefore leaves the previous output intact. The output-path policy every command
+follows (folders created, the extension, never over a file someone has open) is here too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target = Path(target)
     if target.is_dir():
         raise OutputError(f"{target}: è una cartella, indicare il nome di un file")
+    refuse_if_open(target)
     parent = target.parent
     if not parent.is_dir():
         raise OutputError(f"{parent}: la cartella di destinazione non esiste")
@@ -46,6 +48,62 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
+
+
+# Formats a name may already claim: writing xlsx content under them would mislead Excel and the office.
+_OTHER_FORMATS = frozenset({".xls", ".xlsm", ".xlsb", ".ods", ".csv", ".json", ".txt", ".pdf", ".eml", ".msg"})
+
+
+def output_file(target: Path, suffix: str) -> tuple[Path, str]:
+    """The path a command writes ``-o`` to, and a note to say aloud ("" if none).
+
+    A name without ``suffix`` gets it (said in the note); a name claiming another format is refused;
+    missing folders are created; a file open in Excel or LibreOffice is never overwritten.
+    """
+    target = Path(target)
+    note = ""
+    if target.suffix.lower() != suffix:
+        if target.suffix.lower() in _OTHER_FORMATS:
+            raise OutputError(
+                f"{target}: il file scritto è in formato {suffix}, indicare un nome che termina in {suffix}"
+            )
+        target = target.with_name(target.name + suffix)
+        note = f"il nome non terminava in {suffix}: il file si chiama {target}"
+    if target.is_dir():
+        raise OutputError(f"{target}: è una cartella, indicare il nome di un file")
+    output_folder(target.parent)
+    refuse_if_open(target)
+    return target, note
+
+
+def output_folder(folder: Path) -> Path:
+    """An output folder, created with its parents when missing: the same for every command."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{folder}: esiste già un file con questo nome, indicare una cartella") from None
+    except OSError as exc:
+        raise OutputError(f"{folder}: impossibile creare la cartella ({_reason(exc)})") from None
+    return folder
+
+
+def lock_files(target: Path) -> list[Path]:
+    """The lock files Excel (``~$name``, first two letters dropped on long names) and LibreOffice
+    (``.~lock.name#``) keep beside a workbook while it is open."""
+    name = target.name
+    candidates = {f"~${name}", f"~${name[2:]}", f".~lock.{name}#"}
+    return sorted(path for c in candidates if (path := target.with_name(c)).exists())
+
+
+def refuse_if_open(target: Path) -> None:
+    """Never replace a file someone has open: the program that holds it would overwrite it again."""
+    locks = lock_files(target) if target.exists() else []
+    if locks:
+        raise OutputError(
+            f"{target}: il file è aperto in Excel o LibreOffice (file di blocco {locks[0].name}); chiuderlo e "
+            "rilanciare il comando; il file precedente è intatto. Se nessuno lo ha aperto, eliminare il file di blocco."
+        )
 
 
 def _mode_for(target: Path) -> int:

@@ -139,7 +139,8 @@ def test_consolida_json_equals_library_and_exit_codes(
     empty.mkdir()
     nothing = run("consolida", empty, "-o", tmp_path / "x.xlsx")
     assert nothing.returncode == 2 and not (tmp_path / "x.xlsx").exists()
-    assert run("consolida", folder, "-o", tmp_path).returncode == 2  # the master path is a folder
+    (tmp_path / "cartella.xlsx").mkdir()
+    assert run("consolida", folder, "-o", tmp_path / "cartella.xlsx").returncode == 2  # the master path is a folder
 
 
 @pytest.mark.parametrize("args", [("nonesiste",), ("consolida",), ("verifica",)])

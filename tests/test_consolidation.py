@@ -287,3 +287,47 @@ def test_anomalie_name_the_file_each_finding_comes_from(
         ws.cell(r, dove).value for r in range(2, ws.max_row + 1) if ws.cell(r, codice).value == "data-non-valida"
     ]
     assert str(where).startswith("A_errata.xlsx › Fasi › ")
+
+
+@pytest.mark.parametrize("mancante", [scoring.MissingValue.ESCLUSO, scoring.MissingValue.ZERO])
+def test_invalid_value_counts_exactly_as_missing(tmp_path: Path, mancante: scoring.MissingValue) -> None:
+    """-5 typed as the 1° rilevazione: flagged, shown as «valore non valido», never better than a blank."""
+    source = ESEMPI / "ritorni" / "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx"
+    results = {}
+    for name, value in (("invalido", -5), ("vuoto", None)):
+        folder = tmp_path / name
+        folder.mkdir()
+        fill_workbook(source, folder / source.name, [Entry("indicatori", "Ob_Obiet130102", "prima_rilevazione", value)])
+        master = tmp_path / f"{name}.xlsx"
+        regole = scoring.Regole(mancante_intermedia=mancante)
+        result = consolidate(folder, master, data_riferimento=date(2021, 9, 30), regole=regole)
+        [area] = _sheet_rows(master, "Riepilogo")[:1]
+        [row] = [r for r in _sheet_rows(master, "Indicatori") if r["Codice attività"] == "Ob_Obiet130102"]
+        results[name] = (result, area, row)
+    (bad, bad_area, bad_row), (_, blank_area, blank_row) = results["invalido"], results["vuoto"]
+    assert any(a.codice == "valore-negativo" and a.gravita == "errore" for a in bad.anomalie)
+    assert bad_row["1° rilevazione"] == "valore non valido (-5)"
+    assert bad_row["% raggiungimento"] == blank_row["% raggiungimento"] == (0 if mancante == "zero" else None)
+    assert bad_area["% raggiungimento ponderata"] == blank_area["% raggiungimento ponderata"]
+    assert (
+        bad_area["Valori non validi (contati come mancanti)"],
+        blank_area["Valori non validi (contati come mancanti)"],
+    ) == (1, 0)
+    assert bad_area["Indicatori senza valore"] == blank_area["Indicatori senza valore"] - 1
+    assert bad.summary is not None and bad.summary.valori_scritti == bad.valori_letti  # nothing lost from view
+
+
+def test_invalid_value_second_engine_agrees(tmp_path: Path) -> None:
+    """The formulas take «valore non valido» as missing: `formulas` recomputes the cached values."""
+    from .test_libreoffice_master import differences, formula_expectations, formulas_values
+
+    source = ESEMPI / "ritorni" / "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx"
+    folder = tmp_path / "ritorni"
+    folder.mkdir()
+    fill_workbook(source, folder / source.name, [Entry("indicatori", "Ob_Obiet130102", "prima_rilevazione", -5)])
+    master = tmp_path / "m.xlsx"
+    regole = scoring.Regole(mancante_intermedia=scoring.MissingValue.ZERO)
+    consolidate(folder, master, data_riferimento=date(2021, 9, 30), regole=regole)
+    want = formula_expectations(master)
+    got = formulas_values(master)
+    assert differences(got, want) == []

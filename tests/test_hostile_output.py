@@ -79,7 +79,8 @@ def test_audit_log_of_consolida(folder: Path, tmp_path: Path, monkeypatch: pytes
     log = tmp_path / "registro.jsonl"
     master = tmp_path / "m.xlsx"
     assert _main(monkeypatch, "consolida", folder, "-o", master, "--registro", log, "--password-apertura", "x") == 1
-    assert _main(monkeypatch, "consolida", folder, "-o", tmp_path / "manca" / "m.xlsx", "--registro", log) == 2
+    # The master's folder is a file: nothing can be done (a missing folder would be created).
+    assert _main(monkeypatch, "consolida", folder, "-o", log / "m.xlsx", "--registro", log) == 2
     events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     first = [e for e in events if e["esecuzione"] == events[0]["esecuzione"]]
     assert [e["evento"] for e in first] == ["avvio"] + ["file"] * 4 + ["scritto", "fine"]
@@ -91,7 +92,7 @@ def test_audit_log_of_consolida(folder: Path, tmp_path: Path, monkeypatch: pytes
     assert first[-1]["uscita"] == 1
     second = [e for e in events if e["esecuzione"] != events[0]["esecuzione"]]
     assert second[-1]["evento"] == "fine" and second[-1]["uscita"] == 2
-    assert "non esiste" in second[-1]["messaggio"]
+    assert "indicare una cartella" in second[-1]["messaggio"]
 
 
 def test_audit_log_of_verifica(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,11 +31,16 @@ AREA = "Area Affari Generali"
 
 @pytest.fixture
 def ritorni(schede_intermedia: list[GeneratedWorkbook], piano: Piano, tmp_path: Path) -> Path:
-    """The three schede as returned, in a folder of their own (the plan is not beside them)."""
+    """The three schede as returned, in a folder of their own (the plan is not beside them).
+
+    Each carries something from its area (a monitoring note): a scheda left as we sent it is a blank
+    return, which raccogli skips.
+    """
     folder = tmp_path / "ritorni"
     folder.mkdir()
     for scheda in schede_intermedia:
-        shutil.copy(scheda.path, folder / scheda.path.name)
+        fase = piano.area(scheda.area).obiettivi[0].fasi[0].codice
+        fill_workbook(scheda.path, folder / scheda.path.name, [Entry("fasi", fase, "monitoraggio", "Fatto.")])
     return folder
 
 

@@ -50,7 +50,7 @@ INJECTION = '=HYPERLINK("http://x")'
 SHEETS = list(SHEET_ORDER)
 TABLES = [s for s in SHEETS if s != "Pagine per area"]
 # Everything Excel 2010 and LibreOffice both compute the same way; nothing else may appear.
-ALLOWED_FUNCTIONS = {"IF", "OR", "MIN", "MAX", "SUM", "COUNT", "SUMPRODUCT"}
+ALLOWED_FUNCTIONS = {"IF", "OR", "MIN", "MAX", "SUM", "COUNT", "SUMPRODUCT", "ISTEXT"}
 Value = float | str | None
 Cells = dict[tuple[str, str], Value]
 
@@ -277,8 +277,8 @@ def master(tmp_path: Path) -> Path:
 def test_every_pct_cell_is_a_formula_with_allowed_functions(master: Path) -> None:
     formulas = formula_cells(master)
     expected = expected_from_scoring(master, piano(), FINALE, Regole())
-    # indicators, objectives, phase states, people, assignments, areas (% and 5 counts) + total
-    assert len(expected) == 8 + 5 + 4 + 3 + 7 + 2 * 6 + 1
+    # indicators, objectives, phase states, people, assignments, areas (% and 6 counts) + total
+    assert len(expected) == 8 + 5 + 4 + 3 + 7 + 2 * 7 + 1
     for key in expected:
         assert key in formulas, key
     for key, formula in formulas.items():
@@ -291,7 +291,7 @@ def test_every_pct_cell_is_a_formula_with_allowed_functions(master: Path) -> Non
 
 def test_formula_examples(master: Path) -> None:
     formulas = formula_cells(master)
-    assert formulas["Indicatori", "K2"] == '=IF(OR(H2="",H2=0),"",IF(J2="",0,MIN(1,MAX(0,J2/H2))))'
+    assert formulas["Indicatori", "K2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(J2)=0,0,MIN(1,MAX(0,J2/H2))))'
     assert formulas["Assegnazioni", "F2"].startswith("=IF(Obiettivi!F")
     assert "Indicatori!$K$2:$K$9" in formulas["Obiettivi", "F2"]
     assert "Assegnazioni!$F$2:$F$8" in formulas["Personale", "G2"]

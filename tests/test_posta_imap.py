@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.simulation import Entry, fill_workbook
 
-from .test_posta_raccogli import WHEN, make_eml
+from .test_posta_raccogli import WHEN, _first_code, make_eml
 from .test_posta_support import AREE, free_port, run
 
 pytestmark = [
@@ -164,8 +166,12 @@ def _chown_tree(server: Imap) -> None:
 
 
 @pytest.fixture
-def workbook(schede_intermedia: list[GeneratedWorkbook]) -> bytes:
-    return next(s.path for s in schede_intermedia if s.area == AREE[1]).read_bytes()
+def workbook(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> bytes:
+    """A scheda the area filled in (a blank one is not a return)."""
+    blank = next(s.path for s in schede_intermedia if s.area == AREE[1])
+    target = tmp_path / "compilata.xlsx"
+    fill_workbook(blank, target, [Entry("obiettivi", _first_code(blank), "note", "nota dell'area")])
+    return target.read_bytes()
 
 
 def test_collects_from_imap_read_only(imap: Imap, workbook: bytes, tmp_path: Path) -> None:
@@ -186,7 +192,7 @@ def test_collects_from_imap_read_only(imap: Imap, workbook: bytes, tmp_path: Pat
     assert voci[2]["motivo"].startswith("già presente come Area_Lavori_Pubblici_e_Manutenzioni_")
     [saved] = output.iterdir()
     assert saved.read_bytes() == workbook
-    local = WHEN.astimezone().replace(tzinfo=None)
+    local = WHEN.astimezone(ZoneInfo("Europe/Rome")).replace(tzinfo=None)  # the office's clock, not the server's
     assert saved.name == f"Area_Lavori_Pubblici_e_Manutenzioni_{local:%Y%m%d-%H%M%S}.xlsx"
 
     # The folder was opened read-only: nothing was marked as read.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seregno_xlsx.posta.collect import from_eml_bytes, imap_utf7, parse_imap_url, store
+from seregno_xlsx.posta.collect import from_eml_bytes, from_path, imap_utf7, parse_imap_url, store
 from seregno_xlsx.scheda.generation import GeneratedWorkbook
 from seregno_xlsx.simulation import Entry, fill_workbook
 
@@ -88,7 +88,7 @@ def test_folder_of_messages(posta: Path, compilate: dict[str, bytes], tmp_path: 
     assert result.returncode == 1, result.stderr  # the broken .msg is reported as an error
     voci = json.loads(result.stdout)
     taken = [v for v in voci if v["stato"] == "preso"]
-    local = WHEN.astimezone().replace(tzinfo=None)
+    local = datetime(2021, 9, 20, 10, 30, 5)  # Europe/Rome, whatever the zone of the machine
     assert sorted(Path(v["file"]).name for v in taken) == sorted(
         [
             f"Area_Affari_Generali_{local:%Y%m%d-%H%M%S}.xlsx",
@@ -120,7 +120,7 @@ def test_folder_of_messages(posta: Path, compilate: dict[str, bytes], tmp_path: 
 def test_never_overwrites_a_different_file_with_the_same_name(compilate: dict[str, bytes], tmp_path: Path) -> None:
     output = tmp_path / "ritorni"
     output.mkdir()
-    local = WHEN.astimezone().replace(tzinfo=None)
+    local = datetime(2021, 9, 20, 10, 30, 5)  # Europe/Rome, whatever the zone of the machine
     existing = output / f"Area_Affari_Generali_{local:%Y%m%d-%H%M%S}.xlsx"
     existing.write_bytes(b"a different file, put here by someone")
     message = make_eml("scheda", [("scheda.xlsx", compilate[AREE[0]])])
@@ -162,7 +162,7 @@ def test_outlook_msg(compilate: dict[str, bytes], tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     voci = json.loads(result.stdout)
     assert [(v["allegato"], v["stato"]) for v in voci] == [("Schéda compilata.xlsx", "preso"), ("nota.pdf", "ignorato")]
-    local = WHEN.astimezone().replace(tzinfo=None)
+    local = datetime(2021, 9, 20, 10, 30, 5)  # Europe/Rome, whatever the zone of the machine
     saved = output / f"Area_Servizi_alla_Persona_{local:%Y%m%d-%H%M%S}.xlsx"
     assert saved.read_bytes() == compilate[AREE[2]]
 
@@ -185,3 +185,18 @@ def test_imap_url_and_folder_names() -> None:
     )
     assert parse_imap_url("imaps://posta.example.org:1993") == ("posta.example.org", 1993, "INBOX", True)
     assert imap_utf7("Ritorni/Área & Co") == "Ritorni/&AME-rea &- Co"
+
+
+def test_blank_templates_are_skipped(
+    schede_intermedia: list[GeneratedWorkbook], compilate: dict[str, bytes], tmp_path: Path
+) -> None:
+    """Our own outgoing drafts carry the scheda as sent: nothing in it came from the area."""
+    by_area = {s.area: s.path for s in schede_intermedia}
+    source = tmp_path / "bozze"
+    source.mkdir()
+    (source / "bozza.eml").write_bytes(make_eml("scheda", [("scheda.xlsx", by_area[AREE[1]].read_bytes())]))
+    (source / "risposta.eml").write_bytes(make_eml("R: scheda", [("scheda.xlsx", compilate[AREE[0]])]))
+    raccolta = store(from_path(source), tmp_path / "ritorni")
+    blank = next(v for v in raccolta.esiti if v.fonte == "bozza.eml")
+    assert (blank.stato, blank.area) == ("ignorato", AREE[1]) and "nulla compilato" in blank.motivo
+    assert [v.area for v in raccolta.presi] == [AREE[0]]

@@ -8,18 +8,28 @@ rejected; 2 nothing could be done (unreadable input, misuse, output not writable
 
 from __future__ import annotations
 
+import io
 import signal
 import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 import typer
 
 from seregno_xlsx.atomic import describe_os_error
 from seregno_xlsx.cli import consolida, genera, importa, posta, verifica  # noqa: F401  (register the commands)
 from seregno_xlsx.cli.app import app, err, styled
+from seregno_xlsx.cli.italiano import ClickException, Comando, UsageError, group_help, show_usage_error
 from seregno_xlsx.errors import SeregnoError
 
 __all__ = ["app", "main"]
+
+# Every command's help and usage mistakes in Italian: one class for all, set where they are all known.
+for _info in app.registered_commands:
+    _info.cls = Comando
 
 
 def _quiet_os_errors(unraisable: sys.UnraisableHookArgs) -> None:
@@ -29,33 +39,61 @@ def _quiet_os_errors(unraisable: sys.UnraisableHookArgs) -> None:
     sys.__unraisablehook__(unraisable)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: Italian messages, never a traceback."""
     sys.unraisablehook = _quiet_os_errors
     if hasattr(signal, "SIGXFSZ"):
         # Over a file-size limit (ulimit -f) a write fails with an error we report, not a killed process.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    args = list(sys.argv[1:] if argv is None else argv)
+    _tolerant_console()
+    command = typer.main.get_command(app)
+    if not args:
+        sys.stdout.write(group_help(command) + "\n")
+        sys.exit(2)
     try:
-        code = app(standalone_mode=False)
+        code = command.main(args, prog_name="seregno-xlsx", standalone_mode=False, windows_expand_args=False)
+    except UsageError as exc:
+        show_usage_error(exc, err, command, args)
+        sys.exit(2)
     except SeregnoError as exc:
         err.print(styled("Errore:", "bold red", exc.messaggio))
         sys.exit(2)
     except OSError as exc:  # the system refused (disk full, read-only, too long a name): said in Italian
         err.print(styled("Errore:", "bold red", describe_os_error(exc) + ": operazione interrotta"))
         sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt, EOFError):
         err.print("Interrotto.")
         sys.exit(2)
+    except ClickException as exc:
+        err.print(styled("Errore:", "bold red", str(getattr(exc, "message", exc))))
+        sys.exit(2)
     except Exception as exc:  # a bug must still not show a traceback to the office
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        stamp = datetime.now().isoformat(timespec="seconds")
-        err.print(styled("Errore interno", "bold red", f"({stamp}): {type(exc).__name__}: {exc}"))
+        log = _log_traceback(exc)
+        where = f" I dettagli tecnici sono in {log}: inviare quel file a chi mantiene seregno-xlsx." if log else ""
+        err.print(
+            styled("Errore interno", "bold red", f"(un difetto del programma): {type(exc).__name__}: {exc}.{where}")
+        )
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _tolerant_console() -> None:
+    """A console that is not UTF-8 (Windows cp1252/cp850, a redirected file) prints «?», never fails."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+
+
+def _log_traceback(exc: BaseException) -> Path | None:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"seregno-xlsx-errore-{stamp}.log"
+    try:
+        text = "".join(traceback.format_exception(exc))
+        path.write_text(f"seregno-xlsx {' '.join(sys.argv[1:])}\n\n{text}", encoding="utf-8")
+    except OSError:
+        return None
+    return path
 
 
 if __name__ == "__main__":

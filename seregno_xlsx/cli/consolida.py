@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from seregno_xlsx.atomic import output_file
 from seregno_xlsx.audit import Registro
 from seregno_xlsx.cli.app import (
     DateOpt,
@@ -23,14 +24,17 @@ from seregno_xlsx.cli.app import (
     out,
     parse_date,
     print_findings,
+    styled,
 )
 from seregno_xlsx.master.scoring import MissingValue, Regole
 
 
 @app.command("consolida")
 def consolida_cmd(
-    cartella: Annotated[Path, typer.Argument(help="Cartella con le schede restituite.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Cartella di lavoro master da scrivere (.xlsx).")],
+    cartella: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella con le schede restituite.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", metavar="FILE", help="Cartella di lavoro master da scrivere (.xlsx).")
+    ],
     piano_path: PianoOpt = None,
     data_riferimento: DateOpt = None,
     as_json: JsonOpt = False,
@@ -42,11 +46,19 @@ def consolida_cmd(
     ] = False,
     mancante_intermedia: Annotated[
         MissingValue,
-        typer.Option("--mancante-intermedia", help="Valore mancante nella rilevazione intermedia: escluso o zero."),
+        typer.Option(
+            "--mancante-intermedia",
+            metavar="escluso|zero",
+            help="Valore mancante nella rilevazione intermedia: escluso o zero.",
+        ),
     ] = MissingValue.ESCLUSO,
     mancante_finale: Annotated[
         MissingValue,
-        typer.Option("--mancante-finale", help="Valore mancante nella rilevazione finale: zero o escluso."),
+        typer.Option(
+            "--mancante-finale",
+            metavar="zero|escluso",
+            help="Valore mancante nella rilevazione finale: zero o escluso.",
+        ),
     ] = MissingValue.ZERO,
     password_apertura: OpenPasswordOpt = None,
     registro_path: RegistroOpt = None,
@@ -76,6 +88,9 @@ def _consolida(
     from seregno_xlsx.master.consolidation import consolidate
 
     piano = load_plan(piano_path) if piano_path else None
+    output, note = output_file(output, ".xlsx")
+    if note:
+        err.print(styled("Nota:", "yellow", note))
     result = consolidate(
         cartella,
         output,
@@ -96,7 +111,7 @@ def _consolida(
         out.print(table)
         if result.piano_trovato:
             out.print(f"Piano: {result.piano_trovato} (trovato accanto alle schede)")
-        print_findings(result.anomalie, "Anomalie")
+        print_findings(result.anomalie, "Anomalie", result.origine)
         if result.master:
             written = result.summary.valori_scritti if result.summary else 0
             out.print(

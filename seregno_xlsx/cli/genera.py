@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from seregno_xlsx.cli.app import (
+    DATE_METAVAR,
     PasswordOpt,
     app,
     load_plan,
@@ -21,15 +22,19 @@ from seregno_xlsx.piano.model import Rilevazione
 @app.command("genera")
 def genera_cmd(
     piano_path: Annotated[Path, typer.Argument(metavar="PIANO", help="Piano JSON prodotto da «importa».")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Cartella in cui scrivere le schede.")],
-    area: Annotated[list[str] | None, typer.Option("--area", help="Solo questa area (ripetibile).")] = None,
-    rilevazione: Annotated[Rilevazione, typer.Option("--rilevazione", help="Rilevazione da raccogliere.")] = (
-        Rilevazione.INTERMEDIA
-    ),
-    scadenza: Annotated[str | None, typer.Option("--scadenza", help="Data di restituzione AAAA-MM-GG.")] = None,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", metavar="CARTELLA", help="Cartella in cui scrivere le schede.")
+    ],
+    area: Annotated[list[str] | None, typer.Option("--area", metavar="NOME", help="Solo questa area.")] = None,
+    rilevazione: Annotated[
+        Rilevazione, typer.Option("--rilevazione", metavar="intermedia|finale", help="Rilevazione da raccogliere.")
+    ] = (Rilevazione.INTERMEDIA),
+    scadenza: Annotated[
+        str | None, typer.Option("--scadenza", metavar=DATE_METAVAR, help="Data di restituzione.")
+    ] = None,
     password: PasswordOpt = None,
     modelli: Annotated[
-        Path | None, typer.Option("--modelli", help="Cartella dei testi (predefinita: modelli/).")
+        Path | None, typer.Option("--modelli", metavar="CARTELLA", help="Cartella dei testi (predefinita: modelli/).")
     ] = None,
 ) -> None:
     """Genera una cartella di lavoro protetta per ogni area del piano."""

@@ -12,8 +12,11 @@ from rich.table import Table
 from seregno_xlsx.cli.app import (
     JsonOpt,
     app,
+    err,
+    expand_paths,
     out,
     print_findings,
+    styled,
 )
 from seregno_xlsx.findings import has_errors
 from seregno_xlsx.piano.model import plan_json_schema
@@ -21,17 +24,26 @@ from seregno_xlsx.piano.model import plan_json_schema
 
 @app.command("importa")
 def importa_cmd(
-    fonti: Annotated[list[Path], typer.Argument(help="Esportazioni «Scheda Obiettivo Gestionale» (una per area).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="File del piano da scrivere (JSON).")],
+    fonti: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Esportazioni «Scheda Obiettivo Gestionale» (una per area).")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="File del piano da scrivere (JSON).")],
     as_json: JsonOpt = False,
 ) -> None:
     """Importa le schede obiettivo esportate dal gestionale in un piano JSON validato."""
-    from seregno_xlsx.atomic import atomic_write_text
+    from seregno_xlsx.atomic import atomic_write_text, output_file
     from seregno_xlsx.piano.checks import check_plan
     from seregno_xlsx.piano.export_parser import parse_exports
+    from seregno_xlsx.piano.plan_file import keep_key
 
-    piano, anomalie = parse_exports(fonti)
+    output, note = output_file(output, ".json")
+    if note:
+        err.print(styled("Nota:", "yellow", note))
+    piano, anomalie = parse_exports(expand_paths(fonti, lambda folder: sorted(folder.glob("*.txt"))))
     anomalie = anomalie + check_plan(piano)
+    piano, kept = keep_key(piano, output)
+    if kept:
+        err.print(styled("Nota:", "yellow", f"{output}: tenuta la chiave dell'impronta del piano sostituito"))
     atomic_write_text(output, piano.to_json())
     if as_json:
         print(

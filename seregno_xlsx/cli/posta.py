@@ -21,7 +21,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from seregno_xlsx.cli.app import DateOpt, JsonOpt, PasswordOpt, app, err, fail, load_plan, out, parse_date, styled
+from seregno_xlsx.cli.app import (
+    DATE_METAVAR,
+    DateOpt,
+    JsonOpt,
+    PasswordOpt,
+    app,
+    err,
+    fail,
+    load_plan,
+    out,
+    parse_date,
+    styled,
+)
 from seregno_xlsx.posta.compose import Messaggio
 from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, Sicurezza, SmtpConfig
 
@@ -33,12 +45,16 @@ SENDER_ENV = "SEREGNO_MITTENTE"
 
 ContattiOpt = Annotated[
     Path,
-    typer.Option("--contatti", help="File dei contatti delle aree (CSV: area;responsabile;email;copia)."),
+    typer.Option(
+        "--contatti", metavar="FILE", help="File dei contatti delle aree (CSV: area;responsabile;email;copia)."
+    ),
 ]
-AreaOpt = Annotated[list[str] | None, typer.Option("--area", help="Solo questa area (ripetibile).")]
+AreaOpt = Annotated[list[str] | None, typer.Option("--area", metavar="NOME", help="Solo questa area.")]
 ScadenzaOpt = Annotated[
     str | None,
-    typer.Option("--scadenza", help="Data di restituzione AAAA-MM-GG (predefinita: quella scritta nella scheda)."),
+    typer.Option(
+        "--scadenza", metavar=DATE_METAVAR, help="Data di restituzione (predefinita: quella scritta nella scheda)."
+    ),
 ]
 InviaOpt = Annotated[
     bool,
@@ -51,35 +67,47 @@ MittenteOpt = Annotated[
     str | None,
     typer.Option(
         "--mittente",
+        metavar="INDIRIZZO",
         envvar=SENDER_ENV,
         help=f"Indirizzo del mittente (predefinito: ufficio.email di posta.toml). Anche da ${SENDER_ENV}.",
         show_default=False,
     ),
 ]
 HostOpt = Annotated[
-    str | None, typer.Option("--smtp-host", envvar="SEREGNO_SMTP_HOST", help="Server SMTP (con --invia).")
+    str | None,
+    typer.Option("--smtp-host", metavar="SERVER", envvar="SEREGNO_SMTP_HOST", help="Server SMTP (con --invia)."),
 ]
 PortaOpt = Annotated[
     int | None,
     typer.Option(
-        "--smtp-porta", envvar="SEREGNO_SMTP_PORTA", help="Porta SMTP (predefinita: 587, 465 con ssl, 25 senza)."
+        "--smtp-porta",
+        metavar="NUMERO",
+        envvar="SEREGNO_SMTP_PORTA",
+        help="Porta SMTP (predefinita: 587, 465 con ssl, 25 senza).",
     ),
 ]
 SicurezzaOpt = Annotated[
     Sicurezza,
-    typer.Option("--smtp-sicurezza", envvar="SEREGNO_SMTP_SICUREZZA", help="Cifratura della connessione SMTP."),
+    typer.Option(
+        "--smtp-sicurezza",
+        metavar="starttls|ssl|nessuna",
+        envvar="SEREGNO_SMTP_SICUREZZA",
+        help="Cifratura della connessione SMTP.",
+    ),
 ]
 UtenteOpt = Annotated[
     str | None,
     typer.Option(
         "--smtp-utente",
+        metavar="UTENTE",
         envvar=SMTP_USER_ENV,
         help=f"Utente SMTP; la password si legge da ${SMTP_PASSWORD_ENV} o si chiede a video.",
         show_default=False,
     ),
 ]
 ModelliOpt = Annotated[
-    Path | None, typer.Option("--modelli", help="Cartella dei testi con posta.toml (predefinita: modelli/).")
+    Path | None,
+    typer.Option("--modelli", metavar="CARTELLA", help="Cartella dei testi con posta.toml (predefinita: modelli/)."),
 ]
 
 
@@ -144,15 +172,18 @@ def _table(title: str, esiti: list[EsitoArea]) -> None:
 @app.command("distribuisci")
 def distribuisci_cmd(
     piano_path: Annotated[Path, typer.Argument(metavar="PIANO", help="Piano JSON prodotto da «importa».")],
-    schede: Annotated[
-        Path, typer.Argument(metavar="CARTELLA_SCHEDE", help="Cartella delle schede prodotte da «genera».")
-    ],
+    schede: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella delle schede prodotte da «genera».")],
     contatti: ContattiOpt,
     scadenza: ScadenzaOpt = None,
     area: AreaOpt = None,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Cartella dei messaggi .eml e del registro (predefinita: SCHEDE/posta)."),
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="CARTELLA",
+            help="Cartella dei messaggi .eml e del registro (predefinita: CARTELLA/posta).",
+        ),
     ] = None,
     invia: InviaOpt = False,
     reinvia: ReinviaOpt = False,
@@ -196,14 +227,16 @@ def distribuisci_cmd(
 
 @app.command("solleciti")
 def solleciti_cmd(
-    ritorni: Annotated[
-        Path, typer.Argument(metavar="CARTELLA_RITORNI", help="Cartella con le schede restituite dalle aree.")
-    ],
-    piano_path: Annotated[Path, typer.Option("--piano", help="Piano JSON con le aree attese.")],
+    ritorni: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella con le schede restituite dalle aree.")],
+    piano_path: Annotated[Path, typer.Option("--piano", metavar="FILE", help="Piano JSON con le aree attese.")],
     contatti: ContattiOpt,
     schede: Annotated[
         Path | None,
-        typer.Option("--schede", help="Cartella delle schede generate: le riallega alle aree che non hanno risposto."),
+        typer.Option(
+            "--schede",
+            metavar="CARTELLA",
+            help="Cartella delle schede generate: le riallega alle aree che non hanno risposto.",
+        ),
     ] = None,
     scadenza: ScadenzaOpt = None,
     area: AreaOpt = None,
@@ -212,7 +245,8 @@ def solleciti_cmd(
         typer.Option(
             "-o",
             "--output",
-            help="Cartella di solleciti, copie annotate e registro (predefinita: RITORNI/solleciti).",
+            metavar="CARTELLA",
+            help="Cartella di solleciti, copie annotate e registro (predefinita: CARTELLA/solleciti).",
         ),
     ] = None,
     invia: InviaOpt = False,
@@ -267,12 +301,17 @@ def raccogli_cmd(
             help="Messaggio .eml/.msg, cartella di messaggi, oppure imap://server[:porta]/CARTELLA.",
         ),
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Cartella dei ritorni in cui salvare le schede.")],
-    piano_path: Annotated[Path | None, typer.Option("--piano", help="Tiene solo le schede di questo piano.")] = None,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", metavar="CARTELLA", help="Cartella dei ritorni in cui salvare le schede.")
+    ],
+    piano_path: Annotated[
+        Path | None, typer.Option("--piano", metavar="FILE", help="Tiene solo le schede di questo piano.")
+    ] = None,
     imap_utente: Annotated[
         str | None,
         typer.Option(
             "--imap-utente",
+            metavar="UTENTE",
             envvar=IMAP_USER_ENV,
             help=f"Utente IMAP; la password si legge da ${IMAP_PASSWORD_ENV} o si chiede a video.",
             show_default=False,
@@ -280,7 +319,7 @@ def raccogli_cmd(
     ] = None,
     imap_ssl: Annotated[bool, typer.Option("--imap-ssl", help="Connessione IMAP cifrata (porta 993).")] = False,
     dal: Annotated[
-        str | None, typer.Option("--dal", help="Solo i messaggi IMAP ricevuti da questa data (AAAA-MM-GG).")
+        str | None, typer.Option("--dal", metavar=DATE_METAVAR, help="Solo i messaggi IMAP ricevuti da questa data.")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,8 @@ from seregno_xlsx.cli.app import (
     PianoOpt,
     RegistroOpt,
     app,
+    expand_paths,
+    fail,
     load_plan,
     out,
     parse_date,
@@ -28,12 +31,19 @@ from seregno_xlsx.findings import has_errors
 
 @app.command("verifica")
 def verifica_cmd(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Schede restituite dalle aree.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE", help="Schede restituite dalle aree: file, cartelle o nomi con * (ritorni\\*.xlsx)."
+        ),
+    ],
     piano_path: PianoOpt = None,
     as_json: JsonOpt = False,
     annota: Annotated[
         Path | None,
-        typer.Option("--annota", help="Cartella in cui scrivere copie annotate da rimandare alle aree."),
+        typer.Option(
+            "--annota", metavar="CARTELLA", help="Cartella in cui scrivere copie annotate da rimandare alle aree."
+        ),
     ] = None,
     data_riferimento: DateOpt = None,
     password: PasswordOpt = None,
@@ -57,11 +67,16 @@ def _verifica(
     registro: Registro,
 ) -> None:
     from seregno_xlsx.piano.plan_file import find_plan
+    from seregno_xlsx.ritorni.classification import WORKBOOK_SUFFIXES, workbook_files
     from seregno_xlsx.ritorni.verification import verify
 
     # Like consolida, the plan the office keeps beside the returns checks the fingerprints.
     piano_path = piano_path or (find_plan(files[0].parent) if files else None)
     piano = load_plan(piano_path) if piano_path else None
+    # A folder named like a workbook (x.xlsx/) is what someone gave as a file: reported, not expanded.
+    files = expand_paths(files, lambda d: [d] if d.suffix.lower() in WORKBOOK_SUFFIXES else workbook_files(d))
+    if not files:
+        fail("nessuna scheda da verificare: le cartelle indicate non contengono file .xlsx, .xlsm o .ods")
     reports = verify(
         files,
         piano=piano,
@@ -77,9 +92,14 @@ def _verifica(
         for report in reports:
             lettura = report.lettura
             out.rule(f"{lettura.file.name} – {lettura.area or 'area sconosciuta'}: {lettura.esito}")
-            print_findings(report.anomalie, "")
+            print_findings(report.anomalie, "", lettura.file.name)
             if report.annotata:
                 out.print(f"Copia annotata: {report.annotata}", highlight=False)
+        esiti = Counter(str(r.lettura.esito) for r in reports)
+        out.print(
+            f"File verificati {len(reports)}: conformi {esiti['conforme']}, con avvisi {esiti['con avvisi']}, "
+            f"con errori {esiti['con errori']}, non leggibili {esiti['non leggibile']}."
+        )
     if any(not r.lettura.leggibile for r in reports):
         raise typer.Exit(2)
     raise typer.Exit(1 if any(has_errors(r.anomalie) for r in reports) else 0)

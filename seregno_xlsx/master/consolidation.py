@@ -11,15 +11,15 @@ from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
-from seregno_xlsx.findings import Anomalia, finding, has_errors, printable
-from seregno_xlsx.master.scoring import Regole
+from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
+from seregno_xlsx.master.scoring import Regole, without_invalid_values
 from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.checks import check_across_areas
-from seregno_xlsx.piano.model import Area, Piano, Rilevazione
+from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan, read_plan
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
-from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
 
 
@@ -37,8 +37,12 @@ class Consolidamento:
     rilevazione: Rilevazione = Rilevazione.INTERMEDIA
     regole: Regole = field(default_factory=Regole)
     data_riferimento: date | None = None
+    # Per area, the indicators whose round value was invalid (counted as missing in ``aree``).
+    non_validi: dict[str, set[str]] = field(default_factory=dict)
     # The plan found beside the returns (``piano*.json``) when none was given.
     piano_trovato: Path | None = None
+    # id(finding) -> the file it was found in, for tables that name the file.
+    origine: dict[int, str] = field(default_factory=dict)
 
     @property
     def rifiutati(self) -> int:
@@ -106,6 +110,7 @@ def consolidate(
     for lettura, fonte in zip(letture, result.fonti, strict=True):
         result.anomalie.extend(lettura.anomalie)
         sources += [lettura.file.name] * len(lettura.anomalie)
+        result.origine.update((id(a), lettura.file.name) for a in lettura.anomalie)
         registro.file_read(
             lettura.file,
             sha256=lettura.sha256,
@@ -144,7 +149,10 @@ def consolidate(
                     )
                 )
     result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
-    result.aree, result.data_riferimento = areas, reference
+    non_validi = {lettura.area: invalid_values(lettura, rilevazione) for lettura in accepted}
+    # As they count: an invalid value is a missing one (the master shows what was read beside it).
+    result.aree = [without_invalid_values(a, rilevazione, non_validi.get(a.nome, set())) for a in areas]
+    result.non_validi, result.data_riferimento = non_validi, reference
     result.summary = write_master(
         output,
         ente=first.ente,
@@ -158,6 +166,7 @@ def consolidate(
         valori_letti=result.valori_letti,
         aree_mancanti=missing,
         file_anomalie=sources,
+        non_validi=non_validi,
     )
     result.master = output
     registro.written(output, "master")
@@ -173,6 +182,15 @@ def _without_previous_master(files: list[Path], output: Path) -> list[Path]:
         elif read_workbook(path).snapshot is not None:
             refuse_input_as_output(output, [path], what="il master")
     return kept
+
+
+def invalid_values(lettura: Lettura, rilevazione: Rilevazione) -> set[str]:
+    """Codes of the indicators whose round value has an ``errore`` finding on its cell (see scoring)."""
+    cells = {(a.foglio, a.cella) for a in lettura.anomalie if a.gravita is Gravita.ERRORE and a.cella}
+    field = round_value_field(rilevazione)
+    area = lettura.compilata
+    codes = {i.codice for o in area.obiettivi for i in o.indicatori} if area else set()
+    return {code for code in codes if lettura.locate("indicatori", code, field) in cells}
 
 
 def _ignored_source(name: str, why: str) -> Fonte:

@@ -145,7 +145,7 @@ def frames(consolidamento: Consolidamento) -> Tabelle:
                 )
             for persona in ob.risorse_umane:
                 people.setdefault(persona.matricola, (persona.nome, persona.categoria))
-        conteggi = counts(area, ril, c.data_riferimento or date.today())
+        conteggi = counts(area, ril, c.data_riferimento or date.today(), c.non_validi.get(area.nome, set()))
         aree.append(
             [
                 area.nome,

@@ -90,6 +90,7 @@ RIEPILOGO = Sheet(
         Col("fasi_scadute", "Fasi scadute non rendicontate", 13, Kind.NUM),
         Col("indicatori_senza_valore", "Indicatori senza valore", 11, Kind.NUM),
         Col("pct", "% raggiungimento ponderata", 15, Kind.PCT),
+        Col("valori_non_validi", "Valori non validi (contati come mancanti)", 13, Kind.NUM),
     ),
     # Title, round, reference date and coverage above the table.
     header_row=5,
@@ -242,6 +243,8 @@ COUNTS: tuple[Count, ...] = (
         ('{data_fine_effettiva}=""', '{data_fine_prevista}<>""', "{data_fine_prevista}<{riferimento}"),
     ),
     Count("indicatori_senza_valore", INDICATORI, ('{valore}=""',)),
+    # «valore non valido (…)» is the only text a round's value cell can hold.
+    Count("valori_non_validi", INDICATORI, ("ISTEXT({valore})",)),
 )
 
 

@@ -8,7 +8,7 @@ count" (excluded from every mean above it), never 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -54,12 +54,33 @@ class Regole(BaseModel):
             "Target mancante o zero: indicatore escluso",
             f"Valore mancante, rilevazione intermedia: {_missing_words(self.mancante_intermedia)}",
             f"Valore mancante, rilevazione finale: {_missing_words(self.mancante_finale)}",
+            f"Valore con un'anomalia di tipo errore: «{INVALID_VALUE}», conta come un valore mancante",
             "% obiettivo = media delle % dei suoi indicatori "
             "(ponderata con il peso degli indicatori se tutti ne hanno uno)",
             "% area, persona e totale = media delle % degli obiettivi "
             + ("ponderata con le stelle" if self.pesi_aree == "stelle" else "con pesi uguali")
             + "; obiettivi senza % esclusi",
         ]
+
+
+INVALID_VALUE = "valore non valido"
+
+
+def without_invalid_values(area: Area, rilevazione: Rilevazione, invalid: Collection[str]) -> Area:
+    """The area with the round's values of the ``invalid`` indicators (codes) removed.
+
+    A value with an ``errore`` finding (-5, «forse», #DIV/0!) never counts as a number: it counts
+    exactly as a missing one under the round's missing policy, never better than an honest blank,
+    until the area corrects it; the master shows it as «valore non valido».
+    """
+    if not invalid:
+        return area
+    copy = area.model_copy(deep=True)
+    for obiettivo in copy.obiettivi:
+        for indicatore in obiettivo.indicatori:
+            if indicatore.codice in invalid:
+                setattr(indicatore, round_value_field(rilevazione), None)
+    return copy
 
 
 def _missing_words(value: MissingValue) -> str:
@@ -155,6 +176,7 @@ class Conteggi:
     fasi_in_ritardo: int = 0
     fasi_scadute: int = 0  # planned end passed, no effective end reported
     indicatori_senza_valore: int = 0
+    valori_non_validi: int = 0  # values with an errore finding: counted as missing, shown apart
 
     def __add__(self, other: Conteggi) -> Conteggi:
         return Conteggi(
@@ -163,10 +185,14 @@ class Conteggi:
             self.fasi_in_ritardo + other.fasi_in_ritardo,
             self.fasi_scadute + other.fasi_scadute,
             self.indicatori_senza_valore + other.indicatori_senza_valore,
+            self.valori_non_validi + other.valori_non_validi,
         )
 
 
-def counts(area: Area, rilevazione: Rilevazione, data_riferimento: date) -> Conteggi:
+def counts(
+    area: Area, rilevazione: Rilevazione, data_riferimento: date, invalid: Collection[str] = frozenset()
+) -> Conteggi:
+    """``invalid``: codes of the indicators whose value was invalid (already removed from ``area``)."""
     fasi = [f for o in area.obiettivi for f in o.fasi]
     indicatori = [i for o in area.obiettivi for i in o.indicatori]
     return Conteggi(
@@ -174,5 +200,8 @@ def counts(area: Area, rilevazione: Rilevazione, data_riferimento: date) -> Cont
         fasi_concluse=sum(f.data_fine_effettiva is not None for f in fasi),
         fasi_in_ritardo=sum(f.in_ritardo for f in fasi),
         fasi_scadute=sum(f.scaduta(data_riferimento) for f in fasi),
-        indicatori_senza_valore=sum(indicator_value(i, rilevazione) is None for i in indicatori),
+        indicatori_senza_valore=sum(
+            indicator_value(i, rilevazione) is None and i.codice not in invalid for i in indicatori
+        ),
+        valori_non_validi=sum(i.codice in invalid for i in indicatori),
     )

@@ -13,7 +13,7 @@ matricole differ by more than case). No function newer than Excel 2010 is used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -55,6 +55,7 @@ from seregno_xlsx.master.layout import (
     load_settings,
 )
 from seregno_xlsx.master.scoring import (
+    INVALID_VALUE,
     Conteggi,
     MissingValue,
     Regole,
@@ -66,6 +67,7 @@ from seregno_xlsx.master.scoring import (
     objective_pct,
     objectives_pct,
     total_pct,
+    without_invalid_values,
 )
 from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Rilevazione, round_value_field
 from seregno_xlsx.scheda.fit import height, lines
@@ -117,14 +119,28 @@ def write_master(
     aree_mancanti: Sequence[str] = (),
     file_anomalie: Sequence[str] = (),
     impostazioni: Impostazioni | None = None,
+    non_validi: Mapping[str, Collection[str]] | None = None,
 ) -> MasterSummary:
     """Write the master atomically: on any failure the previous file stays as it was.
 
     ``aree_mancanti``: areas of the plan without a valid return, listed as «non pervenuta».
     ``file_anomalie``: the file each finding was read from, in the order of ``anomalie`` ("" or missing
     for findings across files; those name the area's accepted file).
+    ``non_validi``: per area, the codes of the indicators whose round value has an errore finding.
     """
     summary = MasterSummary(valori_letti=valori_letti)
+    # What was read for each invalid value, then the areas as they count (the value as missing).
+    wanted = non_validi or {}
+    invalid = {
+        a.nome: {
+            i.codice: indicator_value(i, rilevazione)
+            for o in a.obiettivi
+            for i in o.indicatori
+            if i.codice in wanted.get(a.nome, ())
+        }
+        for a in aree
+    }
+    aree = [without_invalid_values(a, rilevazione, invalid[a.nome]) for a in aree]
     with atomic_path(Path(path)) as temp:
         options = {
             "strings_to_formulas": False,
@@ -138,6 +154,7 @@ def write_master(
         try:
             master = _Master(workbook, ente, anno, aree, rilevazione, regole, summary, data_riferimento)
             master.settings = impostazioni or load_settings()
+            master.invalid = invalid
             master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
         finally:
             workbook.close()
@@ -227,6 +244,7 @@ class _Master:
         self.area_row: dict[str, int] = {}
         self.links: dict[tuple[str, str, str], str] = {}
         self.rows: dict[str, int] = {}
+        self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
 
     # -- cells -------------------------------------------------------------
 
@@ -351,7 +369,7 @@ class _Master:
                 continue
             self.area_row[area.nome.casefold()] = sheet.header_row + r
             me = sheet.cell("area", sheet.header_row + r)
-            conteggi = counts(area, self.ril, self.rif)
+            conteggi = counts(area, self.ril, self.rif, self.invalid.get(area.nome, {}))
             values: dict[str, object] = {"area": area.nome, "stato": stato}
             for count in COUNTS:
                 values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
@@ -359,7 +377,7 @@ class _Master:
             values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
             self._row(sheet, r, values)
         n = len(names)
-        totale = sum((counts(a, self.ril, self.rif) for a in self.aree), Conteggi())
+        totale = sum((counts(a, self.ril, self.rif, self.invalid.get(a.nome, {})) for a in self.aree), Conteggi())
         total: list[dict[str, Any]] = []
         for column in sheet.columns:
             if column.key == "area":
@@ -499,19 +517,25 @@ class _Master:
             "valore_raggiunto": ind.valore_raggiunto,
             "pct": pct,
         }
+        bad = self.invalid.get(area.nome, {})
+        if ind.codice in bad:  # shown, never counted: the formula takes a text as a missing value
+            read = bad[ind.codice]
+            values[_value_key(self.ril)] = INVALID_VALUE + ("" if read is None else f" ({read:g})")
         si_no = dict.fromkeys(("valore_target", "prima_rilevazione", "valore_raggiunto"), "si_no")
         self._row(INDICATORI, r, values, si_no if ind.si_no else None)
-        self._count_input(indicator_value(ind, self.ril))
+        self._count_input(bad[ind.codice] if ind.codice in bad else indicator_value(ind, self.ril))
 
     def _indicator_formula(self, row: int) -> str:
-        """=IF(target empty or 0,"",IF(value empty,<missing>,MIN(1,MAX(0,value/target))))."""
+        """=IF(target empty or 0,"",IF(value not a number,<missing>,MIN(1,MAX(0,value/target)))).
+
+        COUNT(cell)=0 for an empty cell and for «valore non valido»: both count as missing."""
         target = INDICATORI.cell("valore_target", row)
         value = INDICATORI.cell(_value_key(self.ril), row)
         missing = '""' if self.regole.mancante(self.ril) is MissingValue.ESCLUSO else "0"
         ratio = f"MAX(0,{value}/{target})"
         if self.regole.limite_100:
             ratio = f"MIN(1,{ratio})"
-        return f'=IF(OR({target}="",{target}=0),"",IF({value}="",{missing},{ratio}))'
+        return f'=IF(OR({target}="",{target}=0),"",IF(COUNT({value})=0,{missing},{ratio}))'
 
     def _write_fasi(self) -> None:
         sheet, r = FASI, 0
@@ -666,7 +690,7 @@ class _Master:
         riepilogo = self.area_row[area.nome.casefold()]
         summary = [("pct", RIEPILOGO.columns[RIEPILOGO.index("pct")].header, Kind.PCT)]
         summary += [(c.key, RIEPILOGO.columns[RIEPILOGO.index(c.key)].header, Kind.NUM) for c in COUNTS]
-        conteggi = counts(area, self.ril, self.rif)
+        conteggi = counts(area, self.ril, self.rif, self.invalid.get(area.nome, {}))
         for key, label, kind in summary:
             source = RIEPILOGO.cell(key, riepilogo, sheet=True)
             cached = _cached(area_pct(area, self.ril, self.regole)) if key == "pct" else getattr(conteggi, key)

@@ -20,7 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import default as default_policy
@@ -29,13 +29,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
+from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import OutputError, SeregnoError
 from seregno_xlsx.files import is_office_temp, sha256_bytes, sha256_file
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.classification import OTHER_PLAN
-from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.scheda.generation import area_slug
+from seregno_xlsx.scheda.layout import layout
 
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".ods")
 MESSAGE_EXTENSIONS = (".eml", ".msg")
@@ -54,6 +57,7 @@ class StatoAllegato(StrEnum):
 
 
 PRESO, IGNORATO, ERRORE = StatoAllegato.PRESO, StatoAllegato.IGNORATO, StatoAllegato.ERRORE
+OFFICE_TZ = ZoneInfo("Europe/Rome")
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ def from_path(source: Path) -> list[Posta]:
 def read_message_file(path: Path) -> Posta:
     try:
         stat = path.stat()
-        mtime = datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+        mtime = _local(datetime.fromtimestamp(stat.st_mtime, UTC))
         if stat.st_size > MAX_MESSAGE_BYTES:
             return Posta(
                 path.name,
@@ -158,7 +162,7 @@ def read_message_file(path: Path) -> Posta:
         data = path.read_bytes()
     except (OSError, OverflowError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
-        return Posta(path.name, datetime.now(), problema=f"impossibile leggere il file ({reason})")
+        return Posta(path.name, _local(datetime.now(UTC)), problema=f"impossibile leggere il file ({reason})")
     if path.suffix.lower() == ".msg":
         return _from_msg(data, path.name, mtime)
     return from_eml_bytes(data, path.name, mtime)
@@ -311,9 +315,9 @@ def _fetch(client: imaplib.IMAP4, uid: str, folder: str) -> Posta:
     status, parts = client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")
     raw = next((p for p in parts or [] if isinstance(p, tuple)), None)
     if status != "OK" or raw is None:
-        return Posta(label, datetime.now(), problema="messaggio non scaricabile dal server")
+        return Posta(label, _local(datetime.now(UTC)), problema="messaggio non scaricabile dal server")
     stamp = imaplib.Internaldate2tuple(raw[0])
-    fallback = datetime.fromtimestamp(time.mktime(stamp)) if stamp else datetime.now().replace(microsecond=0)
+    fallback = _local(datetime.fromtimestamp(time.mktime(stamp) if stamp else time.time(), UTC))
     posta = from_eml_bytes(raw[1], label, fallback)
     with contextlib.suppress(Exception):  # the headers only name the message: never a reason to stop
         message = message_from_bytes(raw[1], policy=default_policy)
@@ -360,13 +364,7 @@ def collect(sorgente: Path | ImapConfig, output: Path, *, piano: Piano | None = 
 
 def store(poste: list[Posta], out_dir: Path, *, piano: Piano | None = None) -> Raccolta:
     """Keep the workbooks of ours among the attachments, each once, never overwriting."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: esiste ed è un file, indicare una cartella")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: impossibile creare la cartella ({exc.strerror})") from None
+    out_dir = output_folder(out_dir)
     known = _hashes(out_dir)
     result = Raccolta()
     for posta in poste:
@@ -404,6 +402,10 @@ def _store_one(
         other = next((a for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
         if other is not None:
             return EsitoAllegato(posta.fonte, allegato.nome, IGNORATO, f"scheda di un altro piano: {other.messaggio}")
+        if _blank(lettura):
+            return EsitoAllegato(
+                posta.fonte, allegato.nome, IGNORATO, "scheda vuota: nulla compilato dall'area", area=area
+            )
         if digest in known:
             return EsitoAllegato(
                 posta.fonte, allegato.nome, IGNORATO, f"già presente come {known[digest].name}", area=area
@@ -458,9 +460,23 @@ def _received(message: Message, fallback: datetime) -> datetime:
     return fallback
 
 
+def _blank(lettura: Lettura) -> bool:
+    """Nothing in it came from the area: every input as we sent it, and either never saved since it was
+    generated (our own attachment, e.g. in an outgoing draft) or all empty (a round without prefill).
+    Prefilled values saved as they were by the area are a return that confirms them."""
+    snapshot = lettura.snapshot
+    if snapshot is None or lettura.compilata != snapshot.area:
+        return False
+    sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    prefilled = any(not c.locked and c.value not in (None, "") for sheet in sheets for c in sheet.cells)
+    saved = lettura.compilato_il is not None and abs(lettura.compilato_il - snapshot.generato_il) > timedelta(minutes=2)
+    return not prefilled or not saved
+
+
 def _local(moment: datetime) -> datetime:
+    """The office's clock (Europe/Rome), whatever the server's: names and tables read as the office lives."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone().replace(tzinfo=None)
+        moment = moment.astimezone(OFFICE_TZ).replace(tzinfo=None)
     return moment.replace(microsecond=0)
 
 

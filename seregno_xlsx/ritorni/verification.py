@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, printable
 from seregno_xlsx.outputs import free_name
@@ -97,7 +98,7 @@ def annotate(
         found.setdefault((sheet, cell), []).append(anomalia)
     names = {sheet.name for sheet in layout_names(lettura.snapshot)}
     annotations = [_annotation(sheet, cell, items) for (sheet, cell), items in found.items() if sheet in names]
-    out_dir.mkdir(parents=True, exist_ok=True)
+    output_folder(out_dir)
     target = free_name(out_dir, f"{lettura.file.stem}_annotato", ".xlsx", avoid=[lettura.file, *avoid])
     write_workbook(
         target,

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from seregno_xlsx.errors import OutputError, SeregnoError
+from seregno_xlsx.atomic import output_folder
+from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 from seregno_xlsx.scheda.metadata import Snapshot
@@ -105,10 +106,7 @@ def generate(
     testi: Testi | None = None,
 ) -> list[GeneratedWorkbook]:
     testi = testi or load_texts()
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: esiste ed è un file, indicare una cartella")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     result = []
     for area in select_areas(piano, aree):
         path = out_dir / workbook_filename(piano.anno, area.nome, rilevazione)
