@@ -18,6 +18,9 @@ import pytest
 
 from .conftest import ROOT
 
+# Through the installed console script, one process per case: in the full run (`pytest -m ""`, CI).
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(sys.executable).parent / "seregno-xlsx"
 PIANO = ROOT / "esempi" / "piano_2021.json"
 RITORNI = ROOT / "esempi" / "ritorni"

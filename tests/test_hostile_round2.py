@@ -26,6 +26,9 @@ from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .hostile.round2 import SECRET, add_to_sheet_data, cli, edit_snapshot, edit_xml, set_cell, sheet_part
 
+# Through the installed console script, one process per case: in the full run (`pytest -m ""`, CI).
+pytestmark = pytest.mark.slow
+
 AREA = "Area Affari Generali"
 
 

@@ -10,8 +10,12 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from .conftest import ROOT
+
+# Through the installed console script, one process per case: in the full run (`pytest -m ""`, CI).
+pytestmark = pytest.mark.slow
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SCRIPT_DIR = Path(sys.executable).parent
