@@ -84,6 +84,18 @@ class Column:
 BOTH = frozenset(Rilevazione)
 
 
+def _shown(label_key: str, kind: Kind, width: float, name: str) -> Column:
+    """A locked column showing the plan's field ``name``."""
+    return Column(label_key, kind, width, _field(name), field=name)
+
+
+# Objectives and phases show their planned dates the same way.
+_PLANNED_DATES = (
+    _shown("data_inizio_prevista", Kind.DATE, 12, "data_inizio_prevista"),
+    _shown("data_fine_prevista", Kind.DATE, 12, "data_fine_prevista"),
+)
+
+
 def _input(
     label_key: str,
     kind: Kind,
@@ -146,14 +158,7 @@ OBIETTIVI = SheetSpec(
         Column("definizione", Kind.TEXT, 60, _field("definizione"), field="definizione", wrap=True),
         Column("risultato_atteso", Kind.TEXT, 40, _field("risultato_atteso"), field="risultato_atteso", wrap=True),
         Column("persone", Kind.TEXT, 28, _people, wrap=True),
-        Column(
-            "data_inizio_prevista",
-            Kind.DATE,
-            12,
-            _field("data_inizio_prevista"),
-            field="data_inizio_prevista",
-        ),
-        Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista"), field="data_fine_prevista"),
+        *_PLANNED_DATES,
         _input("data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
         _input("note", Kind.TEXT, 45, "note", wrap=True),
@@ -168,14 +173,7 @@ FASI = SheetSpec(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
         Column("codice_fase", Kind.TEXT, 17, _field("codice"), field="codice"),
         Column("descrizione_fase", Kind.TEXT, 60, _field("descrizione"), field="descrizione", wrap=True),
-        Column(
-            "data_inizio_prevista",
-            Kind.DATE,
-            12,
-            _field("data_inizio_prevista"),
-            field="data_inizio_prevista",
-        ),
-        Column("data_fine_prevista", Kind.DATE, 12, _field("data_fine_prevista"), field="data_fine_prevista"),
+        *_PLANNED_DATES,
         _input("fase_data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("fase_data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
         _input("monitoraggio", Kind.TEXT, 70, "monitoraggio", wrap=True),
