@@ -25,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from seregno_xlsx.atomic import describe_os_error
 from seregno_xlsx.errors import OutputError, SeregnoError
 from seregno_xlsx.files import sha256_file
 from seregno_xlsx.version import __version__
@@ -51,7 +52,7 @@ class Registro:
             try:
                 self._handle = self.path.open("a", encoding="utf-8")
             except OSError as exc:
-                raise OutputError(f"{self.path}: impossibile scrivere il registro ({exc.strerror})") from None
+                raise OutputError(f"{self.path}: impossibile scrivere il registro ({describe_os_error(exc)})") from None
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -87,7 +88,7 @@ class Registro:
             self._handle.flush()
             os.fsync(self._handle.fileno())
         except OSError as exc:
-            raise OutputError(f"{self.path}: impossibile scrivere il registro ({exc.strerror})") from None
+            raise OutputError(f"{self.path}: impossibile scrivere il registro ({describe_os_error(exc)})") from None
 
     def start(self, argomenti: Sequence[str]) -> None:
 

@@ -8,6 +8,8 @@ from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
 
+from .hostile.disk import small_disk  # noqa: F401  (a real small disk for the full-disk tests)
+
 ROOT = Path(__file__).resolve().parent.parent
 FONTI = sorted((ROOT / "esempi" / "fonti").glob("*.txt"))
 REAL_AREA = "Area Servizi alla Persona"

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import threading
 import time
 from email.message import EmailMessage
@@ -24,6 +23,7 @@ from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import GeneratedWorkbook
 from seregno_xlsx.simulation import Entry, fill_workbook
 
+from .hostile.disk import ROOT_ONLY
 from .hostile.round2 import SECRET, add_to_sheet_data, cli, edit_snapshot, edit_xml, set_cell, sheet_part
 
 # Through the installed console script, one process per case: in the full run (`pytest -m ""`, CI).
@@ -494,26 +494,6 @@ def test_email_dates_out_of_range_and_nested_messages(ritorni: Path, tmp_path: P
     result = cli("raccogli", posta, "-o", out)
     assert result.returncode in (0, 1)
     assert len(list(out.glob("*.xlsx"))) == 1
-
-
-ROOT_ONLY = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("mount") is None, reason="serve root per montare un tmpfs piccolo"
-)
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> object:
-    mount_point = tmp_path / "disco"
-    mount_point.mkdir()
-
-    def mount(options: str) -> Path:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)], check=True)
-        assert os.path.ismount(mount_point)
-        return mount_point
-
-    yield mount
-    if os.path.ismount(mount_point):
-        subprocess.run(["umount", str(mount_point)], check=True)
 
 
 @ROOT_ONLY

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from seregno_xlsx.atomic import output_folder
+from seregno_xlsx.atomic import describe_os_error, output_folder
 from seregno_xlsx.errors import OutputError, SeregnoError
 from seregno_xlsx.files import is_office_temp, sha256_bytes, sha256_file
 from seregno_xlsx.piano.model import Piano
@@ -390,8 +390,12 @@ def _store_one(
     fd, name = tempfile.mkstemp(prefix=".raccogli-", suffix=ext, dir=out_dir)
     temp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(allegato.dati)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(allegato.dati)
+        except OSError as exc:
+            why = describe_os_error(exc)
+            raise OutputError(f"{out_dir}: impossibile salvare l'allegato {allegato.nome} ({why})") from None
         lettura = read_workbook(temp, piano=piano)
         if lettura.snapshot is None:
             reason = lettura.anomalie[0].messaggio if lettura.anomalie else "file non riconosciuto"
