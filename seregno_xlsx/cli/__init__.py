@@ -9,6 +9,7 @@ rejected; 2 nothing could be done (unreadable input, misuse, output not writable
 from __future__ import annotations
 
 import io
+import os
 import signal
 import sys
 import tempfile
@@ -86,14 +87,19 @@ def _tolerant_console() -> None:
 
 
 def _log_traceback(exc: BaseException) -> Path | None:
+    """The details of a defect, for whoever maintains the program: readable by this user only (the
+    temporary folder is shared), a new file never a link someone prepared, passwords masked."""
+    from seregno_xlsx.audit import mask_secrets
+
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(tempfile.gettempdir()) / f"seregno-xlsx-errore-{stamp}.log"
     try:
+        fd, name = tempfile.mkstemp(prefix=f"seregno-xlsx-errore-{stamp}-", suffix=".log")
         text = "".join(traceback.format_exception(exc))
-        path.write_text(f"seregno-xlsx {' '.join(sys.argv[1:])}\n\n{text}", encoding="utf-8")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"seregno-xlsx {' '.join(mask_secrets(sys.argv[1:]))}\n\n{text}")
     except OSError:
         return None
-    return path
+    return Path(name)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,15 @@ def consolida_cmd(
     ] = MissingValue.ZERO,
     password_apertura: OpenPasswordOpt = None,
     registro_path: RegistroOpt = None,
+    estratti: Annotated[
+        Path | None,
+        typer.Option(
+            "--estratti",
+            metavar="CARTELLA",
+            help="Scrive anche un estratto per ogni area (per il dirigente: i suoi obiettivi e il suo personale) "
+            "e uno senza dati personali (per la Giunta e la pubblicazione).",
+        ),
+    ] = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     regole = Regole(
@@ -72,7 +81,9 @@ def consolida_cmd(
     )
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
-        _consolida(cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro)
+        _consolida(
+            cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro, estratti
+        )
 
 
 def _consolida(
@@ -84,6 +95,7 @@ def _consolida(
     regole: Regole,
     password_apertura: str | None,
     registro: Registro,
+    estratti: Path | None = None,
 ) -> None:
     from seregno_xlsx.master.consolidation import consolidate
 
@@ -99,6 +111,7 @@ def _consolida(
         regole=regole,
         password_apertura=password_apertura,
         registro=registro,
+        estratti=estratti,
     )
     if as_json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -118,6 +131,8 @@ def _consolida(
                 f"Master: {result.master} – valori letti {result.valori_letti}, scritti {written}",
                 highlight=False,
             )
-        else:
+        for estratto in result.estratti:
+            out.print(f"Estratto per {estratto.destinatario}: {estratto.path}", highlight=False)
+        if not result.master:
             err.print("Nessuna scheda consolidabile: il master non è stato scritto.")
     raise typer.Exit(result.exit_code)

@@ -6,12 +6,14 @@ last wins and the other is reported; every file of the folder is listed in Fonti
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
+from seregno_xlsx.master.extracts import Estratto, write_extracts
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
 from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
@@ -43,6 +45,8 @@ class Consolidamento:
     piano_trovato: Path | None = None
     # id(finding) -> the file it was found in, for tables that name the file.
     origine: dict[int, str] = field(default_factory=dict)
+    # The extracts per area and without personal data (``estratti``), beside the master.
+    estratti: list[Estratto] = field(default_factory=list)
 
     @property
     def rifiutati(self) -> int:
@@ -53,6 +57,7 @@ class Consolidamento:
             "master": str(self.master) if self.master else None,
             "fonti": [{"file": f.file, "area": f.area, "stato": f.stato, "motivo": f.motivo} for f in self.fonti],
             "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
+            "estratti": [{"destinatario": e.destinatario, "file": str(e.path)} for e in self.estratti],
         }
 
     @property
@@ -71,11 +76,13 @@ def consolidate(
     regole: Regole | None = None,
     password_apertura: str | None = None,
     registro: Registro = NESSUN_REGISTRO,
+    estratti: Path | None = None,
 ) -> Consolidamento:
     """``password_apertura`` opens encrypted files; ``registro`` records what was read, decided and written.
 
     Without ``piano``, the plan the office keeps beside the returns (a ``piano*.json`` in ``folder`` or
     in its parent) is used: it checks the fingerprints and gives the locked content.
+    ``estratti``: a folder for the extracts of each reader's remit (``master/extracts.py``).
     """
     regole = regole or Regole()
     found_plan = find_plan(folder) if piano is None else None
@@ -153,8 +160,8 @@ def consolidate(
     # As they count: an invalid value is a missing one (the master shows what was read beside it).
     result.aree = [without_invalid_values(a, rilevazione, non_validi.get(a.nome, set())) for a in areas]
     result.non_validi, result.data_riferimento = non_validi, reference
-    result.summary = write_master(
-        output,
+    write = functools.partial(
+        write_master,
         ente=first.ente,
         anno=anno,
         aree=areas,
@@ -168,8 +175,24 @@ def consolidate(
         file_anomalie=sources,
         non_validi=non_validi,
     )
+    result.summary = write(output)
     result.master = output
     registro.written(output, "master")
+    if estratti is not None:
+        letti = {lettura.area: lettura.valori_letti for lettura in accepted}
+        result.estratti = write_extracts(
+            estratti,
+            write,
+            aree=areas,
+            anomalie=result.anomalie,
+            file_anomalie=sources,
+            fonti=result.fonti,
+            non_validi=non_validi,
+            valori_letti=letti,
+            cartella_schede=folder,
+        )
+        for estratto in result.estratti:
+            registro.written(estratto.path, f"estratto: {estratto.destinatario}")
     return result
 
 

@@ -176,6 +176,27 @@ ASSEGNAZIONI = Sheet(
     ),
 )
 
+# The extract without personal data (master/remit.py): people as counts, on the sheets that name them
+# in the office's master, never who.
+PERSONALE_CONTEGGI = Sheet(
+    "Personale",
+    (
+        Col("area", "Area", 34),
+        Col("categoria", "Categoria", 16),
+        Col("persone", "N. persone", 10, Kind.NUM),
+        Col("assegnazioni", "N. assegnazioni a obiettivi", 13, Kind.NUM),
+    ),
+)
+
+ASSEGNAZIONI_CONTEGGI = Sheet(
+    "Assegnazioni",
+    (
+        Col("area", "Area", 26),
+        Col("codice_obiettivo", "Codice obiettivo", 14),
+        Col("persone", "N. persone assegnate", 12, Kind.NUM),
+    ),
+)
+
 ANOMALIE = Sheet(
     "Anomalie",
     (

@@ -35,12 +35,14 @@ from seregno_xlsx.master.layout import (
     AREE_NAME,
     AREE_WIDTHS,
     ASSEGNAZIONI,
+    ASSEGNAZIONI_CONTEGGI,
     COUNTS,
     FASI,
     FONTI,
     INDICATORI,
     OBIETTIVI,
     PERSONALE,
+    PERSONALE_CONTEGGI,
     REFERENCE_DATE,
     RIEPILOGO,
     RIEPILOGO_COVERAGE_ROW,
@@ -54,6 +56,7 @@ from seregno_xlsx.master.layout import (
     Sheet,
     load_settings,
 )
+from seregno_xlsx.master.remit import FULL, Remit
 from seregno_xlsx.master.scoring import (
     INVALID_VALUE,
     Conteggi,
@@ -120,6 +123,7 @@ def write_master(
     file_anomalie: Sequence[str] = (),
     impostazioni: Impostazioni | None = None,
     non_validi: Mapping[str, Collection[str]] | None = None,
+    remit: Remit = FULL,
 ) -> MasterSummary:
     """Write the master atomically: on any failure the previous file stays as it was.
 
@@ -127,6 +131,7 @@ def write_master(
     ``file_anomalie``: the file each finding was read from, in the order of ``anomalie`` ("" or missing
     for findings across files; those name the area's accepted file).
     ``non_validi``: per area, the codes of the indicators whose round value has an errore finding.
+    ``remit``: what of people the reader may see (an extract, see ``master/extracts.py``).
     """
     summary = MasterSummary(valori_letti=valori_letti)
     # What was read for each invalid value, then the areas as they count (the value as missing).
@@ -153,6 +158,7 @@ def write_master(
         workbook.set_properties({"created": datetime.combine(data_riferimento, time())})
         try:
             master = _Master(workbook, ente, anno, aree, rilevazione, regole, summary, data_riferimento)
+            master.remit = remit
             master.settings = impostazioni or load_settings()
             master.invalid = invalid
             master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
@@ -245,10 +251,12 @@ class _Master:
         self.links: dict[tuple[str, str, str], str] = {}
         self.rows: dict[str, int] = {}
         self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
+        self.remit = FULL
 
     # -- cells -------------------------------------------------------------
 
     def _text(self, value: str) -> str:
+        value = self.remit.clean(value)
         if len(value) > MAX_CELL_TEXT:
             self.summary.testi_troncati += 1
             return value[: MAX_CELL_TEXT - len(TRUNCATED)] + TRUNCATED
@@ -300,7 +308,9 @@ class _Master:
         # Excel allows 255 characters in a header.
         left, right = (text[:110].replace("&", "&&") for text in (self.title, self.subtitle))
         ws.set_header(f"&L{left}&C&A&R{right}")
-        ws.set_footer("&CPagina &P di &N")
+        # An extract says so on every printed page (the header has no room left).
+        remit = f"&L{self.remit.breve[:30].replace('&', '&&')}" if self.remit.breve else ""
+        ws.set_footer(f"{remit}&CPagina &P di &N")
 
     def _finish(self, sheet: Sheet, rows: int, total: list[dict[str, Any]] | None = None) -> None:
         """Make the rows an Excel table (filters) with a wrapped header, frozen and printed on every page."""
@@ -345,7 +355,10 @@ class _Master:
         self._write_obiettivi()
         self._write_indicatori()
         self._write_fasi()
-        self._write_personale()
+        if self.remit.nominativi:
+            self._write_personale()
+        else:
+            self._write_people_counts()
         self._write_riepilogo(aree_mancanti)
         accepted = {f.area.casefold(): f.file for f in fonti if f.stato == "accettato"}
         sources += [""] * (len(anomalie) - len(sources))
@@ -355,6 +368,10 @@ class _Master:
         self._write_aree(anomalie)
         # Last: they report what the other sheets wrote.
         self._riepilogo_notes()
+        if self.remit.titolo:  # in the empty row above the table
+            ws = self.sheets[RIEPILOGO.name]
+            self._str(ws, RIEPILOGO.header_row - 1, 0, "Contenuto", self.fmt["label"])
+            self._str(ws, RIEPILOGO.header_row - 1, 1, self.remit.titolo, self.fmt["bold"])
 
     def _write_riepilogo(self, aree_mancanti: list[str]) -> None:
         sheet, ws = RIEPILOGO, self.sheets[RIEPILOGO.name]
@@ -612,6 +629,28 @@ class _Master:
             self._row(PERSONALE, r, person)
         self._finish(PERSONALE, len(order))
         self._finish(ASSEGNAZIONI, a)
+
+    def _write_people_counts(self) -> None:
+        """Without personal data: how many people per area and category, and per objective; never who."""
+        by_category: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
+        r = 0
+        for area in self.aree:
+            for ob in area.obiettivi:
+                assigned = {p.matricola: p.categoria for p in ob.risorse_umane}
+                r += 1
+                values = {"area": area.nome, "codice_obiettivo": ob.codice, "persone": len(assigned)}
+                self._row(ASSEGNAZIONI_CONTEGGI, r, values)
+                for matricola, categoria in assigned.items():
+                    who, pairs = by_category.setdefault((area.nome, categoria or "non indicata"), (set(), [0]))
+                    who.add(matricola)
+                    pairs[0] += 1
+        self._finish(ASSEGNAZIONI_CONTEGGI, r)
+        order = {area.nome: n for n, area in enumerate(self.aree)}
+        groups = sorted(by_category.items(), key=lambda item: (order[item[0][0]], item[0][1].casefold()))
+        for r, ((area_name, categoria), (who, pairs)) in enumerate(groups, start=1):
+            values = {"area": area_name, "categoria": categoria, "persone": len(who), "assegnazioni": pairs[0]}
+            self._row(PERSONALE_CONTEGGI, r, values)
+        self._finish(PERSONALE_CONTEGGI, len(by_category))
 
     def _write_anomalie(self, anomalie: list[Anomalia], files: list[str]) -> None:
         sheet, ws = ANOMALIE, self.sheets[ANOMALIE.name]

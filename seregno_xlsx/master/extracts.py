@@ -1,0 +1,100 @@
+"""Each reader their remit (issue 16): beside the office's full master, one extract per area for its
+dirigente and one without personal data for the Giunta and for publication.
+
+An extract is the master itself, written by the same writer from the same content, filtered:
+- an area's extract holds that area only (its objectives, phases, indicators, its people and their
+  assignments, its findings and files); the names and matricole of everyone else are cleaned from
+  every text (``master/remit.py``). A person's % there is computed on the area's objectives;
+- the extract without personal data holds every area, with people as counts (per area and
+  category, per objective), no findings (what an area typed in a cell stays in the office), and every
+  name and matricola of the plan cleaned from every text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seregno_xlsx.atomic import output_folder
+from seregno_xlsx.errors import OutputError
+from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.master.remit import Remit, people
+from seregno_xlsx.master.writer import Fonte, MasterSummary
+from seregno_xlsx.piano.model import Area
+from seregno_xlsx.scheda.generation import area_slug
+
+PUBLIC = "Giunta e pubblicazione"
+PUBLIC_NAME = "Estratto_senza_dati_personali.xlsx"
+
+
+def extract_name(area: str) -> str:
+    return f"Estratto_{area_slug(area)}.xlsx"
+
+
+@dataclass(frozen=True)
+class Estratto:
+    """One extract written: who it is for (an area's dirigente, or the Giunta and publication)."""
+
+    destinatario: str
+    path: Path
+
+
+def write_extracts(
+    folder: Path,
+    write: Callable[..., MasterSummary],
+    *,
+    aree: Sequence[Area],
+    anomalie: Sequence[Anomalia],
+    file_anomalie: Sequence[str],
+    fonti: Sequence[Fonte],
+    non_validi: Mapping[str, Collection[str]],
+    valori_letti: Mapping[str, int],
+    cartella_schede: Path | None = None,
+) -> list[Estratto]:
+    """Write the extracts into ``folder`` with ``write`` (``write_master`` with the master's content
+    bound); the keywords given here replace that content for each reader. The folder of the returns
+    is refused: the next run would read the extracts as returns."""
+    folder = output_folder(folder)
+    if cartella_schede is not None and _same_folder(folder, cartella_schede):
+        raise OutputError(f"{folder}: è la cartella delle schede lette; indicare un'altra cartella per gli estratti")
+    everyone = people(aree)
+    done: list[Estratto] = []
+    for area in aree:
+        key = area.nome.casefold()
+        mine = [n for n, x in enumerate(anomalie) if x.area.casefold() == key]
+        content: dict[str, Any] = {
+            "aree": [area],
+            "anomalie": [anomalie[n] for n in mine],
+            "file_anomalie": [file_anomalie[n] if n < len(file_anomalie) else "" for n in mine],
+            "fonti": [f for f in fonti if f.area.casefold() == key],
+            "aree_mancanti": [],
+            "non_validi": {area.nome: non_validi.get(area.nome, ())},
+            "valori_letti": valori_letti.get(area.nome, 0),
+        }
+        remit = Remit(
+            f"Estratto per {area.nome}: i suoi obiettivi e il suo personale",
+            omessi=everyone - people([area]),
+            breve="Estratto per il dirigente",
+        )
+        path = folder / extract_name(area.nome)
+        write(path, remit=remit, **content)
+        done.append(Estratto(area.nome, path))
+    public = Remit(
+        "Estratto senza dati personali: le persone solo come conteggi",
+        nominativi=False,
+        omessi=everyone,
+        breve="Senza dati personali",
+    )
+    path = folder / PUBLIC_NAME
+    write(path, anomalie=[], file_anomalie=[], remit=public)
+    done.append(Estratto(PUBLIC, path))
+    return done
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return False

@@ -1,0 +1,79 @@
+"""Each reader their remit: what of people a workbook in the master's layout may show.
+
+The office's master shows everyone. A dirigente's extract shows the people of that area only; the
+extract for the Giunta and for publication shows none, only counts (GDPR art. 5, data minimisation).
+The writer asks the remit two things: whether people are listed by name, and how to clean every text
+it writes. Cleaning replaces the names and matricole of the people outside the remit wherever an area
+may have typed them (monitoring notes, findings, file names): the full name in either order, ignoring
+case; a matricola as a word of its own when it is long enough not to be an ordinary number (at least
+four digits), any matricola after «matricola» or «matr.». A name typed in another form (the surname
+alone, a nickname) cannot be recognised: README says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from seregno_xlsx.piano.model import Area
+
+OMITTED = "[omesso]"
+# A bare number this long is taken for a matricola; shorter ones («54») are ordinary numbers in a text.
+MIN_BARE_MATRICOLA = 4
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Who a text must not name: the plan's name and matricola."""
+
+    nome: str
+    matricola: str
+
+
+def people(aree: Iterable[Area]) -> frozenset[Persona]:
+    """Everyone assigned to an objective of ``aree``."""
+    return frozenset(Persona(p.nome, p.matricola) for a in aree for o in a.obiettivi for p in o.risorse_umane)
+
+
+@dataclass(frozen=True)
+class Remit:
+    """``titolo`` says what the extract holds ("" for the office's master), ``breve`` names it at the foot
+    of every printed page; ``nominativi`` False writes people as counts; ``omessi`` are the people no
+    text may name."""
+
+    titolo: str = ""
+    nominativi: bool = True
+    omessi: frozenset[Persona] = field(default_factory=frozenset)
+    breve: str = ""
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        terms: set[str] = set()
+        for persona in self.omessi:
+            words = persona.nome.split()
+            for order in (words, words[::-1]):
+                if order:
+                    terms.add(r"\s+".join(map(re.escape, order)))
+            matricola = persona.matricola.strip()
+            if not matricola:
+                continue
+            bare = matricola.lstrip("0") or "0"
+            terms.add(rf"matr(?:icola|\.)?\s*(?:n(?:\.|°|um(?:ero)?)?\s*)?[:.]?\s*0*{re.escape(bare)}")
+            for form in {matricola, bare}:
+                if len(form) >= MIN_BARE_MATRICOLA:
+                    terms.add(re.escape(form))
+        if not terms:
+            return None
+        # Longest first: «matricola 00003120» is one omission, not «matricola [omesso]».
+        alternatives = "|".join(sorted(terms, key=len, reverse=True))
+        return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+    def clean(self, text: str) -> str:
+        """``text`` without the names and matricole of the people outside the remit."""
+        pattern = self._pattern
+        return text if pattern is None else pattern.sub(OMITTED, text)
+
+
+FULL = Remit()

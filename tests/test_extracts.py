@@ -1,0 +1,165 @@
+"""Each reader their remit (issue 16, point 4): every cell of every extract is checked for the names and
+matricole it must not hold.
+
+The returns carry, in the texts an area types (monitoring notes, objective notes), the names and
+matricole of people of other areas, in the forms people write them: the plan's form, the other word
+order, other capitals, «matricola N», the matricola alone.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from seregno_xlsx.master.consolidation import Consolidamento, consolidate
+from seregno_xlsx.master.extracts import PUBLIC_NAME, extract_name
+from seregno_xlsx.master.remit import OMITTED, Persona, Remit, people
+from seregno_xlsx.piano.model import Area, Piano
+from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.simulation import Entry, fill_workbook
+
+from .cli_runner import run
+
+
+def _outsider(piano: Piano, area: Area) -> Persona:
+    """Someone of another area only, with a long matricola if there is one (a bare number is then a matricola)."""
+    mine = people([area])
+    others = sorted(people(a for a in piano.aree if a is not area) - mine, key=lambda p: (-len(p.matricola), p.nome))
+    return next(p for p in others if not any(q.matricola == p.matricola for q in mine))
+
+
+def _mentions(persona: Persona) -> str:
+    words = persona.nome.split()
+    return (
+        f"Lavoro svolto con {persona.nome} (matricola {persona.matricola}); "
+        f"sentito anche {' '.join(reversed(words)).lower()}, matr. {persona.matricola}; rif. {persona.matricola}."
+    )
+
+
+@pytest.fixture
+def consolidato(schede_intermedia: list[GeneratedWorkbook], piano: Piano, tmp_path: Path) -> Consolidamento:
+    folder = tmp_path / "ritorni"
+    folder.mkdir()
+    for scheda in schede_intermedia:
+        area = piano.area(scheda.area)
+        own = area.obiettivi[0].risorse_umane[0]
+        outsider = _outsider(piano, area)
+        entries = [
+            Entry("fasi", area.obiettivi[0].fasi[0].codice, "monitoraggio", _mentions(outsider)),
+            Entry("obiettivi", area.obiettivi[0].codice, "note", f"Referente {own.nome}. {_mentions(outsider)}"),
+        ]
+        fill_workbook(scheda.path, folder / scheda.path.name, entries)
+    piano_file = tmp_path / "piano_2021.json"
+    piano_file.write_text(piano.to_json(), encoding="utf-8")
+    return consolidate(folder, tmp_path / "master.xlsx", piano=piano, estratti=tmp_path / "estratti")
+
+
+def _texts(path: Path) -> list[str]:
+    """Every text of a workbook: each cell (values and formulas) of each sheet, headers and footers,
+    and every XML part as stored (shared strings, chart titles, document properties)."""
+    found: list[str] = []
+    workbook = openpyxl.load_workbook(path)
+    for ws in workbook.worksheets:
+        found += [str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+        for part in (ws.oddHeader, ws.oddFooter):
+            found += [str(side.text) for side in (part.left, part.center, part.right) if side.text]
+    with zipfile.ZipFile(path) as archive:
+        found += [html.unescape(archive.read(n).decode("utf-8", "replace")) for n in archive.namelist()]
+    return found
+
+
+def _named(texts: list[str], persone: set[Persona]) -> list[str]:
+    """The people of ``persone`` some text names: by name (either order, any case) or by matricola
+    (a cell holding just it, or a word of its own when it is four digits or more)."""
+    hits = []
+    joined = [" ".join(t.split()).casefold() for t in texts]
+    for p in persone:
+        words = p.nome.split()
+        forms = {" ".join(words).casefold(), " ".join(reversed(words)).casefold()}
+        if any(form in text for form in forms for text in joined):
+            hits.append(f"nome {p.nome}")
+        if any(t.strip() == p.matricola for t in texts):
+            hits.append(f"matricola {p.matricola} in una cella")
+        bare = p.matricola.lstrip("0")
+        long_forms = [f for f in {p.matricola, bare} if len(f) >= 4]
+        if any(re.search(rf"(?<!\w){re.escape(f)}(?!\w)", t) for f in long_forms for t in texts):
+            hits.append(f"matricola {p.matricola} in un testo")
+        if any(re.search(rf"matr\w*\.?\s*0*{re.escape(bare)}(?!\w)", t, re.I) for t in texts):
+            hits.append(f"matricola {p.matricola} dopo «matricola»")
+    return sorted(hits)
+
+
+def test_every_cell_of_every_extract_keeps_to_its_remit(consolidato: Consolidamento, piano: Piano) -> None:
+    everyone = set(people(piano.aree))
+    master_texts = _texts(consolidato.master)  # type: ignore[arg-type]
+    # The check can fail: the office's master names everyone, the outsiders in the notes included.
+    named = _named(master_texts, everyone)
+    assert {h for h in named if h.startswith("nome")} == {f"nome {p.nome}" for p in everyone}
+    assert any("dopo «matricola»" in h for h in named) and any("in una cella" in h for h in named)
+    folder = consolidato.master.parent / "estratti"  # type: ignore[union-attr]
+    assert {e.path.name for e in consolidato.estratti} == {PUBLIC_NAME, *(extract_name(a.nome) for a in piano.aree)}
+    for area in piano.aree:
+        texts = _texts(folder / extract_name(area.nome))
+        mine = set(people([area]))
+        assert _named(texts, everyone - mine) == [], area.nome
+        # Their own staff are there, by name: the dirigente's extract is of use.
+        assert {h for h in _named(texts, mine) if h.startswith("nome")} == {f"nome {p.nome}" for p in mine}
+        assert any(OMITTED in t for t in texts), "the outsider named in the notes is left out"
+        assert not any(other.nome in t for other in piano.aree if other is not area for t in texts)
+    public = _texts(folder / PUBLIC_NAME)
+    assert _named(public, everyone) == []
+    assert all(a.nome in "".join(public) for a in piano.aree)
+
+
+def test_public_extract_counts_people_never_lists_them(consolidato: Consolidamento, piano: Piano) -> None:
+    path = consolidato.master.parent / "estratti" / PUBLIC_NAME  # type: ignore[union-attr]
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    rows = list(workbook["Personale"].iter_rows(values_only=True))
+    assert rows[0] == ("Area", "Categoria", "N. persone", "N. assegnazioni a obiettivi")
+    for area in piano.aree:
+        mine = [r for r in rows[1:] if r[0] == area.nome]
+        assert sum(int(r[2]) for r in mine) == len({p.matricola for p in people([area])})  # type: ignore[arg-type]
+        pairs = sum(len({p.matricola for p in o.risorse_umane}) for o in area.obiettivi)
+        assert sum(int(r[3]) for r in mine) == pairs  # type: ignore[arg-type]
+    assignments = list(workbook["Assegnazioni"].iter_rows(values_only=True))
+    assert assignments[0] == ("Area", "Codice obiettivo", "N. persone assegnate")
+    assert len(assignments) - 1 == sum(len(a.obiettivi) for a in piano.aree)
+    assert list(workbook["Anomalie"].iter_rows(min_row=2, values_only=True)) in ([], [(None,) * 9])
+
+
+def test_area_extract_holds_its_area_only(consolidato: Consolidamento, piano: Piano) -> None:
+    area = piano.aree[0]
+    path = consolidato.master.parent / "estratti" / extract_name(area.nome)  # type: ignore[union-attr]
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    for sheet in ("Obiettivi", "Indicatori", "Fasi", "Assegnazioni"):
+        rows = list(workbook[sheet].iter_rows(values_only=True))
+        column = rows[0].index("Area")
+        assert {r[column] for r in rows[1:] if any(r)} == {area.nome}, sheet
+    fonti = list(workbook["Fonti"].iter_rows(values_only=True))
+    assert [r[1] for r in fonti[1:]] == [area.nome]
+    codes = [r[1] for r in workbook["Obiettivi"].iter_rows(min_row=2, values_only=True)]
+    assert codes == [o.codice for o in area.obiettivi]
+
+
+def test_remit_cleans_every_form_of_a_name_and_leaves_numbers_alone() -> None:
+    remit = Remit(omessi=frozenset({Persona("ROSSI Mario", "00012345"), Persona("VERDI Anna", "54")}))
+    text = "Rossi  Mario, mario rossi; matricola 12345, matr. n. 54; 00012345; 54 pratiche; Rossini Mario."
+    assert remit.clean(text) == ("[omesso], [omesso]; [omesso], [omesso]; [omesso]; 54 pratiche; Rossini Mario.")
+    assert Remit().clean(text) == text
+
+
+def test_extracts_from_the_command_line(consolidato: Consolidamento, tmp_path: Path) -> None:
+    folder = tmp_path / "ritorni"
+    result = run("consolida", folder, "-o", tmp_path / "m2.xlsx", "--estratti", tmp_path / "e2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Estratto per Giunta e pubblicazione" in result.stdout
+    assert (tmp_path / "e2" / PUBLIC_NAME).exists()
+    # Never into the returns folder: the next run would read the extracts as returns.
+    refused = run("consolida", folder, "-o", tmp_path / "m3.xlsx", "--estratti", folder)
+    assert refused.returncode == 2 and "cartella delle schede" in refused.stderr
+    assert not (folder / PUBLIC_NAME).exists()
