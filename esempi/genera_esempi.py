@@ -61,6 +61,9 @@ def write_replies(returns: list[Path], folder: Path) -> None:
     for n, path in enumerate(returns, start=1):
         area = next(a for a in emails if path.stem.startswith(f"Obiettivi_2021_{a.replace(' ', '_')}"))
         message = EmailMessage(policy=SMTP)
+        # On top, the line the office's mail server adds on delivery: «raccogli» names and ranks by it.
+        delivered = format_datetime(RECEIVED + timedelta(hours=n, seconds=7))
+        message["Received"] = f"from mail.example.org by mx.comune.example.org; {delivered}"
         message["From"] = f"{area} <{emails[area]}>"
         message["To"] = "controllo.gestione@example.org"
         message["Subject"] = f"R: Piano degli obiettivi 2021 - {area}: scheda da compilare"

@@ -1,9 +1,26 @@
-"""Rules about files shared by every step: their SHA-256 and which names are office clutter."""
+"""Rules about files shared by every step: their SHA-256, which names are office clutter, and the
+clock their times are read on."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+# The office's clock, whatever the machine's zone: a file received at 10:30 in Seregno reads 10:30 in
+# its name, in Fonti and in the message that says which reply won.
+OFFICE_TZ = ZoneInfo("Europe/Rome")
+
+
+def on_office_clock(moment: datetime | None) -> datetime | None:
+    """A time read on this machine's clock (naive) on the office's clock, naive."""
+    if moment is None:
+        return None
+    try:
+        return moment.astimezone(OFFICE_TZ).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        return moment
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -7,7 +7,16 @@ import os
 import stat
 import subprocess
 import sys
+from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.posta.collect import from_path, store
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.simulation import Entry, fill_workbook
 
 
 def test_internal_error_log_is_private_and_masks_passwords(tmp_path: Path) -> None:
@@ -31,3 +40,89 @@ def test_internal_error_log_is_private_and_masks_passwords(tmp_path: Path) -> No
     text = log.read_text(encoding="utf-8")
     assert "ZeroDivisionError" in text and "segretissima" not in text and "--password ***" in text
     assert not (tmp_path / "bersaglio").exists()
+
+
+# --- which reply wins: the time the office received it, never the sender's «Date:» ----------------
+
+AREA = "Area Affari Generali"
+ROME = ZoneInfo("Europe/Rome")
+
+
+def _reply(scheda: Path, note: str, tmp_path: Path) -> bytes:
+    area = read_workbook(scheda).snapshot.area  # type: ignore[union-attr]
+    target = tmp_path / f"{note}.xlsx"
+    fill_workbook(scheda, target, [Entry("obiettivi", area.obiettivi[0].codice, "note", note)])
+    return target.read_bytes()
+
+
+def _eml(data: bytes, *, date: str, received: list[str]) -> bytes:
+    message = EmailMessage()
+    for hop in received:  # top first: the office's server, then whatever the sender's side wrote
+        message["Received"] = hop
+    message["From"], message["Subject"], message["Date"] = "area@comune.it", "R: scheda", date
+    message.set_content("in allegato")
+    message.add_attachment(data, maintype="application", subtype="octet-stream", filename="scheda.xlsx")
+    return bytes(message)
+
+
+def test_the_reply_received_last_wins_whatever_the_sender_dates_it(
+    schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+) -> None:
+    """The correction sent from a PC whose clock says 2020 (or a sender backdating on purpose) is still
+    the reply received last: it is named by the time received and it wins in consolida; forged
+    «Received:» lines below the office's own change nothing."""
+    scheda = next(s.path for s in schede_intermedia if s.area == AREA)
+    posta = tmp_path / "posta"
+    posta.mkdir()
+    first = _reply(scheda, "prima risposta", tmp_path)
+    correction = _reply(scheda, "correzione", tmp_path)
+    (posta / "1.eml").write_bytes(
+        _eml(
+            first, date="Mon, 20 Sep 2021 10:00:00 +0200", received=["by mx.comune.it; Mon, 20 Sep 2021 10:00:09 +0200"]
+        )
+    )
+    forged = "by mx.comune.it; Sat, 01 Jan 2099 00:00:00 +0000"  # written by the sender, below the office's
+    (posta / "2.eml").write_bytes(
+        _eml(
+            correction,
+            date="Wed, 01 Jan 2020 08:00:00 +0100",
+            received=["by mx.comune.it; Tue, 21 Sep 2021 09:15:00 +0200", forged],
+        )
+    )
+    ritorni = tmp_path / "ritorni"
+    raccolta = store(from_path(posta), ritorni)
+    names = sorted(p.name for p in ritorni.iterdir())
+    assert names == ["Area_Affari_Generali_20210920-100009.xlsx", "Area_Affari_Generali_20210921-091500.xlsx"]
+    taken = {e.file.name: e.motivo for e in raccolta.presi if e.file}
+    assert "si dice inviato il 01/01/2020 08:00: conta la ricezione" in taken[names[1]]
+    assert "si dice inviato" not in taken[names[0]]
+    received = datetime(2021, 9, 21, 9, 15, tzinfo=ROME)
+    assert (ritorni / names[1]).stat().st_mtime == received.timestamp()
+
+    result = consolidate(ritorni, tmp_path / "master.xlsx")
+    fonti = {f.file: (f.stato, f.motivo) for f in result.fonti}
+    assert fonti[names[1]][0] == "accettato"
+    assert fonti[names[0]][0] == "sostituito" and "vale la data di ricezione" in fonti[names[0]][1]
+    # The time that decided is the one in the winner's name, whatever the machine's zone.
+    assert "(21/09/2021 09:15)" in fonti[names[0]][1]
+    assert result.aree[0].obiettivi[0].note == "correzione"
+
+
+def test_without_a_received_line_the_message_file_time_decides(
+    schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+) -> None:
+    """A message with no «Received:» (saved by hand, or delivered outside the office's server): the time
+    the office saved it, never the «Date:» it claims (here 2099, and 9999)."""
+    scheda = next(s.path for s in schede_intermedia if s.area == AREA)
+    posta = tmp_path / "posta"
+    posta.mkdir()
+    saved = datetime(2021, 9, 22, 12, 0, 0, tzinfo=ROME).timestamp()
+    for n, date in enumerate(["Thu, 01 Jan 2099 00:00:00 +0000", "Fri, 31 Dec 9999 23:59:59 -1200"], start=1):
+        path = posta / f"{n}.eml"
+        path.write_bytes(_eml(_reply(scheda, f"nota {n}", tmp_path), date=date, received=[]))
+        os.utime(path, (saved + n, saved + n))
+    raccolta = store(from_path(posta), tmp_path / "ritorni")
+    assert sorted(e.file.name for e in raccolta.presi if e.file) == [
+        "Area_Affari_Generali_20210922-120001.xlsx",
+        "Area_Affari_Generali_20210922-120002.xlsx",
+    ]

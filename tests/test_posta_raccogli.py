@@ -20,12 +20,17 @@ from .test_posta_support import AREE, PIANO, parse, run
 WHEN = datetime(2021, 9, 20, 10, 30, 5, tzinfo=timezone(timedelta(hours=2)))
 
 
-def make_eml(subject: str, attachments: list[tuple[str, bytes]], when: datetime = WHEN) -> bytes:
+def make_eml(
+    subject: str, attachments: list[tuple[str, bytes]], when: datetime = WHEN, sent: datetime | None = None
+) -> bytes:
+    """A reply as the office's mailbox holds it: ``when`` the office's server received it (its
+    «Received:» on top), ``sent`` the «Date:» the sender's program wrote (``when`` if not given)."""
     message = EmailMessage(policy=default_policy)
+    message["Received"] = f"from pc-area.example.org by mx.comune.example.org; {format_datetime(when)}"
     message["Subject"] = subject
     message["From"] = "Area <area@example.org>"
     message["To"] = "controllo.gestione@example.org"
-    message["Date"] = format_datetime(when)
+    message["Date"] = format_datetime(sent or when)
     message.set_content("In allegato la scheda compilata.")
     for name, data in attachments:
         maintype, subtype = ("application", "pdf") if name.endswith(".pdf") else ("application", "octet-stream")

@@ -3,7 +3,8 @@
 Sources: saved messages (``.eml``; Outlook ``.msg`` through extract-msg), a folder
 of them, or an IMAP folder (opened read-only: nothing on the server changes).
 Only attachments the reader recognises as workbooks of ours are kept, each
-named by area and time received. A file is never overwritten, and a file
+named by area and time received (by the office's mail server, never the sender's «Date:»), and given
+that time as the file's time, by which «consolida» picks the last reply. A file is never overwritten, and a file
 already in the folder (same SHA-256) is not stored twice. Every attachment
 seen ends up either taken or ignored, with the reason.
 """
@@ -29,11 +30,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo
 
 from seregno_xlsx.atomic import describe_os_error, output_folder
 from seregno_xlsx.errors import OutputError, SeregnoError
-from seregno_xlsx.files import is_office_temp, sha256_bytes, sha256_file
+from seregno_xlsx.files import OFFICE_TZ, is_office_temp, sha256_bytes, sha256_file
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.classification import OTHER_PLAN
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
@@ -57,7 +57,6 @@ class StatoAllegato(StrEnum):
 
 
 PRESO, IGNORATO, ERRORE = StatoAllegato.PRESO, StatoAllegato.IGNORATO, StatoAllegato.ERRORE
-OFFICE_TZ = ZoneInfo("Europe/Rome")
 
 
 @dataclass(frozen=True)
@@ -68,12 +67,16 @@ class Allegato:
 
 @dataclass
 class Posta:
-    """One message found in a source: where it is, when it was received, its attachments."""
+    """One message found in a source: where it is, when it was received, its attachments.
+
+    ``ricevuto`` is what the office controls (see ``_received``); ``data_mittente`` is the «Date:» the
+    sender wrote, only shown."""
 
     fonte: str
     ricevuto: datetime
     allegati: list[Allegato] = field(default_factory=list)
     problema: str = ""
+    data_mittente: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ def from_eml_bytes(data: bytes, fonte: str, fallback: datetime) -> Posta:
         message = message_from_bytes(data, policy=default_policy)
         if not isinstance(message, EmailMessage) or not message.keys():
             return Posta(fonte, fallback, problema="non è un messaggio e-mail leggibile")
-        posta = Posta(fonte, _received(message, fallback))
+        posta = Posta(fonte, _received(message, fallback), data_mittente=_sender_date(message))
         posta.allegati = list(_attachments(message))
     except RecursionError:
         return Posta(fonte, fallback, problema="messaggi inoltrati annidati oltre ogni limite ragionevole")
@@ -217,8 +220,11 @@ def _from_msg(data: bytes, fonte: str, fallback: datetime) -> Posta:
     except Exception as exc:  # extract-msg raises many kinds of errors on damaged files
         return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
     try:
-        received = msg.date if isinstance(getattr(msg, "date", None), datetime) else None
+        # The time the office's server delivered it (PR_MESSAGE_DELIVERY_TIME), not the sender's date.
+        received = msg.receivedTime if isinstance(getattr(msg, "receivedTime", None), datetime) else None
+        sent = msg.date if isinstance(getattr(msg, "date", None), datetime) else None
         posta = Posta(fonte, min(_local(received), fallback) if received else fallback)
+        posta.data_mittente = _local(sent) if sent else None
         posta.allegati = list(_msg_attachments(msg))
     except Exception as exc:
         return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
@@ -417,9 +423,10 @@ def _store_one(
         target = _place(temp, out_dir, f"{area_slug(area)}_{posta.ricevuto:%Y%m%d-%H%M%S}", ext)
         # The file's time is the time of receipt: consolida decides between two replies by it.
         with contextlib.suppress(OSError, OverflowError, ValueError):
-            os.utime(target, (posta.ricevuto.timestamp(),) * 2)
+            # ``ricevuto`` is the office's wall clock (Europe/Rome), whatever the machine's zone.
+            os.utime(target, (posta.ricevuto.replace(tzinfo=OFFICE_TZ).timestamp(),) * 2)
         known[digest] = target
-        return EsitoAllegato(posta.fonte, allegato.nome, PRESO, f"scheda dell'{area}", area=area, file=target)
+        return EsitoAllegato(posta.fonte, allegato.nome, PRESO, _taken(area, posta), area=area, file=target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
@@ -456,12 +463,37 @@ def _hashes(folder: Path) -> dict[str, Path]:
 
 
 def _received(message: Message, fallback: datetime) -> datetime:
-    """The message's date; never later than ``fallback`` (when the office got the file): the sender writes it."""
-    value = message.get("Date")
-    if value:
-        with contextlib.suppress(TypeError, ValueError, IndexError, OverflowError, OSError):
-            return min(_local(parsedate_to_datetime(str(value))), fallback)
+    """When the office received the message: what the office controls, never the sender.
+
+    The topmost «Received:» header is the one the office's own mail server added on delivery (a sender
+    can add more, only below it); its date, never later than ``fallback`` (the IMAP server's arrival
+    time, or the time the message file was saved). Without one, ``fallback``. The «Date:» header is
+    written by the sender's program (a wrong clock, or on purpose): it never decides, so it never
+    decides which of two replies wins in «consolida».
+    """
+    with contextlib.suppress(Exception):  # a malformed header is no reason to stop: the fallback holds
+        first = next(iter(message.get_all("Received") or []), None)
+        if first is not None:
+            stamp = str(first).rpartition(";")[2].strip()
+            return min(_local(parsedate_to_datetime(stamp)), fallback)
     return fallback
+
+
+def _sender_date(message: Message) -> datetime | None:
+    """The «Date:» header as the sender wrote it (shown, never used to decide)."""
+    with contextlib.suppress(Exception):
+        value = message.get("Date")
+        return _local(parsedate_to_datetime(str(value))) if value else None
+    return None
+
+
+def _taken(area: str, posta: Posta) -> str:
+    """Why a file was taken, and the time it is named and ranked by (and the sender's, if it differs)."""
+    text = f"scheda dell'{area}, ricevuta il {posta.ricevuto:%d/%m/%Y %H:%M}"
+    sender = posta.data_mittente
+    if sender is not None and abs(sender - posta.ricevuto) > timedelta(hours=1):
+        text += f" (il messaggio si dice inviato il {sender:%d/%m/%Y %H:%M}: conta la ricezione)"
+    return text
 
 
 def _blank(lettura: Lettura) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
+from seregno_xlsx.files import on_office_clock
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
@@ -154,7 +155,8 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     lettura.formato = grid.format
     lettura.grid = grid
     lettura.compilato_il = grid.modified or grid.mtime
-    lettura.ricevuto_il = grid.mtime
+    # On the office's clock, as «raccogli» named the file: the name and the reason a reply won agree.
+    lettura.ricevuto_il = on_office_clock(grid.mtime)
     if grid.has_macros or grid.active_content:
         what = ", ".join(grid.active_content) or "progetto VBA"
         lettura.anomalie.append(finding("macro-presenti", f"il file contiene: {what}", valore=path.name))
