@@ -15,8 +15,9 @@ import pytest
 
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.verification import verify_file
-from seregno_xlsx.ritorni.workbook_file import UnreadableFile, open_grid
+from seregno_xlsx.ritorni.workbook_file import open_grid
 from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 
 from .cli_runner import run

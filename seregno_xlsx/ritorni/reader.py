@@ -21,8 +21,10 @@ from openpyxl.utils.cell import range_boundaries
 
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.model import Area, Piano
+from seregno_xlsx.ritorni.bounds import UnreadableFile
+from seregno_xlsx.ritorni.grid import Grid
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
-from seregno_xlsx.ritorni.workbook_file import Grid, UnreadableFile, open_grid
+from seregno_xlsx.ritorni.workbook_file import open_grid
 from seregno_xlsx.scheda.generation import as_shown, snapshot_for, workbook_filename
 from seregno_xlsx.scheda.layout import (
     DATA_SHEETS,
