@@ -20,7 +20,7 @@ from seregno_xlsx.master.consolidation import Consolidamento, consolidate
 from seregno_xlsx.master.extracts import PUBLIC_NAME, extract_name
 from seregno_xlsx.master.remit import OMITTED, Persona, Remit, people
 from seregno_xlsx.piano.model import Area, Piano
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .cli_runner import run
@@ -42,7 +42,7 @@ def _mentions(persona: Persona) -> str:
 
 
 @pytest.fixture
-def consolidato(schede_intermedia: list[GeneratedWorkbook], piano: Piano, tmp_path: Path) -> Consolidamento:
+def consolidato(schede_intermedia: list[SchedaGenerata], piano: Piano, tmp_path: Path) -> Consolidamento:
     folder = tmp_path / "ritorni"
     folder.mkdir()
     for scheda in schede_intermedia:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from seregno_xlsx.ritorni.workbook_file import MAX_GRID_CELLS
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.ritorni.bounds import MAX_GRID_CELLS
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import fill_workbook
 
 from .hostile.round2 import add_to_sheet_data, sheet_part
@@ -82,7 +82,7 @@ def _bound(size: int, box: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def files(schede_intermedia: list[GeneratedWorkbook], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def files(schede_intermedia: list[SchedaGenerata], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("memoria")
     source = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
     real = folder / "reale.xlsx"

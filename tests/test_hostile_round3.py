@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.posta.collect import from_path, store
 from seregno_xlsx.ritorni.reader import read_workbook
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 
@@ -49,7 +49,7 @@ ROME = ZoneInfo("Europe/Rome")
 
 
 def _reply(scheda: Path, note: str, tmp_path: Path) -> bytes:
-    area = read_workbook(scheda).snapshot.area  # type: ignore[union-attr]
+    area = read_workbook(scheda).metadati.area  # type: ignore[union-attr]
     target = tmp_path / f"{note}.xlsx"
     fill_workbook(scheda, target, [Entry("obiettivi", area.obiettivi[0].codice, "note", note)])
     return target.read_bytes()
@@ -66,7 +66,7 @@ def _eml(data: bytes, *, date: str, received: list[str]) -> bytes:
 
 
 def test_the_reply_received_last_wins_whatever_the_sender_dates_it(
-    schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
     """The correction sent from a PC whose clock says 2020 (or a sender backdating on purpose) is still
     the reply received last: it is named by the time received and it wins in consolida; forged
@@ -109,7 +109,7 @@ def test_the_reply_received_last_wins_whatever_the_sender_dates_it(
 
 
 def test_without_a_received_line_the_message_file_time_decides(
-    schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
     """A message with no «Received:» (saved by hand, or delivered outside the office's server): the time
     the office saved it, never the «Date:» it claims (here 2099, and 9999)."""

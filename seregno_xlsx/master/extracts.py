@@ -21,7 +21,7 @@ from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import Anomalia
 from seregno_xlsx.master.remit import Remit, people
-from seregno_xlsx.master.writer import Fonte, MasterSummary
+from seregno_xlsx.master.writer import Fonte, SintesiMaster
 from seregno_xlsx.piano.model import Area
 from seregno_xlsx.scheda.generation import area_slug
 
@@ -43,7 +43,7 @@ class Estratto:
 
 def write_extracts(
     folder: Path,
-    write: Callable[..., MasterSummary],
+    write: Callable[..., SintesiMaster],
     *,
     aree: Sequence[Area],
     anomalie: Sequence[Anomalia],

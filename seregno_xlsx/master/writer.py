@@ -96,7 +96,7 @@ class Fonte:
 
 
 @dataclass
-class MasterSummary:
+class SintesiMaster:
     righe: dict[str, int] = field(default_factory=dict)  # data rows per sheet
     valori_letti: int = 0
     valori_scritti: int = 0  # compiled (input) values present in the master
@@ -124,7 +124,7 @@ def write_master(
     impostazioni: Impostazioni | None = None,
     non_validi: Mapping[str, Collection[str]] | None = None,
     remit: Remit = FULL,
-) -> MasterSummary:
+) -> SintesiMaster:
     """Write the master atomically: on any failure the previous file stays as it was.
 
     ``aree_mancanti``: areas of the plan without a valid return, listed as «non pervenuta».
@@ -133,7 +133,7 @@ def write_master(
     ``non_validi``: per area, the codes of the indicators whose round value has an errore finding.
     ``remit``: what of people the reader may see (an extract, see ``master/extracts.py``).
     """
-    summary = MasterSummary(valori_letti=valori_letti)
+    summary = SintesiMaster(valori_letti=valori_letti)
     # What was read for each invalid value, then the areas as they count (the value as missing).
     wanted = non_validi or {}
     invalid = {
@@ -211,7 +211,7 @@ class _Master:
         aree: list[Area],
         rilevazione: Rilevazione,
         regole: Regole,
-        summary: MasterSummary,
+        summary: SintesiMaster,
         data_riferimento: date,
     ) -> None:
         self.wb, self.aree, self.ril, self.regole, self.summary = wb, aree, rilevazione, regole, summary
