@@ -25,6 +25,9 @@ from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .cli_runner import run
 
+# A consolidation with extracts takes a few seconds: in the full run (`pytest -m ""`, CI).
+SLOW = pytest.mark.slow
+
 
 def _outsider(piano: Piano, area: Area) -> Persona:
     """Someone of another area only, with a long matricola if there is one (a bare number is then a matricola)."""
@@ -41,8 +44,11 @@ def _mentions(persona: Persona) -> str:
     )
 
 
-@pytest.fixture
-def consolidato(schede_intermedia: list[SchedaGenerata], piano: Piano, tmp_path: Path) -> Consolidamento:
+@pytest.fixture(scope="module")
+def consolidato(
+    schede_intermedia: list[SchedaGenerata], piano: Piano, tmp_path_factory: pytest.TempPathFactory
+) -> Consolidamento:
+    tmp_path = tmp_path_factory.mktemp("estratti")
     folder = tmp_path / "ritorni"
     folder.mkdir()
     for scheda in schede_intermedia:
@@ -94,6 +100,7 @@ def _named(texts: list[str], persone: set[Persona]) -> list[str]:
     return sorted(hits)
 
 
+@SLOW
 def test_every_cell_of_every_extract_keeps_to_its_remit(consolidato: Consolidamento, piano: Piano) -> None:
     everyone = set(people(piano.aree))
     master_texts = _texts(consolidato.master)  # type: ignore[arg-type]
@@ -116,6 +123,7 @@ def test_every_cell_of_every_extract_keeps_to_its_remit(consolidato: Consolidame
     assert all(a.nome in "".join(public) for a in piano.aree)
 
 
+@SLOW
 def test_public_extract_counts_people_never_lists_them(consolidato: Consolidamento, piano: Piano) -> None:
     path = consolidato.master.parent / "estratti" / PUBLIC_NAME  # type: ignore[union-attr]
     workbook = openpyxl.load_workbook(path, read_only=True)
@@ -132,6 +140,7 @@ def test_public_extract_counts_people_never_lists_them(consolidato: Consolidamen
     assert list(workbook["Anomalie"].iter_rows(min_row=2, values_only=True)) in ([], [(None,) * 9])
 
 
+@SLOW
 def test_area_extract_holds_its_area_only(consolidato: Consolidamento, piano: Piano) -> None:
     area = piano.aree[0]
     path = consolidato.master.parent / "estratti" / extract_name(area.nome)  # type: ignore[union-attr]
@@ -153,8 +162,9 @@ def test_remit_cleans_every_form_of_a_name_and_leaves_numbers_alone() -> None:
     assert Remit().clean(text) == text
 
 
+@SLOW
 def test_extracts_from_the_command_line(consolidato: Consolidamento, tmp_path: Path) -> None:
-    folder = tmp_path / "ritorni"
+    folder = consolidato.master.parent / "ritorni"  # type: ignore[union-attr]
     result = run("consolida", folder, "-o", tmp_path / "m2.xlsx", "--estratti", tmp_path / "e2")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Estratto per Giunta e pubblicazione" in result.stdout
