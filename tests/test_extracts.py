@@ -173,3 +173,19 @@ def test_extracts_from_the_command_line(consolidato: Consolidamento, tmp_path: P
     refused = run("consolida", folder, "-o", tmp_path / "m3.xlsx", "--estratti", folder)
     assert refused.returncode == 2 and "cartella delle schede" in refused.stderr
     assert not (folder / PUBLIC_NAME).exists()
+
+
+def test_areas_whose_names_read_alike_never_share_an_extract() -> None:
+    first = extract_name("Area Servizi/Persona")
+    assert extract_name("Area Servizi Persona", [first]) == "Estratto_Area_Servizi_Persona_2.xlsx"
+    assert extract_name("senza dati personali") != PUBLIC_NAME
+    assert len(extract_name("x" * 200).encode()) < 255
+
+
+@SLOW
+def test_an_extract_never_replaces_the_master(consolidato: Consolidamento, tmp_path: Path) -> None:
+    folder = consolidato.master.parent / "ritorni"  # type: ignore[union-attr]
+    master = tmp_path / "e" / PUBLIC_NAME
+    result = run("consolida", folder, "-o", master, "--estratti", tmp_path / "e")
+    assert result.returncode == 2 and "stesso nome di un estratto" in result.stderr
+    assert "Riepilogo" in openpyxl.load_workbook(master, read_only=True).sheetnames

@@ -190,6 +190,7 @@ def consolidate(
             non_validi=non_validi,
             valori_letti=letti,
             cartella_schede=folder,
+            master=output,
         )
         for estratto in result.estratti:
             registro.written(estratto.path, f"estratto: {estratto.destinatario}")

@@ -22,6 +22,7 @@ from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import Anomalia
 from seregno_xlsx.master.remit import Remit, people
 from seregno_xlsx.master.writer import Fonte, SintesiMaster
+from seregno_xlsx.outputs import short_stem
 from seregno_xlsx.piano.model import Area
 from seregno_xlsx.scheda.generation import area_slug
 
@@ -29,8 +30,15 @@ PUBLIC = "Giunta e pubblicazione"
 PUBLIC_NAME = "Estratto_senza_dati_personali.xlsx"
 
 
-def extract_name(area: str) -> str:
-    return f"Estratto_{area_slug(area)}.xlsx"
+def extract_name(area: str, taken: Collection[str] = ()) -> str:
+    """``Estratto_<area>.xlsx``; two areas whose names read alike in a file name («Servizi/Persona» and
+    «Servizi Persona») never share one: each dirigente gets their own extract, never the other's."""
+    stem = short_stem(f"Estratto_{area_slug(area)}")
+    name, n = f"{stem}.xlsx", 1
+    while name.casefold() in {t.casefold() for t in taken} or name.casefold() == PUBLIC_NAME.casefold():
+        n += 1
+        name = f"{stem}_{n}.xlsx"
+    return name
 
 
 @dataclass(frozen=True)
@@ -52,16 +60,22 @@ def write_extracts(
     non_validi: Mapping[str, Collection[str]],
     valori_letti: Mapping[str, int],
     cartella_schede: Path | None = None,
+    master: Path | None = None,
 ) -> list[Estratto]:
     """Write the extracts into ``folder`` with ``write`` (``write_master`` with the master's content
     bound); the keywords given here replace that content for each reader. The folder of the returns
     is refused: the next run would read the extracts as returns."""
     folder = output_folder(folder)
-    if cartella_schede is not None and _same_folder(folder, cartella_schede):
+    if cartella_schede is not None and _same_path(folder, cartella_schede):
         raise OutputError(f"{folder}: è la cartella delle schede lette; indicare un'altra cartella per gli estratti")
+    names: list[str] = []
+    for area in aree:
+        names.append(extract_name(area.nome, names))
+    if master is not None and any(_same_path(folder / name, master) for name in [*names, PUBLIC_NAME]):
+        raise OutputError(f"{master}: il master avrebbe lo stesso nome di un estratto; indicare un'altra cartella")
     everyone = people(aree)
     done: list[Estratto] = []
-    for area in aree:
+    for area, name in zip(aree, names, strict=True):
         key = area.nome.casefold()
         mine = [n for n, x in enumerate(anomalie) if x.area.casefold() == key]
         content: dict[str, Any] = {
@@ -78,7 +92,7 @@ def write_extracts(
             omessi=everyone - people([area]),
             breve="Estratto per il dirigente",
         )
-        path = folder / extract_name(area.nome)
+        path = folder / name
         write(path, remit=remit, **content)
         done.append(Estratto(area.nome, path))
     public = Remit(
@@ -93,7 +107,7 @@ def write_extracts(
     return done
 
 
-def _same_folder(a: Path, b: Path) -> bool:
+def _same_path(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve()
     except (OSError, RuntimeError):

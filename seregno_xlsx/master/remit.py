@@ -22,6 +22,7 @@ from seregno_xlsx.piano.model import Area
 OMITTED = "[omesso]"
 # A bare number this long is taken for a matricola; shorter ones («54») are ordinary numbers in a text.
 MIN_BARE_MATRICOLA = 4
+MIN_NAME = 4
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ class Remit:
         terms: set[str] = set()
         for persona in self.omessi:
             words = persona.nome.split()
-            for order in (words, words[::-1]):
-                if order:
-                    terms.add(r"\s+".join(map(re.escape, order)))
+            # A name of a letter or two («DI») would blank ordinary words; no real name is that short.
+            for order in (words, words[::-1]) if len("".join(words)) >= MIN_NAME else ():
+                terms.add(r"\s+".join(map(re.escape, order)))
             matricola = persona.matricola.strip()
             if not matricola:
                 continue
