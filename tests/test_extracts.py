@@ -24,6 +24,7 @@ from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .cli_runner import run
+from .hostile.round2 import edit_snapshot
 
 # A consolidation with extracts takes a few seconds: in the full run (`pytest -m ""`, CI).
 SLOW = pytest.mark.slow
@@ -189,3 +190,20 @@ def test_an_extract_never_replaces_the_master(consolidato: Consolidamento, tmp_p
     result = run("consolida", folder, "-o", master, "--estratti", tmp_path / "e")
     assert result.returncode == 2 and "stesso nome di un estratto" in result.stderr
     assert "Riepilogo" in openpyxl.load_workbook(master, read_only=True).sheetnames
+
+
+@SLOW
+def test_names_in_the_plan_texts_a_return_carries_are_cleaned_too(
+    schede_intermedia: list[SchedaGenerata], piano: Piano, tmp_path: Path
+) -> None:
+    """Without the plan, the ente and title come from the returns' Metadati: a name put there reaches the
+    page headers, which are cleaned like every cell."""
+    outsider = sorted(people(piano.aree), key=lambda p: p.nome)[0]
+    folder = tmp_path / "ritorni"
+    folder.mkdir()
+    for scheda in schede_intermedia:
+        edit_snapshot(scheda.path, folder / scheda.path.name, lambda d: d.__setitem__("ente", f"Ente {outsider.nome}"))
+    result = consolidate(folder, tmp_path / "master.xlsx", estratti=tmp_path / "estratti")
+    assert result.estratti
+    assert _named(_texts(tmp_path / "master.xlsx"), {outsider})  # the check sees the name where it is
+    assert _named(_texts(tmp_path / "estratti" / PUBLIC_NAME), {outsider}) == []

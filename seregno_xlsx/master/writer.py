@@ -306,7 +306,7 @@ class _Master:
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
         # Excel allows 255 characters in a header.
-        left, right = (text[:110].replace("&", "&&") for text in (self.title, self.subtitle))
+        left, right = (self.remit.clean(text)[:110].replace("&", "&&") for text in (self.title, self.subtitle))
         ws.set_header(f"&L{left}&C&A&R{right}")
         # An extract says so on every printed page (the header has no room left).
         remit = f"&L{self.remit.breve[:30].replace('&', '&&')}" if self.remit.breve else ""
