@@ -12,13 +12,18 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from seregno_xlsx.master.consolidation import consolidate
-from seregno_xlsx.posta.collect import from_path, store
+from seregno_xlsx.posta.collect import _taken, from_eml_bytes, from_path, store
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 
+@pytest.mark.slow  # a process of its own
 def test_internal_error_log_is_private_and_masks_passwords(tmp_path: Path) -> None:
     """The log of a defect sits in the shared temporary folder: readable by its user only, never written
     through a link prepared there, and with the passwords typed on the command line masked."""
@@ -126,3 +131,20 @@ def test_without_a_received_line_the_message_file_time_decides(
         "Area_Affari_Generali_20210922-120001.xlsx",
         "Area_Affari_Generali_20210922-120002.xlsx",
     ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    received=st.lists(st.text(max_size=80), max_size=3),
+    date=st.text(max_size=80),
+)
+def test_any_received_or_date_header_never_stops_raccogli_nor_moves_receipt_later(
+    received: list[str], date: str
+) -> None:
+    """Whatever the headers say, the message is read and its time is never after the office got it."""
+    fallback = datetime(2021, 9, 20, 10, 0, 0)
+    lines = [f"Received: {r}" for r in received] + [f"Date: {date}", "Subject: x", "", "corpo"]
+    raw = "\r\n".join(line.replace("\r", " ").replace("\n", " ") for line in lines).encode("utf-8", "replace")
+    posta = from_eml_bytes(raw, "m.eml", fallback)
+    assert posta.ricevuto <= fallback
+    assert isinstance(_taken("Area X", posta), str)
