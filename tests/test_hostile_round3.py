@@ -7,6 +7,8 @@ import os
 import stat
 import subprocess
 import sys
+import warnings
+import zipfile
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,6 +23,9 @@ from seregno_xlsx.posta.collect import _taken, from_eml_bytes, from_path, store
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
+
+from .hostile.corpus import entries
+from .hostile.round2 import sheet_part
 
 
 @pytest.mark.slow  # a process of its own
@@ -148,3 +153,23 @@ def test_any_received_or_date_header_never_stops_raccogli_nor_moves_receipt_late
     posta = from_eml_bytes(raw, "m.eml", fallback)
     assert posta.ricevuto <= fallback
     assert isinstance(_taken("Area X", posta), str)
+
+
+@pytest.mark.parametrize("twin", ["same", "other case"])
+def test_a_part_stored_twice_is_refused(schede_intermedia: list[SchedaGenerata], tmp_path: Path, twin: str) -> None:
+    """A zip with two entries of one name: calamine and openpyxl read the second, LibreOffice may read
+    the first; what the office sees would not be what is consolidated."""
+    scheda = next(s.path for s in schede_intermedia if s.area == AREA)
+    parts = entries(scheda)
+    fasi = sheet_part(scheda, "Fasi")
+    hidden = '<row r="900"><c r="H900" t="inlineStr"><is><t>valore nascosto</t></is></c></row></sheetData>'
+    evil = parts[fasi].decode().replace("</sheetData>", hidden, 1).encode()
+    target = tmp_path / "doppio.xlsx"
+    with warnings.catch_warnings(), zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: that is the attack
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        archive.writestr(fasi if twin == "same" else fasi.upper(), evil)
+    lettura = read_workbook(target)
+    assert [a.codice for a in lettura.anomalie] == ["file-illeggibile"]
+    assert "due volte" in lettura.anomalie[0].messaggio

@@ -19,7 +19,17 @@ def check_directory(infos: list[zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_ENTRIES:
         raise UnreadableFile("file-troppo-grande", f"l'archivio contiene {len(infos)} elementi")
     total = 0
+    seen: set[str] = set()
     for info in infos:
+        # Two entries of one name (part names ignore case): programs disagree on which one they read, so
+        # what the office sees in LibreOffice could differ from what is consolidated. No program saves that.
+        if info.filename.casefold() in seen:
+            raise UnreadableFile(
+                "file-illeggibile",
+                f"l'archivio contiene due volte l'elemento {safe_name(info.filename)}: "
+                "non è un file salvato da Excel o LibreOffice",
+            )
+        seen.add(info.filename.casefold())
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > MAX_UNCOMPRESSED_BYTES or (ratio > MAX_RATIO and info.file_size > 1_048_576):
