@@ -4,6 +4,7 @@ with the test that would have found it."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
-from .hostile.corpus import entries
+from .hostile.corpus import entries, write_zip
 from .hostile.round2 import sheet_part
 
 
@@ -173,3 +174,26 @@ def test_a_part_stored_twice_is_refused(schede_intermedia: list[SchedaGenerata],
     lettura = read_workbook(target)
     assert [a.codice for a in lettura.anomalie] == ["file-illeggibile"]
     assert "due volte" in lettura.anomalie[0].messaggio
+
+
+@pytest.mark.parametrize("alias", ["same target", "same target written otherwise", "same r:id"])
+def test_one_sheet_content_behind_many_names_is_refused(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path, alias: str
+) -> None:
+    """Bounds are measured per part, the reader allocates per sheet name: 1,000 names for one part with a
+    far mark would cost the part's grid 1,000 times."""
+    scheda = next(s.path for s in schede_intermedia if s.area == AREA)
+    parts = entries(scheda)
+    target = sheet_part(scheda, "Fasi").removeprefix("xl/")
+    workbook, rels = parts["xl/workbook.xml"].decode(), parts["xl/_rels/workbook.xml.rels"].decode()
+    kind = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+    written = {"same target": target, "same target written otherwise": f"./{target}"}.get(alias, target)
+    existing = next(r for r in re.findall(r"<Relationship [^>]*>", rels) if target in r)
+    rid = "rIdFasi" if alias != "same r:id" else re.search(r'Id="([^"]+)"', existing)[1]  # type: ignore[index]
+    sheets = "".join(f'<sheet name="Copia {n}" sheetId="{100 + n}" r:id="{rid}"/>' for n in range(3))
+    parts["xl/workbook.xml"] = workbook.replace("</sheets>", sheets + "</sheets>").encode()
+    relation = f'<Relationship Id="rIdFasi" Type="{kind}" Target="{written}"/>'
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", relation + "</Relationships>").encode()
+    lettura = read_workbook(write_zip(tmp_path / "alias.xlsx", parts))
+    assert [a.codice for a in lettura.anomalie] == ["file-illeggibile"]
+    assert "stesso contenuto" in lettura.anomalie[0].messaggio

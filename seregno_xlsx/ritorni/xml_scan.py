@@ -5,6 +5,7 @@ the save stamp, and the box of cells holding values, bounded before the reader a
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -76,9 +77,11 @@ class Scan:
             ) from None
 
     def finish(self) -> None:
+        shown: dict[str, str] = {}  # part -> the sheet that shows it
         for rid, sheet in self.sheet_parts.items():
             target = self.rels.get(rid, "")
             part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            _one_sheet_per_part(shown, posixpath.normpath(part).casefold(), sheet)
             if self.formulas.get(part):
                 self.grid.formulas[sheet] = self.formulas[part]
             if self.merged.get(part):
@@ -99,6 +102,8 @@ class Scan:
                 self.grid.date1904 = element.get("date1904", "0").lower() in ("1", "true")
             elif tag == "sheet":
                 rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
+                if rid in self.sheet_parts:
+                    _one_sheet_per_part({rid: self.sheet_parts[rid]}, rid, element.get("name") or "")
                 self.sheet_parts[rid] = element.get("name") or ""
 
     def _rels(self, events: Iterator[tuple[str, Element]]) -> None:
@@ -285,3 +290,16 @@ def parse_stamp(text: str) -> datetime | None:
         return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def _one_sheet_per_part(shown: dict[str, str], part: str, sheet: str) -> None:
+    """Each sheet its own content: the reader allocates a sheet's grid once per name, so one content
+    behind many names would cost its grid as many times as the bounds, measured once, allowed."""
+    if part in shown:
+        first, second = (safe_name(name)[:60] for name in (shown[part], sheet))
+        raise UnreadableFile(
+            "file-illeggibile",
+            f"i fogli «{first}» e «{second}» mostrano lo stesso contenuto: "
+            "non è un file salvato da Excel o LibreOffice",
+        )
+    shown[part] = sheet
