@@ -197,3 +197,28 @@ def test_one_sheet_content_behind_many_names_is_refused(
     lettura = read_workbook(write_zip(tmp_path / "alias.xlsx", parts))
     assert [a.codice for a in lettura.anomalie] == ["file-illeggibile"]
     assert "stesso contenuto" in lettura.anomalie[0].messaggio
+
+
+def test_ods_tables_of_one_name_are_refused(tmp_path: Path) -> None:
+    """Four .ods tables called «Fasi», each with a mark on the last row: the bounds counted the name once,
+    the reader allocated every table (1 GB from a file of 1 KB)."""
+    table = (
+        '<table:table table:name="Fasi"><table:table-row><table:table-cell office:value-type="string">'
+        "<text:p>a</text:p></table:table-cell></table:table-row>"
+        '<table:table-row table:number-rows-repeated="1048574"><table:table-cell/></table:table-row>'
+        '<table:table-row><table:table-cell table:number-columns-repeated="9"/>'
+        '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>'
+        "</table:table>"
+    )
+    namespaces = " ".join(
+        f'xmlns:{p}="urn:oasis:names:tc:opendocument:xmlns:{p}:1.0"' for p in ("office", "table", "text")
+    )
+    content = f'<?xml version="1.0"?><office:document-content {namespaces}><office:body><office:spreadsheet>'
+    content += table * 4 + "</office:spreadsheet></office:body></office:document-content>"
+    target = tmp_path / "tabelle.ods"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    lettura = read_workbook(target)
+    assert [a.codice for a in lettura.anomalie] == ["file-illeggibile"]
+    assert "due fogli si chiamano «Fasi»" in lettura.anomalie[0].messaggio.lower().replace("«fasi»", "«Fasi»")

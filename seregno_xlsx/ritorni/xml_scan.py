@@ -162,11 +162,19 @@ class Scan:
         col = 0
         row_repeat = 1
         t = f"{{{NS_TABLE}}}"
+        tables: dict[str, str] = {}  # the bounds are kept per table name, the reader allocates per table
         for event, element in _pruned(events):
             tag = element.tag
             if event == "start":
                 if tag == f"{t}table":
                     table = element.get(f"{t}name") or ""
+                    if table in tables:
+                        raise UnreadableFile(
+                            "file-illeggibile",
+                            f"due fogli si chiamano «{safe_name(table)[:60]}»: "
+                            "non è un file salvato da Excel o LibreOffice",
+                        )
+                    tables[table] = table
                     row = 0
                 elif tag == f"{t}table-row":
                     row_repeat = int(element.get(f"{t}number-rows-repeated") or 1)
