@@ -176,7 +176,7 @@ def test_a_part_stored_twice_is_refused(schede_intermedia: list[SchedaGenerata],
     assert "due volte" in lettura.anomalie[0].messaggio
 
 
-@pytest.mark.parametrize("alias", ["same target", "same target written otherwise", "same r:id"])
+@pytest.mark.parametrize("alias", ["same target", "same target written otherwise", "same r:id", "same name"])
 def test_one_sheet_content_behind_many_names_is_refused(
     schede_intermedia: list[SchedaGenerata], tmp_path: Path, alias: str
 ) -> None:
@@ -190,13 +190,18 @@ def test_one_sheet_content_behind_many_names_is_refused(
     written = {"same target": target, "same target written otherwise": f"./{target}"}.get(alias, target)
     existing = next(r for r in re.findall(r"<Relationship [^>]*>", rels) if target in r)
     rid = "rIdFasi" if alias != "same r:id" else re.search(r'Id="([^"]+)"', existing)[1]  # type: ignore[index]
-    sheets = "".join(f'<sheet name="Copia {n}" sheetId="{100 + n}" r:id="{rid}"/>' for n in range(3))
+    if alias == "same name":  # «Fasi» again, over another part: the reader reads the first one each time
+        rid, written = "rIdFasi", "worksheets/altro.xml"
+        parts["xl/worksheets/altro.xml"] = parts[sheet_part(scheda, "Fasi")]
+    label = "FASI" if alias == "same name" else "Copia {n}"
+    sheets = "".join(f'<sheet name="{label.format(n=n)}" sheetId="{100 + n}" r:id="{rid}"/>' for n in range(3))
     parts["xl/workbook.xml"] = workbook.replace("</sheets>", sheets + "</sheets>").encode()
     relation = f'<Relationship Id="rIdFasi" Type="{kind}" Target="{written}"/>'
     parts["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", relation + "</Relationships>").encode()
     lettura = read_workbook(write_zip(tmp_path / "alias.xlsx", parts))
     assert [a.codice for a in lettura.anomalie] == ["file-illeggibile"]
-    assert "stesso contenuto" in lettura.anomalie[0].messaggio
+    expected = "si chiamano «FASI»" if alias == "same name" else "stesso contenuto"
+    assert expected in lettura.anomalie[0].messaggio
 
 
 def test_ods_tables_of_one_name_are_refused(tmp_path: Path) -> None:

@@ -102,9 +102,12 @@ class Scan:
                 self.grid.date1904 = element.get("date1904", "0").lower() in ("1", "true")
             elif tag == "sheet":
                 rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
+                name = element.get("name") or ""
                 if rid in self.sheet_parts:
-                    _one_sheet_per_part({rid: self.sheet_parts[rid]}, rid, element.get("name") or "")
-                self.sheet_parts[rid] = element.get("name") or ""
+                    _one_sheet_per_part({rid: self.sheet_parts[rid]}, rid, name)
+                if name.casefold() in (n.casefold() for n in self.sheet_parts.values()):
+                    _same_name(name)
+                self.sheet_parts[rid] = name
 
     def _rels(self, events: Iterator[tuple[str, Element]]) -> None:
         for event, element in _pruned(events):
@@ -169,11 +172,7 @@ class Scan:
                 if tag == f"{t}table":
                     table = element.get(f"{t}name") or ""
                     if table in tables:
-                        raise UnreadableFile(
-                            "file-illeggibile",
-                            f"due fogli si chiamano «{safe_name(table)[:60]}»: "
-                            "non è un file salvato da Excel o LibreOffice",
-                        )
+                        _same_name(table)
                     tables[table] = table
                     row = 0
                 elif tag == f"{t}table-row":
@@ -311,3 +310,11 @@ def _one_sheet_per_part(shown: dict[str, str], part: str, sheet: str) -> None:
             "non è un file salvato da Excel o LibreOffice",
         )
     shown[part] = sheet
+
+
+def _same_name(sheet: str) -> None:
+    """Two sheets of one name: the reader reads the first under both, as many times as the name recurs."""
+    raise UnreadableFile(
+        "file-illeggibile",
+        f"due fogli si chiamano «{safe_name(sheet)[:60]}»: non è un file salvato da Excel o LibreOffice",
+    )
