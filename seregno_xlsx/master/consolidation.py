@@ -180,18 +180,7 @@ def consolidate(
     registro.written(output, "master")
     if estratti is not None:
         letti = {lettura.area: lettura.valori_letti for lettura in accepted}
-        result.estratti = write_extracts(
-            estratti,
-            write,
-            aree=areas,
-            anomalie=result.anomalie,
-            file_anomalie=sources,
-            fonti=result.fonti,
-            non_validi=non_validi,
-            valori_letti=letti,
-            cartella_schede=folder,
-            master=output,
-        )
+        result.estratti = write_extracts(estratti, write, valori_letti=letti, cartella_schede=folder, master=output)
         for estratto in result.estratti:
             registro.written(estratto.path, f"estratto: {estratto.destinatario}")
     return result

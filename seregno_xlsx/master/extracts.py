@@ -12,7 +12,8 @@ An extract is the master itself, written by the same writer from the same conten
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+import functools
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,20 +52,21 @@ class Estratto:
 
 def write_extracts(
     folder: Path,
-    write: Callable[..., SintesiMaster],
+    write: functools.partial[SintesiMaster],
     *,
-    aree: Sequence[Area],
-    anomalie: Sequence[Anomalia],
-    file_anomalie: Sequence[str],
-    fonti: Sequence[Fonte],
-    non_validi: Mapping[str, Collection[str]],
     valori_letti: Mapping[str, int],
     cartella_schede: Path | None = None,
     master: Path | None = None,
 ) -> list[Estratto]:
-    """Write the extracts into ``folder`` with ``write`` (``write_master`` with the master's content
-    bound); the keywords given here replace that content for each reader. The folder of the returns
-    is refused: the next run would read the extracts as returns."""
+    """Write the extracts into ``folder`` with ``write``: ``write_master`` with the master's whole content
+    bound, which each extract filters (``valori_letti``: the values read per area). The folder of the
+    returns is refused: the next run would read the extracts as returns."""
+    content = write.keywords
+    aree: Sequence[Area] = content["aree"]
+    anomalie: Sequence[Anomalia] = content["anomalie"]
+    file_anomalie: Sequence[str] = content.get("file_anomalie", ())
+    fonti: Sequence[Fonte] = content["fonti"]
+    non_validi: Mapping[str, Collection[str]] = content.get("non_validi") or {}
     folder = output_folder(folder)
     if cartella_schede is not None and _same_path(folder, cartella_schede):
         raise OutputError(f"{folder}: è la cartella delle schede lette; indicare un'altra cartella per gli estratti")
@@ -78,7 +80,7 @@ def write_extracts(
     for area, name in zip(aree, names, strict=True):
         key = area.nome.casefold()
         mine = [n for n, x in enumerate(anomalie) if x.area.casefold() == key]
-        content: dict[str, Any] = {
+        mine_only: dict[str, Any] = {
             "aree": [area],
             "anomalie": [anomalie[n] for n in mine],
             "file_anomalie": [file_anomalie[n] if n < len(file_anomalie) else "" for n in mine],
@@ -93,7 +95,7 @@ def write_extracts(
             breve="Estratto per il dirigente",
         )
         path = folder / name
-        write(path, remit=remit, **content)
+        write(path, remit=remit, **mine_only)
         done.append(Estratto(area.nome, path))
     public = Remit(
         "Estratto senza dati personali: le persone solo come conteggi",
