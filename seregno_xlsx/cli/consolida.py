@@ -62,6 +62,15 @@ def consolida_cmd(
     ] = MissingValue.ZERO,
     password_apertura: OpenPasswordOpt = None,
     registro_path: RegistroOpt = None,
+    rettifiche: Annotated[
+        Path | None,
+        typer.Option(
+            "--rettifiche",
+            metavar="FILE",
+            help="File delle rettifiche dell'ufficio (.csv o .xlsx); senza, si usa il rettifiche*.csv/.xlsx "
+            "accanto alle schede.",
+        ),
+    ] = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     regole = Regole(
@@ -72,7 +81,9 @@ def consolida_cmd(
     )
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
-        _consolida(cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro)
+        _consolida(
+            cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro, rettifiche
+        )
 
 
 def _consolida(
@@ -84,6 +95,7 @@ def _consolida(
     regole: Regole,
     password_apertura: str | None,
     registro: Registro,
+    rettifiche: Path | None = None,
 ) -> None:
     from seregno_xlsx.master.consolidation import consolidate
 
@@ -99,6 +111,7 @@ def _consolida(
         regole=regole,
         password_apertura=password_apertura,
         registro=registro,
+        rettifiche=rettifiche,
     )
     if as_json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -111,6 +124,8 @@ def _consolida(
         out.print(table)
         if result.piano_trovato:
             out.print(f"Piano: {result.piano_trovato} (trovato accanto alle schede)")
+        if result.file_rettifiche:
+            out.print(f"Rettifiche: {result.file_rettifiche} – applicate {len(result.rettifiche)}", highlight=False)
         print_findings(result.anomalie, "Anomalie", result.origine)
         if result.master:
             written = result.summary.valori_scritti if result.summary else 0
