@@ -23,6 +23,7 @@ from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.files import is_office_temp, is_rettifiche
 from seregno_xlsx.findings import Anomalia, finding, printable
 from seregno_xlsx.piano.model import Area, Indicatore, Obiettivo, Rilevazione
+from seregno_xlsx.scheda.layout import META_SHEET
 
 COLONNE = ("area", "obiettivo", "indicatore", "rilevazione", "tipo", "valore", "motivo", "deciso_da", "data")
 # A file of corrections is a few dozen rows: anything far beyond is not one.
@@ -161,6 +162,8 @@ def _xlsx_rows(path: Path) -> Iterable[Rettifica]:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise SeregnoError(f"{path}: il file delle rettifiche non è una cartella di lavoro leggibile ({exc})") from None
     try:
+        if META_SHEET in workbook.sheetnames:  # nothing in a returned scheda can create a correction
+            raise SeregnoError(f"{path}: è una scheda restituita, non il file delle rettifiche dell'ufficio")
         sheet = workbook.worksheets[0]
         header: list[str] | None = None
         for number, row in enumerate(sheet.iter_rows(), start=1):

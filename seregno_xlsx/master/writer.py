@@ -586,7 +586,7 @@ class _Master:
             values: dict[str, object] = {
                 "area": x.area.nome,
                 "obiettivo": ob.codice,
-                "indicatore": ind.codice if ind else "",
+                "indicatore": ind.codice if ind else None,
                 "tipo": x.tipo,
                 "originale": original,
                 "rettificato": "esclusa dalla valutazione" if x.valore is None else x.valore,
