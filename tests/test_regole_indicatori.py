@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -227,3 +228,18 @@ def test_scheda_shows_the_rule_beside_the_target(schede_intermedia: list[Generat
         cell = ws.cell(FIRST_DATA_ROW + offset, rule)
         assert cell.value == indicatore.misura.descrizione() and cell.protection.locked
     assert any("a fasce" in str(ws.cell(FIRST_DATA_ROW + o, rule).value) for o in range(len(indicatori)))
+
+
+def test_above_target_is_a_warning_only_where_higher_is_better() -> None:
+    from seregno_xlsx.piano.checks import check_compilation
+    from seregno_xlsx.piano.model import Area, Obiettivo
+
+    def warned(regola: Regola | None) -> bool:
+        ind = Indicatore(codice="Ob_X01", descrizione="Giorni", valore_target=10, prima_rilevazione=15, regola=regola)
+        area = Area(nome="A", obiettivi=[Obiettivo(codice="Ob_X", titolo="t", peso=1, indicatori=[ind])])
+        rif = date(2021, 9, 30)
+        found = check_compilation(area, anno=2021, rilevazione=Rilevazione.INTERMEDIA, data_riferimento=rif)
+        return any(a.codice == "valore-oltre-target" for a in found)
+
+    assert warned(None) and warned(Regola(soglia=3))
+    assert not warned(Regola(direzione=DECRESCENTE)) and not warned(Regola(direzione=Direzione.ESATTO, tolleranza=1))
