@@ -18,7 +18,7 @@ from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Indicatore, Piano, Rilevazione
 from seregno_xlsx.piano.regola import Direzione, Fascia, Regola
 from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.scheda.layout import FIRST_DATA_ROW, HEADER_ROW, INDICATORI
 
 from .cli_runner import run
@@ -216,7 +216,7 @@ def test_example_plan_has_an_indicator_of_each_kind() -> None:
 # -- the scheda shows the rule beside the target, locked ------------------------------------------------
 
 
-def test_scheda_shows_the_rule_beside_the_target(schede_intermedia: list[GeneratedWorkbook], piano: Piano) -> None:
+def test_scheda_shows_the_rule_beside_the_target(schede_intermedia: list[SchedaGenerata], piano: Piano) -> None:
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
     ws = openpyxl.load_workbook(scheda.path)["Indicatori"]
     keys = [c.label_key for c in INDICATORI.columns]

@@ -14,7 +14,7 @@ from seregno_xlsx.master.consolidation import Consolidamento, consolidate
 from seregno_xlsx.master.layout import INDICATORI, OBIETTIVI, RETTIFICHE, RIEPILOGO
 from seregno_xlsx.master.rettifiche import COLONNE, read_rettifiche
 from seregno_xlsx.piano.model import Indicatore, Obiettivo, Piano, Rilevazione
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import fill_workbook, sample_entries
 
 from .cli_runner import run
@@ -32,7 +32,7 @@ GOOD = [
 
 
 @pytest.fixture(scope="module")
-def ritorni(piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def ritorni(piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("consolida") / "ritorni"
     folder.mkdir()
     for seed, scheda in enumerate(schede_intermedia, start=1):
@@ -187,7 +187,7 @@ def test_workbook_file_with_percent_cells(ritorni: Path, piano: Piano, tmp_path:
 
 
 def test_a_returned_scheda_cannot_create_a_correction(
-    ritorni: Path, piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+    ritorni: Path, piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
     # Neither a plan file nor the snapshot a scheda carries can hold one: they are not fields.
     for data in ({"_rettifica": 5}, {"rettifica": 5}, {"valore_rettificato": 5}):
