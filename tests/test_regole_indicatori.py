@@ -149,9 +149,15 @@ def formula_engine(formula: str, target: float, value: float) -> object:
     return result.item() if hasattr(result, "item") else result
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# `formulas` takes seconds to load: the property runs with the slow tests (pytest -m "", CI).
+@pytest.mark.slow
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules_and_values())
-def test_scoring_and_formula_agree(case: tuple[Regola, float, float, bool]) -> None:
+def test_scoring_and_formula_agree_many(case: tuple[Regola, float, float, bool]) -> None:
+    scoring_and_formula_agree(case)
+
+
+def scoring_and_formula_agree(case: tuple[Regola, float, float, bool]) -> None:
     regola, value, target, limite_100 = case
     indicatore = Indicatore(codice="x", descrizione="x", valore_target=target, valore_raggiunto=value, regola=regola)
     want = indicator_pct(indicatore, FINALE, Regole(limite_100=limite_100))

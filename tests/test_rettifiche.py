@@ -1,4 +1,6 @@
-"""The office's justified corrections (issue 11, point 5): the file, consolida, the master."""
+"""The office's justified corrections (issue 11, point 5): the file, consolida, the master.
+
+Each test consolidates the example returns (about a second): the rarer cases are `slow` ones."""
 
 from __future__ import annotations
 
@@ -109,28 +111,27 @@ def test_corrected_value_moves_the_indicator(ritorni: Path, piano: Piano, tmp_pa
     assert giorni.valore_rettificato == 45 and scoring.indicator_pct(giorni, INTERMEDIA, result.regole) == 0
 
 
-@pytest.mark.parametrize(
-    ("row", "codice"),
-    [
-        (f"{AG};Ob_Obiet9999;;;percentuale;80;Motivo;OIV;01/10/2021", "rettifica-senza-riscontro"),
-        ("Area Inesistente;Ob_Obiet1302;;;percentuale;80;Motivo;OIV;01/10/2021", "rettifica-senza-riscontro"),
-        (f"{AG};Ob_Obiet1302;Ob_Obiet9;;valore;3;Motivo;OIV;01/10/2021", "rettifica-senza-riscontro"),
-        (f"{AG};Ob_Obiet1302;;;percentuale;80;;OIV;01/10/2021", "rettifica-senza-motivo"),
-        (f"{AG};Ob_Obiet1302;;;percentuale;80;Motivo;;01/10/2021", "rettifica-incompleta"),
-        (f"{AG};Ob_Obiet1302;;;percentuale;80;Motivo;OIV;ieri", "rettifica-incompleta"),
-        (f"{AG};Ob_Obiet1302;;;aumento;80;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
-        (f"{AG};Ob_Obiet1302;;;percentuale;molto;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
-        (f"{AG};Ob_Obiet1302;;;percentuale;-5;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
-        (f"{AG};Ob_Obiet1302;;annuale;percentuale;80;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
-    ],
-)
-def test_bad_correction_is_an_error_and_not_applied(
-    ritorni: Path, piano: Piano, tmp_path: Path, row: str, codice: str
-) -> None:
-    result = _consolidate(ritorni, piano, tmp_path, row)
-    [found] = [a for a in result.anomalie if a.codice.startswith("rettifica")]
-    assert found.codice == codice and found.gravita == "errore" and "riga 2" in found.messaggio
-    assert found.foglio == "Rettifiche" and found.cella == "riga 2"
+BAD = [
+    (f"{AG};Ob_Obiet9999;;;percentuale;80;Motivo;OIV;01/10/2021", "rettifica-senza-riscontro"),
+    ("Area Inesistente;Ob_Obiet1302;;;percentuale;80;Motivo;OIV;01/10/2021", "rettifica-senza-riscontro"),
+    (f"{AG};Ob_Obiet1302;Ob_Obiet9;;valore;3;Motivo;OIV;01/10/2021", "rettifica-senza-riscontro"),
+    (f"{AG};Ob_Obiet1302;;;percentuale;80;;OIV;01/10/2021", "rettifica-senza-motivo"),
+    (f"{AG};Ob_Obiet1302;;;percentuale;80;Motivo;;01/10/2021", "rettifica-incompleta"),
+    (f"{AG};Ob_Obiet1302;;;percentuale;80;Motivo;OIV;ieri", "rettifica-incompleta"),
+    (f"{AG};Ob_Obiet1302;;;aumento;80;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
+    (f"{AG};Ob_Obiet1302;;;percentuale;molto;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
+    (f"{AG};Ob_Obiet1302;;;percentuale;-5;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
+    (f"{AG};Ob_Obiet1302;;annuale;percentuale;80;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
+]
+
+
+def test_bad_corrections_are_errors_and_not_applied(ritorni: Path, piano: Piano, tmp_path: Path) -> None:
+    result = _consolidate(ritorni, piano, tmp_path, *(row for row, _ in BAD))
+    found = [a for a in result.anomalie if a.codice.startswith("rettifica")]
+    assert [a.codice for a in found] == [codice for _, codice in BAD]
+    for line, a in enumerate(found, start=2):  # one finding per row, naming it
+        assert a.gravita == "errore" and f"riga {line}:" in a.messaggio
+        assert a.foglio == "Rettifiche" and a.cella == f"riga {line}"
     assert result.rettifiche == [] and result.exit_code == 1
     assert _table(tmp_path / "m.xlsx", "Rettifiche") == []
     assert all(v["rettifiche"] == 0 for v in _table(tmp_path / "m.xlsx", "Riepilogo"))
@@ -138,6 +139,7 @@ def test_bad_correction_is_an_error_and_not_applied(
     assert any(str(c.value).startswith("rettifiche.csv") for c in anomalie["F"])  # the file it was found in
 
 
+@pytest.mark.slow
 def test_same_item_twice_and_other_round(ritorni: Path, piano: Piano, tmp_path: Path) -> None:
     first = f"{AG};Ob_Obiet1302;;;percentuale;80;Motivo;OIV;01/10/2021"
     again = f"{AG};Ob_Obiet1302;;;esclusione;;Altro motivo;OIV;02/10/2021"
@@ -147,6 +149,7 @@ def test_same_item_twice_and_other_round(ritorni: Path, piano: Piano, tmp_path: 
     assert [(x.tipo, x.valore) for x in result.rettifiche] == [("percentuale", 0.8)]  # the first one counts
 
 
+@pytest.mark.slow
 def test_area_without_return_waits_with_a_warning(ritorni: Path, piano: Piano, tmp_path: Path) -> None:
     folder = tmp_path / "due"
     folder.mkdir()
@@ -159,6 +162,7 @@ def test_area_without_return_waits_with_a_warning(ritorni: Path, piano: Piano, t
     assert found.codice == "rettifica-area-non-pervenuta" and found.gravita == "avviso"
 
 
+@pytest.mark.slow
 def test_file_beside_the_returns_is_found_and_never_read_as_a_scheda(
     ritorni: Path, piano: Piano, tmp_path: Path
 ) -> None:
@@ -173,6 +177,7 @@ def test_file_beside_the_returns_is_found_and_never_read_as_a_scheda(
     assert fonte.stato == "ignorato" and "rettifiche" in fonte.motivo
 
 
+@pytest.mark.slow
 def test_workbook_file_with_percent_cells(ritorni: Path, piano: Piano, tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -203,6 +208,7 @@ def test_a_returned_scheda_cannot_create_a_correction(
         read_rettifiche(scheda)
 
 
+@pytest.mark.slow
 def test_cli_option_and_unreadable_file(ritorni: Path, tmp_path: Path) -> None:
     missing_columns = tmp_path / "rettifiche.csv"
     missing_columns.write_text("area;obiettivo;motivo\nx;y;z\n", encoding="utf-8")
