@@ -67,6 +67,10 @@ def test_corrections_applied_shown_and_counted(ritorni: Path, piano: Piano, tmp_
     result = _consolidate(ritorni, piano, tmp_path, *GOOD)
     assert not [a for a in result.anomalie if a.codice.startswith("rettifica")]
     assert [x.tipo for x in result.rettifiche] == ["valore", "percentuale", "esclusione"]
+    assert result.to_json()["rettifiche"][1] == {
+        "area": AG, "obiettivo": "Ob_Obiet1302", "indicatore": "", "tipo": "percentuale", "valore": 0.8,
+        "motivo": "Normativa regionale cambiata", "deciso_da": "Segretario generale", "data": "2021-10-06",
+    }  # fmt: skip
     master = tmp_path / "m.xlsx"
     rows = _table(master, "Rettifiche")
     assert [(r["area"], r["obiettivo"], r["indicatore"], r["tipo"]) for r in rows] == [
@@ -95,6 +99,9 @@ def test_corrections_applied_shown_and_counted(ritorni: Path, piano: Piano, tmp_
     without = area[SP].model_copy(deep=True)
     without.obiettivi = [o for o in without.obiettivi if o.codice != "Ob_Obiet0919"]
     assert scoring.area_pct(area[SP], INTERMEDIA, result.regole) == scoring.area_pct(without, INTERMEDIA, result.regole)
+    page = [str(c.value) for row in openpyxl.load_workbook(master)["Pagine per area"].iter_rows() for c in row]
+    assert any(t.endswith("[% rettificata dall'ufficio: vedi «Rettifiche»]") for t in page)
+    assert any(t.endswith("[esclusa dalla valutazione: vedi «Rettifiche»]") for t in page)
     riepilogo = {r["area"]: r for r in _table(master, "Riepilogo")}
     assert {k: v["rettifiche"] for k, v in riepilogo.items()} == {AG: 1, LP: 1, SP: 1}
     for nome, a in area.items():

@@ -57,6 +57,7 @@ class Consolidamento:
             "master": str(self.master) if self.master else None,
             "fonti": [{"file": f.file, "area": f.area, "stato": f.stato, "motivo": f.motivo} for f in self.fonti],
             "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
+            "rettifiche": [x.to_json() for x in self.rettifiche],
         }
 
     @property

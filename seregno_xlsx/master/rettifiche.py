@@ -73,6 +73,19 @@ class Applicata:
     def tipo(self) -> str:
         return self.rettifica.tipo
 
+    def to_json(self) -> dict[str, object]:
+        r = self.rettifica
+        return {
+            "area": self.area.nome,
+            "obiettivo": self.obiettivo.codice,
+            "indicatore": self.indicatore.codice if self.indicatore else "",
+            "tipo": r.tipo,
+            "valore": self.valore,
+            "motivo": r.motivo,
+            "deciso_da": r.deciso_da,
+            "data": self.data.isoformat(),
+        }
+
 
 def find_rettifiche(folder: Path) -> Path | None:
     """The office's file beside the returns: ``rettifiche*.csv`` or ``.xlsx`` in ``folder`` or its parent."""

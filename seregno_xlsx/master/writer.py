@@ -771,7 +771,7 @@ class _Master:
             [
                 [
                     ob.codice,
-                    ob.titolo,
+                    ob.titolo + _correction_note(ob),
                     _stars(ob.peso),
                     _copy(
                         OBIETTIVI.cell("pct", self.obj_row[id(ob)], sheet=True),
@@ -840,6 +840,15 @@ class _Master:
         if bands is not None:
             self._bands(ws, first, row, bands)
         return row + 2
+
+
+def _correction_note(ob: Obiettivo) -> str:
+    """On the area's page, a corrected objective says so: its dirigente reads the reason in «Rettifiche»."""
+    if ob.esclusa:
+        return f" [esclusa dalla valutazione: vedi «{RETTIFICHE.name}»]"
+    if ob.pct_rettificata is not None:
+        return f" [% rettificata dall'ufficio: vedi «{RETTIFICHE.name}»]"
+    return ""
 
 
 def _correction_key(x: Applicata) -> tuple[str, str, str]:
