@@ -125,6 +125,7 @@ BAD = [
     (f"{AG};Ob_Obiet1302;;;percentuale;80;;OIV;01/10/2021", "rettifica-senza-motivo"),
     (f"{AG};Ob_Obiet1302;;;percentuale;80;Motivo;;01/10/2021", "rettifica-incompleta"),
     (f"{AG};Ob_Obiet1302;;;percentuale;80;Motivo;OIV;ieri", "rettifica-incompleta"),
+    (f"{AG};Ob_Obiet1302;;;percentuale;80;Motivo;OIV;31/12/9999", "rettifica-incompleta"),
     (f"{AG};Ob_Obiet1302;;;aumento;80;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
     (f"{AG};Ob_Obiet1302;;;percentuale;molto;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
     (f"{AG};Ob_Obiet1302;;;percentuale;-5;Motivo;OIV;01/10/2021", "rettifica-non-valida"),
@@ -191,7 +192,7 @@ def test_workbook_file_with_percent_cells(ritorni: Path, piano: Piano, tmp_path:
     ws.append(["Area", "Obiettivo", "Indicatore", "Rilevazione", "Tipo", "Valore", "Motivo", "Deciso da", "Data"])
     ws.append([AG, "Ob_Obiet1302", None, None, "percentuale", 0.75, "Motivo", "OIV", "06/10/2021"])
     ws["F2"].number_format = "0%"  # shown as 75%: taken as 75%
-    ws.append([AG, "Ob_Obiet1301", None, None, "percentuale", 60, "Motivo", "OIV", "06/10/2021"])
+    ws.append([AG, "Ob_Obiet1301", None, None, "percentuale", 60, "Motivo", "OIV", "2021-10-06"])
     path = tmp_path / "rettifiche.xlsx"
     wb.save(path)
     result = consolidate(ritorni, tmp_path / "m.xlsx", piano=piano, rettifiche=path)

@@ -22,7 +22,7 @@ from pathlib import Path
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.files import is_office_temp, is_rettifiche
 from seregno_xlsx.findings import Anomalia, finding, printable
-from seregno_xlsx.piano.model import Area, Indicatore, Obiettivo, Rilevazione
+from seregno_xlsx.piano.model import MAX_DATE, MIN_DATE, Area, Indicatore, Obiettivo, Rilevazione
 from seregno_xlsx.scheda.layout import META_SHEET
 
 COLONNE = ("area", "obiettivo", "indicatore", "rilevazione", "tipo", "valore", "motivo", "deciso_da", "data")
@@ -213,17 +213,25 @@ def _number(value: object) -> float | None:
 
 
 def _date(value: object) -> date | None:
+    """The decision's date, within the years a plan may speak of (1900-2199), else None."""
+    found = _any_date(value)
+    return found if found is not None and MIN_DATE <= found <= MAX_DATE else None
+
+
+def _any_date(value: object) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    match = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", str(value or "").strip())
-    if match is None:
-        return None
+    text = str(value or "").strip()
     try:
-        return date(int(match[3]), int(match[2]), int(match[1]))
+        if iso := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):  # as the command line also takes it
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if match := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text):
+            return date(int(match[3]), int(match[2]), int(match[1]))
     except ValueError:
         return None
+    return None
 
 
 def apply_rettifiche(
