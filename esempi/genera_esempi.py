@@ -2,7 +2,8 @@
 
     python esempi/genera_esempi.py
 
-1. imports the exports into esempi/piano_2021.json;
+1. imports the exports into esempi/piano_2021.json, with the indicator rules of esempi/regole_indicatori.toml
+   (one indicator of each kind);
 2. generates the area workbooks (intermedia round) into esempi/schede/;
 3. fills them as area staff would (fixed seeds) into esempi/ritorni/;
 4. saves each filled workbook as the reply e-mail an area would send, in esempi/posta_ricevuta/
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
 from seregno_xlsx.scheda.generation import generate
 from seregno_xlsx.simulation import fill_workbook, sample_entries
 
@@ -34,6 +36,7 @@ RECEIVED = datetime(2021, 9, 20, 10, 30, tzinfo=timezone(timedelta(hours=2)))
 
 def main() -> None:
     piano, _ = parse_exports(sorted((HERE / "fonti").glob("*.txt")))
+    piano, _ = apply_rules(piano, load_rules(HERE / "regole_indicatori.toml"))
     plan_file = HERE / "piano_2021.json"
     if plan_file.exists():
         # The fingerprint key is the office's: regenerating the examples keeps it, so they stay reproducible.

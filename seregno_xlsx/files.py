@@ -23,6 +23,11 @@ def on_office_clock(moment: datetime | None) -> datetime | None:
         return moment
 
 
+def is_rettifiche(path: Path) -> bool:
+    """The office's corrections kept beside the returns (master/rettifiche.py): never read as a returned scheda."""
+    return path.name.casefold().startswith("rettifiche") and path.suffix.lower() in (".csv", ".xlsx")
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -302,6 +302,43 @@ CATALOGO: dict[str, Voce] = {
         "Area non presente nel piano",
         "Verificare di aver indicato il piano giusto con --piano.",
     ),
+    # --- the indicator rules (modelli/regole_indicatori.toml, applied by `importa`) ---
+    "regola-senza-indicatore": Voce(
+        A,
+        "Regola di un indicatore che non è nel piano",
+        "Correggere il codice nel file delle regole degli indicatori, o toglierla se l'indicatore non c'è più.",
+    ),
+    # --- the office's corrections (file delle rettifiche, applied by `consolida`) ---
+    "rettifica-senza-riscontro": Voce(
+        E,
+        "Rettifica che non corrisponde a nulla del piano",
+        "Correggere area, obiettivo o indicatore nel file delle rettifiche: finché non corrisponde non è applicata.",
+    ),
+    "rettifica-senza-motivo": Voce(
+        E,
+        "Rettifica senza motivo",
+        "Scrivere il motivo nel file delle rettifiche: senza motivo la rettifica non è applicata.",
+    ),
+    "rettifica-incompleta": Voce(
+        E,
+        "Rettifica senza chi l'ha decisa o senza data",
+        "Indicare chi ha deciso la rettifica e la data (gg/mm/aaaa): fino ad allora non è applicata.",
+    ),
+    "rettifica-non-valida": Voce(
+        E,
+        "Rettifica non valida",
+        "Correggere tipo (valore, percentuale, esclusione), valore o rilevazione nel file delle rettifiche.",
+    ),
+    "rettifica-doppia": Voce(
+        E,
+        "Voce rettificata due volte",
+        "Vale la prima riga: eliminare o unire l'altra nel file delle rettifiche.",
+    ),
+    "rettifica-area-non-pervenuta": Voce(
+        A,
+        "Rettifica di un'area senza scheda consolidata",
+        "Sarà applicata quando la scheda dell'area sarà consolidata.",
+    ),
 }
 
 

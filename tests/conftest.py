@@ -6,6 +6,7 @@ import pytest
 
 from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
 from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 
 from .hostile.disk import small_disk  # noqa: F401  (a real small disk for the full-disk tests)
@@ -18,6 +19,8 @@ REAL_AREA = "Area Servizi alla Persona"
 @pytest.fixture(scope="session")
 def piano() -> Piano:
     parsed, _ = parse_exports(FONTI)
+    # The example plan: the export with the example's indicator rules (one of each kind).
+    parsed, _ = apply_rules(parsed, load_rules(ROOT / "esempi" / "regole_indicatori.toml"))
     # The key of esempi/piano_2021.json: schede generated here are checked against that file too.
     stored = Piano.from_json((ROOT / "esempi" / "piano_2021.json").read_text(encoding="utf-8"))
     return parsed.model_copy(update={"chiave_impronta": stored.chiave_impronta})

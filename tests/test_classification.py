@@ -120,7 +120,8 @@ def test_frames_and_the_master_read_back_agree(piano: Piano, tmp_path: Path) -> 
             a.sort_values(keys).reset_index(drop=True), b.sort_values(keys).reset_index(drop=True), check_dtype=False
         )
     assert set(fresh.aree["area"]) == {a.nome for a in piano.aree}
-    assert fresh.obiettivi["pct"].between(0, 1).all()
+    # The example's corrections (esempi/rettifiche_2021.csv, beside the returns) leave one objective out.
+    assert fresh.obiettivi["pct"].isna().sum() == 1 and fresh.obiettivi["pct"].dropna().between(0, 1).all()
     assert fresh.persone["matricola"].map(type).eq(str).all()
 
 

@@ -20,7 +20,7 @@ from .conftest import FONTI, ROOT
 
 def test_importa_writes_plan_and_summary(tmp_path: Path, piano: Piano) -> None:
     out = tmp_path / "piano.json"
-    result = run("importa", *FONTI, "-o", out)
+    result = run("importa", *FONTI, "-o", out, "--regole", ROOT / "esempi" / "regole_indicatori.toml")
     assert result.returncode == 0, result.stderr
     written = Piano.from_json(out.read_text(encoding="utf-8"))
     assert written.chiave_impronta is not None  # a new key with every import

@@ -166,7 +166,8 @@ def test_output_names_and_missing_folders(tmp_path: Path) -> None:
     assert named.returncode == 0, named.stderr
     assert (tmp_path / "nuova cartella" / "sotto" / "master.xlsx").exists()
     assert "il file si chiama" in named.stderr and "master.xlsx" in named.stderr
-    plan = cli("importa", ROOT / "esempi" / "fonti", "-o", tmp_path / "piani" / "piano_2021")
+    rules = ROOT / "esempi" / "regole_indicatori.toml"  # the example's indicator rules
+    plan = cli("importa", ROOT / "esempi" / "fonti", "-o", tmp_path / "piani" / "piano_2021", "--regole", rules)
     assert plan.returncode == 0, plan.stderr
     written = json.loads((tmp_path / "piani" / "piano_2021.json").read_text(encoding="utf-8"))
     example = json.loads(PIANO.read_text(encoding="utf-8"))

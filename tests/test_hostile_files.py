@@ -286,7 +286,7 @@ def test_older_template_version(scheda_reale: Path, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(scheda_reale)
     for row in wb["Metadati"].iter_rows():
         if isinstance(row[1].value, str):
-            row[1].value = row[1].value.replace('"versione_modello":"1"', '"versione_modello":"0"')
+            row[1].value = row[1].value.replace('"versione_modello":"2"', '"versione_modello":"0"')
         if row[0].value == "versione_modello":
             row[1].value = "0"
     target = tmp_path / "vecchia.xlsx"

@@ -57,6 +57,9 @@ def test_readme_cycle_runs_as_written(tmp_path: Path) -> None:
     assert len(list((tmp_path / "ritorni").glob("*.xlsx"))) == 3
     master = openpyxl.load_workbook(tmp_path / "consolidato.xlsx", read_only=True)
     assert "Riepilogo" in master.sheetnames
+    # The example's three corrections (esempi/rettifiche_2021.csv) are in the master, each with its reason.
+    rows = list(master["Rettifiche"].iter_rows(min_row=2, values_only=True))
+    assert [r[3] for r in rows] == ["valore", "percentuale", "esclusione"] and all(r[6] for r in rows)
 
 
 def test_readme_first_commands_pin_the_tested_versions_and_run(tmp_path: Path) -> None:

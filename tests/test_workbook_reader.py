@@ -343,7 +343,7 @@ def _edit_metadata(source: Path, target: Path, old: str, new: str) -> Path:
 
 
 def test_older_template_version(scheda_reale: Path, tmp_path: Path) -> None:
-    target = _edit_metadata(scheda_reale, tmp_path / "v0.xlsx", '"versione_modello":"1"', '"versione_modello":"0"')
+    target = _edit_metadata(scheda_reale, tmp_path / "v0.xlsx", '"versione_modello":"2"', '"versione_modello":"0"')
     [finding] = [a for a in read_workbook(target).anomalie if a.codice == "versione-modello-diversa"]
     assert finding.gravita == "errore" and finding.valore == "0"
 

@@ -10,7 +10,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.scheda.generation import SchedaGenerata, code_order, generate, workbook_filename
-from seregno_xlsx.scheda.layout import DATA_SHEETS, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, fingerprint, layout
+from seregno_xlsx.scheda.layout import (
+    DATA_SHEETS,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    INDICATORI,
+    META_SHEET,
+    fingerprint,
+    layout,
+)
 from seregno_xlsx.scheda.metadata import keyed_fingerprint, parse_metadata
 from seregno_xlsx.scheda.writer import INPUT_FILL
 from seregno_xlsx.texts import load_texts
@@ -159,7 +167,7 @@ def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[SchedaGener
             2021,
             "intermedia",
         )
-        assert pairs["versione_modello"] == "1"
+        assert pairs["versione_modello"] == "2"
         assert stored == scheda.impronta
         # Keyed with the plan's key: recomputable only with the plan file.
         assert piano.chiave_impronta is not None
@@ -199,9 +207,11 @@ def test_round_value_starts_empty_and_other_value_is_shown(schede_finale: list[S
     ws = openpyxl.load_workbook(scheda.path)["Indicatori"]
     area = piano.area("Area Affari Generali")
     indicatori = [i for o in area.obiettivi for i in o.indicatori]
+    keys = [c.label_key for c in INDICATORI.columns]
+    prima, raggiunto = keys.index("prima_rilevazione") + 1, keys.index("valore_raggiunto") + 1
     for offset, indicatore in enumerate(indicatori):
-        assert ws.cell(FIRST_DATA_ROW + offset, 8).value is None  # Valore Raggiunto: to fill
-        shown = ws.cell(FIRST_DATA_ROW + offset, 7).value  # 1° Rilevazione: context
+        assert ws.cell(FIRST_DATA_ROW + offset, raggiunto).value is None  # Valore Raggiunto: to fill
+        shown = ws.cell(FIRST_DATA_ROW + offset, prima).value  # 1° Rilevazione: context
         expected = indicatore.prima_rilevazione
         if indicatore.si_no and expected is not None:
             assert shown == ("SI" if expected >= 100 else "NO")

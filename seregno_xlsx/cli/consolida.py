@@ -71,6 +71,15 @@ def consolida_cmd(
             "e uno senza dati personali (per la Giunta e la pubblicazione).",
         ),
     ] = None,
+    rettifiche: Annotated[
+        Path | None,
+        typer.Option(
+            "--rettifiche",
+            metavar="FILE",
+            help="File delle rettifiche dell'ufficio (.csv o .xlsx); senza, si usa il rettifiche*.csv/.xlsx "
+            "accanto alle schede.",
+        ),
+    ] = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     regole = Regole(
@@ -82,7 +91,16 @@ def consolida_cmd(
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
         _consolida(
-            cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro, estratti
+            cartella,
+            output,
+            piano_path,
+            data_riferimento,
+            as_json,
+            regole,
+            password_apertura,
+            registro,
+            estratti=estratti,
+            rettifiche=rettifiche,
         )
 
 
@@ -96,6 +114,7 @@ def _consolida(
     password_apertura: str | None,
     registro: Registro,
     estratti: Path | None = None,
+    rettifiche: Path | None = None,
 ) -> None:
     from seregno_xlsx.master.consolidation import consolidate
 
@@ -112,6 +131,7 @@ def _consolida(
         password_apertura=password_apertura,
         registro=registro,
         estratti=estratti,
+        rettifiche=rettifiche,
     )
     if as_json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
@@ -124,6 +144,8 @@ def _consolida(
         out.print(table)
         if result.piano_trovato:
             out.print(f"Piano: {result.piano_trovato} (trovato accanto alle schede)")
+        if result.file_rettifiche:
+            out.print(f"Rettifiche: {result.file_rettifiche} – applicate {len(result.rettifiche)}", highlight=False)
         print_findings(result.anomalie, "Anomalie", result.origine)
         if result.master:
             written = result.summary.valori_scritti if result.summary else 0

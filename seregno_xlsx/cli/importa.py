@@ -29,18 +29,28 @@ def importa_cmd(
     ],
     output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE", help="File del piano da scrivere (JSON).")],
     as_json: JsonOpt = False,
+    regole: Annotated[
+        Path | None,
+        typer.Option(
+            "--regole",
+            metavar="FILE",
+            help="Regole di misura degli indicatori (TOML); senza, quelle di modelli/regole_indicatori.toml.",
+        ),
+    ] = None,
 ) -> None:
     """Importa le schede obiettivo esportate dal gestionale in un piano JSON validato."""
     from seregno_xlsx.atomic import atomic_write_text, output_file
     from seregno_xlsx.piano.checks import check_plan
     from seregno_xlsx.piano.export_parser import parse_exports
     from seregno_xlsx.piano.plan_file import keep_key
+    from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
 
     output, note = output_file(output, ".json")
     if note:
         err.print(styled("Nota:", "yellow", note))
     piano, anomalie = parse_exports(expand_paths(fonti, lambda folder: sorted(folder.glob("*.txt"))))
-    anomalie = anomalie + check_plan(piano)
+    piano, unmatched = apply_rules(piano, load_rules(regole))
+    anomalie = anomalie + unmatched + check_plan(piano)
     piano, kept = keep_key(piano, output)
     if kept:
         err.print(styled("Nota:", "yellow", f"{output}: tenuta la chiave dell'impronta del piano sostituito"))

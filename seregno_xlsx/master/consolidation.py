@@ -14,6 +14,7 @@ from pathlib import Path
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
 from seregno_xlsx.master.extracts import Estratto, write_extracts
+from seregno_xlsx.master.rettifiche import Applicata, apply_rettifiche, find_rettifiche, read_rettifiche
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
@@ -47,6 +48,9 @@ class Consolidamento:
     origine: dict[int, str] = field(default_factory=dict)
     # The extracts per area and without personal data (``estratti``), beside the master.
     estratti: list[Estratto] = field(default_factory=list)
+    # The office's corrections file (given, or found beside the returns) and the corrections applied.
+    file_rettifiche: Path | None = None
+    rettifiche: list[Applicata] = field(default_factory=list)
 
     @property
     def rifiutati(self) -> int:
@@ -58,6 +62,7 @@ class Consolidamento:
             "fonti": [{"file": f.file, "area": f.area, "stato": f.stato, "motivo": f.motivo} for f in self.fonti],
             "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
             "estratti": [{"destinatario": e.destinatario, "file": str(e.path)} for e in self.estratti],
+            "rettifiche": [x.to_json() for x in self.rettifiche],
         }
 
     @property
@@ -77,14 +82,20 @@ def consolidate(
     password_apertura: str | None = None,
     registro: Registro = NESSUN_REGISTRO,
     estratti: Path | None = None,
+    rettifiche: Path | None = None,
 ) -> Consolidamento:
     """``password_apertura`` opens encrypted files; ``registro`` records what was read, decided and written.
 
     Without ``piano``, the plan the office keeps beside the returns (a ``piano*.json`` in ``folder`` or
     in its parent) is used: it checks the fingerprints and gives the locked content.
     ``estratti``: a folder for the extracts of each reader's remit (``master/extracts.py``).
+    in its parent) is used: it checks the fingerprints and gives the locked content. Without ``rettifiche``,
+    the office's corrections file beside the returns (``rettifiche*.csv``/``.xlsx``, folder or parent) is applied.
     """
     regole = regole or Regole()
+    rettifiche = rettifiche or find_rettifiche(folder)
+    # Read first: an unreadable corrections file stops the run before anything is written.
+    corrections = read_rettifiche(rettifiche) if rettifiche else []
     found_plan = find_plan(folder) if piano is None else None
     if found_plan is not None:
         piano = read_plan(found_plan)
@@ -155,6 +166,15 @@ def consolidate(
                         valore=area.nome,
                     )
                 )
+    if rettifiche is not None:
+        name = printable(rettifiche.name)
+        applied, problems = apply_rettifiche(corrections, areas, rilevazione, file=name, aree_del_piano=missing)
+        result.file_rettifiche, result.rettifiche = rettifiche, applied
+        sources += [""] * (len(result.anomalie) - len(sources))  # findings across files name no file
+        result.anomalie.extend(problems)
+        sources += [name] * len(problems)
+        result.origine.update((id(a), name) for a in problems)
+        registro.event("rettifiche", file=str(rettifiche), applicate=len(applied), anomalie=len(problems))
     result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
     non_validi = {lettura.area: invalid_values(lettura, rilevazione) for lettura in accepted}
     # As they count: an invalid value is a missing one (the master shows what was read beside it).
@@ -174,6 +194,7 @@ def consolidate(
         aree_mancanti=missing,
         file_anomalie=sources,
         non_validi=non_validi,
+        rettifiche=result.rettifiche,
     )
     result.summary = write(output)
     result.master = output

@@ -88,6 +88,7 @@ def write_extracts(
             "aree_mancanti": [],
             "non_validi": {area.nome: non_validi.get(area.nome, ())},
             "valori_letti": valori_letti.get(area.nome, 0),
+            "rettifiche": [x for x in content.get("rettifiche", ()) if x.area.nome.casefold() == key],
         }
         remit = Remit(
             f"Estratto per {area.nome}: i suoi obiettivi e il suo personale",

@@ -91,6 +91,7 @@ RIEPILOGO = Sheet(
         Col("indicatori_senza_valore", "Indicatori senza valore", 11, Kind.NUM),
         Col("pct", "% raggiungimento ponderata", 15, Kind.PCT),
         Col("valori_non_validi", "Valori non validi (contati come mancanti)", 13, Kind.NUM),
+        Col("rettifiche", "Rettifiche dell'ufficio", 11, Kind.NUM),
     ),
     # Title, round, reference date and coverage above the table.
     header_row=5,
@@ -124,14 +125,16 @@ INDICATORI = Sheet(
         Col("area", "Area", 18),
         Col("codice_obiettivo", "Codice obiettivo", 13),
         Col("codice", "Codice attività", 14),
-        Col("fase", "Fase", 34),
-        Col("indicatore", "Indicatore", 30),
+        Col("fase", "Fase", 22),
+        Col("indicatore", "Indicatore", 26),
         Col("si_no", "SI/NO", 7),
         Col("peso", "Peso nell'obiettivo", 13, Kind.NUM),
         Col("valore_target", "Valore target", 10, Kind.NUM),
         Col("prima_rilevazione", "1° rilevazione", 11, Kind.NUM),
         Col("valore_raggiunto", "Valore raggiunto", 10, Kind.NUM),
         Col("pct", "% raggiungimento", 15, Kind.PCT),
+        # How the % is computed (piano/regola.py), in words; the phase text is in «Fasi» (hence narrower above).
+        Col("regola", "Regola di misura", 16),
     ),
 )
 
@@ -226,12 +229,40 @@ FONTI = Sheet(
     ),
 )
 
+# The office's corrections (the rettifiche file beside the returns): one row each, what was computed, the
+# corrected figure (the formulas of Indicatori and Obiettivi take it from here) and why, who, when.
+RETTIFICHE = Sheet(
+    "Rettifiche",
+    (
+        Col("area", "Area", 16),
+        Col("obiettivo", "Obiettivo", 12),
+        Col("indicatore", "Indicatore (codice attività)", 14),
+        Col("tipo", "Tipo", 11),
+        Col("originale", "Originale", 11, Kind.NUM),
+        Col("rettificato", "Rettificato", 11, Kind.NUM),
+        Col("motivo", "Motivo", 38),
+        Col("deciso_da", "Deciso da", 18),
+        Col("data", "Data della decisione", 11, Kind.DATE),
+        Col("vai_a", "Vai a (riga rettificata)", 14, Kind.LINK),
+    ),
+)
+
 # The per-area pages: one block per area, a page break between areas. Not a table: a few short
 # lists under each other, in these columns.
 AREE_NAME = "Pagine per area"
 AREE_WIDTHS = (15.0, 56.0, 11.0, 15.0, 12.0, 12.0, 14.0)
 
-TABLES: tuple[Sheet, ...] = (RIEPILOGO, OBIETTIVI, INDICATORI, FASI, PERSONALE, ASSEGNAZIONI, ANOMALIE, FONTI)
+TABLES: tuple[Sheet, ...] = (
+    RIEPILOGO,
+    OBIETTIVI,
+    INDICATORI,
+    FASI,
+    PERSONALE,
+    ASSEGNAZIONI,
+    ANOMALIE,
+    FONTI,
+    RETTIFICHE,
+)
 # In the workbook, the per-area pages come right after the Riepilogo.
 SHEET_ORDER: tuple[str, ...] = (RIEPILOGO.name, AREE_NAME, *(s.name for s in TABLES[1:]))
 
@@ -266,6 +297,8 @@ COUNTS: tuple[Count, ...] = (
     Count("indicatori_senza_valore", INDICATORI, ('{valore}=""',)),
     # «valore non valido (…)» is the only text a round's value cell can hold.
     Count("valori_non_validi", INDICATORI, ("ISTEXT({valore})",)),
+    # The office's corrections of the area's objectives and indicators (one row each in «Rettifiche»).
+    Count("rettifiche", RETTIFICHE),
 )
 
 

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from seregno_xlsx.piano.model import Area, Indicatore, Obiettivo, Piano, Rilevazione, round_value_field
+from seregno_xlsx.piano.regola import Direzione, Regola
 
 
 class MissingValue(StrEnum):
@@ -60,6 +61,10 @@ class Regole(BaseModel):
             "% area, persona e totale = media delle % degli obiettivi "
             + ("ponderata con le stelle" if self.pesi_aree == "stelle" else "con pesi uguali")
             + "; obiettivi senza % esclusi",
+            "Indicatori con una regola di misura (decrescente, target esatto, soglia, fasce): "
+            "la regola è nella colonna «Regola di misura» del foglio Indicatori",
+            "Rettifiche dell'ufficio (file delle rettifiche): la % usa il valore o la % rettificati, "
+            "un obiettivo escluso non conta; originale, rettifica e motivo sono nelle righe rettificate",
         ]
 
 
@@ -87,23 +92,62 @@ def _missing_words(value: MissingValue) -> str:
     return "indicatore escluso" if value is MissingValue.ESCLUSO else "conta come 0%"
 
 
-def indicator_value(ind: Indicatore, rilevazione: Rilevazione) -> float | None:
-    """The value of the round: the first reading mid-year, the achieved value at year end."""
+def read_value(ind: Indicatore, rilevazione: Rilevazione) -> float | None:
+    """The value of the round as the area sent it: the first reading mid-year, the achieved value at year end."""
     value: float | None = getattr(ind, round_value_field(rilevazione))
     return value
 
 
+def indicator_value(ind: Indicatore, rilevazione: Rilevazione) -> float | None:
+    """The value of the round that counts: the office's correction (rettifica) if any, else the one sent."""
+    corrected = ind.valore_rettificato
+    return corrected if corrected is not None else read_value(ind, rilevazione)
+
+
+# Differences are rounded to this many decimals before a tolerance compares them: 40,1 is within 0,1 of 40
+# for a person, and for the master's formula ROUND(ABS(v-t),9), whatever the last bit of the subtraction.
+TOLERANCE_DECIMALS = 9
+
+
 def indicator_pct(ind: Indicatore, rilevazione: Rilevazione, regole: Regole) -> float | None:
-    """value / target, held in [0, 1] (or >= 0 without the cap); None when it does not count."""
+    """The indicator's % under its rule (``Indicatore.misura``); None when it does not count.
+
+    A missing target excludes it; so does a target of 0, except when lower is better or exact.
+    """
+    regola = ind.misura
     target = ind.valore_target
-    if target is None or target == 0:
+    if target is None or (target == 0 and not regola.target_zero_counts()):
         return None
     value = indicator_value(ind, rilevazione)
     if value is None:
         return 0.0 if regole.mancante(rilevazione) is MissingValue.ZERO else None
-    # Same operations, in the same order, as the master's formula MIN(1, MAX(0, v / t)).
-    ratio = max(0.0, value / target)
-    return min(1.0, ratio) if regole.limite_100 else ratio
+    return rule_pct(regola, value, target, regole.limite_100)
+
+
+def rule_pct(regola: Regola, value: float, target: float, limite_100: bool) -> float:
+    """The % of a value under a rule: the same operations, in the same order, as ``master/formula_regola.py``.
+
+    - crescente: value / target, at least 0; decrescente: 100% up to the target, then target / value;
+    - a threshold: worse than it (below; above when lower is better) is 0%;
+    - bands: the best step reached (at least its limit; at most when lower is better), none is 0%;
+    - si_no: SI (100) is 100%, NO is 0%; esatto: 100% within the tolerance of the target, else 0%.
+    The cap at 100% (``limite_100``) applies to crescente and to bands (decrescente never exceeds 100%).
+    """
+    if regola.direzione is Direzione.SI_NO:
+        return 1.0 if value >= 100 else 0.0
+    if regola.direzione is Direzione.ESATTO:
+        return 1.0 if round(abs(value - target), TOLERANCE_DECIMALS) <= (regola.tolleranza or 0.0) else 0.0
+    lower = regola.decrescente
+    if regola.soglia is not None and (value > regola.soglia if lower else value < regola.soglia):
+        return 0.0
+    if regola.fasce:
+        reached = [f.percentuale / 100 for f in regola.fasce if (value <= f.limite if lower else value >= f.limite)]
+        pct = max([0.0, *reached])
+    elif lower:
+        pct = max(0.0, 1.0 if value <= target else (target / value if value > 0 else 0.0))
+    else:
+        pct = max(0.0, value / target)
+    return min(1.0, pct) if limite_100 else pct
 
 
 def indicator_weight(ind: Indicatore, obiettivo: Obiettivo) -> float:
@@ -114,6 +158,16 @@ def indicator_weight(ind: Indicatore, obiettivo: Obiettivo) -> float:
 
 
 def objective_pct(obiettivo: Obiettivo, rilevazione: Rilevazione, regole: Regole) -> float | None:
+    """The objective's % as it counts: the office's rettifica (a corrected %, or left out) if any."""
+    if obiettivo.esclusa:
+        return None
+    if obiettivo.pct_rettificata is not None:
+        return obiettivo.pct_rettificata
+    return computed_objective_pct(obiettivo, rilevazione, regole)
+
+
+def computed_objective_pct(obiettivo: Obiettivo, rilevazione: Rilevazione, regole: Regole) -> float | None:
+    """The mean of the objective's indicators, before any rettifica of the objective's %."""
     pairs = [(indicator_pct(i, rilevazione, regole), indicator_weight(i, obiettivo)) for i in obiettivo.indicatori]
     return _weighted_mean(pairs)
 
@@ -177,6 +231,7 @@ class Conteggi:
     fasi_scadute: int = 0  # planned end passed, no effective end reported
     indicatori_senza_valore: int = 0
     valori_non_validi: int = 0  # values with an errore finding: counted as missing, shown apart
+    rettifiche: int = 0  # the office's corrections applied (objectives' % or exclusions, indicators' values)
 
     def __add__(self, other: Conteggi) -> Conteggi:
         return Conteggi(
@@ -186,6 +241,7 @@ class Conteggi:
             self.fasi_scadute + other.fasi_scadute,
             self.indicatori_senza_valore + other.indicatori_senza_valore,
             self.valori_non_validi + other.valori_non_validi,
+            self.rettifiche + other.rettifiche,
         )
 
 
@@ -200,8 +256,8 @@ def counts(
         fasi_concluse=sum(f.data_fine_effettiva is not None for f in fasi),
         fasi_in_ritardo=sum(f.in_ritardo for f in fasi),
         fasi_scadute=sum(f.scaduta(data_riferimento) for f in fasi),
-        indicatori_senza_valore=sum(
-            indicator_value(i, rilevazione) is None and i.codice not in invalid for i in indicatori
-        ),
+        indicatori_senza_valore=sum(read_value(i, rilevazione) is None and i.codice not in invalid for i in indicatori),
         valori_non_validi=sum(i.codice in invalid for i in indicatori),
+        rettifiche=sum(o.rettificato for o in area.obiettivi)
+        + sum(i.valore_rettificato is not None for i in indicatori),
     )

@@ -30,6 +30,7 @@ from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.findings import Anomalia
 from seregno_xlsx.limits import MAX_CELL_TEXT
 from seregno_xlsx.limits import MAX_LINKS_PER_SHEET as MAX_LINKS
+from seregno_xlsx.master.formula_regola import indicator_formula
 from seregno_xlsx.master.layout import (
     ANOMALIE,
     AREE_NAME,
@@ -44,6 +45,7 @@ from seregno_xlsx.master.layout import (
     PERSONALE,
     PERSONALE_CONTEGGI,
     REFERENCE_DATE,
+    RETTIFICHE,
     RIEPILOGO,
     RIEPILOGO_COVERAGE_ROW,
     RIEPILOGO_DATE_ROW,
@@ -57,18 +59,20 @@ from seregno_xlsx.master.layout import (
     load_settings,
 )
 from seregno_xlsx.master.remit import FULL, Remit
+from seregno_xlsx.master.rettifiche import Applicata
 from seregno_xlsx.master.scoring import (
     INVALID_VALUE,
     Conteggi,
     MissingValue,
     Regole,
     area_pct,
+    computed_objective_pct,
     counts,
     indicator_pct,
-    indicator_value,
     indicator_weight,
     objective_pct,
     objectives_pct,
+    read_value,
     total_pct,
     without_invalid_values,
 )
@@ -124,6 +128,7 @@ def write_master(
     impostazioni: Impostazioni | None = None,
     non_validi: Mapping[str, Collection[str]] | None = None,
     remit: Remit = FULL,
+    rettifiche: Sequence[Applicata] = (),
 ) -> SintesiMaster:
     """Write the master atomically: on any failure the previous file stays as it was.
 
@@ -132,13 +137,14 @@ def write_master(
     for findings across files; those name the area's accepted file).
     ``non_validi``: per area, the codes of the indicators whose round value has an errore finding.
     ``remit``: what of people the reader may see (an extract, see ``master/extracts.py``).
+    ``rettifiche``: the office's corrections applied to ``aree`` (master/rettifiche.py), listed in «Rettifiche».
     """
     summary = SintesiMaster(valori_letti=valori_letti)
     # What was read for each invalid value, then the areas as they count (the value as missing).
     wanted = non_validi or {}
     invalid = {
         a.nome: {
-            i.codice: indicator_value(i, rilevazione)
+            i.codice: read_value(i, rilevazione)
             for o in a.obiettivi
             for i in o.indicatori
             if i.codice in wanted.get(a.nome, ())
@@ -161,6 +167,7 @@ def write_master(
             master.remit = remit
             master.settings = impostazioni or load_settings()
             master.invalid = invalid
+            master.corrections(rettifiche)
             master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
         finally:
             workbook.close()
@@ -252,6 +259,19 @@ class _Master:
         self.rows: dict[str, int] = {}
         self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
         self.remit = FULL
+        # The office's corrections and the 0-based «Rettifiche» row of each, by (area, objective, indicator code).
+        self.applicate: list[Applicata] = []
+        self.rett_row: dict[tuple[str, str, str], int] = {}
+        # A corrected objective's mean before the correction, and indicators' rows, by the same key.
+        self.computed: dict[tuple[str, str, str], _Formula] = {}
+        self.ind_row: dict[tuple[str, str, str], int] = {}
+
+    def corrections(self, applicate: Sequence[Applicata]) -> None:
+        # The corrections are applied to copies of the areas (invalid values removed): match them by code.
+        self.applicate = list(applicate)
+        for r, x in enumerate(self.applicate, start=1):
+            self.rett_row[_correction_key(x)] = RETTIFICHE.header_row + r
+        self.rows[RETTIFICHE.name] = len(self.applicate)
 
     # -- cells -------------------------------------------------------------
 
@@ -365,6 +385,7 @@ class _Master:
         files = [source or accepted.get(x.area.casefold(), "") for x, source in zip(anomalie, sources, strict=False)]
         self._write_anomalie(anomalie, files)
         self._write_fonti(fonti)
+        self._write_rettifiche()
         self._write_aree(anomalie)
         # Last: they report what the other sheets wrote.
         self._riepilogo_notes()
@@ -485,6 +506,16 @@ class _Master:
                 pct = _Formula(
                     _mean_formula(match, pct_col, weight_col), _cached(objective_pct(ob, self.ril, self.regole))
                 )
+                if ob.rettificato:
+                    qualified = (
+                        f"({area_col}={sheet.cell('area', row, sheet=True)})"
+                        f"*({code_col}={sheet.cell('codice', row, sheet=True)})"
+                    )
+                    computed = _cached(computed_objective_pct(ob, self.ril, self.regole))
+                    mean = _mean_formula(qualified, pct_col, weight_col)
+                    self.computed[area.nome, ob.codice, ""] = _Formula(mean, computed)
+                    source = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ""], sheet=True)
+                    pct = _Formula(f'=IF(ISNUMBER({source}),{source},"")', pct.cached)
                 values = {
                     "area": area.nome,
                     "codice": ob.codice,
@@ -518,9 +549,12 @@ class _Master:
         self._finish(INDICATORI, r)
 
     def _indicator_row(self, r: int, area: Area, ob: Obiettivo, ind: Indicatore, fase: Fase | None) -> None:
-        pct = _Formula(
-            self._indicator_formula(INDICATORI.header_row + r), _cached(indicator_pct(ind, self.ril, self.regole))
-        )
+        row = INDICATORI.header_row + r
+        self.ind_row[area.nome, ob.codice, ind.codice] = row
+        value = INDICATORI.cell(_value_key(self.ril), row)
+        if ind.valore_rettificato is not None:  # the office's corrected value, from «Rettifiche»
+            value = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ind.codice], sheet=True)
+        pct = _Formula(self._indicator_formula(row, ind, value), _cached(indicator_pct(ind, self.ril, self.regole)))
         values: dict[str, object] = {
             "area": area.nome,
             "codice_obiettivo": ob.codice,
@@ -533,6 +567,7 @@ class _Master:
             "prima_rilevazione": ind.prima_rilevazione,
             "valore_raggiunto": ind.valore_raggiunto,
             "pct": pct,
+            "regola": ind.misura.descrizione(),
         }
         bad = self.invalid.get(area.nome, {})
         if ind.codice in bad:  # shown, never counted: the formula takes a text as a missing value
@@ -540,19 +575,47 @@ class _Master:
             values[_value_key(self.ril)] = INVALID_VALUE + ("" if read is None else f" ({read:g})")
         si_no = dict.fromkeys(("valore_target", "prima_rilevazione", "valore_raggiunto"), "si_no")
         self._row(INDICATORI, r, values, si_no if ind.si_no else None)
-        self._count_input(bad[ind.codice] if ind.codice in bad else indicator_value(ind, self.ril))
+        self._count_input(bad[ind.codice] if ind.codice in bad else read_value(ind, self.ril))
 
-    def _indicator_formula(self, row: int) -> str:
-        """=IF(target empty or 0,"",IF(value not a number,<missing>,MIN(1,MAX(0,value/target)))).
-
-        COUNT(cell)=0 for an empty cell and for «valore non valido»: both count as missing."""
+    def _indicator_formula(self, row: int, ind: Indicatore, value: str) -> str:
+        """The indicator's rule as a formula (master/formula_regola.py) on ``value`` (the round's cell, or the
+        corrected one). COUNT(cell)=0 for an empty cell and for «valore non valido»: both count as missing."""
         target = INDICATORI.cell("valore_target", row)
-        value = INDICATORI.cell(_value_key(self.ril), row)
         missing = '""' if self.regole.mancante(self.ril) is MissingValue.ESCLUSO else "0"
-        ratio = f"MAX(0,{value}/{target})"
-        if self.regole.limite_100:
-            ratio = f"MIN(1,{ratio})"
-        return f'=IF(OR({target}="",{target}=0),"",IF(COUNT({value})=0,{missing},{ratio}))'
+        return indicator_formula(ind.misura, target, value, missing, self.regole.limite_100)
+
+    def _write_rettifiche(self) -> None:
+        """One row per correction: the figure before (live), the corrected one the formulas take, why, who, when."""
+        sheet, ws = RETTIFICHE, self.sheets[RETTIFICHE.name]
+        for r, x in enumerate(self.applicate, start=1):
+            ob, ind = x.obiettivo, x.indicatore
+            link = ("indicatore", x.area.nome, ind.codice) if ind else ("obiettivo", x.area.nome, ob.codice)
+            if ind is not None:
+                read = read_value(ind, self.ril)
+                bad = self.invalid.get(x.area.nome, {})
+                shown = INVALID_VALUE if ind.codice in bad else _cached(read)
+                source = INDICATORI.cell(_value_key(self.ril), self.ind_row[_correction_key(x)], sheet=True)
+                original: object = _copy(source, shown)
+                kinds = dict.fromkeys(("originale", "rettificato"), "si_no" if ind.si_no else Kind.NUM)
+            else:
+                original = self.computed[_correction_key(x)]
+                kinds = dict.fromkeys(("originale", "rettificato"), Kind.PCT)
+            values: dict[str, object] = {
+                "area": x.area.nome,
+                "obiettivo": ob.codice,
+                "indicatore": ind.codice if ind else None,
+                "tipo": x.tipo,
+                "originale": original,
+                "rettificato": "esclusa dalla valutazione" if x.valore is None else x.valore,
+                "motivo": x.rettifica.motivo,
+                "deciso_da": x.rettifica.deciso_da,
+                "data": x.data,
+            }
+            self._row(sheet, r, values, kinds)
+            where = self.links[link]
+            col, fmt = sheet.index("vai_a"), self.fmt[Kind.LINK]
+            ws.write_url(sheet.header_row + r, col, f"internal:{where}", fmt, where.replace("'", ""))
+        self._finish(sheet, len(self.applicate))
 
     def _write_fasi(self) -> None:
         sheet, r = FASI, 0
@@ -747,7 +810,7 @@ class _Master:
             [
                 [
                     ob.codice,
-                    ob.titolo,
+                    ob.titolo + _correction_note(ob),
                     _stars(ob.peso),
                     _copy(
                         OBIETTIVI.cell("pct", self.obj_row[id(ob)], sheet=True),
@@ -816,6 +879,19 @@ class _Master:
         if bands is not None:
             self._bands(ws, first, row, bands)
         return row + 2
+
+
+def _correction_note(ob: Obiettivo) -> str:
+    """On the area's page, a corrected objective says so: its dirigente reads the reason in «Rettifiche»."""
+    if ob.esclusa:
+        return f" [esclusa dalla valutazione: vedi «{RETTIFICHE.name}»]"
+    if ob.pct_rettificata is not None:
+        return f" [% rettificata dall'ufficio: vedi «{RETTIFICHE.name}»]"
+    return ""
+
+
+def _correction_key(x: Applicata) -> tuple[str, str, str]:
+    return (x.area.nome, x.obiettivo.codice, x.indicatore.codice if x.indicatore else "")
 
 
 def _target(sheet: Sheet, row: int) -> str:

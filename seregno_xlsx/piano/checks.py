@@ -28,6 +28,7 @@ from seregno_xlsx.piano.model import (
     date_window,
     round_value_field,
 )
+from seregno_xlsx.piano.regola import Direzione
 from seregno_xlsx.texts import Testi, load_texts
 
 Locate = Callable[[str, str, str], tuple[str, str]]
@@ -415,11 +416,13 @@ def _valore_senza_fine(ctx: _Compilazione) -> Iterator[Anomalia]:
 
 
 def _valore_oltre_target(ctx: _Compilazione) -> Iterator[Anomalia]:
-    # SI/NO indicators are 0 or 100 by construction: there is no target to exceed.
+    # Only where higher is better: SI/NO is 0 or 100 by construction, and above the target is the
+    # expected kind of miss for a «decrescente» or «esatto» indicator, which its rule scores.
     for o in ctx.area.obiettivi:
         for i in o.indicatori:
             value = ctx.value(i)
-            if not i.si_no and value is not None and i.valore_target and value > i.valore_target:
+            higher_is_better = i.misura.direzione is Direzione.CRESCENTE
+            if higher_is_better and value is not None and i.valore_target and value > i.valore_target:
                 msg = f"il valore {_num(value)} supera il target {_num(i.valore_target)}"
                 yield ctx.report("valore-oltre-target", o, i, ctx.field, _num(value), msg)
 

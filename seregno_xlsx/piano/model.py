@@ -12,7 +12,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
+
+from seregno_xlsx.piano.regola import CRESCENTE, SI_NO, Direzione, Regola
 
 # Bounds of every text of a plan (and of the snapshot a scheda carries): a name fits on one line,
 # a description in one cell; neither holds control characters (only a description may hold line breaks).
@@ -152,11 +154,31 @@ class Indicatore(_Model):
     prima_rilevazione: float | None = None
     valore_raggiunto: float | None = None
     peso: float | None = Field(default=None, ge=0, description="Peso dell'indicatore nell'obiettivo")
+    regola: Regola | None = Field(default=None, description="Come si misura: senza regola, SI/NO o crescente")
+    # A corrected value of the round, set by «consolida» from the office's rettifiche file only: a private
+    # attribute, so neither a plan file nor the snapshot in a returned scheda can carry one.
+    _rettifica: float | None = PrivateAttr(default=None)
 
     @property
     def si_no(self) -> bool:
         """'Rispetto delle previsioni (SI=100)': answered SI (100) or NO (0)."""
+        if self.regola is not None:
+            return self.regola.direzione is Direzione.SI_NO
         return "SI=100" in self.descrizione.upper().replace(" ", "")
+
+    @property
+    def misura(self) -> Regola:
+        """The rule the indicator is scored by: its own, else SI/NO or higher-is-better as before rules existed."""
+        if self.regola is not None:
+            return self.regola
+        return SI_NO if self.si_no else CRESCENTE
+
+    @property
+    def valore_rettificato(self) -> float | None:
+        return self._rettifica
+
+    def rettifica_valore(self, valore: float) -> None:
+        self._rettifica = valore
 
 
 class Obiettivo(_Model):
@@ -185,6 +207,25 @@ class Obiettivo(_Model):
     risorse_umane: list[Persona] = Field(default_factory=list)
     risorse_strumentali: RisorseStrumentali = Field(default_factory=RisorseStrumentali)
     risorse_finanziarie: RisorseFinanziarie = Field(default_factory=RisorseFinanziarie)
+    # The office's correction of the objective's %, set by «consolida» from the rettifiche file only (never
+    # from a plan or a scheda): a fraction, or None with ``_esclusa`` for an objective left out of the evaluation.
+    _rettifica_pct: float | None = PrivateAttr(default=None)
+    _esclusa: bool = PrivateAttr(default=False)
+
+    @property
+    def rettificato(self) -> bool:
+        return self._esclusa or self._rettifica_pct is not None
+
+    @property
+    def esclusa(self) -> bool:
+        return self._esclusa
+
+    @property
+    def pct_rettificata(self) -> float | None:
+        return self._rettifica_pct
+
+    def rettifica_pct(self, pct: float | None, *, esclusa: bool = False) -> None:
+        self._rettifica_pct, self._esclusa = (None, True) if esclusa else (pct, False)
 
 
 class Area(_Model):

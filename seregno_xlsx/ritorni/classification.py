@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from seregno_xlsx.errors import SeregnoError
-from seregno_xlsx.files import is_office_temp
+from seregno_xlsx.files import is_office_temp, is_rettifiche
 from seregno_xlsx.findings import finding, printable
 from seregno_xlsx.piano.model import Rilevazione
 from seregno_xlsx.piano.plan_file import PLAN_GLOB
@@ -83,6 +83,8 @@ def _why_ignored(path: Path) -> str:
         return "cartella: non viene esplorata"
     if is_office_temp(path):
         return "file temporaneo o di blocco di Excel/LibreOffice"
+    if is_rettifiche(path):
+        return "file delle rettifiche dell'ufficio (applicato da «consolida»)"
     if suffix in (".xlsb", ".xltx", ".xltm", ".xlt", ".ots", ".fods", ".csv"):
         return f"formato {suffix} non supportato: salvare la scheda come .xlsx"
     if suffix not in WORKBOOK_SUFFIXES:

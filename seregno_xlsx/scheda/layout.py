@@ -20,7 +20,8 @@ from openpyxl.utils import get_column_letter
 from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione, round_value_field
 from seregno_xlsx.texts import Testi
 
-TEMPLATE_VERSION = "1"
+# 2: the indicators' «Come si misura» column (issue 11).
+TEMPLATE_VERSION = "2"
 PRODUCT = "seregno_xlsx"
 META_SHEET = "Metadati"
 
@@ -111,6 +112,11 @@ def _codice_obiettivo(row: Row) -> object:
     return row.obiettivo.codice
 
 
+def _measure(row: Row) -> object:
+    """How the indicator is scored, in words: plan content, locked, beside the target."""
+    return row.item.misura.descrizione() if isinstance(row.item, Indicatore) else ""
+
+
 @dataclass(frozen=True)
 class SheetSpec:
     key: str
@@ -192,6 +198,7 @@ INDICATORI = SheetSpec(
         Column("indicatore", Kind.TEXT, 28, _field("descrizione"), field="descrizione", wrap=True),
         Column("anno", Kind.INTEGER, 7, _field("anno"), field="anno"),
         Column("valore_target", Kind.NUMBER, 12, _field("valore_target"), field="valore_target"),
+        Column("regola", Kind.TEXT, 26, _measure, wrap=True),
         _input("prima_rilevazione", Kind.NUMBER, 13, "prima_rilevazione", frozenset({Rilevazione.INTERMEDIA})),
         _input("valore_raggiunto", Kind.NUMBER, 13, "valore_raggiunto", frozenset({Rilevazione.FINALE})),
     ),

@@ -1,0 +1,326 @@
+"""The office's justified corrections (rettifiche), kept in a file beside the returns and applied by ``consolida``.
+
+The master is a generated report: a correction typed into it is lost at the next run, so the office
+records each one here, with why, who decided and when, and every ``consolida`` applies them again. A
+correction changes an indicator's value, an objective's %, or leaves an objective out of the evaluation.
+Only this file creates corrections: nothing in a returned scheda can (the model keeps them in private
+attributes that no plan file or snapshot can set).
+
+The file is a CSV (``;``-separated, as Excel in Italian saves it) or a workbook (first sheet), one
+correction per row under a header row with the columns of ``COLONNE`` (README documents them).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.files import is_office_temp, is_rettifiche
+from seregno_xlsx.findings import Anomalia, finding, printable
+from seregno_xlsx.piano.model import MAX_DATE, MIN_DATE, Area, Indicatore, Obiettivo, Rilevazione
+from seregno_xlsx.scheda.layout import META_SHEET
+
+COLONNE = ("area", "obiettivo", "indicatore", "rilevazione", "tipo", "valore", "motivo", "deciso_da", "data")
+# A file of corrections is a few dozen rows: anything far beyond is not one.
+MAX_ROWS = 10_000
+MAX_BYTES = 5 * 1024 * 1024
+
+
+class Tipo:
+    VALORE = "valore"  # an indicator's value of the round
+    PERCENTUALE = "percentuale"  # an objective's % (in percent: 80 = 80%)
+    ESCLUSIONE = "esclusione"  # the objective does not count in any mean
+
+
+TIPI = (Tipo.VALORE, Tipo.PERCENTUALE, Tipo.ESCLUSIONE)
+
+
+@dataclass(frozen=True)
+class Rettifica:
+    """One row of the file, as written (texts stripped); ``riga`` is its row number, ``dove`` the sheet."""
+
+    riga: int
+    dove: str
+    area: str
+    obiettivo: str
+    indicatore: str
+    rilevazione: str
+    tipo: str
+    valore: object
+    motivo: str
+    deciso_da: str
+    data: object
+    percento: bool = False  # the workbook cell was formatted as % (0,8 shown as 80%)
+
+
+@dataclass(frozen=True)
+class Applicata:
+    """A correction applied to the consolidation: what it changed, the figure before and after."""
+
+    rettifica: Rettifica
+    area: Area
+    obiettivo: Obiettivo
+    indicatore: Indicatore | None
+    valore: float | None  # the corrected value, or % as a fraction; None for an exclusion
+    data: date
+
+    @property
+    def tipo(self) -> str:
+        return self.rettifica.tipo
+
+    def to_json(self) -> dict[str, object]:
+        r = self.rettifica
+        return {
+            "area": self.area.nome,
+            "obiettivo": self.obiettivo.codice,
+            "indicatore": self.indicatore.codice if self.indicatore else "",
+            "tipo": r.tipo,
+            "valore": self.valore,
+            "motivo": r.motivo,
+            "deciso_da": r.deciso_da,
+            "data": self.data.isoformat(),
+        }
+
+
+def find_rettifiche(folder: Path) -> Path | None:
+    """The office's file beside the returns: ``rettifiche*.csv`` or ``.xlsx`` in ``folder`` or its parent."""
+    for place in (folder, folder.parent):
+        try:
+            files = sorted(p for p in place.iterdir() if is_rettifiche(p) and not is_office_temp(p) and p.is_file())
+        except OSError:
+            continue
+        if files:
+            return files[0]
+    return None
+
+
+def read_rettifiche(path: Path) -> list[Rettifica]:
+    """Every row of the file; an unreadable file is an error of the command, never a master without them."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise SeregnoError(f"{path}: file delle rettifiche troppo grande (oltre 5 MB)")
+        rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    except OSError as exc:
+        raise SeregnoError(f"{path}: impossibile leggere il file delle rettifiche ({exc.strerror})") from None
+    return list(rows)
+
+
+def _header(cells: Sequence[object], path: Path, where: str) -> list[str]:
+    names = [_key(c) for c in cells]
+    missing = [c for c in COLONNE if c not in names]
+    if missing:
+        raise SeregnoError(
+            f"{path}: {where}, riga 1: mancano le colonne {', '.join(missing)} "
+            f"(intestazione attesa: {';'.join(COLONNE)})"
+        )
+    return names
+
+
+def _key(cell: object) -> str:
+    return re.sub(r"[\s_]+", "_", str(cell or "").strip().casefold())
+
+
+def _record(names: list[str], cells: Sequence[object], riga: int, dove: str, percento: bool = False) -> Rettifica:
+    data = dict(zip(names, cells, strict=False))
+
+    def text(key: str) -> str:
+        value = data.get(key)
+        return "" if value is None else printable(str(value)).strip()
+
+    return Rettifica(
+        riga=riga,
+        dove=dove,
+        area=text("area"),
+        obiettivo=text("obiettivo"),
+        indicatore=text("indicatore"),
+        rilevazione=text("rilevazione").casefold(),
+        tipo=text("tipo").casefold(),
+        valore=data.get("valore"),
+        motivo=text("motivo"),
+        deciso_da=text("deciso_da"),
+        data=data.get("data"),
+        percento=percento,
+    )
+
+
+def _csv_rows(path: Path) -> Iterable[Rettifica]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1252")  # Excel's «CSV» on Windows in Italian
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    delimiter = ";" if lines and lines[0].count(";") >= lines[0].count(",") else ","
+    reader = csv.reader(lines, delimiter=delimiter)
+    header: list[str] | None = None
+    for number, cells in enumerate(reader, start=1):
+        if header is None:
+            header = _header(cells, path, "intestazione")
+            continue
+        if number > MAX_ROWS:
+            raise SeregnoError(f"{path}: più di {MAX_ROWS} righe: non è un file delle rettifiche")
+        if any(c.strip() for c in cells):
+            yield _record(header, [c or None for c in cells], number, "Rettifiche")
+
+
+def _xlsx_rows(path: Path) -> Iterable[Rettifica]:
+    from openpyxl import load_workbook  # only when the office keeps its corrections in a workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise SeregnoError(f"{path}: il file delle rettifiche non è una cartella di lavoro leggibile ({exc})") from None
+    try:
+        if META_SHEET in workbook.sheetnames:  # nothing in a returned scheda can create a correction
+            raise SeregnoError(f"{path}: è una scheda restituita, non il file delle rettifiche dell'ufficio")
+        sheet = workbook.worksheets[0]
+        header: list[str] | None = None
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            cells = [c.value for c in row]
+            if header is None:
+                if not any(v not in (None, "") for v in cells):
+                    continue
+                header = _header(cells, path, f"foglio «{sheet.title}»")
+                value_col = header.index("valore")
+                continue
+            if number > MAX_ROWS:
+                raise SeregnoError(f"{path}: più di {MAX_ROWS} righe: non è un file delle rettifiche")
+            if any(v not in (None, "") for v in cells):
+                fmt = getattr(row[value_col], "number_format", "") if value_col < len(row) else ""
+                yield _record(header, cells, number, sheet.title, "%" in str(fmt))
+    finally:
+        workbook.close()
+
+
+def _number(value: object) -> float | None:
+    """80, «80», «80,5», «80%» (→ 80); None if it is not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value or "").strip().rstrip("%").strip()
+    if "," in text:  # Italian: 1.500,5
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _date(value: object) -> date | None:
+    """The decision's date, within the years a plan may speak of (1900-2199), else None."""
+    found = _any_date(value)
+    return found if found is not None and MIN_DATE <= found <= MAX_DATE else None
+
+
+def _any_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    try:
+        if iso := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):  # as the command line also takes it
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if match := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text):
+            return date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+    return None
+
+
+def apply_rettifiche(
+    rettifiche: Sequence[Rettifica],
+    aree: Sequence[Area],
+    rilevazione: Rilevazione,
+    *,
+    file: str,
+    aree_del_piano: Iterable[str] = (),
+) -> tuple[list[Applicata], list[Anomalia]]:
+    """Apply each valid correction of the round to ``aree`` (in place); the rest are findings.
+
+    ``aree_del_piano``: areas of the plan without a consolidated return (their corrections wait, with a warning).
+    """
+    applied: list[Applicata] = []
+    findings: list[Anomalia] = []
+    done: dict[tuple[str, str, str], int] = {}
+    waiting = {a.casefold() for a in aree_del_piano}
+    by_area = {a.nome.casefold(): a for a in aree}
+    for r in rettifiche:
+        cella = f"riga {r.riga}" if r.dove == "Rettifiche" else f"A{r.riga}"
+        where = {"area": r.area, "obiettivo": r.obiettivo, "fase": r.indicatore, "foglio": r.dove, "cella": cella}
+
+        def bad(codice: str, detail: str, valore: object = "", r: Rettifica = r, where: dict[str, str] = where) -> None:
+            findings.append(finding(codice, f"{file}, riga {r.riga}: {detail}", valore=valore, **where))
+
+        if not r.motivo:
+            bad("rettifica-senza-motivo", "il motivo è obbligatorio: la rettifica non è applicata")
+            continue
+        if not r.deciso_da or _date(r.data) is None:
+            missing = "chi l'ha decisa" if not r.deciso_da else "la data della decisione (gg/mm/aaaa)"
+            bad("rettifica-incompleta", f"manca {missing}: la rettifica non è applicata", r.data or "")
+            continue
+        if r.tipo not in TIPI:
+            bad("rettifica-non-valida", f"tipo «{r.tipo}» sconosciuto: scrivere {', '.join(TIPI)}", r.tipo)
+            continue
+        if r.rilevazione and r.rilevazione not in {x.value for x in Rilevazione}:
+            bad("rettifica-non-valida", "rilevazione: scrivere intermedia, finale o lasciare vuoto", r.rilevazione)
+            continue
+        if r.rilevazione and r.rilevazione != rilevazione.value:
+            continue  # a correction of the other round
+        number = _number(r.valore)
+        if r.tipo != Tipo.ESCLUSIONE and (number is None or number < 0):
+            bad("rettifica-non-valida", "il valore deve essere un numero maggiore o uguale a zero", r.valore)
+            continue
+        area = by_area.get(r.area.casefold())
+        if area is None:
+            if r.area.casefold() in waiting:
+                bad("rettifica-area-non-pervenuta", f"l'area «{r.area}» non ha una scheda consolidata", r.area)
+            else:
+                bad("rettifica-senza-riscontro", f"nessuna area «{r.area}» nel piano consolidato", r.area)
+            continue
+        target = _target(area, r)
+        if isinstance(target, str):
+            bad("rettifica-senza-riscontro", target, r.indicatore or r.obiettivo)
+            continue
+        obiettivo, indicatore = target
+        key = (area.nome, obiettivo.codice, indicatore.codice if indicatore else "")
+        if key in done:
+            bad("rettifica-doppia", f"la stessa voce è già rettificata alla riga {done[key]}: vale quella", r.tipo)
+            continue
+        done[key] = r.riga
+        decided = _date(r.data)
+        assert decided is not None
+        if r.tipo == Tipo.VALORE:
+            assert indicatore is not None and number is not None
+            indicatore.rettifica_valore(number)
+            applied.append(Applicata(r, area, obiettivo, indicatore, number, decided))
+        else:
+            pct = None if number is None or r.tipo == Tipo.ESCLUSIONE else (number if r.percento else number / 100)
+            obiettivo.rettifica_pct(pct, esclusa=r.tipo == Tipo.ESCLUSIONE)
+            applied.append(Applicata(r, area, obiettivo, None, pct, decided))
+    return applied, findings
+
+
+def _target(area: Area, r: Rettifica) -> tuple[Obiettivo, Indicatore | None] | str:
+    """The objective (and indicator) a correction names, or why it names nothing of the plan."""
+    if r.tipo == Tipo.VALORE:
+        if not r.indicatore:
+            return "una rettifica di tipo «valore» indica il codice dell'indicatore (codice attività)"
+        for obiettivo in area.obiettivi:
+            for indicatore in obiettivo.indicatori:
+                same_objective = not r.obiettivo or obiettivo.codice == r.obiettivo
+                if indicatore.codice == r.indicatore and same_objective:
+                    return obiettivo, indicatore
+        return f"nessun indicatore «{r.indicatore}» nell'obiettivo «{r.obiettivo}» dell'area «{area.nome}»"
+    if r.indicatore:
+        return f"una rettifica di tipo «{r.tipo}» riguarda l'obiettivo: lasciare vuota la colonna indicatore"
+    for obiettivo in area.obiettivi:
+        if obiettivo.codice == r.obiettivo:
+            return obiettivo, None
+    return f"nessun obiettivo «{r.obiettivo}» nell'area «{area.nome}»"
