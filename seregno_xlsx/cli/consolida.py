@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -27,6 +27,9 @@ from seregno_xlsx.cli.app import (
     styled,
 )
 from seregno_xlsx.master.scoring import MissingValue, Regole
+
+if TYPE_CHECKING:
+    from seregno_xlsx.master.consolidation import Consolidamento
 
 
 @app.command("consolida")
@@ -62,6 +65,14 @@ def consolida_cmd(
     ] = MissingValue.ZERO,
     password_apertura: OpenPasswordOpt = None,
     registro_path: RegistroOpt = None,
+    piano_aggiornato: Annotated[
+        Path | None,
+        typer.Option(
+            "--piano-aggiornato",
+            metavar="FILE",
+            help="Scrive anche il piano aggiornato con quanto restituito dalle aree (per la rilevazione successiva).",
+        ),
+    ] = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     regole = Regole(
@@ -72,7 +83,14 @@ def consolida_cmd(
     )
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
-        _consolida(cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro)
+        result = _consolida(
+            cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro
+        )
+        if piano_aggiornato is not None:
+            from seregno_xlsx.cli.rounds import write_updated_plan
+
+            write_updated_plan(result, piano_aggiornato, piano_path, registro)
+        raise typer.Exit(result.exit_code)
 
 
 def _consolida(
@@ -84,7 +102,7 @@ def _consolida(
     regole: Regole,
     password_apertura: str | None,
     registro: Registro,
-) -> None:
+) -> Consolidamento:
     from seregno_xlsx.master.consolidation import consolidate
 
     piano = load_plan(piano_path) if piano_path else None
@@ -120,4 +138,4 @@ def _consolida(
             )
         else:
             err.print("Nessuna scheda consolidabile: il master non è stato scritto.")
-    raise typer.Exit(result.exit_code)
+    return result

@@ -12,12 +12,15 @@ from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
+from seregno_xlsx.master.layout import load_settings
+from seregno_xlsx.master.rounds import check_between_rounds, previous_round
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
 from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.checks import check_across_areas
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan, read_plan
+from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
@@ -43,6 +46,10 @@ class Consolidamento:
     piano_trovato: Path | None = None
     # id(finding) -> the file it was found in, for tables that name the file.
     origine: dict[int, str] = field(default_factory=dict)
+    # The plan the returns were read against (given or found), and the accepted returns as the
+    # next round's plan takes them (``consolida --piano-aggiornato``).
+    piano: Piano | None = None
+    ritorni: list[Ritorno] = field(default_factory=list)
 
     @property
     def rifiutati(self) -> int:
@@ -153,6 +160,19 @@ def consolidate(
     # As they count: an invalid value is a missing one (the master shows what was read beside it).
     result.aree = [without_invalid_values(a, rilevazione, non_validi.get(a.nome, set())) for a in areas]
     result.non_validi, result.data_riferimento = non_validi, reference
+    result.piano = piano
+    by_name = {a.nome: a for a in result.aree}
+    for lettura in accepted:
+        assert lettura.snapshot is not None
+        area = by_name[lettura.area]
+        result.ritorni.append(Ritorno(area, lettura.file.name, lettura.sha256, lettura.snapshot.versione_piano))
+        if rilevazione is Rilevazione.FINALE:
+            previous = previous_round(piano, lettura.snapshot.area)
+            calo = load_settings().controlli.calo_massimo_obiettivo
+            between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
+            result.anomalie.extend(between)
+            sources += [lettura.file.name] * len(between)
+            result.origine.update((id(a), lettura.file.name) for a in between)
     result.summary = write_master(
         output,
         ente=first.ente,

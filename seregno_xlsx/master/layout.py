@@ -257,10 +257,19 @@ class Soglie(BaseModel):
     sufficiente: Annotated[float, Field(ge=0, le=10)] = 0.6
 
 
+class Controlli(BaseModel):
+    """Checks between rounds: how far an objective's % may fall from one round to the next (a fraction)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    calo_massimo_obiettivo: Annotated[float, Field(ge=0, le=10)] = 0.2
+
+
 class Impostazioni(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     soglie: Soglie = Soglie()
+    controlli: Controlli = Controlli()
 
 
 def load_settings(templates_dir: Path | None = None) -> Impostazioni:

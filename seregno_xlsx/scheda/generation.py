@@ -79,6 +79,7 @@ def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Test
         scadenza=scadenza,
         generato_il=datetime.now().replace(microsecond=0),
         testi=testi,
+        versione_piano=piano.versione,
     )
 
 
