@@ -1,9 +1,17 @@
-"""Rules about files shared by every step: their SHA-256 and which names are office clutter."""
+"""Rules about files shared by every step: their SHA-256, which names are office clutter, ASCII names."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from pathlib import Path
+
+
+def ascii_words(text: str) -> list[str]:
+    """The words of ``text`` in ASCII letters and digits (accents dropped, «Ò» is «O»): for names and codes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return [w for w in re.split(r"[^A-Za-z0-9]+", ascii_text) if w]
 
 
 def sha256_bytes(data: bytes) -> str:

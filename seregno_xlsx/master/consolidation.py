@@ -110,6 +110,7 @@ def consolidate(
                 compilato_il=lettura.compilato_il,
                 stato=esame.stato,
                 motivo=esame.motivo,
+                versione_piano=str(snapshot.versione_piano or "") if snapshot else "",
             )
         )
     accepted = classificazione.accettati
@@ -187,10 +188,22 @@ def consolidate(
         aree_mancanti=missing,
         file_anomalie=sources,
         non_validi=non_validi,
+        versione_piano=version_words(piano, accepted),
     )
     result.master = output
     registro.written(output, "master")
     return result
+
+
+def version_words(piano: Piano | None, accepted: list[Lettura]) -> str:
+    """Which version of the plan the master uses, in words (Riepilogo)."""
+    if piano is None:
+        named = sorted({lt.snapshot.versione_piano for lt in accepted if lt.snapshot and lt.snapshot.versione_piano})
+        return f"piano versione {named[-1]} (dalle schede; piano non indicato)" if named else ""
+    words = f"piano versione {piano.versione}"
+    if piano.delibera:
+        words += f" ({piano.delibera}" + (f" del {piano.data_delibera:%d/%m/%Y})" if piano.data_delibera else ")")
+    return words
 
 
 def _without_previous_master(files: list[Path], output: Path) -> list[Path]:

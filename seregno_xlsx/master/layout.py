@@ -107,14 +107,17 @@ OBIETTIVI = Sheet(
     (
         Col("area", "Area", 18),
         Col("codice", "Codice", 13),
-        Col("titolo", "Titolo", 36),
+        Col("titolo", "Titolo", 30),
         Col("peso", "Peso (stelle)", 8, Kind.NUM),
         Col("n_indicatori", "N. indicatori", 10, Kind.NUM),
         Col("pct", "% raggiungimento", 15, Kind.PCT),
+        # The final round beside the intermediate one, and last year's final % of a multi-year objective.
+        Col("pct_prima", "% alla 1° rilevazione", 11, Kind.PCT),
+        Col("pct_anno_precedente", "% finale anno precedente", 11, Kind.PCT),
         Col("data_inizio_effettiva", "Data inizio effettiva", 11, Kind.DATE),
         Col("data_fine_prevista", "Data fine prevista", 11, Kind.DATE),
         Col("data_fine_effettiva", "Data fine effettiva", 11, Kind.DATE),
-        Col("note", "Note", 34),
+        Col("note", "Note", 26),
     ),
 )
 
@@ -122,16 +125,18 @@ INDICATORI = Sheet(
     "Indicatori",
     (
         Col("area", "Area", 18),
-        Col("codice_obiettivo", "Codice obiettivo", 13),
-        Col("codice", "Codice attività", 14),
-        Col("fase", "Fase", 34),
-        Col("indicatore", "Indicatore", 30),
+        Col("codice_obiettivo", "Codice obiettivo", 12),
+        Col("codice", "Codice attività", 13),
+        Col("fase", "Fase", 23),
+        Col("indicatore", "Indicatore", 21),
         Col("si_no", "SI/NO", 7),
         Col("peso", "Peso nell'obiettivo", 13, Kind.NUM),
         Col("valore_target", "Valore target", 10, Kind.NUM),
         Col("prima_rilevazione", "1° rilevazione", 11, Kind.NUM),
         Col("valore_raggiunto", "Valore raggiunto", 10, Kind.NUM),
+        Col("variazione", "Variazione (raggiunto − 1° ril.)", 11, Kind.NUM),
         Col("pct", "% raggiungimento", 15, Kind.PCT),
+        Col("pct_prima", "% alla 1° rilevazione", 11, Kind.PCT),
     ),
 )
 
@@ -198,6 +203,7 @@ FONTI = Sheet(
         Col("area", "Area", 22),
         Col("rilevazione", "Rilevazione", 12),
         Col("versione_modello", "Versione modello", 9),
+        Col("versione_piano", "Versione del piano", 9),
         Col("sha256", "SHA-256", 22),
         Col("compilato_il", "Compilato il", 16, Kind.DATETIME),
         Col("stato", "Stato", 11),

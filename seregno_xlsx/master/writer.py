@@ -90,6 +90,7 @@ class Fonte:
     compilato_il: datetime | None
     stato: str  # "accettato" | "rifiutato" | "sostituito"
     motivo: str = ""
+    versione_piano: str = ""  # the plan version the file was generated from
 
 
 @dataclass
@@ -120,6 +121,7 @@ def write_master(
     file_anomalie: Sequence[str] = (),
     impostazioni: Impostazioni | None = None,
     non_validi: Mapping[str, Collection[str]] | None = None,
+    versione_piano: str = "",
 ) -> MasterSummary:
     """Write the master atomically: on any failure the previous file stays as it was.
 
@@ -155,6 +157,7 @@ def write_master(
             master = _Master(workbook, ente, anno, aree, rilevazione, regole, summary, data_riferimento)
             master.settings = impostazioni or load_settings()
             master.invalid = invalid
+            master.versione = versione_piano
             master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
         finally:
             workbook.close()
@@ -245,6 +248,7 @@ class _Master:
         self.links: dict[tuple[str, str, str], str] = {}
         self.rows: dict[str, int] = {}
         self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
+        self.versione = ""  # the plan version the master uses, in words
 
     # -- cells -------------------------------------------------------------
 
@@ -397,7 +401,7 @@ class _Master:
         self._bands(ws, sheet.first_row, sheet.first_row + max(n, 1), sheet.index("pct"))
         self._str(ws, RIEPILOGO_TITLE_ROW, 0, self.title, self.fmt["title"])
         self._str(ws, RIEPILOGO_ROUND_ROW, 0, "Rilevazione", self.fmt["label"])
-        self._str(ws, RIEPILOGO_ROUND_ROW, 1, str(self.ril), None)
+        self._str(ws, RIEPILOGO_ROUND_ROW, 1, f"{self.ril} – {self.versione}" if self.versione else str(self.ril), None)
         self._str(ws, RIEPILOGO_DATE_ROW, 0, "Data di riferimento", self.fmt["label"])
         ws.write_datetime(RIEPILOGO_DATE_ROW, 1, self.rif, self.fmt["plain_date"])
         self._str(ws, RIEPILOGO_COVERAGE_ROW, 0, "Schede consolidate", self.fmt["label"])
@@ -475,6 +479,7 @@ class _Master:
                     "peso": ob.peso,
                     "n_indicatori": len(ob.indicatori),
                     "pct": pct,
+                    **self._both_rounds_objective(ob, match, weight_col, n_ind),
                     "data_inizio_effettiva": ob.data_inizio_effettiva,
                     "data_fine_prevista": ob.data_fine_prevista,
                     "data_fine_effettiva": ob.data_fine_effettiva,
@@ -516,6 +521,7 @@ class _Master:
             "prima_rilevazione": ind.prima_rilevazione,
             "valore_raggiunto": ind.valore_raggiunto,
             "pct": pct,
+            **self._both_rounds_indicator(ind, INDICATORI.header_row + r),
         }
         bad = self.invalid.get(area.nome, {})
         if ind.codice in bad:  # shown, never counted: the formula takes a text as a missing value
@@ -525,13 +531,42 @@ class _Master:
         self._row(INDICATORI, r, values, si_no if ind.si_no else None)
         self._count_input(bad[ind.codice] if ind.codice in bad else indicator_value(ind, self.ril))
 
-    def _indicator_formula(self, row: int) -> str:
+    def _both_rounds_objective(self, ob: Obiettivo, match: str, weight_col: str, n_ind: int) -> dict[str, object]:
+        """The objective's % at the 1° rilevazione (final round only) and last year's final %."""
+        values: dict[str, object] = {}
+        if ob.anno_precedente is not None:
+            values["pct_anno_precedente"] = ob.anno_precedente.percentuale_finale
+        if self.ril is Rilevazione.FINALE:
+            first = INDICATORI.range("pct_prima", n_ind)
+            cached = _cached(objective_pct(ob, Rilevazione.INTERMEDIA, self.regole))
+            values["pct_prima"] = _Formula(_mean_formula(match, first, weight_col), cached)
+        return values
+
+    def _both_rounds_indicator(self, ind: Indicatore, row: int) -> dict[str, object]:
+        """Final round: the change since the 1° rilevazione and the % the 1° rilevazione scored."""
+        if self.ril is not Rilevazione.FINALE:
+            return {}
+        first, final = INDICATORI.cell("prima_rilevazione", row), INDICATORI.cell("valore_raggiunto", row)
+        change = None
+        if ind.prima_rilevazione is not None and ind.valore_raggiunto is not None:
+            change = ind.valore_raggiunto - ind.prima_rilevazione
+        return {
+            "variazione": _Formula(f'=IF(OR(COUNT({first})=0,COUNT({final})=0),"",{final}-{first})', _cached(change)),
+            "pct_prima": _Formula(
+                self._indicator_formula(row, Rilevazione.INTERMEDIA),
+                _cached(indicator_pct(ind, Rilevazione.INTERMEDIA, self.regole)),
+            ),
+        }
+
+    def _indicator_formula(self, row: int, rilevazione: Rilevazione | None = None) -> str:
         """=IF(target empty or 0,"",IF(value not a number,<missing>,MIN(1,MAX(0,value/target)))).
 
-        COUNT(cell)=0 for an empty cell and for «valore non valido»: both count as missing."""
+        COUNT(cell)=0 for an empty cell and for «valore non valido»: both count as missing.
+        ``rilevazione``: the round whose value and missing policy to use (the master's by default)."""
+        ril = rilevazione or self.ril
         target = INDICATORI.cell("valore_target", row)
-        value = INDICATORI.cell(_value_key(self.ril), row)
-        missing = '""' if self.regole.mancante(self.ril) is MissingValue.ESCLUSO else "0"
+        value = INDICATORI.cell(_value_key(ril), row)
+        missing = '""' if self.regole.mancante(ril) is MissingValue.ESCLUSO else "0"
         ratio = f"MAX(0,{value}/{target})"
         if self.regole.limite_100:
             ratio = f"MIN(1,{ratio})"
@@ -653,6 +688,7 @@ class _Master:
                 "area": f.area,
                 "rilevazione": f.rilevazione,
                 "versione_modello": f.versione_modello,
+                "versione_piano": f.versione_piano,
                 "sha256": f.sha256,
                 "compilato_il": f.compilato_il,
                 "stato": f.stato,

@@ -25,6 +25,7 @@ from seregno_xlsx.piano.model import (
     ValoriObiettivo,
     round_value_field,
 )
+from seregno_xlsx.piano.revisions import with_area_codes
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def fold_round(
     the record (the round's record keeps every value as returned). Areas that returned nothing keep
     their values. A later fold of the same round replaces the earlier record of it.
     """
-    updated = piano.model_copy(deep=True)
+    updated = with_area_codes(piano)
     percentuali = percentuali or {}
     record = EsitoRilevazione(
         rilevazione=rilevazione,

@@ -14,8 +14,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import to_json
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from seregno_xlsx.piano.model import Area, Nome, Rilevazione, Testo
 from seregno_xlsx.scheda.layout import PRODUCT, SNAPSHOT_CHUNK, Header
@@ -111,7 +110,7 @@ def keyed_fingerprint(snapshot: Snapshot, key: str) -> str:
     The snapshot determines every locked cell, the round and the deadline, so a scheda whose
     fingerprint checks out carries exactly what the office generated.
     """
-    payload = to_json(_without_added_defaults(snapshot.model_dump(mode="json", exclude={"testi"})))
+    payload = _JSON.dump_json(_without_added_defaults(snapshot.model_dump(mode="json", exclude={"testi"})))
     return KEYED + hmac.new(bytes.fromhex(key), payload, hashlib.sha256).hexdigest()
 
 
@@ -127,6 +126,8 @@ ADDED_FIELDS: dict[str, frozenset[str]] = {
     "persona": frozenset(),
 }
 _DEFAULTS: tuple[object, ...] = (None, "", [], {})
+# Serialises exactly as ``model_dump_json`` (one serializer): what older schede were fingerprinted with.
+_JSON: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 def _pruned(data: dict[str, Any], level: str) -> dict[str, Any]:

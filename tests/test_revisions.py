@@ -1,0 +1,179 @@
+"""Plan revisions and the years around a plan: a revision end to end (import, returns, revised import,
+consolida), stable area codes, last year's plan linked, two years' plans side by side."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from seregno_xlsx.errors import PlanError
+from seregno_xlsx.master.scoring import Regole
+from seregno_xlsx.master.writer import write_master
+from seregno_xlsx.piano.export_parser import parse_exports
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.piano.plan_file import find_plan, read_plan
+from seregno_xlsx.piano.revisions import link_previous_year, revise, with_area_codes
+from seregno_xlsx.piano.rounds import Ritorno, fold_round
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.scheda.generation import generate
+
+from .cli_runner import run
+from .conftest import FONTI, ROOT
+
+ESEMPI = ROOT / "esempi"
+REVISED = sorted((ESEMPI / "finale" / "fonti_revisione").glob("*.txt"))
+MOVED, RETARGETED, RENAMED, DROPPED = "Ob_Obiet1203", "Ob_Obiet130102", "Ob_Obiet1303", "Ob_Obiet1302"
+
+
+def _values(piano: Piano, codice: str) -> list[float | None]:
+    return [i.prima_rilevazione for a in piano.aree for o in a.obiettivi if o.codice == codice for i in o.indicatori]
+
+
+def test_a_revision_end_to_end(tmp_path: Path) -> None:
+    v1 = tmp_path / "piano_v1.json"
+    shutil.copy(ESEMPI / "piano_2021.json", v1)
+    # September: the intermediate returns into the plan.
+    after = tmp_path / "piano_dopo_intermedia.json"
+    result = run(
+        "consolida", ESEMPI / "ritorni", "-o", tmp_path / "m1.xlsx", "--piano", v1, "--piano-aggiornato", after
+    )
+    assert result.returncode in (0, 1), result.stderr
+    folded = read_plan(after)
+    assert [r.rilevazione for r in folded.rilevazioni] == [Rilevazione.INTERMEDIA]
+    # November: the Giunta's variazione, imported against the plan in force.
+    v2 = tmp_path / "piano_v2.json"
+    result = run("importa", *REVISED, "-o", v2, "--piano-attuale", after, "--data-delibera", "09/11/2021", "--json")
+    report = json.loads(result.stdout)
+    assert report["versione"] == 2
+    changes = {(c["tipo"], c["elemento"], c["codice"]) for c in report["variazioni"]}
+    assert {
+        ("spostato", "obiettivo", MOVED),
+        ("ritarato", "indicatore", RETARGETED),
+        ("rinominato", "obiettivo", RENAMED),
+        ("eliminato", "obiettivo", DROPPED),
+    } <= changes
+    moved = next(c for c in report["variazioni"] if c["tipo"] == "spostato")
+    assert moved["dettaglio"] == "da «Area Lavori Pubblici e Manutenzioni» a «Area Affari Generali»"
+    piano = read_plan(v2)
+    original = read_plan(v1)
+    assert piano.versione == 2 and piano.delibera.endswith("GC 210/2021")
+    assert piano.chiave_impronta == original.chiave_impronta, "the fingerprint key is kept across versions"
+    assert piano.versioni[0].versione == 1 and piano.versioni[0].delibera == original.delibera
+    assert piano.rilevazioni == folded.rilevazioni, "the history travels with the plan"
+    # What the areas returned in September is carried, the moved objective's too (now in another area).
+    assert _values(piano, MOVED) == _values(folded, MOVED) and any(v is not None for v in _values(piano, MOVED))
+    assert piano.area("Area Affari Generali").codice == folded.area("Area Affari Generali").codice
+    assert MOVED in {o.codice for o in piano.area("Area Affari Generali").obiettivi}
+    target = next(i for a in piano.aree for o in a.obiettivi for i in o.indicatori if i.codice == RETARGETED)
+    before = next(i for a in folded.aree for o in a.obiettivi for i in o.indicatori if i.codice == RETARGETED)
+    assert (target.valore_target, target.prima_rilevazione) == (150, before.prima_rilevazione)
+    # The schede of version 1 still count: read against the version they name, and said to be so.
+    result = run("consolida", ESEMPI / "ritorni", "-o", tmp_path / "m2.xlsx", "--piano", v2, "--json")
+    consolidated = json.loads(result.stdout)
+    assert [f["stato"] for f in consolidated["fonti"]] == ["accettato"] * 3
+    older = [a for a in consolidated["anomalie"] if a["codice"] == "scheda-versione-precedente"]
+    assert len(older) == 3 and all("versione 1" in a["messaggio"] for a in older)
+    wb = openpyxl.load_workbook(tmp_path / "m2.xlsx")
+    assert "piano versione 2" in wb["Riepilogo"]["B2"].value
+    # Schede of the new version name it, and read against it without a word.
+    scheda = generate(piano, tmp_path / "schede", aree=["Area Affari Generali"], rilevazione=Rilevazione.FINALE)[0]
+    metadati = {row[0].value: row[1].value for row in openpyxl.load_workbook(scheda.path)["Metadati"].iter_rows()}
+    assert metadati["versione_piano"] == "2"
+    lettura = read_workbook(scheda.path, piano=piano)
+    assert not [a for a in lettura.anomalie if a.codice in {"scheda-versione-precedente", "piano-diverso"}]
+    # A scheda generated from version 1 by this version names it: read against version 2, it is older.
+    old = generate(original, tmp_path / "v1", aree=["Area Affari Generali"])[0]
+    codes = [a.codice for a in read_workbook(old.path, piano=piano).anomalie]
+    assert "scheda-versione-precedente" in codes and "metadati-alterati" not in codes
+
+
+def test_reimport_of_the_same_export_is_the_same_version(piano: Piano) -> None:
+    current = with_area_codes(piano)
+    again, _ = parse_exports(FONTI)
+    revision = revise(current, again)
+    assert not revision.variazioni and not revision.nuova_versione and revision.piano.versione == 1
+    assert [a.codice for a in revision.piano.aree] == [a.codice for a in current.aree]
+
+
+def test_a_renamed_area_keeps_its_code(piano: Piano) -> None:
+    current = with_area_codes(piano)
+    renamed = piano.model_copy(deep=True)
+    renamed.aree[1].nome = "Area Opere Pubbliche"
+    revision = revise(current, renamed)
+    assert revision.piano.aree[1].codice == current.aree[1].codice
+    assert ("rinominato", "area") in {(v.tipo, v.elemento) for v in revision.variazioni}
+    # A scheda of the old name is found by its area's code.
+    assert revision.piano.area_of(current.aree[1]).nome == "Area Opere Pubbliche"
+
+
+def _last_year(piano: Piano) -> Piano:
+    """The 2021 plan after its final round: every objective recorded at 75%, the first one at 40%."""
+    first = piano.aree[0].obiettivi[0].codice
+    pct = {(a.nome, o.codice): (0.4 if o.codice == first else 0.75) for a in piano.aree for o in a.obiettivi}
+    ritorni = [Ritorno(area) for area in piano.aree]
+    return fold_round(piano, ritorni, Rilevazione.FINALE, percentuali=pct).piano
+
+
+def test_next_years_plan_links_continuing_objectives(piano: Piano, tmp_path: Path) -> None:
+    previous = _last_year(piano)
+    following = piano.model_copy(deep=True, update={"anno": 2022})
+    same_title = following.aree[0].obiettivi[1]
+    same_title.codice = "Ob_NUOVO_2022"
+    new = following.aree[0].obiettivi[2]
+    new.codice, new.titolo = "Ob_ALTRO_2022", "Un obiettivo nuovo del 2022"
+    linked, count = link_previous_year(following, previous)
+    obiettivi = linked.aree[0].obiettivi
+    assert obiettivi[0].anno_precedente is not None and obiettivi[0].anno_precedente.percentuale_finale == 0.4
+    assert obiettivi[1].anno_precedente is not None and obiettivi[1].anno_precedente.codice != "Ob_NUOVO_2022"
+    assert obiettivi[1].anno_precedente.percentuale_finale == 0.75
+    assert obiettivi[2].anno_precedente is None
+    assert count == sum(len(a.obiettivi) for a in piano.aree) - 1
+    # The master of the multi-year objective shows last year's final %.
+    path = tmp_path / "master.xlsx"
+    write_master(
+        path,
+        ente=linked.ente,
+        anno=2022,
+        aree=linked.aree,
+        rilevazione=Rilevazione.INTERMEDIA,
+        regole=Regole(),
+        anomalie=[],
+        fonti=[],
+        data_riferimento=date(2022, 6, 30),
+        valori_letti=0,
+    )
+    ws = openpyxl.load_workbook(path)["Obiettivi"]
+    header = [c.value for c in ws[1]]
+    column = header.index("% finale anno precedente")
+    assert ws.cell(2, column + 1).value == 0.4 and ws.cell(4, column + 1).value is None
+
+
+def test_importa_refuses_a_previous_year_that_is_not_previous(tmp_path: Path) -> None:
+    result = run("importa", *FONTI, "-o", tmp_path / "p.json", "--anno-precedente", ESEMPI / "piano_2021.json")
+    assert result.returncode == 2 and "anno precedente" in result.stderr
+
+
+def test_two_years_side_by_side(piano: Piano, tmp_path: Path) -> None:
+    office = tmp_path / "ufficio"
+    office.mkdir()
+    (office / "piano_2021.json").write_text(piano.to_json(), encoding="utf-8")
+    (office / "piano_2022.json").write_text(piano.model_copy(update={"anno": 2022}).to_json(), encoding="utf-8")
+    returns = office / "schede_2022"
+    returns.mkdir()
+    assert find_plan(returns) == office / "piano_2022.json", "the folder's name says the year"
+    unnamed = office / "ritorni"
+    unnamed.mkdir()
+    with pytest.raises(PlanError, match="anni diversi"):
+        find_plan(unnamed)
+    # Two stages of one year: the most advanced (the plan updated with the round) is the one in force.
+    same = tmp_path / "stesso_anno"
+    (same / "ritorni").mkdir(parents=True)
+    (same / "piano_2021.json").write_text(piano.to_json(), encoding="utf-8")
+    updated = fold_round(piano, [Ritorno(piano.aree[0])], Rilevazione.INTERMEDIA).piano
+    (same / "piano_2021_aggiornato.json").write_text(updated.to_json(), encoding="utf-8")
+    assert find_plan(same / "ritorni") == same / "piano_2021_aggiornato.json"
