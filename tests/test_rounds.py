@@ -97,7 +97,7 @@ def test_final_scheda_shows_first_reading_locked_and_prefills_september(
     assert wb[sheet][cell].value == fase.monitoraggio and not wb[sheet][cell].protection.locked
     # Read back untouched, the scheda confirms September's values.
     compiled = lettura.compilata
-    assert compiled is not None and compiled == lettura.snapshot.area  # type: ignore[union-attr]
+    assert compiled is not None and compiled == lettura.metadati.area  # type: ignore[union-attr]
     assert not [a for a in lettura.anomalie if a.gravita == "errore"]
 
 
@@ -110,7 +110,7 @@ def test_prefilled_scheda_saved_unchanged_is_a_return_our_attachment_is_not(
     saved = tmp_path / "salvata.xlsx"
     _saved_later(item.path, saved, hours=3)  # the area opened it, changed nothing, saved it
     lettura = read_workbook(saved, piano=updated)
-    assert lettura.compilata == lettura.snapshot.area  # type: ignore[union-attr]  # nothing changed...
+    assert lettura.compilata == lettura.metadati.area  # type: ignore[union-attr]  # nothing changed...
     assert not _blank(lettura), "...and yet it is a return that confirms the prefilled values"
 
 

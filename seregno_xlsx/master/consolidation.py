@@ -15,7 +15,7 @@ from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printa
 from seregno_xlsx.master.layout import load_settings
 from seregno_xlsx.master.rounds import check_between_rounds, previous_round
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
-from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
+from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.checks import check_across_areas
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
@@ -33,7 +33,7 @@ class Consolidamento:
     master: Path | None
     fonti: list[Fonte] = field(default_factory=list)
     anomalie: list[Anomalia] = field(default_factory=list)
-    summary: MasterSummary | None = None
+    summary: SintesiMaster | None = None
     valori_letti: int = 0
     # The accepted compilations, and the rules and round the master computed them with.
     aree: list[Area] = field(default_factory=list)
@@ -99,7 +99,7 @@ def consolidate(
     rilevazione = classificazione.rilevazione
     result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole, piano_trovato=found_plan)
     for esame in classificazione.esami:
-        lettura, snapshot = esame.lettura, esame.lettura.snapshot
+        lettura, snapshot = esame.lettura, esame.lettura.metadati
         result.fonti.append(
             Fonte(
                 file=printable(lettura.file.name),
@@ -134,7 +134,7 @@ def consolidate(
     if not accepted:
         registro.event("nessun-output", motivo="nessuna scheda consolidabile: il master non è stato scritto")
         return result
-    first = accepted[0].snapshot
+    first = accepted[0].metadati
     assert first is not None
     anno = first.anno
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
@@ -164,11 +164,11 @@ def consolidate(
     result.piano = piano
     by_name = {a.nome: a for a in result.aree}
     for lettura in accepted:
-        assert lettura.snapshot is not None
+        assert lettura.metadati is not None
         area = by_name[lettura.area]
-        result.ritorni.append(Ritorno(area, lettura.file.name, lettura.sha256, lettura.snapshot.versione_piano))
+        result.ritorni.append(Ritorno(area, lettura.file.name, lettura.sha256, lettura.metadati.versione_piano))
         if rilevazione is Rilevazione.FINALE:
-            previous = previous_round(piano, lettura.snapshot.area)
+            previous = previous_round(piano, lettura.metadati.area)
             calo = load_settings().controlli.calo_massimo_obiettivo
             between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
             result.anomalie.extend(between)
@@ -198,7 +198,7 @@ def consolidate(
 def version_words(piano: Piano | None, accepted: list[Lettura]) -> str:
     """Which version of the plan the master uses, in words (Riepilogo)."""
     if piano is None:
-        named = sorted({lt.snapshot.versione_piano for lt in accepted if lt.snapshot and lt.snapshot.versione_piano})
+        named = sorted({lt.metadati.versione_piano for lt in accepted if lt.metadati and lt.metadati.versione_piano})
         return f"piano versione {named[-1]} (dalle schede; piano non indicato)" if named else ""
     words = f"piano versione {piano.versione}"
     if piano.delibera:
@@ -212,7 +212,7 @@ def _without_previous_master(files: list[Path], output: Path) -> list[Path]:
     for path in files:
         if not same_file(path, output):
             kept.append(path)
-        elif read_workbook(path).snapshot is not None:
+        elif read_workbook(path).metadati is not None:
             refuse_input_as_output(output, [path], what="il master")
     return kept
 
