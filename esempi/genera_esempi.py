@@ -32,7 +32,7 @@ from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.master.rounds import fold_consolidation
 from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Piano, Rilevazione
-from seregno_xlsx.piano.revisions import revise
+from seregno_xlsx.piano.revisions import revise, with_area_codes
 from seregno_xlsx.scheda.generation import generate
 from seregno_xlsx.simulation import fill_workbook, sample_entries
 
@@ -44,7 +44,8 @@ SCADENZA_FINALE = date(2022, 1, 31)
 
 
 def main() -> None:
-    piano, _ = parse_exports(sorted((HERE / "fonti").glob("*.txt")))
+    parsed, _ = parse_exports(sorted((HERE / "fonti").glob("*.txt")))
+    piano = with_area_codes(parsed)
     plan_file = HERE / "piano_2021.json"
     if plan_file.exists():
         # The fingerprint key is the office's: regenerating the examples keeps it, so they stay reproducible.

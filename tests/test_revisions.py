@@ -177,3 +177,18 @@ def test_two_years_side_by_side(piano: Piano, tmp_path: Path) -> None:
     updated = fold_round(piano, [Ritorno(piano.aree[0])], Rilevazione.INTERMEDIA).piano
     (same / "piano_2021_aggiornato.json").write_text(updated.to_json(), encoding="utf-8")
     assert find_plan(same / "ritorni") == same / "piano_2021_aggiornato.json"
+
+
+def test_example_final_round_matches_its_plan() -> None:
+    """esempi/finale is rebuilt by ``python esempi/genera_esempi.py --finale``: readable by this version."""
+    piano = read_plan(ESEMPI / "finale" / "piano_2021.json")
+    assert piano.versione == 2 and [r.rilevazione for r in piano.rilevazioni] == [Rilevazione.INTERMEDIA]
+    for folder in ("schede", "ritorni"):
+        files = sorted((ESEMPI / "finale" / folder).glob("*.xlsx"))
+        assert len(files) == len(piano.aree)
+        for path in files:
+            lettura = read_workbook(path, piano=piano)
+            assert lettura.metadati is not None and lettura.metadati.versione_piano == 2
+            assert lettura.metadati.rilevazione is Rilevazione.FINALE
+            bad = {"metadati-alterati", "differenza-dal-piano", "piano-diverso", "scheda-versione-precedente"}
+            assert not bad & {a.codice for a in lettura.anomalie}, path.name
