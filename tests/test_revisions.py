@@ -76,10 +76,27 @@ def test_a_revision_end_to_end(tmp_path: Path) -> None:
     result = run("consolida", ESEMPI / "ritorni", "-o", tmp_path / "m2.xlsx", "--piano", v2, "--json")
     consolidated = json.loads(result.stdout)
     assert [f["stato"] for f in consolidated["fonti"]] == ["accettato"] * 3
+    assert [row[4].value for row in openpyxl.load_workbook(tmp_path / "m2.xlsx")["Fonti"].iter_rows(min_row=2)] == [
+        "1"
+    ] * 3
     older = [a for a in consolidated["anomalie"] if a["codice"] == "scheda-versione-precedente"]
     assert len(older) == 3 and all("versione 1" in a["messaggio"] for a in older)
     wb = openpyxl.load_workbook(tmp_path / "m2.xlsx")
     assert "piano versione 2" in wb["Riepilogo"]["B2"].value
+    # ...and count in the version in force: the moved objective in its new area, the dropped one gone.
+    obiettivi = {(row[0].value, row[1].value) for row in wb["Obiettivi"].iter_rows(min_row=2)}
+    assert ("Area Affari Generali", MOVED) in obiettivi
+    assert not {code for _, code in obiettivi} & {DROPPED}
+    assert ("Area Lavori Pubblici e Manutenzioni", MOVED) not in obiettivi
+    header = [c.value for c in wb["Indicatori"][1]]
+    first = {
+        row[header.index("Codice attività")].value: row[header.index("1° rilevazione")].value
+        for row in wb["Indicatori"].iter_rows(min_row=2)
+    }
+    moved_values = [
+        first[i.codice] for o in piano.area("Area Affari Generali").obiettivi if o.codice == MOVED for i in o.indicatori
+    ]
+    assert moved_values == _values(folded, MOVED), "what Lavori Pubblici returned for it, carried"
     # Schede of the new version name it, and read against it without a word.
     scheda = generate(piano, tmp_path / "schede", aree=["Area Affari Generali"], rilevazione=Rilevazione.FINALE)[0]
     metadati = {row[0].value: row[1].value for row in openpyxl.load_workbook(scheda.path)["Metadati"].iter_rows()}

@@ -13,7 +13,7 @@ from pathlib import Path
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
 from seregno_xlsx.master.layout import load_settings
-from seregno_xlsx.master.rounds import check_between_rounds, previous_round
+from seregno_xlsx.master.rounds import check_between_rounds, onto_current_version, previous_round
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
@@ -24,6 +24,7 @@ from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
+from seregno_xlsx.scheda.metadata import Metadati
 
 
 @dataclass
@@ -110,7 +111,7 @@ def consolidate(
                 compilato_il=lettura.compilato_il,
                 stato=esame.stato,
                 motivo=esame.motivo,
-                versione_piano=str(snapshot.versione_piano or "") if snapshot else "",
+                versione_piano=version_named(snapshot, piano) if snapshot else "",
             )
         )
     accepted = classificazione.accettati
@@ -139,6 +140,9 @@ def consolidate(
     anno = first.anno
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
     areas = [lettura.compilata for lettura in accepted if lettura.compilata is not None]
+    if piano is not None:
+        # Schede of an earlier version of the plan count in the version in force, by code.
+        areas = onto_current_version(piano, accepted, rilevazione)
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(check_across_areas(consolidated))
@@ -157,15 +161,15 @@ def consolidate(
                     )
                 )
     result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
-    non_validi = {lettura.area: invalid_values(lettura, rilevazione) for lettura in accepted}
+    non_validi = {
+        area.nome: invalid_values(lettura, rilevazione) for lettura, area in zip(accepted, areas, strict=True)
+    }
     # As they count: an invalid value is a missing one (the master shows what was read beside it).
     result.aree = [without_invalid_values(a, rilevazione, non_validi.get(a.nome, set())) for a in areas]
     result.non_validi, result.data_riferimento = non_validi, reference
     result.piano = piano
-    by_name = {a.nome: a for a in result.aree}
-    for lettura in accepted:
+    for lettura, area in zip(accepted, result.aree, strict=True):
         assert lettura.metadati is not None
-        area = by_name[lettura.area]
         result.ritorni.append(Ritorno(area, lettura.file.name, lettura.sha256, lettura.metadati.versione_piano))
         if rilevazione is Rilevazione.FINALE:
             previous = previous_round(piano, lettura.metadati.area)
@@ -193,6 +197,18 @@ def consolidate(
     result.master = output
     registro.written(output, "master")
     return result
+
+
+def version_named(metadati: Metadati, piano: Piano | None) -> str:
+    """The version of the plan a scheda came from: as it says, else as the plan's history knows its delibera."""
+    if metadati.versione_piano is not None:
+        return str(metadati.versione_piano)
+    if piano is None or (metadati.ente, metadati.anno) != (piano.ente, piano.anno):
+        return ""
+    if (metadati.titolo, metadati.delibera) == (piano.titolo, piano.delibera):
+        return str(piano.versione)
+    earlier = piano.version_of(metadati.titolo, metadati.delibera)
+    return str(earlier.versione) if earlier else ""
 
 
 def version_words(piano: Piano | None, accepted: list[Lettura]) -> str:

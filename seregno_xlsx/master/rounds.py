@@ -12,7 +12,9 @@ from datetime import date, datetime
 from seregno_xlsx.findings import Anomalia, finding
 from seregno_xlsx.master.scoring import Regole, objective_pct
 from seregno_xlsx.piano.model import Area, Indicatore, Piano, Rilevazione
-from seregno_xlsx.piano.rounds import Riporto, Ritorno, as_returned, fold_round, recorded
+from seregno_xlsx.piano.rounds import Riporto, Ritorno, apply_values, as_returned, fold_round, recorded, returned_values
+from seregno_xlsx.ritorni.reader import Lettura, older_version
+from seregno_xlsx.scheda.generation import snapshot_for
 
 # (sheet key, row code, field) -> (sheet name, A1 cell) in the returned file: ``Lettura.locate``.
 Locate = Callable[[str, str, str], tuple[str, str]]
@@ -161,3 +163,38 @@ def fold_consolidation(
         (r.area.nome, o.codice): objective_pct(o, rilevazione, regole) for r in ritorni for o in r.area.obiettivi
     }
     return fold_round(piano, ritorni, rilevazione, percentuali=percentuali, quando=quando)
+
+
+def onto_current_version(piano: Piano, accepted: Sequence[Lettura], rilevazione: Rilevazione) -> list[Area]:
+    """The accepted compilations as the plan in force has them.
+
+    A scheda of an earlier version of the plan is read against the version it names; here what it
+    returned is carried, by code, into the area of the version in force: an objective moved to another
+    area counts there, a dropped one no longer counts (its values stay in the round's record), the
+    locked content (targets, dates, names) is the version in force's.
+    """
+    compiled = [lettura.compilata for lettura in accepted if lettura.compilata is not None]
+    older = [lettura.metadati is not None and older_version(lettura.metadati, piano) for lettura in accepted]
+    if not any(older):
+        return compiled
+    returned = {
+        o.codice: o
+        for area, old in zip(compiled, older, strict=True)
+        if old
+        for o in returned_values(Ritorno(area), rilevazione).obiettivi
+    }
+    result = []
+    for lettura, area, old in zip(accepted, compiled, older, strict=True):
+        try:
+            current = piano.area_of(area) if old else None
+        except KeyError:
+            current = None
+        if current is None or lettura.metadati is None:
+            result.append(area)
+            continue
+        shown = snapshot_for(piano, current, rilevazione, lettura.metadati.testi, None).area
+        for obiettivo in shown.obiettivi:
+            if obiettivo.codice in returned:
+                apply_values(obiettivo, returned[obiettivo.codice], rilevazione)
+        result.append(shown)
+    return result

@@ -121,9 +121,11 @@ ADDED_FIELDS: dict[str, frozenset[str]] = {
     "snapshot": frozenset({"versione_piano"}),
     "area": frozenset({"codice"}),
     "obiettivo": frozenset({"anno_precedente"}),
-    "fase": frozenset(),
-    "indicatore": frozenset(),
-    "persona": frozenset(),
+    # Announced by the rules and people issues (11, 16): listed so that their fields, once merged, leave
+    # the fingerprints of schede sent before them as they were.
+    "fase": frozenset({"evidenza"}),
+    "indicatore": frozenset({"regola", "evidenza"}),
+    "persona": frozenset({"quota", "dal", "al"}),
 }
 _DEFAULTS: tuple[object, ...] = (None, "", [], {})
 # Serialises exactly as ``model_dump_json`` (one serializer): what older schede were fingerprinted with.
