@@ -19,6 +19,7 @@ from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.piano.plan_file import find_plan, read_plan
 from seregno_xlsx.piano.revisions import link_previous_year, revise, with_area_codes
 from seregno_xlsx.piano.rounds import Ritorno, fold_round
+from seregno_xlsx.posta.contacts import load_contacts
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import generate
 
@@ -117,15 +118,25 @@ def test_reimport_of_the_same_export_is_the_same_version(piano: Piano) -> None:
     assert [a.codice for a in revision.piano.aree] == [a.codice for a in current.aree]
 
 
-def test_a_renamed_area_keeps_its_code(piano: Piano) -> None:
+def test_a_renamed_area_keeps_its_code(piano: Piano, tmp_path: Path) -> None:
     current = with_area_codes(piano)
     renamed = piano.model_copy(deep=True)
     renamed.aree[1].nome = "Area Opere Pubbliche"
     revision = revise(current, renamed)
     assert revision.piano.aree[1].codice == current.aree[1].codice
     assert ("rinominato", "area") in {(v.tipo, v.elemento) for v in revision.variazioni}
-    # A scheda of the old name is found by its area's code.
+    # A scheda of the old name is found by its area's code, or by the name the area had then.
     assert revision.piano.area_of(current.aree[1]).nome == "Area Opere Pubbliche"
+    before = current.aree[1].model_copy(update={"codice": ""})
+    assert revision.piano.area_of(before).nome == "Area Opere Pubbliche"
+    # The office's contacts follow the area: by its old name or by its code.
+    contacts = tmp_path / "contatti.csv"
+    rows = [f"{a.nome};;x{n}@example.org;" for n, a in enumerate(current.aree)]
+    rows[0] = f"{current.aree[0].codice};;x0@example.org;"
+    contacts.write_text("area;responsabile;email;copia\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    rubrica = load_contacts(contacts, revision.piano)
+    assert rubrica.per("Area Opere Pubbliche").destinatari == ["x1@example.org"]
+    assert rubrica.per(current.aree[0].nome).destinatari == ["x0@example.org"]
 
 
 def _last_year(piano: Piano) -> Piano:

@@ -226,6 +226,8 @@ class VersionePiano(_Model):
     data_delibera: Data | None = None
     # What changed in the version that followed it.
     variazioni: list[Variazione] = Field(default_factory=list)
+    # Its areas' names by stable code: a contact or a scheda naming an area as it was then is still found.
+    aree: dict[str, Nome] = Field(default_factory=dict)
 
 
 class ValoriFase(_Model):
@@ -302,7 +304,22 @@ class Piano(_Model):
             for area in self.aree:
                 if area.codice == other.codice:
                     return area
-        return self.area(other.nome)
+        return self.area_named(other.nome)
+
+    def area_named(self, nome: str) -> Area:
+        """The area called ``nome`` now, by its code, or in an earlier version of the plan (renamed since)."""
+        for candidate in (nome, *(a.nome for a in self.aree if a.codice.casefold() == nome.casefold() and a.codice)):
+            try:
+                return self.area(candidate)
+            except KeyError:
+                pass
+        for version in reversed(self.versioni):
+            for codice, earlier in version.aree.items():
+                if earlier.casefold() == nome.casefold():
+                    found = next((a for a in self.aree if a.codice == codice), None)
+                    if found is not None:
+                        return found
+        raise KeyError(nome)
 
     def version_of(self, titolo: str, delibera: str) -> VersionePiano | None:
         """The earlier version of this plan with that title and delibera, if any."""

@@ -106,6 +106,7 @@ def revise(current: Piano, new: Piano, *, delibera: str | None = None, data_deli
                 delibera=current.delibera,
                 data_delibera=current.data_delibera,
                 variazioni=changes,
+                aree={a.codice: a.nome for a in current.aree},
             )
         )
     else:
