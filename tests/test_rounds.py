@@ -14,7 +14,7 @@ import pytest
 
 from seregno_xlsx.master.consolidation import Consolidamento, consolidate
 from seregno_xlsx.master.rounds import check_between_rounds, fold_consolidation
-from seregno_xlsx.master.scoring import Regole
+from seregno_xlsx.master.scoring import Regole, area_pct, indicator_pct, objective_pct
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione
 from seregno_xlsx.posta.collect import _blank
 from seregno_xlsx.ritorni.reader import read_workbook
@@ -22,6 +22,8 @@ from seregno_xlsx.scheda.generation import generate
 from seregno_xlsx.simulation import Entry, fill_workbook, sample_entries
 
 from .conftest import REAL_AREA
+from .test_master_writer import piano as master_plan
+from .test_master_writer import rows, write
 
 
 def _round(piano: Piano, rilevazione: Rilevazione, folder: Path, seed: int = 1) -> Consolidamento:
@@ -207,3 +209,39 @@ def test_phase_concluded_then_reopened() -> None:
     assert [a.codice for a in check_between_rounds(before, after, Regole(), 1.0)] == ["fase-non-piu-conclusa"]
     changed = _area(1, 1, fine=date(2021, 6, 2))
     assert [a.codice for a in check_between_rounds(before, changed, Regole(), 1.0)] == ["data-effettiva-cambiata"]
+
+
+@pytest.mark.parametrize("regole", [Regole(), Regole(limite_100=False, pesi_aree="uguali")])
+def test_final_master_shows_both_rounds_as_scoring_computes_them(tmp_path: Path, regole: Regole) -> None:
+    """1° rilevazione and valore raggiunto side by side, the change, the % at each round: cached = scoring."""
+    plan = master_plan()
+    path = tmp_path / "finale.xlsx"
+    write(path, plan, Rilevazione.FINALE, regole)
+    wb = openpyxl.load_workbook(path, data_only=True)
+    indicators = {values["codice"]: values for _, values in rows(wb["Indicatori"])}
+    checked = 0
+    for area in plan.aree:
+        for ob in area.obiettivi:
+            for ind in ob.indicatori:
+                got = indicators[ind.codice]
+                first = indicator_pct(ind, Rilevazione.INTERMEDIA, regole)
+                assert (got["pct_prima"] in ("", None)) if first is None else got["pct_prima"] == pytest.approx(first)
+                if ind.prima_rilevazione is not None and ind.valore_raggiunto is not None:
+                    assert got["variazione"] == pytest.approx(ind.valore_raggiunto - ind.prima_rilevazione)
+                    checked += 1
+    assert checked >= 3
+    objectives = {values["codice"]: values for _, values in rows(wb["Obiettivi"])}
+    for area in plan.aree:
+        for ob in area.obiettivi:
+            want = objective_pct(ob, Rilevazione.INTERMEDIA, regole)
+            got = objectives[ob.codice]["pct_prima"]
+            assert (got in ("", None)) if want is None else got == pytest.approx(want)
+    riepilogo = {values["area"]: values for _, values in rows(wb["Riepilogo"])}
+    for area in plan.aree:
+        want = area_pct(area, Rilevazione.INTERMEDIA, regole)
+        got = riepilogo[area.nome]["pct_prima"]
+        assert (got in ("", None)) if want is None else got == pytest.approx(want)
+    # In the intermediate round these columns stay empty: there is no earlier round to show.
+    write(path, plan, Rilevazione.INTERMEDIA, regole)
+    wb = openpyxl.load_workbook(path, data_only=True)
+    assert {values["pct_prima"] for _, values in rows(wb["Indicatori"])} <= {None, ""}

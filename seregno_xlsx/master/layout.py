@@ -90,6 +90,7 @@ RIEPILOGO = Sheet(
         Col("fasi_scadute", "Fasi scadute non rendicontate", 13, Kind.NUM),
         Col("indicatori_senza_valore", "Indicatori senza valore", 11, Kind.NUM),
         Col("pct", "% raggiungimento ponderata", 15, Kind.PCT),
+        Col("pct_prima", "% alla 1° rilevazione (nella finale)", 13, Kind.PCT),
         Col("valori_non_validi", "Valori non validi (contati come mancanti)", 13, Kind.NUM),
     ),
     # Title, round, reference date and coverage above the table.

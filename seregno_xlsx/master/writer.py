@@ -379,6 +379,9 @@ class _Master:
                 values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
             mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
             values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
+            if self.ril is Rilevazione.FINALE:
+                first = _mean_formula(f"({area_range}={me})", OBIETTIVI.range("pct_prima", n_obj), weight)
+                values["pct_prima"] = _Formula(first, _cached(area_pct(area, Rilevazione.INTERMEDIA, self.regole)))
             self._row(sheet, r, values)
         n = len(names)
         totale = sum((counts(a, self.ril, self.rif, self.invalid.get(a.nome, {})) for a in self.aree), Conteggi())
@@ -393,6 +396,8 @@ class _Master:
                 total.append(
                     {"total_function": formula, "total_value": _cached(total_pct(self.aree, self.ril, self.regole))}
                 )
+            elif column.key == "pct_prima":
+                total.append(self._first_round_total(n_obj, weight))
             else:
                 letter = sheet.letter(column.key)
                 span = f"{letter}{sheet.first_row + 1}:{letter}{sheet.first_row + max(n, 1)}"
@@ -410,6 +415,16 @@ class _Master:
             coverage += f"; non pervenute: {len(aree_mancanti)}"
         self._str(ws, RIEPILOGO_COVERAGE_ROW, 1, coverage, None)
         self._riepilogo_chart(n)
+
+    def _first_round_total(self, n_obj: int, weight: str | None) -> dict[str, Any]:
+        """The plan's % at the 1° rilevazione, beside the final one (final round only)."""
+        if self.ril is not Rilevazione.FINALE:
+            return {"total_string": ""}
+        formula = _mean_formula(None, OBIETTIVI.range("pct_prima", n_obj), weight)
+        return {
+            "total_function": formula,
+            "total_value": _cached(total_pct(self.aree, Rilevazione.INTERMEDIA, self.regole)),
+        }
 
     def _count_formula(self, count: Count, area_cell: str) -> str:
         """SUMPRODUCT over the detail sheet's rows of the area that meet every condition of ``count``."""
