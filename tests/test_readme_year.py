@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -16,12 +15,10 @@ from seregno_xlsx.piano.model import Rilevazione
 from seregno_xlsx.piano.plan_file import read_plan
 
 from .conftest import ROOT
+from .test_readme_cycle import README, SCRIPT_DIR
 
 # Through the installed console script, one process per line: in the full run (`pytest -m ""`, CI).
 pytestmark = pytest.mark.slow
-
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-SCRIPT_DIR = Path(sys.executable).parent
 
 
 def year_lines() -> list[str]:

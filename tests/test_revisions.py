@@ -220,3 +220,29 @@ def test_example_final_round_matches_its_plan() -> None:
             assert lettura.metadati.rilevazione is Rilevazione.FINALE
             bad = {"metadati-alterati", "differenza-dal-piano", "piano-diverso", "scheda-versione-precedente"}
             assert not bad & {a.codice for a in lettura.anomalie}, path.name
+
+
+def test_updated_plan_never_replaces_the_plan_read_and_needs_one(tmp_path: Path) -> None:
+    plan = tmp_path / "piano.json"
+    shutil.copy(ESEMPI / "piano_2021.json", plan)
+    before = plan.read_bytes()
+    result = run(
+        "consolida", ESEMPI / "ritorni", "-o", tmp_path / "m.xlsx", "--piano", plan, "--piano-aggiornato", plan
+    )
+    assert result.returncode == 2 and "piano aggiornato" in result.stderr
+    assert plan.read_bytes() == before
+    returns = tmp_path / "altrove" / "senza_piano"  # no piano*.json here nor in the folder above
+    shutil.copytree(ESEMPI / "ritorni", returns)
+    result = run("consolida", returns, "-o", tmp_path / "m2.xlsx", "--piano-aggiornato", tmp_path / "nuovo.json")
+    assert result.returncode == 2 and "--piano-aggiornato" in result.stderr
+    assert not (tmp_path / "nuovo.json").exists()
+
+
+def test_importa_prints_the_differences(tmp_path: Path) -> None:
+    current = tmp_path / "piano_2021.json"
+    shutil.copy(ESEMPI / "piano_2021.json", current)
+    result = run("importa", *REVISED, "-o", current, "--delibera", "Delibera di GC 210/2021")
+    assert result.returncode == 0, result.stderr
+    assert "variazioni dalla versione 1" in result.stdout and MOVED in result.stdout
+    assert "tenuta la chiave dell'impronta" in result.stderr
+    assert read_plan(current).delibera == "Delibera di GC 210/2021"
