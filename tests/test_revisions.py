@@ -35,6 +35,7 @@ def _values(piano: Piano, codice: str) -> list[float | None]:
     return [i.prima_rilevazione for a in piano.aree for o in a.obiettivi if o.codice == codice for i in o.indicatori]
 
 
+@pytest.mark.slow  # three consolidations and two imports: in the full run (`pytest -m ""`)
 def test_a_revision_end_to_end(tmp_path: Path) -> None:
     v1 = tmp_path / "piano_v1.json"
     shutil.copy(ESEMPI / "piano_2021.json", v1)
