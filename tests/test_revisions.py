@@ -21,7 +21,6 @@ from seregno_xlsx.piano.revisions import link_previous_year, revise, with_area_c
 from seregno_xlsx.piano.rounds import Ritorno, fold_round
 from seregno_xlsx.posta.contacts import load_contacts
 from seregno_xlsx.ritorni.reader import read_workbook
-from seregno_xlsx.scheda.generation import generate
 
 from .cli_runner import run
 from .conftest import FONTI, ROOT
@@ -78,6 +77,7 @@ def test_a_revision_end_to_end(tmp_path: Path) -> None:
     result = run("consolida", ESEMPI / "ritorni", "-o", tmp_path / "m2.xlsx", "--piano", v2, "--json")
     consolidated = json.loads(result.stdout)
     assert [f["stato"] for f in consolidated["fonti"]] == ["accettato"] * 3
+    assert [f["versione_piano"] for f in consolidated["fonti"]] == ["1"] * 3
     assert [row[4].value for row in openpyxl.load_workbook(tmp_path / "m2.xlsx")["Fonti"].iter_rows(min_row=2)] == [
         "1"
     ] * 3
@@ -100,14 +100,18 @@ def test_a_revision_end_to_end(tmp_path: Path) -> None:
     ]
     assert moved_values == _values(folded, MOVED), "what Lavori Pubblici returned for it, carried"
     # Schede of the new version name it, and read against it without a word.
-    scheda = generate(piano, tmp_path / "schede", aree=["Area Affari Generali"], rilevazione=Rilevazione.FINALE)[0]
-    metadati = {row[0].value: row[1].value for row in openpyxl.load_workbook(scheda.path)["Metadati"].iter_rows()}
+    result = run("genera", v2, "-o", tmp_path / "schede", "--area", "Area Affari Generali", "--rilevazione", "finale")
+    assert result.returncode == 0 and "quelli restituiti dalle aree" in result.stdout, result.stderr
+    scheda = next((tmp_path / "schede").glob("*.xlsx"))
+    metadati = {row[0].value: row[1].value for row in openpyxl.load_workbook(scheda)["Metadati"].iter_rows()}
     assert metadati["versione_piano"] == "2"
-    lettura = read_workbook(scheda.path, piano=piano)
+    lettura = read_workbook(scheda, piano=piano)
     assert not [a for a in lettura.anomalie if a.codice in {"scheda-versione-precedente", "piano-diverso"}]
     # A scheda generated from version 1 by this version names it: read against version 2, it is older.
-    old = generate(original, tmp_path / "v1", aree=["Area Affari Generali"])[0]
-    codes = [a.codice for a in read_workbook(old.path, piano=piano).anomalie]
+    result = run("genera", v1, "-o", tmp_path / "v1", "--area", "Area Affari Generali", "--rilevazione", "finale")
+    assert "non contiene la rilevazione intermedia" in result.stderr
+    old = next((tmp_path / "v1").glob("*.xlsx"))
+    codes = [a.codice for a in read_workbook(old, piano=piano).anomalie]
     assert "scheda-versione-precedente" in codes and "metadati-alterati" not in codes
 
 

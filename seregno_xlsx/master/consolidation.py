@@ -59,7 +59,16 @@ class Consolidamento:
     def to_json(self) -> dict[str, object]:
         return {
             "master": str(self.master) if self.master else None,
-            "fonti": [{"file": f.file, "area": f.area, "stato": f.stato, "motivo": f.motivo} for f in self.fonti],
+            "fonti": [
+                {
+                    "file": f.file,
+                    "area": f.area,
+                    "stato": f.stato,
+                    "motivo": f.motivo,
+                    "versione_piano": f.versione_piano,
+                }
+                for f in self.fonti
+            ],
             "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
         }
 
