@@ -251,3 +251,12 @@ def test_importa_prints_the_differences(tmp_path: Path) -> None:
     assert "variazioni dalla versione 1" in result.stdout and MOVED in result.stdout
     assert "tenuta la chiave dell'impronta" in result.stderr
     assert read_plan(current).delibera == "Delibera di GC 210/2021"
+
+
+def test_two_areas_with_one_code_are_refused(piano: Piano, tmp_path: Path) -> None:
+    coded = with_area_codes(piano)
+    coded.aree[1].codice = coded.aree[0].codice
+    path = tmp_path / "piano.json"
+    path.write_text(coded.to_json(), encoding="utf-8")
+    with pytest.raises(PlanError, match="codice d'area"):
+        read_plan(path)

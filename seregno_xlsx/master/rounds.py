@@ -193,8 +193,11 @@ def onto_current_version(piano: Piano, accepted: Sequence[Lettura], rilevazione:
             result.append(area)
             continue
         shown = snapshot_for(piano, current, rilevazione, lettura.metadati.testi, None).area
+        # The area's own return first; an objective moved in from another area, from that area's return.
+        own = {o.codice: o for o in returned_values(Ritorno(area), rilevazione).obiettivi}
         for obiettivo in shown.obiettivi:
-            if obiettivo.codice in returned:
-                apply_values(obiettivo, returned[obiettivo.codice], rilevazione)
+            got = own.get(obiettivo.codice) or returned.get(obiettivo.codice)
+            if got is not None:
+                apply_values(obiettivo, got, rilevazione)
         result.append(shown)
     return result

@@ -182,7 +182,14 @@ def _line_of_field(text: str, loc: tuple[int | str, ...], value: object) -> int:
 def _refuse_duplicates(path: Path, text: str, piano: Piano) -> None:
     """Two areas with one name, or two objectives, phases or indicators with one code, cannot be told apart."""
     seen_areas: set[str] = set()
+    area_codes: set[str] = set()
     for area in piano.aree:
+        if area.codice and area.codice in area_codes:
+            line = _line_of(text, json.dumps(area.codice, ensure_ascii=False), second=True)
+            raise PlanError(
+                f"{path}, riga {line}: campo «aree.codice»: il codice d'area «{area.codice}» compare due volte"
+            )
+        area_codes.add(area.codice)
         name = area.nome.casefold()
         if name in seen_areas:
             raise PlanError(
