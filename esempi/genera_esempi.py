@@ -7,7 +7,12 @@
 2. generates the area workbooks (intermedia round) into esempi/schede/;
 3. fills them as area staff would (fixed seeds) into esempi/ritorni/;
 4. saves each filled workbook as the reply e-mail an area would send, in esempi/posta_ricevuta/
-   (what README's «raccogli esempi/posta_ricevuta/» reads; fixed dates and boundaries, reproducible).
+   (what README's «raccogli esempi/posta_ricevuta/» reads; fixed dates and boundaries, reproducible);
+5. the rest of the year, in esempi/finale/ (``python esempi/genera_esempi.py --finale`` rebuilds only
+   this part): the intermediate returns folded into the plan, a revised export (fonti_revisione/: the
+   Giunta's variazione, delibera GC 210/2021: a target raised, an objective renamed, one moved to
+   another area, one dropped) imported as version 2 of the plan (piano_2021.json), the final schede
+   generated from it (schede/, 1° rilevazione locked, September's values prefilled) and filled (ritorni/).
 
 Only "Area Servizi alla Persona" is real (the 2021 export of the Comune di
 Seregno); the other areas are invented, as the first line of their export says.
@@ -17,26 +22,32 @@ from __future__ import annotations
 
 import csv
 import shutil
+import sys
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
 
+from seregno_xlsx.master.consolidation import consolidate
+from seregno_xlsx.master.rounds import fold_consolidation
 from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
+from seregno_xlsx.piano.revisions import revise, with_area_codes
 from seregno_xlsx.scheda.generation import generate
 from seregno_xlsx.simulation import fill_workbook, sample_entries
 
 HERE = Path(__file__).resolve().parent
 SCADENZA = date(2021, 9, 30)
 RECEIVED = datetime(2021, 9, 20, 10, 30, tzinfo=timezone(timedelta(hours=2)))
+FINALE = HERE / "finale"
+SCADENZA_FINALE = date(2022, 1, 31)
 
 
 def main() -> None:
-    piano, _ = parse_exports(sorted((HERE / "fonti").glob("*.txt")))
-    piano, _ = apply_rules(piano, load_rules(HERE / "regole_indicatori.toml"))
+    parsed, _ = parse_exports(sorted((HERE / "fonti").glob("*.txt")))
+    piano, _ = apply_rules(with_area_codes(parsed), load_rules(HERE / "regole_indicatori.toml"))
     plan_file = HERE / "piano_2021.json"
     if plan_file.exists():
         # The fingerprint key is the office's: regenerating the examples keeps it, so they stay reproducible.
@@ -53,6 +64,61 @@ def main() -> None:
         fill_workbook(item.path, HERE / "ritorni" / item.path.name, entries)
         print(f"{item.area}: {len(entries)} valori compilati -> ritorni/{item.path.name}")
     write_replies(sorted((HERE / "ritorni").glob("*.xlsx")), HERE / "posta_ricevuta")
+    final_round()
+
+
+def revised_exports(source: Path, target: Path) -> None:
+    """The exports after the Giunta's variazione (delibera GC 210/2021), derived from the January ones."""
+    ag = (source / "area_affari_generali_2021.txt").read_text("utf-8")
+    lp = (source / "area_lavori_pubblici_2021.txt").read_text("utf-8")
+    sp = (source / "area_servizi_persona_2021.txt").read_text("utf-8")
+    # The green of the school gardens moves from Lavori Pubblici to Affari Generali.
+    lines = lp.split("\n")
+    starts = [n for n, line in enumerate(lines) if line.startswith("LINEA STRATEGICA:")]
+    moved = "\n".join(lines[starts[-1] :])
+    lp = "\n".join(lines[: starts[-1]]).rstrip("\n") + "\n"
+    # The appointment desk of the registry office is dropped.
+    lines = ag.split("\n")
+    starts = [n for n, line in enumerate(lines) if line.startswith("LINEA STRATEGICA:")]
+    ag = "\n".join(lines[: starts[1]] + lines[starts[2] :]).rstrip("\n") + "\n\n\n\n" + moved
+    ag = ag.replace("Numero pratiche evase\t2021\t120,00", "Numero pratiche evase\t2021\t150,00")
+    ag = ag.replace(
+        "*** NUOVO REGOLAMENTO DEL CONSIGLIO COMUNALE (ESEMPIO)",
+        "*** NUOVO REGOLAMENTO DEL CONSIGLIO COMUNALE E DELLE COMMISSIONI (ESEMPIO)",
+    )
+    target.mkdir(parents=True, exist_ok=True)
+    for name, text in (
+        ("area_affari_generali_2021.txt", ag),
+        ("area_lavori_pubblici_2021.txt", lp),
+        ("area_servizi_persona_2021.txt", sp),
+    ):
+        (target / name).write_text(text.replace("Delibera di GC 140/2021", "Delibera di GC 210/2021"), "utf-8")
+
+
+def final_round() -> None:
+    """The intermediate returns into the plan, the revised plan (version 2), the final round on it."""
+    piano = Piano.from_json((HERE / "piano_2021.json").read_text("utf-8"))
+    for folder in ("schede", "ritorni"):
+        shutil.rmtree(FINALE / folder, ignore_errors=True)
+    FINALE.mkdir(exist_ok=True)
+    scratch = FINALE / "master_intermedia.xlsx"
+    result = consolidate(HERE / "ritorni", scratch, piano=piano)
+    scratch.unlink()
+    folded = fold_consolidation(piano, result.ritorni, result.rilevazione, result.regole, datetime(2021, 10, 4, 9))
+    revised_exports(HERE / "fonti", FINALE / "fonti_revisione")
+    nuovo, _ = parse_exports(sorted((FINALE / "fonti_revisione").glob("*.txt")))
+    nuovo, _ = apply_rules(nuovo, load_rules(HERE / "regole_indicatori.toml"))
+    revisione = revise(folded.piano, nuovo, data_delibera=date(2021, 11, 9))
+    v2 = revisione.piano
+    (FINALE / "piano_2021.json").write_text(v2.to_json(), encoding="utf-8")
+    for change in revisione.variazioni:
+        print(f"variazione: {change.tipo} {change.elemento} {change.codice} {change.dettaglio}")
+    generated = generate(v2, FINALE / "schede", rilevazione=Rilevazione.FINALE, scadenza=SCADENZA_FINALE)
+    (FINALE / "ritorni").mkdir()
+    for seed, item in enumerate(generated, start=11):
+        entries = sample_entries(v2.area(item.area), Rilevazione.FINALE, seed=seed, anno=v2.anno)
+        fill_workbook(item.path, FINALE / "ritorni" / item.path.name, entries)
+        print(f"{item.area}: {len(entries)} valori compilati -> finale/ritorni/{item.path.name}")
 
 
 def write_replies(returns: list[Path], folder: Path) -> None:
@@ -85,4 +151,4 @@ def write_replies(returns: list[Path], folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    final_round() if sys.argv[1:] == ["--finale"] else main()

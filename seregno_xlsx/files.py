@@ -1,9 +1,11 @@
-"""Rules about files shared by every step: their SHA-256, which names are office clutter, and the
-clock their times are read on."""
+"""Rules about files shared by every step: their SHA-256, which names are office clutter, ASCII names,
+and the clock their times are read on."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +28,12 @@ def on_office_clock(moment: datetime | None) -> datetime | None:
 def is_rettifiche(path: Path) -> bool:
     """The office's corrections kept beside the returns (master/rettifiche.py): never read as a returned scheda."""
     return path.name.casefold().startswith("rettifiche") and path.suffix.lower() in (".csv", ".xlsx")
+
+
+def ascii_words(text: str) -> list[str]:
+    """The words of ``text`` in ASCII letters and digits (accents dropped, «Ò» is «O»): for names and codes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return [w for w in re.split(r"[^A-Za-z0-9]+", ascii_text) if w]
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -286,6 +286,36 @@ CATALOGO: dict[str, Voce] = {
         "Troppe anomalie dello stesso tipo: sono elencate le prime, le altre sono contate",
         "Correggere le anomalie elencate (spesso una sola causa, come righe incollate) e verificare di nuovo.",
     ),
+    # --- between rounds (the final round against what the area sent in the intermediate one) ---
+    "valore-cumulativo-in-calo": Voce(
+        A,
+        "Indicatore cumulativo: il valore è più basso di quello della rilevazione precedente",
+        "Un valore cumulativo non può diminuire: verificare il valore con l'area e correggerlo, "
+        "o spiegare nelle note il motivo (es. una rettifica).",
+    ),
+    "data-effettiva-cambiata": Voce(
+        A,
+        "Una data effettiva già comunicata nella rilevazione precedente è stata cambiata",
+        "Verificare con l'area quale data è corretta; se quella nuova, chiedere di spiegarlo nel monitoraggio.",
+    ),
+    "fase-non-piu-conclusa": Voce(
+        A,
+        "Fase comunicata come conclusa nella rilevazione precedente e ora non più conclusa",
+        "Verificare con l'area: ripristinare la data di fine effettiva o spiegare nel monitoraggio "
+        "perché la fase è stata riaperta.",
+    ),
+    "percentuale-in-calo": Voce(
+        A,
+        "La % di raggiungimento dell'obiettivo è scesa rispetto alla rilevazione precedente oltre la soglia",
+        "Verificare i valori degli indicatori con l'area; la soglia è in modelli/master.toml, [controlli].",
+    ),
+    # --- versions of the plan ---
+    "scheda-versione-precedente": Voce(
+        A,
+        "Scheda generata da una versione precedente del piano: letta secondo la versione che indica",
+        "Nessuna azione se i valori sono giusti; per le variazioni del piano inviare all'area la scheda "
+        "generata dalla versione in vigore.",
+    ),
     # --- the consolidation ---
     "area-senza-risposta": Voce(
         A,

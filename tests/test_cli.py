@@ -10,6 +10,7 @@ import pytest
 
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.piano.model import Piano, plan_json_schema
+from seregno_xlsx.piano.revisions import with_area_codes
 from seregno_xlsx.ritorni.verification import verify
 from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
@@ -24,7 +25,8 @@ def test_importa_writes_plan_and_summary(tmp_path: Path, piano: Piano) -> None:
     assert result.returncode == 0, result.stderr
     written = Piano.from_json(out.read_text(encoding="utf-8"))
     assert written.chiave_impronta is not None  # a new key with every import
-    assert written == piano.model_copy(update={"chiave_impronta": written.chiave_impronta})
+    # Areas get their stable codes on import (names may change in a later version of the plan).
+    assert written == with_area_codes(piano).model_copy(update={"chiave_impronta": written.chiave_impronta})
     assert "Area Servizi alla Persona" in result.stdout and "testo-fase-diverso" in result.stdout
     assert '"00002311"' in out.read_text(encoding="utf-8")
 

@@ -291,9 +291,13 @@ def test_every_pct_cell_is_a_formula_with_allowed_functions(master: Path) -> Non
 
 def test_formula_examples(master: Path) -> None:
     formulas = formula_cells(master)
-    assert formulas["Indicatori", "K2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(J2)=0,0,MIN(1,MAX(0,J2/H2))))'
+    assert formulas["Indicatori", "L2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(J2)=0,0,MIN(1,MAX(0,J2/H2))))'
+    # The final round beside the intermediate one: the change, and the % the 1° rilevazione scored.
+    assert formulas["Indicatori", "K2"] == '=IF(OR(COUNT(I2)=0,COUNT(J2)=0),"",J2-I2)'
+    assert formulas["Indicatori", "M2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(I2)=0,"",MIN(1,MAX(0,I2/H2))))'
+    assert "Indicatori!$M$2:$M$9" in formulas["Obiettivi", "G2"]
     assert formulas["Assegnazioni", "F2"].startswith("=IF(Obiettivi!F")
-    assert "Indicatori!$K$2:$K$9" in formulas["Obiettivi", "F2"]
+    assert "Indicatori!$L$2:$L$9" in formulas["Obiettivi", "F2"]
     assert "Assegnazioni!$F$2:$F$8" in formulas["Personale", "G2"]
     assert "Obiettivi!$F$2:$F$6" in formulas["Riepilogo", "H7"]
     # The counts are formulas over the detail sheets; the overdue phases depend on the reference date.
@@ -315,7 +319,7 @@ def test_layout_names_columns_by_key() -> None:
         for column in sheet.columns:
             longest = max(text_width(word, bold=True) for word in column.header.split())
             assert longest <= column.width * 0.92, (sheet.name, column.header)
-    assert INDICATORI.range("pct", 3) == "Indicatori!$K$2:$K$4"
+    assert INDICATORI.range("pct", 3) == "Indicatori!$L$2:$L$4"
     assert RIEPILOGO.cell("pct", 6) == "H7"
 
 
@@ -515,9 +519,9 @@ def test_sheets_tables_and_page_setup(master: Path) -> None:
         assert list(ws.tables) == [f"Tabella_{ws.title}"], ws.title
         assert ws.freeze_panes == f"A{header + 1}"
         assert ws.print_title_rows == f"${header}:${header}"
-    assert wb["Indicatori"]["K2"].number_format == "0.00%"
+    assert wb["Indicatori"][f"{INDICATORI.letter('pct')}2"].number_format == "0.00%"
     assert wb["Fasi"]["F2"].number_format == "dd/mm/yyyy"
-    assert wb["Fonti"]["F2"].value == datetime(2022, 1, 10, 9, 30)
+    assert wb["Fonti"]["G2"].value == datetime(2022, 1, 10, 9, 30)
     with zipfile.ZipFile(master) as z:
         assert "xl/charts/chart1.xml" in z.namelist()
 
@@ -607,7 +611,7 @@ def test_long_text_is_truncated_with_marker(tmp_path: Path) -> None:
     plan.aree[0].obiettivi[0].note = "x" * (MAX_CELL_TEXT + 10)
     path = tmp_path / "master.xlsx"
     summary = write(path, plan)
-    note = openpyxl.load_workbook(path)["Obiettivi"]["J2"].value
+    note = openpyxl.load_workbook(path)["Obiettivi"][f"{OBIETTIVI.letter('note')}2"].value
     assert isinstance(note, str)
     assert len(note) == MAX_CELL_TEXT
     assert note.endswith(TRUNCATED)

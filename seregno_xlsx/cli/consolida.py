@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -27,6 +27,9 @@ from seregno_xlsx.cli.app import (
     styled,
 )
 from seregno_xlsx.master.scoring import MissingValue, Regole
+
+if TYPE_CHECKING:
+    from seregno_xlsx.master.consolidation import Consolidamento
 
 
 @app.command("consolida")
@@ -80,6 +83,14 @@ def consolida_cmd(
             "accanto alle schede.",
         ),
     ] = None,
+    piano_aggiornato: Annotated[
+        Path | None,
+        typer.Option(
+            "--piano-aggiornato",
+            metavar="FILE",
+            help="Scrive anche il piano aggiornato con quanto restituito dalle aree (per la rilevazione successiva).",
+        ),
+    ] = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     regole = Regole(
@@ -90,7 +101,7 @@ def consolida_cmd(
     )
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
-        _consolida(
+        result = _consolida(
             cartella,
             output,
             piano_path,
@@ -102,6 +113,11 @@ def consolida_cmd(
             estratti=estratti,
             rettifiche=rettifiche,
         )
+        if piano_aggiornato is not None:
+            from seregno_xlsx.cli.rounds import write_updated_plan
+
+            write_updated_plan(result, piano_aggiornato, piano_path, registro)
+        raise typer.Exit(result.exit_code)
 
 
 def _consolida(
@@ -115,7 +131,7 @@ def _consolida(
     registro: Registro,
     estratti: Path | None = None,
     rettifiche: Path | None = None,
-) -> None:
+) -> Consolidamento:
     from seregno_xlsx.master.consolidation import consolidate
 
     piano = load_plan(piano_path) if piano_path else None
@@ -157,4 +173,4 @@ def _consolida(
             out.print(f"Estratto per {estratto.destinatario}: {estratto.path}", highlight=False)
         if not result.master:
             err.print("Nessuna scheda consolidabile: il master non è stato scritto.")
-    raise typer.Exit(result.exit_code)
+    return result

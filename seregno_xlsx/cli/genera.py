@@ -11,12 +11,13 @@ from seregno_xlsx.cli.app import (
     DATE_METAVAR,
     PasswordOpt,
     app,
+    err,
     load_plan,
     out,
     parse_date,
     styled,
 )
-from seregno_xlsx.piano.model import Rilevazione
+from seregno_xlsx.piano.model import Piano, Rilevazione
 
 
 @app.command("genera")
@@ -54,3 +55,23 @@ def genera_cmd(
     )
     for item in generated:
         out.print(styled("✓", "green", f"{item.area}: {item.path}"))
+    if rilevazione is Rilevazione.FINALE:
+        _say_what_is_prefilled(piano)
+
+
+def _say_what_is_prefilled(piano: Piano) -> None:
+    """The final round builds on the intermediate one only if the plan carries it: say which is the case."""
+    record = next((r for r in piano.rilevazioni if r.rilevazione is Rilevazione.INTERMEDIA), None)
+    if record is not None:
+        when = f"{record.consolidato_il:%d/%m/%Y}"
+        out.print(f"1° rilevazione, date, note e monitoraggio: quelli restituiti dalle aree (consolidati il {when}).")
+    else:
+        err.print(
+            styled(
+                "Nota:",
+                "yellow",
+                "il piano non contiene la rilevazione intermedia: 1° rilevazione e date sono quelle "
+                "dell'esportazione. Per precompilare quanto restituito dalle aree generare dal piano scritto da "
+                "«consolida --piano-aggiornato».",
+            )
+        )

@@ -10,11 +10,13 @@ import typer
 from rich.table import Table
 
 from seregno_xlsx.cli.app import (
+    DATE_METAVAR,
     JsonOpt,
     app,
     err,
     expand_paths,
     out,
+    parse_date,
     print_findings,
     styled,
 )
@@ -37,12 +39,34 @@ def importa_cmd(
             help="Regole di misura degli indicatori (TOML); senza, quelle di modelli/regole_indicatori.toml.",
         ),
     ] = None,
+    piano_attuale: Annotated[
+        Path | None,
+        typer.Option(
+            "--piano-attuale",
+            metavar="FILE",
+            help="Piano in vigore di cui l'esportazione è una revisione (predefinito: il file -o, se c'è).",
+        ),
+    ] = None,
+    delibera: Annotated[
+        str | None, typer.Option("--delibera", metavar="TESTO", help="Delibera che approva questa versione.")
+    ] = None,
+    data_delibera: Annotated[
+        str | None, typer.Option("--data-delibera", metavar=DATE_METAVAR, help="Data della delibera.")
+    ] = None,
+    anno_precedente: Annotated[
+        Path | None,
+        typer.Option(
+            "--anno-precedente",
+            metavar="FILE",
+            help="Piano dell'anno prima: collega gli obiettivi che proseguono (stesso codice o titolo).",
+        ),
+    ] = None,
 ) -> None:
     """Importa le schede obiettivo esportate dal gestionale in un piano JSON validato."""
     from seregno_xlsx.atomic import atomic_write_text, output_file
+    from seregno_xlsx.cli.revisioni import into_history, print_history
     from seregno_xlsx.piano.checks import check_plan
     from seregno_xlsx.piano.export_parser import parse_exports
-    from seregno_xlsx.piano.plan_file import keep_key
     from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
 
     output, note = output_file(output, ".json")
@@ -51,14 +75,25 @@ def importa_cmd(
     piano, anomalie = parse_exports(expand_paths(fonti, lambda folder: sorted(folder.glob("*.txt"))))
     piano, unmatched = apply_rules(piano, load_rules(regole))
     anomalie = anomalie + unmatched + check_plan(piano)
-    piano, kept = keep_key(piano, output)
-    if kept:
-        err.print(styled("Nota:", "yellow", f"{output}: tenuta la chiave dell'impronta del piano sostituito"))
+    storia = into_history(
+        piano,
+        output,
+        piano_attuale=piano_attuale,
+        delibera=delibera,
+        data_delibera=parse_date(data_delibera, "--data-delibera"),
+        anno_precedente=anno_precedente,
+    )
+    piano = storia.piano
     atomic_write_text(output, piano.to_json())
     if as_json:
         print(
             json.dumps(
-                {"piano": str(output), "anomalie": [a.model_dump(mode="json") for a in anomalie]},
+                {
+                    "piano": str(output),
+                    "versione": piano.versione,
+                    "variazioni": [v.model_dump(mode="json") for v in storia.variazioni],
+                    "anomalie": [a.model_dump(mode="json") for a in anomalie],
+                },
                 indent=2,
                 ensure_ascii=False,
             )
@@ -77,6 +112,7 @@ def importa_cmd(
                 str(len(people)),
             )
         out.print(table)
+        print_history(storia)
         print_findings(anomalie, "Problemi trovati nel piano")
     raise typer.Exit(1 if has_errors(anomalie) else 0)
 

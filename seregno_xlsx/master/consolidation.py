@@ -14,16 +14,20 @@ from pathlib import Path
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
 from seregno_xlsx.master.extracts import Estratto, write_extracts
+from seregno_xlsx.master.layout import load_settings
 from seregno_xlsx.master.rettifiche import Applicata, apply_rettifiche, find_rettifiche, read_rettifiche
+from seregno_xlsx.master.rounds import check_between_rounds, onto_current_version, previous_round
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.checks import check_across_areas
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan, read_plan
+from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
+from seregno_xlsx.scheda.metadata import Metadati
 
 
 @dataclass
@@ -51,6 +55,10 @@ class Consolidamento:
     # The office's corrections file (given, or found beside the returns) and the corrections applied.
     file_rettifiche: Path | None = None
     rettifiche: list[Applicata] = field(default_factory=list)
+    # The plan the returns were read against (given or found), and the accepted returns as the
+    # next round's plan takes them (``consolida --piano-aggiornato``).
+    piano: Piano | None = None
+    ritorni: list[Ritorno] = field(default_factory=list)
 
     @property
     def rifiutati(self) -> int:
@@ -59,7 +67,16 @@ class Consolidamento:
     def to_json(self) -> dict[str, object]:
         return {
             "master": str(self.master) if self.master else None,
-            "fonti": [{"file": f.file, "area": f.area, "stato": f.stato, "motivo": f.motivo} for f in self.fonti],
+            "fonti": [
+                {
+                    "file": f.file,
+                    "area": f.area,
+                    "stato": f.stato,
+                    "motivo": f.motivo,
+                    "versione_piano": f.versione_piano,
+                }
+                for f in self.fonti
+            ],
             "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
             "estratti": [{"destinatario": e.destinatario, "file": str(e.path)} for e in self.estratti],
             "rettifiche": [x.to_json() for x in self.rettifiche],
@@ -121,6 +138,7 @@ def consolidate(
                 compilato_il=lettura.compilato_il,
                 stato=esame.stato,
                 motivo=esame.motivo,
+                versione_piano=version_named(snapshot, piano) if snapshot else "",
             )
         )
     accepted = classificazione.accettati
@@ -149,6 +167,9 @@ def consolidate(
     anno = first.anno
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
     areas = [lettura.compilata for lettura in accepted if lettura.compilata is not None]
+    if piano is not None:
+        # Schede of an earlier version of the plan count in the version in force, by code.
+        areas = onto_current_version(piano, accepted, rilevazione)
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(check_across_areas(consolidated))
@@ -176,10 +197,23 @@ def consolidate(
         result.origine.update((id(a), name) for a in problems)
         registro.event("rettifiche", file=str(rettifiche), applicate=len(applied), anomalie=len(problems))
     result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
-    non_validi = {lettura.area: invalid_values(lettura, rilevazione) for lettura in accepted}
+    non_validi = {
+        area.nome: invalid_values(lettura, rilevazione) for lettura, area in zip(accepted, areas, strict=True)
+    }
     # As they count: an invalid value is a missing one (the master shows what was read beside it).
     result.aree = [without_invalid_values(a, rilevazione, non_validi.get(a.nome, set())) for a in areas]
     result.non_validi, result.data_riferimento = non_validi, reference
+    result.piano = piano
+    for lettura, area in zip(accepted, result.aree, strict=True):
+        assert lettura.metadati is not None
+        result.ritorni.append(Ritorno(area, lettura.file.name, lettura.sha256, lettura.metadati.versione_piano))
+        if rilevazione is Rilevazione.FINALE:
+            previous = previous_round(piano, lettura.metadati.area)
+            calo = load_settings().controlli.calo_massimo_obiettivo
+            between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
+            result.anomalie.extend(between)
+            sources += [lettura.file.name] * len(between)
+            result.origine.update((id(a), lettura.file.name) for a in between)
     write = functools.partial(
         write_master,
         ente=first.ente,
@@ -195,6 +229,7 @@ def consolidate(
         file_anomalie=sources,
         non_validi=non_validi,
         rettifiche=result.rettifiche,
+        versione_piano=version_words(piano, accepted),
     )
     result.summary = write(output)
     result.master = output
@@ -205,6 +240,29 @@ def consolidate(
         for estratto in result.estratti:
             registro.written(estratto.path, f"estratto: {estratto.destinatario}")
     return result
+
+
+def version_named(metadati: Metadati, piano: Piano | None) -> str:
+    """The version of the plan a scheda came from: as it says, else as the plan's history knows its delibera."""
+    if metadati.versione_piano is not None:
+        return str(metadati.versione_piano)
+    if piano is None or (metadati.ente, metadati.anno) != (piano.ente, piano.anno):
+        return ""
+    if (metadati.titolo, metadati.delibera) == (piano.titolo, piano.delibera):
+        return str(piano.versione)
+    earlier = piano.version_of(metadati.titolo, metadati.delibera)
+    return str(earlier.versione) if earlier else ""
+
+
+def version_words(piano: Piano | None, accepted: list[Lettura]) -> str:
+    """Which version of the plan the master uses, in words (Riepilogo)."""
+    if piano is None:
+        named = sorted({lt.metadati.versione_piano for lt in accepted if lt.metadati and lt.metadati.versione_piano})
+        return f"piano versione {named[-1]} (dalle schede; piano non indicato)" if named else ""
+    words = f"piano versione {piano.versione}"
+    if piano.delibera:
+        words += f" ({piano.delibera}" + (f" del {piano.data_delibera:%d/%m/%Y})" if piano.data_delibera else ")")
+    return words
 
 
 def _without_previous_master(files: list[Path], output: Path) -> list[Path]:

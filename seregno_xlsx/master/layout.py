@@ -90,6 +90,7 @@ RIEPILOGO = Sheet(
         Col("fasi_scadute", "Fasi scadute non rendicontate", 13, Kind.NUM),
         Col("indicatori_senza_valore", "Indicatori senza valore", 11, Kind.NUM),
         Col("pct", "% raggiungimento ponderata", 15, Kind.PCT),
+        Col("pct_prima", "% alla 1° rilevazione (nella finale)", 13, Kind.PCT),
         Col("valori_non_validi", "Valori non validi (contati come mancanti)", 13, Kind.NUM),
         Col("rettifiche", "Rettifiche dell'ufficio", 11, Kind.NUM),
     ),
@@ -108,33 +109,38 @@ OBIETTIVI = Sheet(
     (
         Col("area", "Area", 18),
         Col("codice", "Codice", 13),
-        Col("titolo", "Titolo", 36),
+        Col("titolo", "Titolo", 30),
         Col("peso", "Peso (stelle)", 8, Kind.NUM),
         Col("n_indicatori", "N. indicatori", 10, Kind.NUM),
         Col("pct", "% raggiungimento", 15, Kind.PCT),
+        # The final round beside the intermediate one, and last year's final % of a multi-year objective.
+        Col("pct_prima", "% alla 1° rilevazione", 11, Kind.PCT),
+        Col("pct_anno_precedente", "% finale anno precedente", 11, Kind.PCT),
         Col("data_inizio_effettiva", "Data inizio effettiva", 11, Kind.DATE),
         Col("data_fine_prevista", "Data fine prevista", 11, Kind.DATE),
         Col("data_fine_effettiva", "Data fine effettiva", 11, Kind.DATE),
-        Col("note", "Note", 34),
+        Col("note", "Note", 26),
     ),
 )
 
 INDICATORI = Sheet(
     "Indicatori",
     (
-        Col("area", "Area", 18),
-        Col("codice_obiettivo", "Codice obiettivo", 13),
-        Col("codice", "Codice attività", 14),
-        Col("fase", "Fase", 22),
-        Col("indicatore", "Indicatore", 26),
-        Col("si_no", "SI/NO", 7),
-        Col("peso", "Peso nell'obiettivo", 13, Kind.NUM),
+        Col("area", "Area", 16),
+        Col("codice_obiettivo", "Codice obiettivo", 12),
+        Col("codice", "Codice attività", 12),
+        Col("fase", "Fase", 20),
+        Col("indicatore", "Indicatore", 21),
+        Col("si_no", "SI/NO", 6),
+        Col("peso", "Peso nell'obiettivo", 10, Kind.NUM),
         Col("valore_target", "Valore target", 10, Kind.NUM),
-        Col("prima_rilevazione", "1° rilevazione", 11, Kind.NUM),
+        Col("prima_rilevazione", "1° rilevazione", 10, Kind.NUM),
         Col("valore_raggiunto", "Valore raggiunto", 10, Kind.NUM),
-        Col("pct", "% raggiungimento", 15, Kind.PCT),
+        Col("variazione", "Variazione (raggiunto − 1° ril.)", 10, Kind.NUM),
+        Col("pct", "% raggiungimento", 12, Kind.PCT),
         # How the % is computed (piano/regola.py), in words; the phase text is in «Fasi» (hence narrower above).
-        Col("regola", "Regola di misura", 16),
+        Col("regola", "Regola di misura", 14),
+        Col("pct_prima", "% alla 1° rilevazione", 10, Kind.PCT),
     ),
 )
 
@@ -222,6 +228,7 @@ FONTI = Sheet(
         Col("area", "Area", 22),
         Col("rilevazione", "Rilevazione", 12),
         Col("versione_modello", "Versione modello", 9),
+        Col("versione_piano", "Versione del piano", 9),
         Col("sha256", "SHA-256", 22),
         Col("compilato_il", "Compilato il", 16, Kind.DATETIME),
         Col("stato", "Stato", 11),
@@ -311,10 +318,19 @@ class Soglie(BaseModel):
     sufficiente: Annotated[float, Field(ge=0, le=10)] = 0.6
 
 
+class Controlli(BaseModel):
+    """Checks between rounds: how far an objective's % may fall from one round to the next (a fraction)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    calo_massimo_obiettivo: Annotated[float, Field(ge=0, le=10)] = 0.2
+
+
 class Impostazioni(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     soglie: Soglie = Soglie()
+    controlli: Controlli = Controlli()
 
 
 def load_settings(templates_dir: Path | None = None) -> Impostazioni:

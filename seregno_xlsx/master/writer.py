@@ -97,6 +97,7 @@ class Fonte:
     compilato_il: datetime | None
     stato: str  # "accettato" | "rifiutato" | "sostituito"
     motivo: str = ""
+    versione_piano: str = ""  # the plan version the file was generated from
 
 
 @dataclass
@@ -129,6 +130,7 @@ def write_master(
     non_validi: Mapping[str, Collection[str]] | None = None,
     remit: Remit = FULL,
     rettifiche: Sequence[Applicata] = (),
+    versione_piano: str = "",
 ) -> SintesiMaster:
     """Write the master atomically: on any failure the previous file stays as it was.
 
@@ -168,6 +170,7 @@ def write_master(
             master.settings = impostazioni or load_settings()
             master.invalid = invalid
             master.corrections(rettifiche)
+            master.versione = versione_piano
             master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
         finally:
             workbook.close()
@@ -272,6 +275,7 @@ class _Master:
         for r, x in enumerate(self.applicate, start=1):
             self.rett_row[_correction_key(x)] = RETTIFICHE.header_row + r
         self.rows[RETTIFICHE.name] = len(self.applicate)
+        self.versione = ""  # the plan version the master uses, in words
 
     # -- cells -------------------------------------------------------------
 
@@ -413,6 +417,9 @@ class _Master:
                 values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
             mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
             values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
+            if self.ril is Rilevazione.FINALE:
+                first = _mean_formula(f"({area_range}={me})", OBIETTIVI.range("pct_prima", n_obj), weight)
+                values["pct_prima"] = _Formula(first, _cached(area_pct(area, Rilevazione.INTERMEDIA, self.regole)))
             self._row(sheet, r, values)
         n = len(names)
         totale = sum((counts(a, self.ril, self.rif, self.invalid.get(a.nome, {})) for a in self.aree), Conteggi())
@@ -427,6 +434,8 @@ class _Master:
                 total.append(
                     {"total_function": formula, "total_value": _cached(total_pct(self.aree, self.ril, self.regole))}
                 )
+            elif column.key == "pct_prima":
+                total.append(self._first_round_total(n_obj, weight))
             else:
                 letter = sheet.letter(column.key)
                 span = f"{letter}{sheet.first_row + 1}:{letter}{sheet.first_row + max(n, 1)}"
@@ -435,7 +444,7 @@ class _Master:
         self._bands(ws, sheet.first_row, sheet.first_row + max(n, 1), sheet.index("pct"))
         self._str(ws, RIEPILOGO_TITLE_ROW, 0, self.title, self.fmt["title"])
         self._str(ws, RIEPILOGO_ROUND_ROW, 0, "Rilevazione", self.fmt["label"])
-        self._str(ws, RIEPILOGO_ROUND_ROW, 1, str(self.ril), None)
+        self._str(ws, RIEPILOGO_ROUND_ROW, 1, f"{self.ril} – {self.versione}" if self.versione else str(self.ril), None)
         self._str(ws, RIEPILOGO_DATE_ROW, 0, "Data di riferimento", self.fmt["label"])
         ws.write_datetime(RIEPILOGO_DATE_ROW, 1, self.rif, self.fmt["plain_date"])
         self._str(ws, RIEPILOGO_COVERAGE_ROW, 0, "Schede consolidate", self.fmt["label"])
@@ -444,6 +453,16 @@ class _Master:
             coverage += f"; non pervenute: {len(aree_mancanti)}"
         self._str(ws, RIEPILOGO_COVERAGE_ROW, 1, coverage, None)
         self._riepilogo_chart(n)
+
+    def _first_round_total(self, n_obj: int, weight: str | None) -> dict[str, Any]:
+        """The plan's % at the 1° rilevazione, beside the final one (final round only)."""
+        if self.ril is not Rilevazione.FINALE:
+            return {"total_string": ""}
+        formula = _mean_formula(None, OBIETTIVI.range("pct_prima", n_obj), weight)
+        return {
+            "total_function": formula,
+            "total_value": _cached(total_pct(self.aree, Rilevazione.INTERMEDIA, self.regole)),
+        }
 
     def _count_formula(self, count: Count, area_cell: str) -> str:
         """SUMPRODUCT over the detail sheet's rows of the area that meet every condition of ``count``."""
@@ -523,6 +542,7 @@ class _Master:
                     "peso": ob.peso,
                     "n_indicatori": len(ob.indicatori),
                     "pct": pct,
+                    **self._both_rounds_objective(ob, match, weight_col, n_ind),
                     "data_inizio_effettiva": ob.data_inizio_effettiva,
                     "data_fine_prevista": ob.data_fine_prevista,
                     "data_fine_effettiva": ob.data_fine_effettiva,
@@ -568,6 +588,7 @@ class _Master:
             "valore_raggiunto": ind.valore_raggiunto,
             "pct": pct,
             "regola": ind.misura.descrizione(),
+            **self._both_rounds_indicator(ind, INDICATORI.header_row + r),
         }
         bad = self.invalid.get(area.nome, {})
         if ind.codice in bad:  # shown, never counted: the formula takes a text as a missing value
@@ -577,11 +598,12 @@ class _Master:
         self._row(INDICATORI, r, values, si_no if ind.si_no else None)
         self._count_input(bad[ind.codice] if ind.codice in bad else read_value(ind, self.ril))
 
-    def _indicator_formula(self, row: int, ind: Indicatore, value: str) -> str:
+    def _indicator_formula(self, row: int, ind: Indicatore, value: str, rilevazione: Rilevazione | None = None) -> str:
         """The indicator's rule as a formula (master/formula_regola.py) on ``value`` (the round's cell, or the
-        corrected one). COUNT(cell)=0 for an empty cell and for «valore non valido»: both count as missing."""
+        corrected one). COUNT(cell)=0 for an empty cell and for «valore non valido»: both count as missing.
+        ``rilevazione``: the round whose missing policy applies (the master's by default)."""
         target = INDICATORI.cell("valore_target", row)
-        missing = '""' if self.regole.mancante(self.ril) is MissingValue.ESCLUSO else "0"
+        missing = '""' if self.regole.mancante(rilevazione or self.ril) is MissingValue.ESCLUSO else "0"
         return indicator_formula(ind.misura, target, value, missing, self.regole.limite_100)
 
     def _write_rettifiche(self) -> None:
@@ -616,6 +638,33 @@ class _Master:
             col, fmt = sheet.index("vai_a"), self.fmt[Kind.LINK]
             ws.write_url(sheet.header_row + r, col, f"internal:{where}", fmt, where.replace("'", ""))
         self._finish(sheet, len(self.applicate))
+
+    def _both_rounds_objective(self, ob: Obiettivo, match: str, weight_col: str, n_ind: int) -> dict[str, object]:
+        """The objective's % at the 1° rilevazione (final round only) and last year's final %."""
+        values: dict[str, object] = {}
+        if ob.anno_precedente is not None:
+            values["pct_anno_precedente"] = ob.anno_precedente.percentuale_finale
+        if self.ril is Rilevazione.FINALE:
+            first = INDICATORI.range("pct_prima", n_ind)
+            cached = _cached(objective_pct(ob, Rilevazione.INTERMEDIA, self.regole))
+            values["pct_prima"] = _Formula(_mean_formula(match, first, weight_col), cached)
+        return values
+
+    def _both_rounds_indicator(self, ind: Indicatore, row: int) -> dict[str, object]:
+        """Final round: the change since the 1° rilevazione and the % the 1° rilevazione scored."""
+        if self.ril is not Rilevazione.FINALE:
+            return {}
+        first, final = INDICATORI.cell("prima_rilevazione", row), INDICATORI.cell("valore_raggiunto", row)
+        change = None
+        if ind.prima_rilevazione is not None and ind.valore_raggiunto is not None:
+            change = ind.valore_raggiunto - ind.prima_rilevazione
+        return {
+            "variazione": _Formula(f'=IF(OR(COUNT({first})=0,COUNT({final})=0),"",{final}-{first})', _cached(change)),
+            "pct_prima": _Formula(
+                self._indicator_formula(row, ind, first, Rilevazione.INTERMEDIA),
+                _cached(indicator_pct(ind, Rilevazione.INTERMEDIA, self.regole)),
+            ),
+        }
 
     def _write_fasi(self) -> None:
         sheet, r = FASI, 0
@@ -755,6 +804,7 @@ class _Master:
                 "area": f.area,
                 "rilevazione": f.rilevazione,
                 "versione_modello": f.versione_modello,
+                "versione_piano": f.versione_piano,
                 "sha256": f.sha256,
                 "compilato_il": f.compilato_il,
                 "stato": f.stato,

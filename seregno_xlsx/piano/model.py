@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -227,11 +227,93 @@ class Obiettivo(_Model):
     def rettifica_pct(self, pct: float | None, *, esclusa: bool = False) -> None:
         self._rettifica_pct, self._esclusa = (None, True) if esclusa else (pct, False)
 
+    # The same objective in last year's plan (multi-year objectives), linked by ``importa --anno-precedente``.
+    anno_precedente: ObiettivoPrecedente | None = None
+
 
 class Area(_Model):
     nome: Nome = Field(min_length=1)
     responsabile: Testo = ""
     obiettivi: list[Obiettivo] = Field(default_factory=list)
+    # Stable across versions of the plan (the name may change): contacts, returns and history follow it.
+    codice: Nome = ""
+
+
+class ObiettivoPrecedente(_Model):
+    """The objective as it was in last year's plan, and its final % there (None: not measured)."""
+
+    anno: int = Field(ge=1990, le=2100)
+    codice: Nome
+    titolo: Testo = ""
+    percentuale_finale: float | None = None
+
+
+class Variazione(_Model):
+    """One difference between a version of the plan and the one before (a «variazione PEG»)."""
+
+    tipo: Nome  # aggiunto, eliminato, spostato, ritarato, rinominato
+    elemento: Nome  # area, obiettivo, fase, indicatore
+    area: Nome = ""
+    obiettivo: Nome = ""
+    codice: Nome = ""
+    dettaglio: Testo = ""
+
+
+class VersionePiano(_Model):
+    """A version the plan had before the one in force: what schede generated from it name."""
+
+    versione: int = Field(ge=1)
+    titolo: Testo = ""
+    delibera: Testo = ""
+    data_delibera: Data | None = None
+    # What changed in the version that followed it.
+    variazioni: list[Variazione] = Field(default_factory=list)
+    # Its areas' names by stable code: a contact or a scheda naming an area as it was then is still found.
+    aree: dict[str, Nome] = Field(default_factory=dict)
+
+
+class ValoriFase(_Model):
+    codice: Nome
+    data_inizio_effettiva: Data | None = None
+    data_fine_effettiva: Data | None = None
+    monitoraggio: Testo = ""
+
+
+class ValoriIndicatore(_Model):
+    codice: Nome
+    descrizione: Testo
+    valore: float | None = None
+
+
+class ValoriObiettivo(_Model):
+    """What an area returned for one objective in a round, and the objective's % then."""
+
+    codice: Nome
+    data_inizio_effettiva: Data | None = None
+    data_fine_effettiva: Data | None = None
+    note: Testo = ""
+    percentuale: float | None = None
+    fasi: list[ValoriFase] = Field(default_factory=list)
+    indicatori: list[ValoriIndicatore] = Field(default_factory=list)
+
+
+class ValoriArea(_Model):
+    codice: Nome = ""
+    nome: Nome
+    file: Testo = ""
+    sha256: Nome = ""
+    # The version of the plan the area's scheda was generated from.
+    versione_piano: int | None = None
+    obiettivi: list[ValoriObiettivo] = Field(default_factory=list)
+
+
+class EsitoRilevazione(_Model):
+    """A round folded into the plan (``consolida --piano-aggiornato``): what each area returned."""
+
+    rilevazione: Rilevazione
+    versione_piano: int = Field(ge=1)
+    consolidato_il: datetime
+    aree: list[ValoriArea] = Field(default_factory=list)
 
 
 class Piano(_Model):
@@ -246,12 +328,44 @@ class Piano(_Model):
     # The key of the schede's fingerprint (HMAC-SHA256), created with the plan: only whoever holds the
     # plan file can produce or check a fingerprint. Never written into a scheda.
     chiave_impronta: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    # The history of the year (one history: versions and rounds travel in the plan file).
+    versione: int = Field(default=1, ge=1)
+    data_delibera: Data | None = None
+    versioni: list[VersionePiano] = Field(default_factory=list)
+    rilevazioni: list[EsitoRilevazione] = Field(default_factory=list)
 
     def area(self, nome: str) -> Area:
         for area in self.aree:
             if area.nome.casefold() == nome.casefold():
                 return area
         raise KeyError(nome)
+
+    def area_of(self, other: Area) -> Area:
+        """This plan's area for ``other`` (of a scheda, of another version): by stable code, else by name."""
+        if other.codice:
+            for area in self.aree:
+                if area.codice == other.codice:
+                    return area
+        return self.area_named(other.nome)
+
+    def area_named(self, nome: str) -> Area:
+        """The area called ``nome`` now, by its code, or in an earlier version of the plan (renamed since)."""
+        for candidate in (nome, *(a.nome for a in self.aree if a.codice.casefold() == nome.casefold() and a.codice)):
+            try:
+                return self.area(candidate)
+            except KeyError:
+                pass
+        for version in reversed(self.versioni):
+            for codice, earlier in version.aree.items():
+                if earlier.casefold() == nome.casefold():
+                    found = next((a for a in self.aree if a.codice == codice), None)
+                    if found is not None:
+                        return found
+        raise KeyError(nome)
+
+    def version_of(self, titolo: str, delibera: str) -> VersionePiano | None:
+        """The earlier version of this plan with that title and delibera, if any."""
+        return next((v for v in self.versioni if (v.titolo, v.delibera) == (titolo, delibera)), None)
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"

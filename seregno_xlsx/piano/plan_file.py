@@ -87,15 +87,56 @@ def keep_key(piano: Piano, previous: Path) -> tuple[Piano, bool]:
 
 
 def find_plan(folder: Path) -> Path | None:
-    """The plan the office keeps beside the returns: a ``piano*.json`` in ``folder`` or in its parent."""
+    """The plan the office keeps beside the returns: a ``piano*.json`` in ``folder`` or in its parent.
+
+    Several plans there are told apart, never taken by name order: of one plan (ente and year) the most
+    advanced (latest version, then most rounds recorded); of several years, the year the folder's name
+    says (``schede_2022``); anything else is ambiguous and a :class:`PlanError` asks for ``--piano``.
+    """
     for place in (folder, folder.parent):
         try:
             candidates = sorted(p for p in place.glob(PLAN_GLOB) if p.is_file())
         except OSError:
             continue
-        if candidates:
+        if len(candidates) == 1:
             return candidates[0]
+        if candidates:
+            return _choose(folder, candidates)
     return None
+
+
+def _choose(folder: Path, candidates: list[Path]) -> Path:
+    plans = [(path, read_plan(path)) for path in candidates]
+    years = {piano.anno for _, piano in plans}
+    if len(years) > 1:
+        named = {int(y) for part in folder.resolve().parts for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", part)}
+        wanted = years & named
+        if len(wanted) != 1:
+            names = ", ".join(p.name for p in candidates)
+            raise PlanError(
+                f"{folder}: accanto alle schede ci sono piani di anni diversi ({names}): indicare quale usare "
+                "con --piano, o mettere l'anno nel nome della cartella delle schede"
+            )
+        plans = [(p, piano) for p, piano in plans if piano.anno in wanted]
+    if len({(piano.ente, piano.anno) for _, piano in plans}) > 1:
+        names = ", ".join(p.name for p, _ in plans)
+        raise PlanError(f"{folder}: accanto alle schede ci sono piani di enti diversi ({names}): indicarlo con --piano")
+    ranked = sorted(plans, key=lambda item: (item[1].versione, len(item[1].rilevazioni)), reverse=True)
+    best = ranked[0]
+    if (
+        len(ranked) > 1
+        and (ranked[1][1].versione, len(ranked[1][1].rilevazioni))
+        == (
+            best[1].versione,
+            len(best[1].rilevazioni),
+        )
+        and ranked[1][1] != best[1]
+    ):
+        raise PlanError(
+            f"{folder}: {best[0].name} e {ranked[1][0].name} sono due stesure diverse della stessa versione "
+            "del piano: indicare quale usare con --piano"
+        )
+    return best[0]
 
 
 class _Constant(ValueError):
@@ -141,7 +182,14 @@ def _line_of_field(text: str, loc: tuple[int | str, ...], value: object) -> int:
 def _refuse_duplicates(path: Path, text: str, piano: Piano) -> None:
     """Two areas with one name, or two objectives, phases or indicators with one code, cannot be told apart."""
     seen_areas: set[str] = set()
+    area_codes: set[str] = set()
     for area in piano.aree:
+        if area.codice and area.codice in area_codes:
+            line = _line_of(text, json.dumps(area.codice, ensure_ascii=False), second=True)
+            raise PlanError(
+                f"{path}, riga {line}: campo «aree.codice»: il codice d'area «{area.codice}» compare due volte"
+            )
+        area_codes.add(area.codice)
         name = area.nome.casefold()
         if name in seen_areas:
             raise PlanError(

@@ -8,6 +8,7 @@ Everything wrong in it is reported at once, with the line, before any e-mail is 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -104,6 +105,10 @@ def load_contacts(path: Path, piano: Piano, *, aree: Sequence[str] = ()) -> Rubr
             problems.append(f"{where}: manca il nome dell'area")
             continue
         area = known.get(nome.casefold())
+        if area is None:
+            # By the area's stable code, or by the name it had in an earlier version of the plan.
+            with contextlib.suppress(KeyError):
+                area = piano.area_named(nome)
         if area is None:
             elenco = ", ".join(a.nome for a in piano.aree)
             problems.append(f"{where}: l'area «{nome}» non è nel piano {piano.anno} (aree del piano: {elenco})")

@@ -209,16 +209,19 @@ def classify(letture: Iterable[Lettura], *, fallback: Rilevazione = Rilevazione.
 
 def _reject_other_plans(letture: list[Lettura], rejected: dict[int, str | None]) -> None:
     """Without a plan given, the plan is the one most files belong to; a file of another plan never mixes in."""
+    # A plan is its ente and year: schede of two versions of it (a revision) are of one plan.
     headers = Counter(
-        lettura.metadati.header for lettura in letture if lettura.metadati and rejected[id(lettura)] is None
+        (lettura.metadati.ente, lettura.metadati.anno)
+        for lettura in letture
+        if lettura.metadati and rejected[id(lettura)] is None
     )
     if len(headers) < 2:
         return
-    main = headers.most_common(1)[0][0]
+    ente, anno = headers.most_common(1)[0][0]
     for lettura in letture:
         snapshot = lettura.metadati
-        if snapshot is None or rejected[id(lettura)] is not None or snapshot.header == main:
+        if snapshot is None or rejected[id(lettura)] is not None or (snapshot.ente, snapshot.anno) == (ente, anno):
             continue
-        reason = f"scheda del piano «{snapshot.ente} {snapshot.anno}», le altre sono di «{main.ente} {main.anno}»"
+        reason = f"scheda del piano «{snapshot.ente} {snapshot.anno}», le altre sono di «{ente} {anno}»"
         rejected[id(lettura)] = reason
         lettura.anomalie.append(finding("piano-diverso", reason, area=lettura.area, valore=lettura.file.name))

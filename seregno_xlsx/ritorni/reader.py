@@ -269,12 +269,15 @@ def _authenticate(snapshot: Metadati, stored: str, piano: Piano | None, lettura:
             )
         )
         return None
-    if Header(piano.ente, piano.anno, piano.titolo, piano.delibera) != snapshot.header:
+    older = older_version(snapshot, piano)
+    if Header(piano.ente, piano.anno, piano.titolo, piano.delibera) != snapshot.header and not older:
         return None  # compare_with_plan says «piano-diverso»
     try:
-        plan_area = piano.area(area)
+        plan_area = piano.area_of(snapshot.area)
     except KeyError:
-        return None  # compare_with_plan says «area-non-nel-piano»
+        if not older:
+            return None  # compare_with_plan says «area-non-nel-piano»
+        plan_area = snapshot.area
     if piano.chiave_impronta is None:
         lettura.anomalie.append(
             finding(
@@ -293,6 +296,8 @@ def _authenticate(snapshot: Metadati, stored: str, piano: Piano | None, lettura:
                 **where,
             )
         )
+    if older:
+        return None  # read against the version it names (compare_with_plan says so)
     authority = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza).area
     if _row_keys(authority) != _row_keys(snapshot.area):
         return None  # another version of the plan: compare_with_plan lists the differences
@@ -671,9 +676,31 @@ def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], 
     return found
 
 
+def older_version(snapshot: Metadati, piano: Piano) -> bool:
+    """The scheda was generated from an earlier version of this plan (a revision came after it)."""
+    if (snapshot.ente, snapshot.anno) != (piano.ente, piano.anno):
+        return False
+    if snapshot.versione_piano is not None and snapshot.versione_piano < piano.versione:
+        return True
+    named = snapshot.header != Header(piano.ente, piano.anno, piano.titolo, piano.delibera)
+    return named and piano.version_of(snapshot.titolo, snapshot.delibera) is not None
+
+
 def compare_with_plan(snapshot: Metadati, piano: Piano) -> list[Anomalia]:
     """The workbook's locked content against the plan in force (``--piano``)."""
     area = snapshot.area.nome
+    if older_version(snapshot, piano):
+        named = snapshot.versione_piano or piano.version_of(snapshot.titolo, snapshot.delibera).versione  # type: ignore[union-attr]
+        return [
+            finding(
+                "scheda-versione-precedente",
+                f"la scheda è della versione {named} del piano ({snapshot.delibera or 'senza delibera'}), "
+                f"in vigore la versione {piano.versione} ({piano.delibera or 'senza delibera'}): "
+                "valori letti secondo la versione della scheda",
+                area=area,
+                valore=str(named),
+            )
+        ]
     if (piano.ente, piano.anno, piano.titolo, piano.delibera) != (
         snapshot.ente,
         snapshot.anno,
@@ -690,7 +717,7 @@ def compare_with_plan(snapshot: Metadati, piano: Piano) -> list[Anomalia]:
             )
         ]
     try:
-        plan_area = piano.area(area)
+        plan_area = piano.area_of(snapshot.area)
     except KeyError:
         return [finding("area-non-nel-piano", f"l'area «{area}» non è nel piano indicato", area=area, valore=area)]
     expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)

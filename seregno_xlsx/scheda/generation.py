@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.files import ascii_words
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 from seregno_xlsx.scheda.metadata import Metadati
@@ -27,8 +27,7 @@ class SchedaGenerata:
 
 def area_slug(area: str) -> str:
     """The area's name in a file name: ASCII letters and digits, the rest one underscore."""
-    ascii_name = unicodedata.normalize("NFKD", area).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "_", ascii_name).strip("_") or "area"
+    return "_".join(ascii_words(area)) or "area"
 
 
 def workbook_filename(anno: int, area: str, rilevazione: Rilevazione) -> str:
@@ -79,6 +78,7 @@ def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Test
         scadenza=scadenza,
         generato_il=datetime.now().replace(microsecond=0),
         testi=testi,
+        versione_piano=piano.versione,
     )
 
 

@@ -12,8 +12,9 @@ import hashlib
 import hmac
 import json
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from seregno_xlsx.piano.model import Area, Nome, Rilevazione, Testo
 from seregno_xlsx.scheda.layout import PRODUCT, SNAPSHOT_CHUNK, Header
@@ -49,6 +50,8 @@ class Metadati(BaseModel):
     # The texts the scheda was generated with: kept for the record, never used to read it (the reader
     # takes its texts from ``modelli/``: nothing in a returned file is a template).
     testi: Testi
+    # The version of the plan it was generated from (None: a scheda made before plans had versions).
+    versione_piano: int | None = Field(default=None, ge=1, le=100_000)
 
     @property
     def header(self) -> Header:
@@ -71,6 +74,8 @@ def metadata_rows(snapshot: Metadati, impronta: str) -> list[tuple[str, str]]:
         (KEY_FINGERPRINT, impronta),
         (KEY_PARTS, str(len(chunks))),
     ]
+    if snapshot.versione_piano is not None:
+        rows.append(("versione_piano", str(snapshot.versione_piano)))
     rows += [(f"{DATA_PREFIX}{n}", chunk) for n, chunk in enumerate(chunks, start=1)]
     return rows
 
@@ -105,8 +110,46 @@ def keyed_fingerprint(snapshot: Metadati, key: str) -> str:
     The snapshot determines every locked cell, the round and the deadline, so a scheda whose
     fingerprint checks out carries exactly what the office generated.
     """
-    payload = snapshot.model_dump_json(exclude={"testi"}).encode()
+    payload = _JSON.dump_json(_without_added_defaults(snapshot.model_dump(mode="json", exclude={"testi"})))
     return KEYED + hmac.new(bytes.fromhex(key), payload, hashlib.sha256).hexdigest()
+
+
+# Fields added to the plan (and so to the snapshot) after schede were first sent, by level: left out of
+# the fingerprint while they hold their default, so a scheda generated before they existed still verifies.
+# A new field with a default is added here, at its level.
+ADDED_FIELDS: dict[str, frozenset[str]] = {
+    "snapshot": frozenset({"versione_piano"}),
+    "area": frozenset({"codice"}),
+    "obiettivo": frozenset({"anno_precedente"}),
+    # Announced by the rules and people issues (11, 16): listed so that their fields, once merged, leave
+    # the fingerprints of schede sent before them as they were.
+    "fase": frozenset({"evidenza"}),
+    "indicatore": frozenset({"regola", "evidenza"}),
+    "persona": frozenset({"quota", "dal", "al"}),
+}
+_DEFAULTS: tuple[object, ...] = (None, "", [], {})
+# Serialises exactly as ``model_dump_json`` (one serializer): what older schede were fingerprinted with.
+_JSON: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
+
+
+def _pruned(data: dict[str, Any], level: str) -> dict[str, Any]:
+    added = ADDED_FIELDS[level]
+    return {k: v for k, v in data.items() if not (k in added and any(v == d for d in _DEFAULTS))}
+
+
+def _without_added_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    snapshot = _pruned(data, "snapshot")
+    area = _pruned(snapshot["area"], "area")
+    obiettivi = []
+    for raw in area.get("obiettivi", []):
+        obiettivo = _pruned(raw, "obiettivo")
+        obiettivo["fasi"] = [_pruned(f, "fase") for f in obiettivo.get("fasi", [])]
+        obiettivo["indicatori"] = [_pruned(i, "indicatore") for i in obiettivo.get("indicatori", [])]
+        obiettivo["risorse_umane"] = [_pruned(p, "persona") for p in obiettivo.get("risorse_umane", [])]
+        obiettivi.append(obiettivo)
+    area["obiettivi"] = obiettivi
+    snapshot["area"] = area
+    return snapshot
 
 
 def fingerprint_matches(snapshot: Metadati, key: str, stored: str) -> bool:
