@@ -294,8 +294,8 @@ def test_formula_examples(master: Path) -> None:
     assert formulas["Indicatori", "L2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(J2)=0,0,MIN(1,MAX(0,J2/H2))))'
     # The final round beside the intermediate one: the change, and the % the 1° rilevazione scored.
     assert formulas["Indicatori", "K2"] == '=IF(OR(COUNT(I2)=0,COUNT(J2)=0),"",J2-I2)'
-    assert formulas["Indicatori", "M2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(I2)=0,"",MIN(1,MAX(0,I2/H2))))'
-    assert "Indicatori!$M$2:$M$9" in formulas["Obiettivi", "G2"]
+    assert formulas["Indicatori", "N2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(I2)=0,"",MIN(1,MAX(0,I2/H2))))'
+    assert "Indicatori!$N$2:$N$9" in formulas["Obiettivi", "G2"]
     assert formulas["Assegnazioni", "F2"].startswith("=IF(Obiettivi!F")
     assert "Indicatori!$L$2:$L$9" in formulas["Obiettivi", "F2"]
     assert "Assegnazioni!$F$2:$F$8" in formulas["Personale", "G2"]

@@ -126,21 +126,21 @@ OBIETTIVI = Sheet(
 INDICATORI = Sheet(
     "Indicatori",
     (
-        Col("area", "Area", 16),
+        Col("area", "Area", 15),
         Col("codice_obiettivo", "Codice obiettivo", 12),
         Col("codice", "Codice attività", 12),
-        Col("fase", "Fase", 20),
-        Col("indicatore", "Indicatore", 21),
+        Col("fase", "Fase", 18),
+        Col("indicatore", "Indicatore", 18),
         Col("si_no", "SI/NO", 6),
-        Col("peso", "Peso nell'obiettivo", 10, Kind.NUM),
+        Col("peso", "Peso nell'obiettivo", 13, Kind.NUM),
         Col("valore_target", "Valore target", 10, Kind.NUM),
-        Col("prima_rilevazione", "1° rilevazione", 10, Kind.NUM),
+        Col("prima_rilevazione", "1° rilevazione", 11, Kind.NUM),
         Col("valore_raggiunto", "Valore raggiunto", 10, Kind.NUM),
         Col("variazione", "Variazione (raggiunto − 1° ril.)", 10, Kind.NUM),
-        Col("pct", "% raggiungimento", 12, Kind.PCT),
+        Col("pct", "% raggiungimento", 15, Kind.PCT),
         # How the % is computed (piano/regola.py), in words; the phase text is in «Fasi» (hence narrower above).
         Col("regola", "Regola di misura", 14),
-        Col("pct_prima", "% alla 1° rilevazione", 10, Kind.PCT),
+        Col("pct_prima", "% alla 1° rilevazione", 11, Kind.PCT),
     ),
 )
 
