@@ -62,6 +62,14 @@ def consolida_cmd(
     ] = MissingValue.ZERO,
     password_apertura: OpenPasswordOpt = None,
     registro_path: RegistroOpt = None,
+    chiudi: Annotated[
+        bool,
+        typer.Option(
+            "--chiudi",
+            help="Chiude la rilevazione: master ufficiale con rilevazione e data nel nome, mai sovrascritto, "
+            "stampato in PDF con LibreOffice, con il manifesto SHA-256 dei file da cui è fatto.",
+        ),
+    ] = False,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     regole = Regole(
@@ -72,7 +80,10 @@ def consolida_cmd(
     )
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
-        _consolida(cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro)
+        result = _consolida(
+            cartella, output, piano_path, data_riferimento, as_json, regole, password_apertura, registro, chiudi
+        )
+        raise typer.Exit(result)
 
 
 def _consolida(
@@ -84,7 +95,8 @@ def _consolida(
     regole: Regole,
     password_apertura: str | None,
     registro: Registro,
-) -> None:
+    chiudi: bool = False,
+) -> int:
     from seregno_xlsx.master.consolidation import consolidate
 
     piano = load_plan(piano_path) if piano_path else None
@@ -100,8 +112,24 @@ def _consolida(
         password_apertura=password_apertura,
         registro=registro,
     )
+    chiusura = None
+    if chiudi and result.master is not None and result.anno is not None:
+        from seregno_xlsx.master.closure import close_round
+
+        chiusura = close_round(
+            result.master,
+            anno=result.anno,
+            rilevazione=result.rilevazione,
+            sources=result.letti,
+            plan_file=piano_path or result.piano_trovato,
+        )
+        for path in (chiusura.master, chiusura.pdf, chiusura.manifesto):
+            registro.written(path, "chiusura")
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        report = result.to_json()
+        if chiusura is not None:
+            report["chiusura"] = {k: str(v) for k, v in vars(chiusura).items()}
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         table = Table(title="Schede lette")
         for column in ("file", "area", "stato", "motivo"):
@@ -120,4 +148,12 @@ def _consolida(
             )
         else:
             err.print("Nessuna scheda consolidabile: il master non è stato scritto.")
-    raise typer.Exit(result.exit_code)
+        if chiusura is not None:
+            out.print(
+                f"Rilevazione chiusa: {chiusura.master}, {chiusura.pdf.name}, {chiusura.manifesto.name} "
+                "(verifica: sha256sum -c nella stessa cartella)",
+                highlight=False,
+            )
+    if chiudi and result.master is None:
+        err.print("Nessun master scritto: la rilevazione non è stata chiusa.")
+    return result.exit_code

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
+from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
 from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
+from seregno_xlsx.piano.assegnazioni import check_assignments
 from seregno_xlsx.piano.checks import check_across_areas
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan, read_plan
@@ -37,6 +39,9 @@ class Consolidamento:
     rilevazione: Rilevazione = Rilevazione.INTERMEDIA
     regole: Regole = field(default_factory=Regole)
     data_riferimento: date | None = None
+    anno: int | None = None
+    # Every file read and the SHA-256 of the bytes read (a closed round's manifest lists them).
+    letti: list[tuple[Path, str]] = field(default_factory=list)
     # Per area, the indicators whose round value was invalid (counted as missing in ``aree``).
     non_validi: dict[str, set[str]] = field(default_factory=dict)
     # The plan found beside the returns (``piano*.json``) when none was given.
@@ -78,19 +83,23 @@ def consolidate(
     in its parent) is used: it checks the fingerprints and gives the locked content.
     """
     regole = regole or Regole()
+    refuse_closed_output(output)
     found_plan = find_plan(folder) if piano is None else None
     if found_plan is not None:
         piano = read_plan(found_plan)
         registro.event("piano-trovato", file=str(found_plan))
     files, ignored = returned_files(folder)
     files = _without_previous_master(files, output)
+    files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
     letture = [
         verify_file(path, piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
         for path in files
     ]
     classificazione = classify(letture)
+    letti = [(lettura.file, lettura.sha256) for lettura in letture if lettura.sha256]
     rilevazione = classificazione.rilevazione
     result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole, piano_trovato=found_plan)
+    result.letti = letti
     for esame in classificazione.esami:
         lettura, snapshot = esame.lettura, esame.lettura.snapshot
         result.fonti.append(
@@ -134,6 +143,8 @@ def consolidate(
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(check_across_areas(consolidated))
+    result.anomalie.extend(check_assignments(areas, anno, only_across_areas=True))
+    result.anno = anno
     missing: list[str] = []
     if piano is not None:
         answered = {a.nome.casefold() for a in areas}

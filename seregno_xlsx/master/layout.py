@@ -31,6 +31,7 @@ class Kind(StrEnum):
     DATE = "date"
     DATETIME = "datetime"
     LINK = "link"
+    DEC = "dec"  # a computed number shown with two decimals
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ RIEPILOGO = Sheet(
         Col("indicatori_senza_valore", "Indicatori senza valore", 11, Kind.NUM),
         Col("pct", "% raggiungimento ponderata", 15, Kind.PCT),
         Col("valori_non_validi", "Valori non validi (contati come mancanti)", 13, Kind.NUM),
+        # The scheda's compilation block, as the area typed it.
+        Col("compilata_da", "Compilata da", 15),
+        Col("approvazione", "Approvata dal dirigente (data)", 18),
     ),
     # Title, round, reference date and coverage above the table.
     header_row=5,
@@ -124,14 +128,15 @@ INDICATORI = Sheet(
         Col("area", "Area", 18),
         Col("codice_obiettivo", "Codice obiettivo", 13),
         Col("codice", "Codice attività", 14),
-        Col("fase", "Fase", 34),
-        Col("indicatore", "Indicatore", 30),
+        Col("fase", "Fase", 22),
+        Col("indicatore", "Indicatore", 24),
         Col("si_no", "SI/NO", 7),
         Col("peso", "Peso nell'obiettivo", 13, Kind.NUM),
         Col("valore_target", "Valore target", 10, Kind.NUM),
         Col("prima_rilevazione", "1° rilevazione", 11, Kind.NUM),
         Col("valore_raggiunto", "Valore raggiunto", 10, Kind.NUM),
         Col("pct", "% raggiungimento", 15, Kind.PCT),
+        Col("evidenza", "Evidenza", 18),
     ),
 )
 
@@ -141,13 +146,14 @@ FASI = Sheet(
         Col("area", "Area", 18),
         Col("codice_obiettivo", "Codice obiettivo", 13),
         Col("codice", "Codice fase", 14),
-        Col("descrizione", "Fase", 34),
+        Col("descrizione", "Fase", 26),
         Col("data_inizio_prevista", "Data inizio prevista", 11, Kind.DATE),
         Col("data_fine_prevista", "Data fine prevista", 11, Kind.DATE),
         Col("data_inizio_effettiva", "Data inizio effettiva", 11, Kind.DATE),
         Col("data_fine_effettiva", "Data fine effettiva", 11, Kind.DATE),
         Col("stato", "Stato", 11),
-        Col("monitoraggio", "Monitoraggio", 38),
+        Col("monitoraggio", "Monitoraggio", 30),
+        Col("evidenza", "Evidenza", 18),
     ),
 )
 
@@ -168,10 +174,17 @@ ASSEGNAZIONI = Sheet(
     "Assegnazioni",
     (
         Col("matricola", "Matricola", 11),
-        Col("nome", "Nome", 26),
+        Col("nome", "Nome", 24),
         Col("area", "Area", 26),
         Col("codice_obiettivo", "Codice obiettivo", 14),
-        Col("peso", "Peso", 8, Kind.NUM),
+        Col("stelle", "Stelle", 7, Kind.NUM),
+        # As the area (or the plan) gave it, and as it counts: empty shares split what the others leave.
+        Col("quota", "Quota % indicata", 10, Kind.NUM),
+        Col("quota_usata", "Quota % usata", 10, Kind.DEC),
+        Col("dal", "Dal", 11, Kind.DATE),
+        Col("al", "Al", 11, Kind.DATE),
+        Col("tempo", "Tempo nell'anno", 10, Kind.PCT),
+        Col("peso", "Peso (stelle × quota × tempo)", 12, Kind.DEC),
         Col("pct", "% raggiungimento", 15, Kind.PCT),
     ),
 )

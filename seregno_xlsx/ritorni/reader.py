@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
 from seregno_xlsx.findings import Anomalia, finding, has_errors
+from seregno_xlsx.piano.assegnazioni import known_matricole
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
 from seregno_xlsx.ritorni.workbook_file import Grid, UnreadableFile, open_grid
@@ -180,6 +181,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     if authority is not None:
         compiled = authority.model_copy(deep=True)
     reader = _SheetReader(grid, snapshot, compiled, lettura)
+    reader.matricole = known_matricole(piano.aree if piano is not None else [snapshot.area])
     for sheet in layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione):
         reader.read(sheet)
     lettura.anomalie.extend(reader.unexpected_sheets())
@@ -328,6 +330,8 @@ class _SheetReader:
         self.lettura = lettura
         self.area = snapshot.area.nome
         self.used = {META_SHEET, lettura.foglio_metadati, snapshot.testi.fogli.istruzioni}
+        # The people the plan knows: a Personale row naming anyone else is a person to add to the plan.
+        self.matricole: set[str] = set()
 
     def _add(self, codice: str, dettaglio: str, **where: object) -> None:
         self.lettura.anomalie.append(finding(codice, dettaglio, area=self.area, **where))  # type: ignore[arg-type]
@@ -387,6 +391,16 @@ class _SheetReader:
                 else:
                     self._read_input(cell, raw, where, compiled_row)
         for key, actual_row in found.items():
+            if sheet.spec.key == "personale" and len(key) == 2 and key[1] not in self.matricole:
+                self._add(
+                    "matricola-sconosciuta",
+                    f"la riga {actual_row} nomina la matricola {_short(key[1])} (obiettivo {_short(key[0])}), "
+                    "che il piano non conosce",
+                    foglio=actual,
+                    cella=f"A{actual_row}",
+                    valore=key[1],
+                )
+                continue
             self._add(
                 "riga-estranea",
                 f"la riga {actual_row} ha il codice {'/'.join(key)}, che la scheda non prevede",

@@ -17,7 +17,16 @@ from enum import StrEnum
 
 from openpyxl.utils import get_column_letter
 
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione, round_value_field
+from seregno_xlsx.piano.model import (
+    Area,
+    Compilazione,
+    Fase,
+    Indicatore,
+    Obiettivo,
+    Persona,
+    Rilevazione,
+    round_value_field,
+)
 from seregno_xlsx.texts import Testi
 
 TEMPLATE_VERSION = "1"
@@ -40,7 +49,7 @@ class Kind(StrEnum):
     SI_NO = "si_no"
 
 
-Item = Obiettivo | Fase | Indicatore | Persona
+Item = Obiettivo | Fase | Indicatore | Persona | Compilazione
 
 
 @dataclass(frozen=True)
@@ -172,11 +181,12 @@ FASI = SheetSpec(
     columns=(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
         Column("codice_fase", Kind.TEXT, 17, _field("codice"), field="codice"),
-        Column("descrizione_fase", Kind.TEXT, 60, _field("descrizione"), field="descrizione", wrap=True),
+        Column("descrizione_fase", Kind.TEXT, 50, _field("descrizione"), field="descrizione", wrap=True),
         *_PLANNED_DATES,
         _input("fase_data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("fase_data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
-        _input("monitoraggio", Kind.TEXT, 70, "monitoraggio", wrap=True),
+        _input("monitoraggio", Kind.TEXT, 55, "monitoraggio", wrap=True),
+        _input("evidenza", Kind.TEXT, 30, "evidenza", wrap=True),
     ),
     freeze_col=3,
 )
@@ -188,12 +198,13 @@ INDICATORI = SheetSpec(
     columns=(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
         Column("codice_attivita", Kind.TEXT, 17, _field("codice"), field="codice"),
-        Column("descrizione_fase", Kind.TEXT, 50, _field("fase"), field="fase", wrap=True),
+        Column("descrizione_fase", Kind.TEXT, 40, _field("fase"), field="fase", wrap=True),
         Column("indicatore", Kind.TEXT, 28, _field("descrizione"), field="descrizione", wrap=True),
         Column("anno", Kind.INTEGER, 7, _field("anno"), field="anno"),
         Column("valore_target", Kind.NUMBER, 12, _field("valore_target"), field="valore_target"),
         _input("prima_rilevazione", Kind.NUMBER, 13, "prima_rilevazione", frozenset({Rilevazione.INTERMEDIA})),
         _input("valore_raggiunto", Kind.NUMBER, 13, "valore_raggiunto", frozenset({Rilevazione.FINALE})),
+        _input("evidenza", Kind.TEXT, 30, "evidenza", wrap=True),
     ),
     freeze_col=3,
 )
@@ -207,10 +218,33 @@ PERSONALE = SheetSpec(
         Column("categoria", Kind.TEXT, 16, _field("categoria"), field="categoria"),
         Column("matricola", Kind.TEXT, 12, _field("matricola"), field="matricola"),
         Column("nome", Kind.TEXT, 34, _field("nome"), field="nome"),
+        # The assignment as the area reports it: when the person joined and left the objective, their share.
+        _input("persona_dal", Kind.DATE, 13, "dal"),
+        _input("persona_al", Kind.DATE, 13, "al"),
+        _input("quota", Kind.NUMBER, 11, "quota"),
     ),
 )
 
-DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE)
+
+def _compilation_rows(area: Area) -> list[Row]:
+    # One row, keyed by the area's name: a stand-in objective carries it, as every row names an objective.
+    return [Row(Obiettivo(codice=area.nome, titolo="", peso=0), area.compilazione)]
+
+
+COMPILAZIONE = SheetSpec(
+    key="compilazione",
+    key_labels=("area_compilazione",),
+    rows=_compilation_rows,
+    columns=(
+        Column("area_compilazione", Kind.TEXT, 34, _codice_obiettivo, wrap=True),
+        _input("compilata_da", Kind.TEXT, 30, "compilata_da", wrap=True),
+        _input("approvata_da", Kind.TEXT, 30, "approvata_da", wrap=True),
+        _input("data_approvazione", Kind.DATE, 14, "data_approvazione"),
+    ),
+    freeze_col=1,
+)
+
+DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE, COMPILAZIONE)
 
 
 def cell_kind(column: Column, row: Row) -> Kind:
