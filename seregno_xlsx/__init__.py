@@ -19,7 +19,7 @@ from seregno_xlsx.posta.send import Sicurezza, SmtpConfig
 from seregno_xlsx.ritorni.classification import Classificazione, classify
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.ritorni.verification import Verifica, verify, verify_file
-from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 from seregno_xlsx.version import __version__ as __version__
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ __all__ = [
     "Consolidamento",
     "Distribuzione",
     "Fase",
-    "GeneratedWorkbook",
     "Gravita",
     "ImapConfig",
     "Indicatore",
@@ -59,6 +58,7 @@ __all__ = [
     "Raccolta",
     "Regole",
     "Rilevazione",
+    "SchedaGenerata",
     "SeregnoError",
     "Sicurezza",
     "SmtpConfig",

@@ -156,7 +156,7 @@ def test_findings_of_assignments() -> None:
     assert all(code in CATALOGO for code in [*codes, "matricola-sconosciuta", "approvazione-mancante"])
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(piano=assignment_plans(people=8))
 def test_master_caches_what_scoring_computes(piano: Piano, tmp_path: Path) -> None:
     """Assegnazioni (share used, time, weight) and Personale (%) hold scoring's values (LibreOffice

@@ -20,7 +20,15 @@ from pathlib import Path
 import typer
 
 from seregno_xlsx.atomic import describe_os_error
-from seregno_xlsx.cli import consolida, genera, importa, posta, verifica  # noqa: F401  (register the commands)
+from seregno_xlsx.cli import (  # noqa: F401  (register the commands)
+    consolida,
+    distribuisci,
+    genera,
+    importa,
+    raccogli,
+    solleciti,
+    verifica,
+)
 from seregno_xlsx.cli.app import app, err, styled
 from seregno_xlsx.cli.italiano import ClickException, Comando, UsageError, group_help, show_usage_error
 from seregno_xlsx.errors import SeregnoError

@@ -10,7 +10,7 @@ from seregno_xlsx.ritorni.reader import Lettura
 
 def compilation_findings(lettura: Lettura) -> list[Anomalia]:
     """Shares and dates of the area's people; in the final round, a scheda the dirigente has not approved."""
-    snapshot, area = lettura.snapshot, lettura.compilata
+    snapshot, area = lettura.metadati, lettura.compilata
     if snapshot is None or area is None:
         return []
     found = check_assignments([area], snapshot.anno, locate_for=lambda _: lettura.locate)

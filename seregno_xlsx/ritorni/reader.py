@@ -22,8 +22,10 @@ from openpyxl.utils.cell import range_boundaries
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.assegnazioni import known_matricole
 from seregno_xlsx.piano.model import Area, Piano
+from seregno_xlsx.ritorni.bounds import UnreadableFile
+from seregno_xlsx.ritorni.grid import Grid
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
-from seregno_xlsx.ritorni.workbook_file import Grid, UnreadableFile, open_grid
+from seregno_xlsx.ritorni.workbook_file import open_grid
 from seregno_xlsx.scheda.generation import as_shown, snapshot_for, workbook_filename
 from seregno_xlsx.scheda.layout import (
     DATA_SHEETS,
@@ -41,7 +43,7 @@ from seregno_xlsx.scheda.layout import (
     canonical,
     layout,
 )
-from seregno_xlsx.scheda.metadata import KEY_PRODUCT, MetadataError, Snapshot, fingerprint_matches, parse_metadata
+from seregno_xlsx.scheda.metadata import KEY_PRODUCT, MetadataError, Metadati, fingerprint_matches, parse_metadata
 from seregno_xlsx.texts import Testi, load_texts, reading_texts
 
 Position = tuple[str, str]
@@ -64,7 +66,7 @@ class Lettura:
 
     file: Path
     sha256: str = ""
-    snapshot: Snapshot | None = None
+    metadati: Metadati | None = None
     compilata: Area | None = None
     anomalie: list[Anomalia] = field(default_factory=list)
     valori_letti: int = 0
@@ -76,7 +78,7 @@ class Lettura:
     # When the office received it: the file's time in the returns folder (raccogli sets it).
     ricevuto_il: datetime | None = None
     # The grid read, for checks on what values alone do not show (formulas, merges, error cells).
-    grid: Grid | None = field(default=None, repr=False)
+    griglia: Grid | None = field(default=None, repr=False)
     # The fingerprint stored in the file and the sheet it was read from.
     impronta: str = ""
     foglio_metadati: str = ""
@@ -85,7 +87,7 @@ class Lettura:
 
     @property
     def area(self) -> str:
-        return self.snapshot.area.nome if self.snapshot else ""
+        return self.metadati.area.nome if self.metadati else ""
 
     @property
     def leggibile(self) -> bool:
@@ -153,7 +155,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     # The hash of the very bytes parsed, not of the file read again (it may have changed meanwhile).
     lettura.sha256 = grid.sha256
     lettura.formato = grid.format
-    lettura.grid = grid
+    lettura.griglia = grid
     lettura.compilato_il = grid.modified or grid.mtime
     lettura.ricevuto_il = grid.mtime
     if grid.has_macros or grid.active_content:
@@ -163,7 +165,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     if recognised is None:
         return
     snapshot, stored = recognised
-    lettura.snapshot = snapshot
+    lettura.metadati = snapshot
     lettura.impronta = stored
     area = snapshot.area.nome
     if snapshot.versione_modello != TEMPLATE_VERSION:
@@ -190,7 +192,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     if piano is not None:
         lettura.anomalie.extend(compare_with_plan(snapshot, piano))
     # The grid is not needed any more: a run over many files holds only what was read from each.
-    lettura.grid = None
+    lettura.griglia = None
     cap_findings(lettura)
 
 
@@ -221,7 +223,7 @@ def cap_findings(lettura: Lettura) -> None:
     lettura.anomalie[:] = kept
 
 
-def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Snapshot, str] | None:
+def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Metadati, str] | None:
     sheet = META_SHEET if META_SHEET in grid.sheets else None
     if sheet is None:
         # A renamed metadata sheet is still found by its first key.
@@ -249,7 +251,7 @@ def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Snapshot, st
     return snapshot.model_copy(update={"testi": reading_texts(testi, snapshot.testi)}), stored
 
 
-def _authenticate(snapshot: Snapshot, stored: str, piano: Piano | None, lettura: Lettura) -> Area | None:
+def _authenticate(snapshot: Metadati, stored: str, piano: Piano | None, lettura: Lettura) -> Area | None:
     """Check the fingerprint with the plan's key; the plan's area when its locked content is to be used.
 
     Without the plan nothing proves the locked content is the office's: the file is never «conforme».
@@ -304,7 +306,7 @@ def _row_keys(area: Area) -> list[list[tuple[str, ...]]]:
 _FILE_NAME = re.compile(r"^Obiettivi_(\d{4})_(.+)_(intermedia|finale)$")
 
 
-def _check_file_name(path: Path, snapshot: Snapshot, lettura: Lettura) -> None:
+def _check_file_name(path: Path, snapshot: Metadati, lettura: Lettura) -> None:
     match = _FILE_NAME.match(path.stem)
     if not match:
         return
@@ -323,9 +325,9 @@ def _check_file_name(path: Path, snapshot: Snapshot, lettura: Lettura) -> None:
 class _SheetReader:
     """Reads one data sheet: finds header, rows by code, compares locked cells, parses inputs."""
 
-    def __init__(self, grid: Grid, snapshot: Snapshot, compiled: Area, lettura: Lettura) -> None:
+    def __init__(self, grid: Grid, snapshot: Metadati, compiled: Area, lettura: Lettura) -> None:
         self.grid = grid
-        self.snapshot = snapshot
+        self.metadati = snapshot
         self.compiled = compiled
         self.lettura = lettura
         self.area = snapshot.area.nome
@@ -429,7 +431,7 @@ class _SheetReader:
     def _find_sheet(self, sheet: SheetLayout) -> str | None:
         if sheet.name in self.grid.sheets:
             return sheet.name
-        known = {s.name for s in layout_names(self.snapshot)}
+        known = {s.name for s in layout_names(self.metadati)}
         for name, rows in self.grid.sheets.items():
             if name in known or name == META_SHEET:
                 continue
@@ -589,7 +591,7 @@ class _SheetReader:
         )
 
 
-def layout_names(snapshot: Snapshot) -> Iterator[SheetLayout]:
+def layout_names(snapshot: Metadati) -> Iterator[SheetLayout]:
     yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
 
 
@@ -601,8 +603,8 @@ def structure_findings(lettura: Lettura) -> list[Anomalia]:
     value reads as empty, and the finding says so. A merge over an input cell is an edit of the
     protected structure (``cella-bloccata-modificata``): only the first cell of the merge keeps a value.
     """
-    grid = lettura.grid
-    if lettura.snapshot is None or grid is None:
+    grid = lettura.griglia
+    if lettura.metadati is None or grid is None:
         return []
     inputs = _input_cells(lettura)
     area = lettura.area
@@ -636,10 +638,10 @@ def structure_findings(lettura: Lettura) -> list[Anomalia]:
 
 
 def _input_cells(lettura: Lettura) -> dict[tuple[str, str], Cell]:
-    assert lettura.snapshot is not None
+    assert lettura.metadati is not None
     return {
         (sheet.name, cell.coordinate): cell
-        for sheet in layout_names(lettura.snapshot)
+        for sheet in layout_names(lettura.metadati)
         for cell in sheet.cells
         if not cell.locked
     }
@@ -681,7 +683,7 @@ def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], 
     return found
 
 
-def compare_with_plan(snapshot: Snapshot, piano: Piano) -> list[Anomalia]:
+def compare_with_plan(snapshot: Metadati, piano: Piano) -> list[Anomalia]:
     """The workbook's locked content against the plan in force (``--piano``)."""
     area = snapshot.area.nome
     if (piano.ente, piano.anno, piano.titolo, piano.delibera) != (

@@ -13,13 +13,13 @@ from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
-from seregno_xlsx.scheda.metadata import Snapshot
+from seregno_xlsx.scheda.metadata import Metadati
 from seregno_xlsx.scheda.writer import write_workbook
 from seregno_xlsx.texts import Testi, load_texts
 
 
 @dataclass(frozen=True)
-class GeneratedWorkbook:
+class SchedaGenerata:
     area: str
     path: Path
     impronta: str
@@ -56,7 +56,7 @@ def as_shown(area: Area, rilevazione: Rilevazione) -> Area:
     return shown
 
 
-def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Snapshot:
+def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Metadati:
     """The snapshot a workbook is generated from: the round's own value starts empty.
 
     Phases and indicators are listed in code order. Mid-year, the achieved value (context only)
@@ -68,7 +68,7 @@ def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Test
     for obiettivo in blank.obiettivi:
         for indicatore in obiettivo.indicatori:
             setattr(indicatore, field, None)
-    return Snapshot(
+    return Metadati(
         versione_modello=TEMPLATE_VERSION,
         ente=piano.ente,
         anno=piano.anno,
@@ -104,7 +104,7 @@ def generate(
     password: str | None = None,
     scadenza: date | None = None,
     testi: Testi | None = None,
-) -> list[GeneratedWorkbook]:
+) -> list[SchedaGenerata]:
     testi = testi or load_texts()
     out_dir = output_folder(out_dir)
     result = []
@@ -112,5 +112,5 @@ def generate(
         path = out_dir / workbook_filename(piano.anno, area.nome, rilevazione)
         snapshot = snapshot_for(piano, area, rilevazione, testi, scadenza)
         impronta = write_workbook(path, snapshot, password=password, key=piano.chiave_impronta)
-        result.append(GeneratedWorkbook(area.nome, path, impronta))
+        result.append(SchedaGenerata(area.nome, path, impronta))
     return result
