@@ -262,3 +262,29 @@ def test_unknown_matricola_in_personale(tmp_path: Path) -> None:
     assert codes.count("matricola-sconosciuta") == 1 and codes.count("riga-estranea") == 1
     unknown = next(a for a in lettura.anomalie if a.codice == "matricola-sconosciuta")
     assert unknown.valore == "99999" and unknown.foglio == "Personale"
+
+
+def test_a_scheda_of_the_previous_version_is_read_with_its_own_columns(tmp_path: Path) -> None:
+    """Schede of version 1 (before issue 16) still circulate: read without the new columns and sheet,
+    never reported as altered, and never asked for an approval they had no place for."""
+    from seregno_xlsx.scheda.generation import snapshot_for
+    from seregno_xlsx.scheda.writer import write_workbook
+    from seregno_xlsx.texts import load_texts
+
+    piano = _people_plan()
+    area = piano.aree[0]
+    snapshot = snapshot_for(piano, area, FINALE, load_texts(), None).model_copy(update={"versione_modello": "1"})
+    path = tmp_path / "Obiettivi_2021_Area_Uno_finale.xlsx"
+    write_workbook(path, snapshot, key=piano.chiave_impronta)
+    wb = openpyxl.load_workbook(path)
+    assert "Compilazione" not in wb.sheetnames
+    assert [c.value for c in wb["Personale"][4]] == ["Codice Obiettivo", "Categoria", "Matricola", "Cognome Nome"]
+    lettura = verify_file(path, piano=piano)
+    assert lettura.leggibile
+    codes = {a.codice for a in lettura.anomalie}
+    assert not codes & {"intestazione-alterata", "foglio-mancante", "versione-modello-diversa", "approvazione-mancante"}
+    # The current version: the new columns and sheet, and the approval asked for in the final round.
+    current = tmp_path / "corrente" / path.name
+    current.parent.mkdir()
+    write_workbook(current, snapshot_for(piano, area, FINALE, load_texts(), None), key=piano.chiave_impronta)
+    assert "approvazione-mancante" in {a.codice for a in verify_file(current, piano=piano).anomalie}

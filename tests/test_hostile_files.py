@@ -22,6 +22,7 @@ from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.verification import verify_file
 from seregno_xlsx.ritorni.workbook_file import open_grid
 from seregno_xlsx.scheda.generation import SchedaGenerata, generate
+from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 
 from .cli_runner import run
 from .conftest import ROOT
@@ -296,7 +297,7 @@ def test_older_template_version(scheda_reale: Path, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(scheda_reale)
     for row in wb["Metadati"].iter_rows():
         if isinstance(row[1].value, str):
-            row[1].value = row[1].value.replace('"versione_modello":"1"', '"versione_modello":"0"')
+            row[1].value = row[1].value.replace(f'"versione_modello":"{TEMPLATE_VERSION}"', '"versione_modello":"0"')
         if row[0].value == "versione_modello":
             row[1].value = "0"
     target = tmp_path / "vecchia.xlsx"

@@ -10,7 +10,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.scheda.generation import SchedaGenerata, code_order, generate, workbook_filename
-from seregno_xlsx.scheda.layout import DATA_SHEETS, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, fingerprint, layout
+from seregno_xlsx.scheda.layout import (
+    DATA_SHEETS,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    META_SHEET,
+    TEMPLATE_VERSION,
+    fingerprint,
+    layout,
+)
 from seregno_xlsx.scheda.metadata import keyed_fingerprint, parse_metadata
 from seregno_xlsx.scheda.writer import INPUT_FILL
 from seregno_xlsx.texts import load_texts
@@ -162,7 +170,7 @@ def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[SchedaGener
             2021,
             "intermedia",
         )
-        assert pairs["versione_modello"] == "1"
+        assert pairs["versione_modello"] == TEMPLATE_VERSION
         assert stored == scheda.impronta
         # Keyed with the plan's key: recomputable only with the plan file.
         assert piano.chiave_impronta is not None

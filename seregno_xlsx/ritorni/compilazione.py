@@ -14,7 +14,8 @@ def compilation_findings(lettura: Lettura) -> list[Anomalia]:
     if snapshot is None or area is None:
         return []
     found = check_assignments([area], snapshot.anno, locate_for=lambda _: lettura.locate)
-    if snapshot.rilevazione is Rilevazione.FINALE and not area.compilazione.approvata:
+    signed_version = snapshot.versione_modello != "1"  # schede of version 1 had no Compilazione sheet
+    if snapshot.rilevazione is Rilevazione.FINALE and signed_version and not area.compilazione.approvata:
         firma = area.compilazione
         missing = [
             what

@@ -33,6 +33,7 @@ from seregno_xlsx.scheda.layout import (
     HEADER_ROW,
     LEGEND_ROW,
     META_SHEET,
+    RELEASED_VERSIONS,
     TEMPLATE_VERSION,
     TITLE_ROW,
     Cell,
@@ -168,7 +169,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     lettura.metadati = snapshot
     lettura.impronta = stored
     area = snapshot.area.nome
-    if snapshot.versione_modello != TEMPLATE_VERSION:
+    if snapshot.versione_modello not in RELEASED_VERSIONS:
         lettura.anomalie.append(
             finding(
                 "versione-modello-diversa",
@@ -184,7 +185,9 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
         compiled = authority.model_copy(deep=True)
     reader = _SheetReader(grid, snapshot, compiled, lettura)
     reader.matricole = known_matricole(piano.aree if piano is not None else [snapshot.area])
-    for sheet in layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione):
+    for sheet in layout(
+        snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello
+    ):
         reader.read(sheet)
     lettura.anomalie.extend(reader.unexpected_sheets())
     lettura.compilata = compiled
@@ -592,7 +595,7 @@ class _SheetReader:
 
 
 def layout_names(snapshot: Metadati) -> Iterator[SheetLayout]:
-    yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
 
 
 def structure_findings(lettura: Lettura) -> list[Anomalia]:
@@ -706,12 +709,13 @@ def compare_with_plan(snapshot: Metadati, piano: Piano) -> list[Anomalia]:
     except KeyError:
         return [finding("area-non-nel-piano", f"l'area «{area}» non è nel piano indicato", area=area, valore=area)]
     expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
-    plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione)
+    versione = snapshot.versione_modello
+    plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione, versione)
     # Rows are matched by code, not position: a scheda generated before phases were sorted by code
     # (or with the export's 0 as mid-year context) shows the same plan. Cells are named as in the file.
     shown = as_shown(snapshot.area, snapshot.rilevazione)
-    ours = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione)
-    in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    ours = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione, versione)
+    in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, versione)
     found: list[Anomalia] = []
     for plan_sheet, our_sheet, file_sheet in zip(plan_sheets, ours, in_file, strict=True):
         if len(plan_sheet.rows) != len(our_sheet.rows):

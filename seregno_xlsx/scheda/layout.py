@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -29,7 +29,10 @@ from seregno_xlsx.piano.model import (
 )
 from seregno_xlsx.texts import Testi
 
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
+# Every version of the scheda ever sent: a scheda of any of them is read with its own columns.
+# 2: the assignments in Personale, the Evidenza columns, the Compilazione sheet (issue 16).
+RELEASED_VERSIONS = ("1", "2")
 PRODUCT = "seregno_xlsx"
 META_SHEET = "Metadati"
 
@@ -85,6 +88,8 @@ class Column:
     field: str | None = None
     input_in: frozenset[Rilevazione] = frozenset()
     wrap: bool = False
+    # The first template version with this column.
+    since: int = 1
 
     def is_input(self, rilevazione: Rilevazione) -> bool:
         return rilevazione in self.input_in
@@ -112,8 +117,9 @@ def _input(
     name: str,
     rounds: frozenset[Rilevazione] = BOTH,
     wrap: bool = False,
+    since: int = 1,
 ) -> Column:
-    return Column(label_key, kind, width, _field(name), field=name, input_in=rounds, wrap=wrap)
+    return Column(label_key, kind, width, _field(name), field=name, input_in=rounds, wrap=wrap, since=since)
 
 
 def _codice_obiettivo(row: Row) -> object:
@@ -128,6 +134,7 @@ class SheetSpec:
     key_labels: tuple[str, ...]
     rows: Callable[[Area], list[Row]]
     freeze_col: int = 2
+    since: int = 1  # the first template version with this sheet
 
     def name(self, testi: Testi) -> str:
         return str(getattr(testi.fogli, self.key))
@@ -186,7 +193,7 @@ FASI = SheetSpec(
         _input("fase_data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("fase_data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
         _input("monitoraggio", Kind.TEXT, 55, "monitoraggio", wrap=True),
-        _input("evidenza", Kind.TEXT, 30, "evidenza", wrap=True),
+        _input("evidenza", Kind.TEXT, 30, "evidenza", wrap=True, since=2),
     ),
     freeze_col=3,
 )
@@ -204,7 +211,7 @@ INDICATORI = SheetSpec(
         Column("valore_target", Kind.NUMBER, 12, _field("valore_target"), field="valore_target"),
         _input("prima_rilevazione", Kind.NUMBER, 13, "prima_rilevazione", frozenset({Rilevazione.INTERMEDIA})),
         _input("valore_raggiunto", Kind.NUMBER, 13, "valore_raggiunto", frozenset({Rilevazione.FINALE})),
-        _input("evidenza", Kind.TEXT, 30, "evidenza", wrap=True),
+        _input("evidenza", Kind.TEXT, 30, "evidenza", wrap=True, since=2),
     ),
     freeze_col=3,
 )
@@ -219,9 +226,9 @@ PERSONALE = SheetSpec(
         Column("matricola", Kind.TEXT, 12, _field("matricola"), field="matricola"),
         Column("nome", Kind.TEXT, 34, _field("nome"), field="nome"),
         # The assignment as the area reports it: when the person joined and left the objective, their share.
-        _input("persona_dal", Kind.DATE, 13, "dal"),
-        _input("persona_al", Kind.DATE, 13, "al"),
-        _input("quota", Kind.NUMBER, 11, "quota"),
+        _input("persona_dal", Kind.DATE, 13, "dal", since=2),
+        _input("persona_al", Kind.DATE, 13, "al", since=2),
+        _input("quota", Kind.NUMBER, 11, "quota", since=2),
     ),
 )
 
@@ -242,6 +249,7 @@ COMPILAZIONE = SheetSpec(
         _input("data_approvazione", Kind.DATE, 14, "data_approvazione"),
     ),
     freeze_col=1,
+    since=2,
 )
 
 DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE, COMPILAZIONE)
@@ -322,11 +330,23 @@ def title_text(testi: Testi, header: Header, area: Area, rilevazione: Rilevazion
     )
 
 
-def layout(testi: Testi, header: Header, area: Area, rilevazione: Rilevazione) -> list[SheetLayout]:
-    """Every data sheet with every cell it holds, in order."""
+def sheet_specs(versione: str = TEMPLATE_VERSION) -> list[SheetSpec]:
+    """The data sheets of a template version, each with the columns that version has."""
+    number = int(versione) if versione in RELEASED_VERSIONS else int(TEMPLATE_VERSION)
+    return [
+        replace(spec, columns=tuple(c for c in spec.columns if c.since <= number))
+        for spec in DATA_SHEETS
+        if spec.since <= number
+    ]
+
+
+def layout(
+    testi: Testi, header: Header, area: Area, rilevazione: Rilevazione, versione: str = TEMPLATE_VERSION
+) -> list[SheetLayout]:
+    """Every data sheet with every cell it holds, in order, as the scheda of ``versione`` has them."""
     sheets = []
     title = title_text(testi, header, area, rilevazione)
-    for spec in DATA_SHEETS:
+    for spec in sheet_specs(versione):
         name = spec.name(testi)
         labels = [testi.label(c.label_key) for c in spec.columns]
         rows = spec.rows(area)

@@ -101,7 +101,8 @@ def write_workbook(
     sent); its locked content must equal the snapshot's. ``key`` is the plan's fingerprint key;
     ``impronta`` an existing fingerprint to keep (an annotated copy of the same snapshot).
     """
-    sheets = layout(snapshot.testi, snapshot.header, area or snapshot.area, snapshot.rilevazione)
+    shown = area or snapshot.area
+    sheets = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione, snapshot.versione_modello)
     if impronta is None:
         # Keyed with the plan's key when the plan has one; an older plan gets the plain SHA-256.
         impronta = keyed_fingerprint(snapshot, key) if key else fingerprint(sheets)
