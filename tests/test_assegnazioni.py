@@ -248,6 +248,19 @@ def test_scheda_reports_people_evidence_and_sign_off(tmp_path: Path) -> None:
     assert "Bianchi Luca" in riepilogo and "Dott. Neri (20/01/2022)" in riepilogo
 
 
+def test_a_share_typed_wrong_counts_as_not_given(tmp_path: Path) -> None:
+    """Prefilled with the plan's 70%, overwritten with a word: the share is not given (equal parts), never 70%."""
+    piano = _people_plan()
+    piano.aree[0].obiettivi[0].risorse_umane[0].quota = 70
+    folder = _returns(
+        tmp_path, piano, Rilevazione.INTERMEDIA, {"Area Uno": [Entry("personale", "Ob_00/00002311", "quota", "molto")]}
+    )
+    lettura = verify_file(folder / "Obiettivi_2021_Area_Uno_intermedia.xlsx", piano=piano)
+    assert lettura.compilata is not None
+    assert lettura.compilata.obiettivi[0].risorse_umane[0].quota is None
+    assert [a.valore for a in lettura.anomalie if a.codice == "numero-non-valido"] == ["molto"]
+
+
 def test_unknown_matricola_in_personale(tmp_path: Path) -> None:
     piano = _people_plan()
     folder = _returns(tmp_path, piano, Rilevazione.INTERMEDIA, {})

@@ -21,7 +21,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.assegnazioni import known_matricole
-from seregno_xlsx.piano.model import Area, Piano
+from seregno_xlsx.piano.model import Area, Persona, Piano
 from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.grid import Grid
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
@@ -577,6 +577,10 @@ class _SheetReader:
                 self._problem(text.problem, raw, where, row)
         if isinstance(value, Problem):
             self._problem(value, raw, where, row)
+            if isinstance(row.item, Persona):
+                # A share or date the area typed wrong counts as not given, as a blank would: never the
+                # value the plan prefilled, which the area has overwritten.
+                setattr(row.item, cell.column.field, None)
             return
         setattr(row.item, cell.column.field, value)
         if value not in (None, ""):
