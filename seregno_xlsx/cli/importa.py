@@ -32,6 +32,7 @@ def importa_cmd(
 ) -> None:
     """Importa le schede obiettivo esportate dal gestionale in un piano JSON validato."""
     from seregno_xlsx.atomic import atomic_write_text, output_file
+    from seregno_xlsx.piano.assegnazioni import keep_assignments
     from seregno_xlsx.piano.checks import check_plan
     from seregno_xlsx.piano.export_parser import parse_exports
     from seregno_xlsx.piano.plan_file import keep_key
@@ -42,6 +43,11 @@ def importa_cmd(
     piano, anomalie = parse_exports(expand_paths(fonti, lambda folder: sorted(folder.glob("*.txt"))))
     anomalie = anomalie + check_plan(piano)
     piano, kept = keep_key(piano, output)
+    piano, shares = keep_assignments(piano, output)
+    if shares:
+        err.print(
+            styled("Nota:", "yellow", f"{output}: tenute quote e date di {shares} assegnazioni del piano sostituito")
+        )
     if kept:
         err.print(styled("Nota:", "yellow", f"{output}: tenuta la chiave dell'impronta del piano sostituito"))
     atomic_write_text(output, piano.to_json())
