@@ -32,11 +32,11 @@ from pathlib import Path
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.master.rounds import fold_consolidation
 from seregno_xlsx.piano.export_parser import parse_exports
-from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.piano.model import Area, Piano, Rilevazione
 from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
 from seregno_xlsx.piano.revisions import revise, with_area_codes
 from seregno_xlsx.scheda.generation import generate
-from seregno_xlsx.simulation import fill_workbook, sample_entries
+from seregno_xlsx.simulation import Entry, fill_workbook, sample_entries
 
 HERE = Path(__file__).resolve().parent
 SCADENZA = date(2021, 9, 30)
@@ -54,6 +54,7 @@ def main() -> None:
         piano = piano.model_copy(
             update={"chiave_impronta": Piano.from_json(plan_file.read_text("utf-8")).chiave_impronta}
         )
+    piano = with_shares(piano)
     plan_file.write_text(piano.to_json(), encoding="utf-8")
     for folder in ("schede", "ritorni", "posta_ricevuta"):
         shutil.rmtree(HERE / folder, ignore_errors=True)
@@ -61,6 +62,7 @@ def main() -> None:
     (HERE / "ritorni").mkdir()
     for seed, item in enumerate(generated, start=1):
         entries = sample_entries(piano.area(item.area), Rilevazione.INTERMEDIA, seed=seed, anno=piano.anno)
+        entries += people_and_sign_off(piano.area(item.area), entries)
         fill_workbook(item.path, HERE / "ritorni" / item.path.name, entries)
         print(f"{item.area}: {len(entries)} valori compilati -> ritorni/{item.path.name}")
     write_replies(sorted((HERE / "ritorni").glob("*.xlsx")), HERE / "posta_ricevuta")
@@ -117,8 +119,55 @@ def final_round() -> None:
     (FINALE / "ritorni").mkdir()
     for seed, item in enumerate(generated, start=11):
         entries = sample_entries(v2.area(item.area), Rilevazione.FINALE, seed=seed, anno=v2.anno)
+        entries += people_and_sign_off(v2.area(item.area), entries, approvata_il=date(2022, 1, 20))
         fill_workbook(item.path, FINALE / "ritorni" / item.path.name, entries)
         print(f"{item.area}: {len(entries)} valori compilati -> finale/ritorni/{item.path.name}")
+
+
+# What the office sets in the plan (piano_2021.json): VIGANÒ SERGIO gives 70% of his time to the
+# first of his two objectives and 30% to the second. The others share their time equally.
+SHARES = {("Ob_Obiet1301", "615"): 70.0, ("Ob_Obiet1302", "615"): 30.0}
+# What the areas report in their scheda (Personale): PEREGO ANNALISA left Ob_Obiet1303 on 30 June
+# (the rest of the year on Ob_Obiet1302 only); BRAMBILLA ELISA joined Ob_Obiet1201 on 1 March, at 50%.
+PEOPLE = [
+    ("Ob_Obiet1303", "640", "al", date(2021, 6, 30)),
+    ("Ob_Obiet1201", "731", "dal", date(2021, 3, 1)),
+    ("Ob_Obiet1201", "731", "quota", 50.0),
+]
+SIGN_OFF = {
+    "Area Affari Generali": ("Bonfanti Carla", "Dott. Rossi Paolo"),
+    "Area Lavori Pubblici e Manutenzioni": ("Magni Lucia", "Ing. Verdi Marco"),
+    "Area Servizi alla Persona": ("Danili Emanuela", "Dott.ssa Neri Anna"),
+}
+
+
+def with_shares(piano: Piano) -> Piano:
+    piano = piano.model_copy(deep=True)
+    for area in piano.aree:
+        for obiettivo in area.obiettivi:
+            for persona in obiettivo.risorse_umane:
+                persona.quota = SHARES.get((obiettivo.codice, persona.matricola), persona.quota)
+    return piano
+
+
+def people_and_sign_off(area: Area, entries: list[Entry], approvata_il: date = date(2021, 9, 18)) -> list[Entry]:
+    """Dates and shares of people, the evidence of concluded phases and their indicators, the sign-off."""
+    codes = {o.codice for o in area.obiettivi}
+    added = [Entry("personale", f"{ob}/{m}", field, value) for ob, m, field, value in PEOPLE if ob in codes]
+    concluded = [e.code for e in entries if e.sheet_key == "fasi" and e.field == "data_fine_effettiva"]
+    indicators = {i.codice for o in area.obiettivi for i in o.indicatori}
+    for n, code in enumerate(concluded, start=1):
+        act = f"Determinazione dirigenziale n. {100 + n}/2021, prot. {24000 + 37 * n}"
+        added.append(Entry("fasi", code, "evidenza", act))
+        if code in indicators:
+            added.append(Entry("indicatori", code, "evidenza", act))
+    compilata_da, dirigente = SIGN_OFF.get(area.nome, ("", ""))
+    added += [
+        Entry("compilazione", area.nome, "compilata_da", compilata_da),
+        Entry("compilazione", area.nome, "approvata_da", dirigente),
+        Entry("compilazione", area.nome, "data_approvazione", approvata_il),
+    ]
+    return added
 
 
 def write_replies(returns: list[Path], folder: Path) -> None:

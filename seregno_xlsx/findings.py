@@ -369,6 +369,37 @@ CATALOGO: dict[str, Voce] = {
         "Rettifica di un'area senza scheda consolidata",
         "Sarà applicata quando la scheda dell'area sarà consolidata.",
     ),
+    # --- people on objectives, sign-off (issue 16) ---
+    "quote-oltre-100": Voce(
+        A,
+        "Le quote di tempo di una persona sui suoi obiettivi superano il 100%",
+        "Correggere le Quote % nel foglio Personale (di tutte le aree della persona): la somma non deve superare "
+        "100. Finché non sono corrette, le quote pesano in proporzione tra loro.",
+    ),
+    "quota-non-valida": Voce(
+        E,
+        "Quota di tempo fuori dall'intervallo 0-100%",
+        "Scrivere nella Quota % un numero da 0 a 100, o lasciarla vuota (parti uguali). Finché non è corretta "
+        "conta come vuota.",
+    ),
+    "assegnazione-fuori-anno": Voce(
+        A,
+        "Data di assegnazione di una persona fuori dall'anno del piano",
+        "Se la persona era sull'obiettivo già prima dell'anno (o dopo), lasciare vuota la data: conta l'anno "
+        "intero; altrimenti correggere l'anno digitato.",
+    ),
+    "matricola-sconosciuta": Voce(
+        E,
+        "Persona (matricola) che il piano non conosce",
+        "Le persone si aggiungono nel piano, non nella scheda: segnalare la persona al controllo di gestione "
+        "con la matricola, l'obiettivo, la quota e la data di inizio; la riga non viene letta.",
+    ),
+    "approvazione-mancante": Voce(
+        E,
+        "Scheda della rilevazione finale senza approvazione del dirigente",
+        "Nel foglio Compilazione indicare chi ha compilato la scheda, il dirigente che la approva e la data "
+        "dell'approvazione, poi restituirla di nuovo.",
+    ),
 }
 
 

@@ -32,6 +32,8 @@ class Fogli(_Section):
     fasi: str
     indicatori: str
     personale: str
+    # Schede generated before the compilation block existed carry no name for it.
+    compilazione: str = "Compilazione"
 
 
 class Titoli(_Section):
@@ -53,6 +55,15 @@ class Convalida(_Section):
     monitoraggio_messaggio: str
     note_messaggio: str
     testo_errore: str
+    # Defaults: schede generated before these inputs existed.
+    evidenza_messaggio: str = "Atto, numero di protocollo o link che documenta il valore o la conclusione della fase."
+    compilazione_messaggio: str = "Nome e cognome (testo libero)."
+    quota_titolo: str = "Quota del tempo (%)"
+    quota_messaggio: str = (
+        "Percentuale del tempo della persona dedicata a questo obiettivo, da 0 a 100. "
+        "Vuota: parti uguali tra i suoi obiettivi."
+    )
+    quota_errore: str = "Valore non valido: scrivere un numero da 0 a 100."
 
 
 class Istruzioni(_Section):

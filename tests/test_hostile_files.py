@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.verification import verify_file
 from seregno_xlsx.ritorni.workbook_file import open_grid
 from seregno_xlsx.scheda.generation import SchedaGenerata, generate
+from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 
 from .cli_runner import run
 from .conftest import ROOT
@@ -43,10 +47,17 @@ def _truncated(scheda: Path, target: Path) -> Path:
 
 
 def _corrupted(scheda: Path, target: Path) -> Path:
-    """Bytes flipped inside the compressed sheet data, the central directory intact."""
-    data = bytearray(scheda.read_bytes())
-    middle = len(data) // 3
-    for i in range(middle, middle + 64):
+    """Bytes flipped inside the compressed sheet data, the central directory intact.
+
+    At the start of the sheet's deflate stream (not at a fixed share of the file, which moves with the
+    layout): the stream no longer decompresses, rather than decompressing into something else.
+    """
+    raw = scheda.read_bytes()
+    data = bytearray(raw)
+    info = zipfile.ZipFile(io.BytesIO(raw)).getinfo("xl/worksheets/sheet2.xml")
+    name_length, extra_length = struct.unpack("<HH", raw[info.header_offset + 26 : info.header_offset + 30])
+    start = info.header_offset + 30 + name_length + extra_length
+    for i in range(start, start + 64):
         data[i] ^= 0x5A
     target.write_bytes(bytes(data))
     return target
@@ -286,7 +297,7 @@ def test_older_template_version(scheda_reale: Path, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(scheda_reale)
     for row in wb["Metadati"].iter_rows():
         if isinstance(row[1].value, str):
-            row[1].value = row[1].value.replace('"versione_modello":"2"', '"versione_modello":"0"')
+            row[1].value = row[1].value.replace(f'"versione_modello":"{TEMPLATE_VERSION}"', '"versione_modello":"0"')
         if row[0].value == "versione_modello":
             row[1].value = "0"
     target = tmp_path / "vecchia.xlsx"

@@ -167,6 +167,9 @@ def test_templates_open_protected_with_inputs_and_validations(
                     Kind.SI_NO: c.si_no_titolo,
                     Kind.TEXT: c.testo_titolo,
                 }[cell.kind]
+                if cell.column is not None and cell.column.label_key == "quota":  # a share of time: 0-100
+                    title = c.quota_titolo
+                    assert (v["formula1"], v["formula2"]) == ("0", "100")
                 assert v["input_title"] == v["error_title"] == title
                 assert v["input_message"] and v["error_message"]
                 if cell.kind is Kind.SI_NO:

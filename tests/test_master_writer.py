@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from seregno_xlsx.master.scoring import (
     MissingValue,
     Regole,
     area_pct,
+    assignment_weights,
     counts,
     indicator_pct,
     objective_pct,
@@ -42,6 +44,7 @@ from seregno_xlsx.master.scoring import (
     total_pct,
 )
 from seregno_xlsx.master.writer import MAX_CELL_TEXT, TRUNCATED, Fonte, SintesiMaster, stato, write_master
+from seregno_xlsx.piano.assegnazioni import assignments, effective_shares, year_fraction
 from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
 
 FINALE, INTERMEDIA = Rilevazione.FINALE, Rilevazione.INTERMEDIA
@@ -50,7 +53,20 @@ INJECTION = '=HYPERLINK("http://x")'
 SHEETS = list(SHEET_ORDER)
 TABLES = [s for s in SHEETS if s != "Pagine per area"]
 # Everything Excel 2010 and LibreOffice both compute the same way; nothing else may appear.
-ALLOWED_FUNCTIONS = {"IF", "OR", "MIN", "MAX", "SUM", "COUNT", "SUMPRODUCT", "ISTEXT", "ISNUMBER", "ABS", "ROUND"}
+ALLOWED_FUNCTIONS = {
+    "IF",
+    "OR",
+    "MIN",
+    "MAX",
+    "SUM",
+    "COUNT",
+    "SUMPRODUCT",
+    "ISTEXT",
+    "ISNUMBER",
+    "ABS",
+    "ROUND",
+    "DATE",
+}
 Value = float | str | None
 Cells = dict[tuple[str, str], Value]
 
@@ -214,10 +230,18 @@ def expected_from_scoring(path: Path, plan: Piano, ril: Rilevazione, regole: Reg
     for r, _ in rows(wb["Fasi"]):
         out[ref(FASI, "stato", r)] = stato(next(phases), RIF)
     for r, values in rows(wb["Personale"]):
-        out[ref(PERSONALE, "pct", r)] = person_pct(aree, str(values["matricola"]), ril, regole)
+        out[ref(PERSONALE, "pct", r)] = person_pct(aree, str(values["matricola"]), ril, regole, anno=plan.anno)
+    people, seen = assignments(aree), Counter[str]()
     for r, values in rows(wb["Assegnazioni"]):
         ob = objectives[str(values["area"]), str(values["codice_obiettivo"])]
         out[ref(ASSEGNAZIONI, "pct", r)] = objective_pct(ob, ril, regole)
+        matricola = str(values["matricola"])
+        mine, k = people[matricola], seen[matricola]
+        seen[matricola] += 1
+        assert mine[k].obiettivo is ob
+        out[ref(ASSEGNAZIONI, "quota_usata", r)] = effective_shares(mine)[k]
+        out[ref(ASSEGNAZIONI, "tempo", r)] = year_fraction(mine[k].persona, plan.anno)
+        out[ref(ASSEGNAZIONI, "peso", r)] = assignment_weights(mine, plan.anno, regole)[k]
     by_area = {a.nome: a for a in aree}
     for r, values in rows(wb["Riepilogo"]):
         if values["area"] == "Totale":
@@ -299,6 +323,16 @@ def test_formula_examples(master: Path) -> None:
     assert formulas["Assegnazioni", "F2"].startswith("=IF(Obiettivi!F")
     assert "Indicatori!$L$2:$L$9" in formulas["Obiettivi", "F2"]
     assert "Assegnazioni!$F$2:$F$8" in formulas["Personale", "G2"]
+    assert formulas["Indicatori", "K2"] == '=IF(OR(H2="",H2=0),"",IF(COUNT(J2)=0,0,MIN(1,MAX(0,J2/H2))))'
+    assert formulas["Assegnazioni", "L2"].startswith("=IF(Obiettivi!F")
+    # Weight = stars × share / 100 × time in the year; an empty share splits what the given ones leave.
+    assert formulas["Assegnazioni", "K2"] == "=E2*G2/100*J2"
+    assert formulas["Assegnazioni", "G2"] == (
+        "=IF(ISNUMBER(F2),F2,MAX(0,100-SUMPRODUCT((Assegnazioni!$A$2:$A$8=A2)*1,Assegnazioni!$F$2:$F$8))"
+        "/SUMPRODUCT((Assegnazioni!$A$2:$A$8=A2)*(1-ISNUMBER(Assegnazioni!$F$2:$F$8))))"
+    )
+    assert "Indicatori!$K$2:$K$9" in formulas["Obiettivi", "F2"]
+    assert "Assegnazioni!$L$2:$L$8" in formulas["Personale", "G2"]
     assert "Obiettivi!$F$2:$F$6" in formulas["Riepilogo", "H7"]
     # The counts are formulas over the detail sheets; the overdue phases depend on the reference date.
     assert formulas["Riepilogo", "C7"] == "=SUMPRODUCT((Obiettivi!$A$2:$A$6=A7)*1)"

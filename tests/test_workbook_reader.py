@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.ritorni.verification import verify, verify_file
-from seregno_xlsx.scheda.layout import FIRST_DATA_ROW
+from seregno_xlsx.scheda.layout import FIRST_DATA_ROW, TEMPLATE_VERSION
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 FIRST_PHASE = "Ob_Obiet093701"
@@ -343,7 +343,8 @@ def _edit_metadata(source: Path, target: Path, old: str, new: str) -> Path:
 
 
 def test_older_template_version(scheda_reale: Path, tmp_path: Path) -> None:
-    target = _edit_metadata(scheda_reale, tmp_path / "v0.xlsx", '"versione_modello":"2"', '"versione_modello":"0"')
+    current = f'"versione_modello":"{TEMPLATE_VERSION}"'
+    target = _edit_metadata(scheda_reale, tmp_path / "v0.xlsx", current, '"versione_modello":"0"')
     [finding] = [a for a in read_workbook(target).anomalie if a.codice == "versione-modello-diversa"]
     assert finding.gravita == "errore" and finding.valore == "0"
 

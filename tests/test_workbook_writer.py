@@ -16,6 +16,7 @@ from seregno_xlsx.scheda.layout import (
     HEADER_ROW,
     INDICATORI,
     META_SHEET,
+    TEMPLATE_VERSION,
     fingerprint,
     layout,
 )
@@ -99,7 +100,9 @@ def test_validation_messages_within_excel_limits(schede_intermedia: list[SchedaG
                 assert dv.error and len(dv.error) <= 224
                 if dv.type == "list":
                     assert dv.formula1 == '"SI,NO"'
-                if dv.type == "decimal":
+                if dv.type == "decimal" and dv.operator == "between":  # a person's share of time
+                    assert (dv.formula1, dv.formula2) == ("0", "100")
+                elif dv.type == "decimal":
                     assert dv.operator == "greaterThanOrEqual" and dv.formula1 == "0"
                 if dv.type == "date":
                     assert dv.formula1 == "DATE(2020,1,1)" and dv.formula2 == "DATE(2022,12,31)"
@@ -134,6 +137,7 @@ def test_scheda_labels_and_codes_in_their_own_rows(scheda_reale: Path, piano: Pi
         "Data Inizio Effet.",
         "Data Fine Effet.",
         "Monitoraggio",
+        "Evidenza (atto, protocollo, link)",
     ]
     indicatori_headers = [c.value for c in wb["Indicatori"][HEADER_ROW]]
     assert "1° Rilevazione" in indicatori_headers and "Valore Raggiunto" in indicatori_headers
@@ -167,7 +171,7 @@ def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[SchedaGener
             2021,
             "intermedia",
         )
-        assert pairs["versione_modello"] == "2"
+        assert pairs["versione_modello"] == TEMPLATE_VERSION
         assert stored == scheda.impronta
         # Keyed with the plan's key: recomputable only with the plan file.
         assert piano.chiave_impronta is not None

@@ -91,6 +91,14 @@ def consolida_cmd(
             help="Scrive anche il piano aggiornato con quanto restituito dalle aree (per la rilevazione successiva).",
         ),
     ] = None,
+    chiudi: Annotated[
+        bool,
+        typer.Option(
+            "--chiudi",
+            help="Chiude la rilevazione: master ufficiale con rilevazione e data nel nome, mai sovrascritto, "
+            "stampato in PDF con LibreOffice, con il manifesto SHA-256 dei file da cui è fatto.",
+        ),
+    ] = False,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     regole = Regole(
@@ -112,6 +120,7 @@ def consolida_cmd(
             registro,
             estratti=estratti,
             rettifiche=rettifiche,
+            chiudi=chiudi,
         )
         if piano_aggiornato is not None:
             from seregno_xlsx.cli.rounds import write_updated_plan
@@ -131,6 +140,7 @@ def _consolida(
     registro: Registro,
     estratti: Path | None = None,
     rettifiche: Path | None = None,
+    chiudi: bool = False,
 ) -> Consolidamento:
     from seregno_xlsx.master.consolidation import consolidate
 
@@ -149,8 +159,24 @@ def _consolida(
         estratti=estratti,
         rettifiche=rettifiche,
     )
+    chiusura = None
+    if chiudi and result.master is not None and result.anno is not None:
+        from seregno_xlsx.master.closure import close_round
+
+        chiusura = close_round(
+            result.master,
+            anno=result.anno,
+            rilevazione=result.rilevazione,
+            sources=result.letti,
+            plan_file=piano_path or result.piano_trovato,
+        )
+        for path in (chiusura.master, chiusura.pdf, chiusura.manifesto):
+            registro.written(path, "chiusura")
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        report = result.to_json()
+        if chiusura is not None:
+            report["chiusura"] = {k: str(v) for k, v in vars(chiusura).items()}
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         table = Table(title="Schede lette")
         for column in ("file", "area", "stato", "motivo"):
@@ -173,4 +199,12 @@ def _consolida(
             out.print(f"Estratto per {estratto.destinatario}: {estratto.path}", highlight=False)
         if not result.master:
             err.print("Nessuna scheda consolidabile: il master non è stato scritto.")
+        if chiusura is not None:
+            out.print(
+                f"Rilevazione chiusa: {chiusura.master}, {chiusura.pdf.name}, {chiusura.manifesto.name} "
+                "(verifica: sha256sum -c nella stessa cartella)",
+                highlight=False,
+            )
+    if chiudi and result.master is None:
+        err.print("Nessun master scritto: la rilevazione non è stata chiusa.")
     return result

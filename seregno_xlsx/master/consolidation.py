@@ -13,6 +13,7 @@ from pathlib import Path
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
+from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
 from seregno_xlsx.master.extracts import Estratto, write_extracts
 from seregno_xlsx.master.layout import load_settings
 from seregno_xlsx.master.rettifiche import Applicata, apply_rettifiche, find_rettifiche, read_rettifiche
@@ -20,6 +21,7 @@ from seregno_xlsx.master.rounds import check_between_rounds, onto_current_versio
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
+from seregno_xlsx.piano.assegnazioni import check_assignments
 from seregno_xlsx.piano.checks import check_across_areas
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan, read_plan
@@ -44,6 +46,9 @@ class Consolidamento:
     rilevazione: Rilevazione = Rilevazione.INTERMEDIA
     regole: Regole = field(default_factory=Regole)
     data_riferimento: date | None = None
+    anno: int | None = None
+    # Every file read and the SHA-256 of the bytes read (a closed round's manifest lists them).
+    letti: list[tuple[Path, str]] = field(default_factory=list)
     # Per area, the indicators whose round value was invalid (counted as missing in ``aree``).
     non_validi: dict[str, set[str]] = field(default_factory=dict)
     # The plan found beside the returns (``piano*.json``) when none was given.
@@ -110,6 +115,7 @@ def consolidate(
     the office's corrections file beside the returns (``rettifiche*.csv``/``.xlsx``, folder or parent) is applied.
     """
     regole = regole or Regole()
+    refuse_closed_output(output)
     rettifiche = rettifiche or find_rettifiche(folder)
     # Read first: an unreadable corrections file stops the run before anything is written.
     corrections = read_rettifiche(rettifiche) if rettifiche else []
@@ -119,13 +125,16 @@ def consolidate(
         registro.event("piano-trovato", file=str(found_plan))
     files, ignored = returned_files(folder)
     files = _without_previous_master(files, output)
+    files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
     letture = [
         verify_file(path, piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
         for path in files
     ]
     classificazione = classify(letture)
+    letti = [(lettura.file, lettura.sha256) for lettura in letture if lettura.sha256]
     rilevazione = classificazione.rilevazione
     result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole, piano_trovato=found_plan)
+    result.letti = letti
     for esame in classificazione.esami:
         lettura, snapshot = esame.lettura, esame.lettura.metadati
         result.fonti.append(
@@ -173,6 +182,8 @@ def consolidate(
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(check_across_areas(consolidated))
+    result.anomalie.extend(check_assignments(areas, anno, only_across_areas=True))
+    result.anno = anno
     missing: list[str] = []
     if piano is not None:
         answered = {a.nome.casefold() for a in areas}
@@ -235,8 +246,8 @@ def consolidate(
     result.master = output
     registro.written(output, "master")
     if estratti is not None:
-        letti = {lettura.area: lettura.valori_letti for lettura in accepted}
-        result.estratti = write_extracts(estratti, write, valori_letti=letti, cartella_schede=folder, master=output)
+        per_area = {lettura.area: lettura.valori_letti for lettura in accepted}
+        result.estratti = write_extracts(estratti, write, valori_letti=per_area, cartella_schede=folder, master=output)
         for estratto in result.estratti:
             registro.written(estratto.path, f"estratto: {estratto.destinatario}")
     return result

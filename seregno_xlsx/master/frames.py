@@ -25,6 +25,7 @@ from seregno_xlsx.master.scoring import (
     indicator_weight,
     objective_pct,
     objectives_pct,
+    person_pct,
 )
 
 INDICATORI = [
@@ -159,7 +160,9 @@ def frames(consolidamento: Consolidamento) -> Tabelle:
         )
     for matricola, (nome, categoria) in people.items():
         assigned = assigned_objectives(c.aree, matricola)
-        persone.append([matricola, nome, categoria, len(assigned), objectives_pct(assigned, ril, regole)])
+        persone.append(
+            [matricola, nome, categoria, len(assigned), person_pct(c.aree, matricola, ril, regole, anno=c.anno)]
+        )
     anomalie: list[list[object]] = [
         [a.codice, a.gravita.value, a.area, a.obiettivo, a.fase, a.foglio, a.cella, a.messaggio] for a in c.anomalie
     ]

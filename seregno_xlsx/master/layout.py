@@ -31,6 +31,7 @@ class Kind(StrEnum):
     DATE = "date"
     DATETIME = "datetime"
     LINK = "link"
+    DEC = "dec"  # a computed number shown with two decimals
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ RIEPILOGO = Sheet(
         Col("pct_prima", "% alla 1° rilevazione (nella finale)", 13, Kind.PCT),
         Col("valori_non_validi", "Valori non validi (contati come mancanti)", 13, Kind.NUM),
         Col("rettifiche", "Rettifiche dell'ufficio", 11, Kind.NUM),
+        # The scheda's compilation block, as the area typed it.
+        Col("compilata_da", "Compilata da", 15),
+        Col("approvazione", "Approvata dal dirigente (data)", 18),
     ),
     # Title, round, reference date and coverage above the table.
     header_row=5,
@@ -126,11 +130,11 @@ OBIETTIVI = Sheet(
 INDICATORI = Sheet(
     "Indicatori",
     (
-        Col("area", "Area", 15),
+        Col("area", "Area", 13),
         Col("codice_obiettivo", "Codice obiettivo", 12),
         Col("codice", "Codice attività", 12),
-        Col("fase", "Fase", 18),
-        Col("indicatore", "Indicatore", 18),
+        Col("fase", "Fase", 14),
+        Col("indicatore", "Indicatore", 14),
         Col("si_no", "SI/NO", 6),
         Col("peso", "Peso nell'obiettivo", 13, Kind.NUM),
         Col("valore_target", "Valore target", 10, Kind.NUM),
@@ -139,8 +143,9 @@ INDICATORI = Sheet(
         Col("variazione", "Variazione (raggiunto − 1° ril.)", 10, Kind.NUM),
         Col("pct", "% raggiungimento", 15, Kind.PCT),
         # How the % is computed (piano/regola.py), in words; the phase text is in «Fasi» (hence narrower above).
-        Col("regola", "Regola di misura", 14),
+        Col("regola", "Regola di misura", 12),
         Col("pct_prima", "% alla 1° rilevazione", 11, Kind.PCT),
+        Col("evidenza", "Evidenza", 12),
     ),
 )
 
@@ -150,13 +155,14 @@ FASI = Sheet(
         Col("area", "Area", 18),
         Col("codice_obiettivo", "Codice obiettivo", 13),
         Col("codice", "Codice fase", 14),
-        Col("descrizione", "Fase", 34),
+        Col("descrizione", "Fase", 26),
         Col("data_inizio_prevista", "Data inizio prevista", 11, Kind.DATE),
         Col("data_fine_prevista", "Data fine prevista", 11, Kind.DATE),
         Col("data_inizio_effettiva", "Data inizio effettiva", 11, Kind.DATE),
         Col("data_fine_effettiva", "Data fine effettiva", 11, Kind.DATE),
         Col("stato", "Stato", 11),
-        Col("monitoraggio", "Monitoraggio", 38),
+        Col("monitoraggio", "Monitoraggio", 30),
+        Col("evidenza", "Evidenza", 18),
     ),
 )
 
@@ -177,10 +183,17 @@ ASSEGNAZIONI = Sheet(
     "Assegnazioni",
     (
         Col("matricola", "Matricola", 11),
-        Col("nome", "Nome", 26),
+        Col("nome", "Nome", 24),
         Col("area", "Area", 26),
         Col("codice_obiettivo", "Codice obiettivo", 14),
-        Col("peso", "Peso", 8, Kind.NUM),
+        Col("stelle", "Stelle", 7, Kind.NUM),
+        # As the area (or the plan) gave it, and as it counts: empty shares split what the others leave.
+        Col("quota", "Quota % indicata", 10, Kind.NUM),
+        Col("quota_usata", "Quota % usata", 10, Kind.DEC),
+        Col("dal", "Dal", 11, Kind.DATE),
+        Col("al", "Al", 11, Kind.DATE),
+        Col("tempo", "Tempo nell'anno", 10, Kind.PCT),
+        Col("peso", "Peso (stelle × quota × tempo)", 12, Kind.DEC),
         Col("pct", "% raggiungimento", 15, Kind.PCT),
     ),
 )

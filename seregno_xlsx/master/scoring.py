@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from seregno_xlsx.piano.assegnazioni import FULL_SHARE, Assegnazione, assignments, effective_shares, year_fraction
 from seregno_xlsx.piano.model import Area, Indicatore, Obiettivo, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.regola import Direzione, Regola
 
@@ -58,13 +59,16 @@ class Regole(BaseModel):
             f"Valore con un'anomalia di tipo errore: «{INVALID_VALUE}», conta come un valore mancante",
             "% obiettivo = media delle % dei suoi indicatori "
             "(ponderata con il peso degli indicatori se tutti ne hanno uno)",
-            "% area, persona e totale = media delle % degli obiettivi "
+            "% area e totale = media delle % degli obiettivi "
             + ("ponderata con le stelle" if self.pesi_aree == "stelle" else "con pesi uguali")
             + "; obiettivi senza % esclusi",
             "Indicatori con una regola di misura (decrescente, target esatto, soglia, fasce): "
             "la regola è nella colonna «Regola di misura» del foglio Indicatori",
             "Rettifiche dell'ufficio (file delle rettifiche): la % usa il valore o la % rettificati, "
             "un obiettivo escluso non conta; originale, rettifica e motivo sono nelle righe rettificate",
+            "% persona = media delle % dei suoi obiettivi (in tutte le aree) ponderata con "
+            + ("stelle × " if self.pesi_aree == "stelle" else "")
+            + "quota del tempo × tempo nell'anno; quota vuota: parti uguali di quanto resta fino al 100%",
         ]
 
 
@@ -182,10 +186,37 @@ def total_pct(areas: Iterable[Area], rilevazione: Rilevazione, regole: Regole) -
 
 
 def person_pct(
-    piano_or_areas: Piano | Iterable[Area], matricola: str, rilevazione: Rilevazione, regole: Regole
+    piano_or_areas: Piano | Iterable[Area],
+    matricola: str,
+    rilevazione: Rilevazione,
+    regole: Regole,
+    *,
+    anno: int | None = None,
 ) -> float | None:
-    """Mean over the objectives the person works on, weighted as within an area."""
-    return objectives_pct(assigned_objectives(piano_or_areas, matricola), rilevazione, regole)
+    """Mean of the % of the objectives the person works on, each weighted by stars × share × time.
+
+    One figure across every area of the plan. ``anno`` (a Piano's own year by default) holds the
+    assignment dates within the year; without it the dates are not counted.
+    """
+    areas = piano_or_areas.aree if isinstance(piano_or_areas, Piano) else list(piano_or_areas)
+    year = piano_or_areas.anno if isinstance(piano_or_areas, Piano) and anno is None else anno
+    assigned = assignments(areas).get(matricola.strip(), [])
+    weights = assignment_weights(assigned, year, regole)
+    return _weighted_mean(
+        [(objective_pct(a.obiettivo, rilevazione, regole), w) for a, w in zip(assigned, weights, strict=True)]
+    )
+
+
+def assignment_weights(assigned: list[Assegnazione], anno: int | None, regole: Regole) -> list[float]:
+    """stars × share / 100 × time in the year, in this order (the master's «Peso» formula computes the same)."""
+    shares = effective_shares(assigned)
+    return [
+        regole.peso_obiettivo(a.obiettivo)
+        * share
+        / FULL_SHARE
+        * (1.0 if anno is None else year_fraction(a.persona, anno))
+        for a, share in zip(assigned, shares, strict=True)
+    ]
 
 
 def assigned_objectives(piano_or_areas: Piano | Iterable[Area], matricola: str) -> list[Obiettivo]:

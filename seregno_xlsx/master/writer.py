@@ -66,17 +66,27 @@ from seregno_xlsx.master.scoring import (
     MissingValue,
     Regole,
     area_pct,
+    assignment_weights,
     computed_objective_pct,
     counts,
     indicator_pct,
     indicator_weight,
     objective_pct,
-    objectives_pct,
+    person_pct,
     read_value,
     total_pct,
     without_invalid_values,
 )
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Rilevazione, round_value_field
+from seregno_xlsx.piano.assegnazioni import (
+    FULL_SHARE,
+    assignments,
+    effective_shares,
+    reversed_dates,
+    valid_share,
+    year_bounds,
+    year_fraction,
+)
+from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione, round_value_field
 from seregno_xlsx.scheda.fit import height, lines
 
 TRUNCATED = " […testo troncato nel master]"
@@ -225,7 +235,7 @@ class _Master:
         data_riferimento: date,
     ) -> None:
         self.wb, self.aree, self.ril, self.regole, self.summary = wb, aree, rilevazione, regole, summary
-        self.rif = data_riferimento
+        self.rif, self.anno = data_riferimento, anno
         self.settings = Impostazioni()
         self.title = f"{ente} – Piano degli obiettivi {anno}"
         self.subtitle = f"rilevazione {rilevazione} – data di riferimento {data_riferimento:%d/%m/%Y}"
@@ -235,6 +245,7 @@ class _Master:
             Kind.TEXT: wb.add_format(top),
             Kind.NUM: wb.add_format(top),
             Kind.PCT: wb.add_format({**top, "num_format": "0.00%"}),
+            Kind.DEC: wb.add_format({**top, "num_format": "0.00"}),
             Kind.DATE: wb.add_format({**top, "num_format": "dd/mm/yyyy"}),
             Kind.DATETIME: wb.add_format({**top, "num_format": "dd/mm/yyyy hh:mm"}),
             # SI/NO values stay numbers (100/0) for the formulas but read as SI/NO.
@@ -412,9 +423,11 @@ class _Master:
             self.area_row[area.nome.casefold()] = sheet.header_row + r
             me = sheet.cell("area", sheet.header_row + r)
             conteggi = counts(area, self.ril, self.rif, self.invalid.get(area.nome, {}))
-            values: dict[str, object] = {"area": area.nome, "stato": stato}
+            values: dict[str, object] = {"area": area.nome, "stato": stato, **_sign_off(area)}
             for count in COUNTS:
                 values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
+            firma = area.compilazione
+            self._count_input(firma.compilata_da, firma.approvata_da, firma.data_approvazione)
             mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
             values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
             if self.ril is Rilevazione.FINALE:
@@ -429,6 +442,8 @@ class _Master:
                 total.append({"total_string": "Totale"})
             elif column.key == "stato":
                 total.append({"total_string": f"{len(self.aree)} di {n} aree"})
+            elif column.key in ("compilata_da", "approvazione"):
+                total.append({})
             elif column.key == "pct":
                 formula = _mean_formula(None, pct_range, weight)
                 total.append(
@@ -589,6 +604,7 @@ class _Master:
             "pct": pct,
             "regola": ind.misura.descrizione(),
             **self._both_rounds_indicator(ind, INDICATORI.header_row + r),
+            "evidenza": ind.evidenza,
         }
         bad = self.invalid.get(area.nome, {})
         if ind.codice in bad:  # shown, never counted: the formula takes a text as a missing value
@@ -596,7 +612,7 @@ class _Master:
             values[_value_key(self.ril)] = INVALID_VALUE + ("" if read is None else f" ({read:g})")
         si_no = dict.fromkeys(("valore_target", "prima_rilevazione", "valore_raggiunto"), "si_no")
         self._row(INDICATORI, r, values, si_no if ind.si_no else None)
-        self._count_input(bad[ind.codice] if ind.codice in bad else read_value(ind, self.ril))
+        self._count_input(bad[ind.codice] if ind.codice in bad else read_value(ind, self.ril), ind.evidenza)
 
     def _indicator_formula(self, row: int, ind: Indicatore, value: str, rilevazione: Rilevazione | None = None) -> str:
         """The indicator's rule as a formula (master/formula_regola.py) on ``value`` (the round's cell, or the
@@ -684,9 +700,10 @@ class _Master:
                         "data_fine_effettiva": f.data_fine_effettiva,
                         "stato": _Formula(self._state_formula(row), stato(f, self.rif)),
                         "monitoraggio": f.monitoraggio,
+                        "evidenza": f.evidenza,
                     }
                     self._row(sheet, r, values)
-                    self._count_input(f.data_inizio_effettiva, f.data_fine_effettiva, f.monitoraggio)
+                    self._count_input(f.data_inizio_effettiva, f.data_fine_effettiva, f.monitoraggio, f.evidenza)
                     self.links.setdefault(("fase", area.nome, f.codice), _target(sheet, row))
         self._finish(sheet, r)
 
@@ -698,45 +715,55 @@ class _Master:
         return f'=IF({fine}<>"",{done},{open_})'
 
     def _write_personale(self) -> None:
-        people: dict[str, tuple[str, str, list[tuple[Area, Obiettivo]]]] = {}
-        seen: set[tuple[str, int]] = set()
-        for area in self.aree:
-            for ob in area.obiettivi:
-                for p in ob.risorse_umane:
-                    nome, categoria, assigned = people.setdefault(p.matricola, (p.nome, p.categoria, []))
-                    if not categoria and p.categoria:
-                        people[p.matricola] = (nome, p.categoria, assigned)
-                    if (p.matricola, id(ob)) not in seen:
-                        seen.add((p.matricola, id(ob)))
-                        assigned.append((area, ob))
-        order = sorted(people, key=lambda m: (people[m][0].casefold(), m))
+        """Assegnazioni: one row per person and objective, its weight stars × share × time as formulas;
+        Personale: one row per matricola across all areas, the weighted mean of its rows."""
+        people = assignments(self.aree)
+        order = sorted(people, key=lambda m: (people[m][0].persona.nome.casefold(), m))
+        n = sum(len(people[m]) for m in order)
+        mat_col, quota_col = ASSEGNAZIONI.range("matricola", n), ASSEGNAZIONI.range("quota", n)
         a = 0
-        stars = self.regole.pesi_aree == "stelle"
         for matricola in order:
-            nome, _, assigned = people[matricola]
-            for area, ob in assigned:
+            assigned = people[matricola]
+            shares = effective_shares(assigned)
+            weights = assignment_weights(assigned, self.anno, self.regole)
+            for item, share, weight in zip(assigned, shares, weights, strict=True):
                 a += 1
+                row = ASSEGNAZIONI.header_row + a
+                ob, persona = item.obiettivo, item.persona
                 ob_row = self.obj_row[id(ob)]
-                weight = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", ob.peso) if stars else 1
+                stars: object = 1
+                if self.regole.pesi_aree == "stelle":
+                    stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", ob.peso)
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
                 link = _copy(source, _cached(objective_pct(ob, self.ril, self.regole)))
-                values = {"matricola": matricola, "nome": nome, "area": area.nome, "codice_obiettivo": ob.codice}
-                self._row(ASSEGNAZIONI, a, {**values, "peso": weight, "pct": link})
-        mat_col, weight_col, pct_col = (ASSEGNAZIONI.range(k, a) for k in ("matricola", "peso", "pct"))
+                values = {
+                    "matricola": matricola,
+                    "nome": assigned[0].persona.nome,
+                    "area": item.area.nome,
+                    "codice_obiettivo": ob.codice,
+                    "stelle": stars,
+                    **_assignment_inputs(persona),
+                    "quota_usata": _Formula(self._share_formula(row, mat_col, quota_col), share),
+                    "tempo": _Formula(self._time_formula(row), year_fraction(persona, self.anno)),
+                    "peso": _Formula(self._weight_formula(row), weight),
+                    "pct": link,
+                }
+                self._row(ASSEGNAZIONI, a, values)
+                self._count_input(persona.quota, persona.dal, persona.al)
+        weight_col, pct_col = (ASSEGNAZIONI.range(k, n) for k in ("peso", "pct"))
         for r, matricola in enumerate(order, start=1):
-            nome, categoria, assigned = people[matricola]
+            assigned = people[matricola]
             me = PERSONALE.cell("matricola", PERSONALE.header_row + r)
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
-            # The objectives gathered above, in plan order: the same as scoring.person_pct, without a rescan.
-            pct = _Formula(mean, _cached(objectives_pct([ob for _, ob in assigned], self.ril, self.regole)))
+            cached = person_pct(self.aree, matricola, self.ril, self.regole, anno=self.anno)
             person: dict[str, object] = {
                 "matricola": matricola,
-                "nome": nome,
-                "categoria": categoria,
-                "aree": "; ".join(dict.fromkeys(area.nome for area, _ in assigned)),
-                "codici": "; ".join(ob.codice for _, ob in assigned),
+                "nome": assigned[0].persona.nome,
+                "categoria": next((x.persona.categoria for x in assigned if x.persona.categoria), ""),
+                "aree": "; ".join(dict.fromkeys(x.area.nome for x in assigned)),
+                "codici": "; ".join(x.obiettivo.codice for x in assigned),
                 "n_obiettivi": len(assigned),
-                "pct": pct,
+                "pct": _Formula(mean, _cached(cached)),
             }
             self._row(PERSONALE, r, person)
         self._finish(PERSONALE, len(order))
@@ -763,6 +790,27 @@ class _Master:
             values = {"area": area_name, "categoria": categoria, "persone": len(who), "assegnazioni": pairs[0]}
             self._row(PERSONALE_CONTEGGI, r, values)
         self._finish(PERSONALE_CONTEGGI, len(by_category))
+
+    def _share_formula(self, row: int, mat_col: str, quota_col: str) -> str:
+        """The share given, else an equal part of what this person's given shares leave (never below 0)."""
+        quota, me = ASSEGNAZIONI.cell("quota", row), ASSEGNAZIONI.cell("matricola", row)
+        given = f"SUMPRODUCT(({mat_col}={me})*1,{quota_col})"
+        blanks = f"SUMPRODUCT(({mat_col}={me})*(1-ISNUMBER({quota_col})))"
+        return f"=IF(ISNUMBER({quota}),{quota},MAX(0,{FULL_SHARE:g}-{given})/{blanks})"
+
+    def _time_formula(self, row: int) -> str:
+        """Days on the objective within the year (both ends included) over the days of the year."""
+        start, end = (f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(self.anno))
+        dal, al = ASSEGNAZIONI.cell("dal", row), ASSEGNAZIONI.cell("al", row)
+        # ISNUMBER: an empty date and a «valore non valido» both count as not given.
+        last = f"MIN(IF(ISNUMBER({al}),{al},{end}),{end})"
+        first = f"MAX(IF(ISNUMBER({dal}),{dal},{start}),{start})"
+        return f"=MAX(0,{last}-{first}+1)/({end}-{start}+1)"
+
+    def _weight_formula(self, row: int) -> str:
+        """stars × share / 100 × time, in the order ``scoring.assignment_weights`` multiplies them."""
+        stelle, quota, tempo = (ASSEGNAZIONI.cell(k, row) for k in ("stelle", "quota_usata", "tempo"))
+        return f"={stelle}*{quota}/{FULL_SHARE:g}*{tempo}"
 
     def _write_anomalie(self, anomalie: list[Anomalia], files: list[str]) -> None:
         sheet, ws = ANOMALIE, self.sheets[ANOMALIE.name]
@@ -958,6 +1006,26 @@ def _fit_sheet(anomalie: list[Anomalia]) -> tuple[list[Anomalia], int]:
     if len(anomalie) <= MAX_SHEET_ROWS + 1:
         return anomalie, 0
     return anomalie[:MAX_SHEET_ROWS], len(anomalie) - MAX_SHEET_ROWS
+
+
+def _assignment_inputs(persona: Persona) -> dict[str, object]:
+    """Share and dates as given; an invalid one shown as text, which the formulas take as not given."""
+    values: dict[str, object] = {"quota": persona.quota, "dal": persona.dal, "al": persona.al}
+    if not valid_share(persona.quota):
+        values["quota"] = f"{INVALID_VALUE} ({persona.quota:g})"
+    if reversed_dates(persona):
+        for key in ("dal", "al"):
+            values[key] = f"{INVALID_VALUE} ({getattr(persona, key):%d/%m/%Y})"
+    return values
+
+
+def _sign_off(area: Area) -> dict[str, object]:
+    """The scheda's compilation block as Riepilogo shows it (typed by the area: text, never a formula)."""
+    firma = area.compilazione
+    approvazione = firma.approvata_da.strip()
+    if firma.data_approvazione is not None:
+        approvazione = f"{approvazione} ({firma.data_approvazione:%d/%m/%Y})".strip()
+    return {"compilata_da": firma.compilata_da.strip(), "approvazione": approvazione}
 
 
 def _stars(peso: int) -> str:

@@ -17,6 +17,7 @@ from datetime import date
 from functools import cache, partial
 
 from seregno_xlsx.findings import Anomalia, finding
+from seregno_xlsx.piano.assegnazioni import check_assignments
 from seregno_xlsx.piano.model import (
     Area,
     Fase,
@@ -477,7 +478,7 @@ def check_plan(piano: Piano, *, locate_for: Callable[[str], Locate] | None = Non
     """Every area's plan checks, then duplicate codes and matricole across areas."""
     contexts = _contexts(piano, locate_for)
     anomalie = [a for ctx in contexts for check in _PLAN_CHECKS for a in check(ctx)]
-    return anomalie + _across_areas(contexts)
+    return anomalie + _across_areas(contexts) + check_assignments(piano.aree, piano.anno)
 
 
 def check_across_areas(piano: Piano, *, locate_for: Callable[[str], Locate] | None = None) -> list[Anomalia]:

@@ -94,6 +94,12 @@ class Persona(_Model):
     categoria: Nome = ""
     matricola: Matricola
     nome: Nome
+    # The assignment (this person on this objective): the share of their time, in percent (None: an
+    # equal part of what their other assignments leave), and when they joined and left it (None: the
+    # whole year). Unbounded here: a return's 150% is a finding (``piano/assegnazioni.py``), not a crash.
+    quota: float | None = None
+    dal: Data | None = None
+    al: Data | None = None
 
     @field_validator("matricola", mode="before")
     @classmethod
@@ -125,6 +131,8 @@ class Fase(_Model):
     data_inizio_effettiva: Data | None = None
     data_fine_effettiva: Data | None = None
     monitoraggio: Testo = ""
+    # The evidence of a concluded phase (the act, a protocol number, a link), typed by the area: text only.
+    evidenza: Testo = ""
 
     @property
     def in_ritardo(self) -> bool:
@@ -158,6 +166,8 @@ class Indicatore(_Model):
     # A corrected value of the round, set by «consolida» from the office's rettifiche file only: a private
     # attribute, so neither a plan file nor the snapshot in a returned scheda can carry one.
     _rettifica: float | None = PrivateAttr(default=None)
+    # What the value rests on (the act, a protocol number, a link), typed by the area: text only.
+    evidenza: Testo = ""
 
     @property
     def si_no(self) -> bool:
@@ -231,12 +241,26 @@ class Obiettivo(_Model):
     anno_precedente: ObiettivoPrecedente | None = None
 
 
+class Compilazione(_Model):
+    """Who filled the area's scheda and the dirigente's approval: typed by the area, never from file properties."""
+
+    compilata_da: Testo = ""
+    approvata_da: Testo = ""
+    data_approvazione: Data | None = None
+
+    @property
+    def approvata(self) -> bool:
+        return bool(self.approvata_da.strip()) and self.data_approvazione is not None
+
+
 class Area(_Model):
     nome: Nome = Field(min_length=1)
     responsabile: Testo = ""
     obiettivi: list[Obiettivo] = Field(default_factory=list)
     # Stable across versions of the plan (the name may change): contacts, returns and history follow it.
     codice: Nome = ""
+
+    compilazione: Compilazione = Field(default_factory=Compilazione)
 
 
 class ObiettivoPrecedente(_Model):

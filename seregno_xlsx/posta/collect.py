@@ -503,7 +503,7 @@ def _blank(lettura: Lettura) -> bool:
     snapshot = lettura.metadati
     if snapshot is None or lettura.compilata != snapshot.area:
         return False
-    sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
     prefilled = any(not c.locked and c.value not in (None, "") for sheet in sheets for c in sheet.cells)
     saved = lettura.compilato_il is not None and abs(lettura.compilato_il - snapshot.generato_il) > timedelta(minutes=2)
     return not prefilled or not saved

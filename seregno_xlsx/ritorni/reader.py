@@ -21,7 +21,8 @@ from openpyxl.utils.cell import range_boundaries
 
 from seregno_xlsx.files import on_office_clock
 from seregno_xlsx.findings import Anomalia, finding, has_errors
-from seregno_xlsx.piano.model import Area, Piano
+from seregno_xlsx.piano.assegnazioni import known_matricole
+from seregno_xlsx.piano.model import Area, Persona, Piano
 from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.grid import Grid
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
@@ -33,6 +34,7 @@ from seregno_xlsx.scheda.layout import (
     HEADER_ROW,
     LEGEND_ROW,
     META_SHEET,
+    RELEASED_VERSIONS,
     TEMPLATE_VERSION,
     TITLE_ROW,
     Cell,
@@ -169,7 +171,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     lettura.metadati = snapshot
     lettura.impronta = stored
     area = snapshot.area.nome
-    if snapshot.versione_modello != TEMPLATE_VERSION:
+    if snapshot.versione_modello not in RELEASED_VERSIONS:
         lettura.anomalie.append(
             finding(
                 "versione-modello-diversa",
@@ -184,7 +186,10 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     if authority is not None:
         compiled = authority.model_copy(deep=True)
     reader = _SheetReader(grid, snapshot, compiled, lettura)
-    for sheet in layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione):
+    reader.matricole = known_matricole(piano.aree if piano is not None else [snapshot.area])
+    for sheet in layout(
+        snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello
+    ):
         reader.read(sheet)
     lettura.anomalie.extend(reader.unexpected_sheets())
     lettura.compilata = compiled
@@ -337,6 +342,8 @@ class _SheetReader:
         self.lettura = lettura
         self.area = snapshot.area.nome
         self.used = {META_SHEET, lettura.foglio_metadati, snapshot.testi.fogli.istruzioni}
+        # The people the plan knows: a Personale row naming anyone else is a person to add to the plan.
+        self.matricole: set[str] = set()
 
     def _add(self, codice: str, dettaglio: str, **where: object) -> None:
         self.lettura.anomalie.append(finding(codice, dettaglio, area=self.area, **where))  # type: ignore[arg-type]
@@ -396,6 +403,16 @@ class _SheetReader:
                 else:
                     self._read_input(cell, raw, where, compiled_row)
         for key, actual_row in found.items():
+            if sheet.spec.key == "personale" and len(key) == 2 and key[1] not in self.matricole:
+                self._add(
+                    "matricola-sconosciuta",
+                    f"la riga {actual_row} nomina la matricola {_short(key[1])} (obiettivo {_short(key[0])}), "
+                    "che il piano non conosce",
+                    foglio=actual,
+                    cella=f"A{actual_row}",
+                    valore=key[1],
+                )
+                continue
             self._add(
                 "riga-estranea",
                 f"la riga {actual_row} ha il codice {'/'.join(key)}, che la scheda non prevede",
@@ -567,6 +584,10 @@ class _SheetReader:
                 self._problem(text.problem, raw, where, row)
         if isinstance(value, Problem):
             self._problem(value, raw, where, row)
+            if isinstance(row.item, Persona):
+                # A share or date the area typed wrong counts as not given, as a blank would: never the
+                # value the plan prefilled, which the area has overwritten.
+                setattr(row.item, cell.column.field, None)
             return
         setattr(row.item, cell.column.field, value)
         if value not in (None, ""):
@@ -585,7 +606,7 @@ class _SheetReader:
 
 
 def layout_names(snapshot: Metadati) -> Iterator[SheetLayout]:
-    yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
 
 
 def structure_findings(lettura: Lettura) -> list[Anomalia]:
@@ -721,12 +742,13 @@ def compare_with_plan(snapshot: Metadati, piano: Piano) -> list[Anomalia]:
     except KeyError:
         return [finding("area-non-nel-piano", f"l'area «{area}» non è nel piano indicato", area=area, valore=area)]
     expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
-    plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione)
+    versione = snapshot.versione_modello
+    plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione, versione)
     # Rows are matched by code, not position: a scheda generated before phases were sorted by code
     # (or with the export's 0 as mid-year context) shows the same plan. Cells are named as in the file.
     shown = as_shown(snapshot.area, snapshot.rilevazione)
-    ours = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione)
-    in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    ours = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione, versione)
+    in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, versione)
     found: list[Anomalia] = []
     for plan_sheet, our_sheet, file_sheet in zip(plan_sheets, ours, in_file, strict=True):
         if len(plan_sheet.rows) != len(our_sheet.rows):

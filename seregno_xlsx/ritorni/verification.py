@@ -13,6 +13,7 @@ from seregno_xlsx.findings import Anomalia, Gravita, printable
 from seregno_xlsx.outputs import free_name
 from seregno_xlsx.piano.checks import check_area_plan, check_compilation
 from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.ritorni.compilazione import compilation_findings
 from seregno_xlsx.ritorni.reader import Lettura, cap_findings, layout_names, read_workbook, unreadable
 from seregno_xlsx.scheda.writer import Annotation, write_workbook
 
@@ -78,6 +79,7 @@ def _check(lettura: Lettura, data_riferimento: date | None) -> None:
             locate=lettura.locate,
         )
     )
+    lettura.anomalie.extend(compilation_findings(lettura))
 
 
 def annotate(

@@ -11,17 +11,29 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
 from openpyxl.utils import get_column_letter
 
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione, round_value_field
+from seregno_xlsx.piano.model import (
+    Area,
+    Compilazione,
+    Fase,
+    Indicatore,
+    Obiettivo,
+    Persona,
+    Rilevazione,
+    round_value_field,
+)
 from seregno_xlsx.texts import Testi
 
-# 2: the indicators' «Come si misura» column (issue 11).
 TEMPLATE_VERSION = "2"
+# Every version of the scheda ever sent: a scheda of any of them is read with its own columns.
+# 2: the indicators' «Come si misura» column (issue 11); the assignments in Personale, the Evidenza
+# columns, the Compilazione sheet (issue 16).
+RELEASED_VERSIONS = ("1", "2")
 PRODUCT = "seregno_xlsx"
 META_SHEET = "Metadati"
 
@@ -41,7 +53,7 @@ class Kind(StrEnum):
     SI_NO = "si_no"
 
 
-Item = Obiettivo | Fase | Indicatore | Persona
+Item = Obiettivo | Fase | Indicatore | Persona | Compilazione
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,8 @@ class Column:
     field: str | None = None
     input_in: frozenset[Rilevazione] = frozenset()
     wrap: bool = False
+    # The first template version with this column.
+    since: int = 1
 
     def is_input(self, rilevazione: Rilevazione) -> bool:
         return rilevazione in self.input_in
@@ -104,8 +118,9 @@ def _input(
     name: str,
     rounds: frozenset[Rilevazione] = BOTH,
     wrap: bool = False,
+    since: int = 1,
 ) -> Column:
-    return Column(label_key, kind, width, _field(name), field=name, input_in=rounds, wrap=wrap)
+    return Column(label_key, kind, width, _field(name), field=name, input_in=rounds, wrap=wrap, since=since)
 
 
 def _codice_obiettivo(row: Row) -> object:
@@ -125,6 +140,7 @@ class SheetSpec:
     key_labels: tuple[str, ...]
     rows: Callable[[Area], list[Row]]
     freeze_col: int = 2
+    since: int = 1  # the first template version with this sheet
 
     def name(self, testi: Testi) -> str:
         return str(getattr(testi.fogli, self.key))
@@ -178,11 +194,12 @@ FASI = SheetSpec(
     columns=(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
         Column("codice_fase", Kind.TEXT, 17, _field("codice"), field="codice"),
-        Column("descrizione_fase", Kind.TEXT, 60, _field("descrizione"), field="descrizione", wrap=True),
+        Column("descrizione_fase", Kind.TEXT, 50, _field("descrizione"), field="descrizione", wrap=True),
         *_PLANNED_DATES,
         _input("fase_data_inizio_effettiva", Kind.DATE, 13, "data_inizio_effettiva"),
         _input("fase_data_fine_effettiva", Kind.DATE, 13, "data_fine_effettiva"),
-        _input("monitoraggio", Kind.TEXT, 70, "monitoraggio", wrap=True),
+        _input("monitoraggio", Kind.TEXT, 55, "monitoraggio", wrap=True),
+        _input("evidenza", Kind.TEXT, 30, "evidenza", wrap=True, since=2),
     ),
     freeze_col=3,
 )
@@ -194,13 +211,14 @@ INDICATORI = SheetSpec(
     columns=(
         Column("codice_obiettivo", Kind.TEXT, 15, _codice_obiettivo),
         Column("codice_attivita", Kind.TEXT, 17, _field("codice"), field="codice"),
-        Column("descrizione_fase", Kind.TEXT, 50, _field("fase"), field="fase", wrap=True),
+        Column("descrizione_fase", Kind.TEXT, 40, _field("fase"), field="fase", wrap=True),
         Column("indicatore", Kind.TEXT, 28, _field("descrizione"), field="descrizione", wrap=True),
         Column("anno", Kind.INTEGER, 7, _field("anno"), field="anno"),
         Column("valore_target", Kind.NUMBER, 12, _field("valore_target"), field="valore_target"),
-        Column("regola", Kind.TEXT, 26, _measure, wrap=True),
+        Column("regola", Kind.TEXT, 26, _measure, wrap=True, since=2),
         _input("prima_rilevazione", Kind.NUMBER, 13, "prima_rilevazione", frozenset({Rilevazione.INTERMEDIA})),
         _input("valore_raggiunto", Kind.NUMBER, 13, "valore_raggiunto", frozenset({Rilevazione.FINALE})),
+        _input("evidenza", Kind.TEXT, 30, "evidenza", wrap=True, since=2),
     ),
     freeze_col=3,
 )
@@ -214,10 +232,34 @@ PERSONALE = SheetSpec(
         Column("categoria", Kind.TEXT, 16, _field("categoria"), field="categoria"),
         Column("matricola", Kind.TEXT, 12, _field("matricola"), field="matricola"),
         Column("nome", Kind.TEXT, 34, _field("nome"), field="nome"),
+        # The assignment as the area reports it: when the person joined and left the objective, their share.
+        _input("persona_dal", Kind.DATE, 13, "dal", since=2),
+        _input("persona_al", Kind.DATE, 13, "al", since=2),
+        _input("quota", Kind.NUMBER, 11, "quota", since=2),
     ),
 )
 
-DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE)
+
+def _compilation_rows(area: Area) -> list[Row]:
+    # One row, keyed by the area's name: a stand-in objective carries it, as every row names an objective.
+    return [Row(Obiettivo(codice=area.nome, titolo="", peso=0), area.compilazione)]
+
+
+COMPILAZIONE = SheetSpec(
+    key="compilazione",
+    key_labels=("area_compilazione",),
+    rows=_compilation_rows,
+    columns=(
+        Column("area_compilazione", Kind.TEXT, 34, _codice_obiettivo, wrap=True),
+        _input("compilata_da", Kind.TEXT, 30, "compilata_da", wrap=True),
+        _input("approvata_da", Kind.TEXT, 30, "approvata_da", wrap=True),
+        _input("data_approvazione", Kind.DATE, 14, "data_approvazione"),
+    ),
+    freeze_col=1,
+    since=2,
+)
+
+DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE, COMPILAZIONE)
 
 
 def cell_kind(column: Column, row: Row) -> Kind:
@@ -295,11 +337,23 @@ def title_text(testi: Testi, header: Header, area: Area, rilevazione: Rilevazion
     )
 
 
-def layout(testi: Testi, header: Header, area: Area, rilevazione: Rilevazione) -> list[SheetLayout]:
-    """Every data sheet with every cell it holds, in order."""
+def sheet_specs(versione: str = TEMPLATE_VERSION) -> list[SheetSpec]:
+    """The data sheets of a template version, each with the columns that version has."""
+    number = int(versione) if versione in RELEASED_VERSIONS else int(TEMPLATE_VERSION)
+    return [
+        replace(spec, columns=tuple(c for c in spec.columns if c.since <= number))
+        for spec in DATA_SHEETS
+        if spec.since <= number
+    ]
+
+
+def layout(
+    testi: Testi, header: Header, area: Area, rilevazione: Rilevazione, versione: str = TEMPLATE_VERSION
+) -> list[SheetLayout]:
+    """Every data sheet with every cell it holds, in order, as the scheda of ``versione`` has them."""
     sheets = []
     title = title_text(testi, header, area, rilevazione)
-    for spec in DATA_SHEETS:
+    for spec in sheet_specs(versione):
         name = spec.name(testi)
         labels = [testi.label(c.label_key) for c in spec.columns]
         rows = spec.rows(area)

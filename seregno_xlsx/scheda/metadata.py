@@ -119,15 +119,21 @@ def keyed_fingerprint(snapshot: Metadati, key: str) -> str:
 # A new field with a default is added here, at its level.
 ADDED_FIELDS: dict[str, frozenset[str]] = {
     "snapshot": frozenset({"versione_piano"}),
-    "area": frozenset({"codice"}),
+    "area": frozenset({"codice", "compilazione"}),
     "obiettivo": frozenset({"anno_precedente"}),
-    # Announced by the rules and people issues (11, 16): listed so that their fields, once merged, leave
-    # the fingerprints of schede sent before them as they were.
+    # The rules and people issues (11, 16): their fields leave the fingerprints of schede sent before them
+    # as they were.
     "fase": frozenset({"evidenza"}),
     "indicatore": frozenset({"regola", "evidenza"}),
     "persona": frozenset({"quota", "dal", "al"}),
 }
-_DEFAULTS: tuple[object, ...] = (None, "", [], {})
+_DEFAULTS: tuple[object, ...] = (
+    None,
+    "",
+    [],
+    {},
+    {"compilata_da": "", "approvata_da": "", "data_approvazione": None},  # an empty Compilazione
+)
 # Serialises exactly as ``model_dump_json`` (one serializer): what older schede were fingerprinted with.
 _JSON: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 

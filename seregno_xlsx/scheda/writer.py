@@ -101,7 +101,8 @@ def write_workbook(
     sent); its locked content must equal the snapshot's. ``key`` is the plan's fingerprint key;
     ``impronta`` an existing fingerprint to keep (an annotated copy of the same snapshot).
     """
-    sheets = layout(snapshot.testi, snapshot.header, area or snapshot.area, snapshot.rilevazione)
+    shown = area or snapshot.area
+    sheets = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione, snapshot.versione_modello)
     if impronta is None:
         # Keyed with the plan's key when the plan has one; an older plan gets the plain SHA-256.
         impronta = keyed_fingerprint(snapshot, key) if key else fingerprint(sheets)
@@ -289,7 +290,8 @@ def _validation(
     if cell.kind is Kind.NUMBER and cell.data_row is not None:
         raw = getattr(cell.data_row.item, "valore_target", None)
         target = "-" if raw is None else f"{raw:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    key = f"{cell.kind}|{cell.column.label_key if cell.column else ''}|{target}"
+    label = cell.column.label_key if cell.column else ""
+    key = f"{cell.kind}|{label}|{target}"
     if key in cache:
         return cache[key]
     if cell.kind is Kind.DATE:
@@ -307,17 +309,21 @@ def _validation(
     elif cell.kind is Kind.SI_NO:
         dv = DataValidation(type="list", formula1=_checked('"SI,NO"', MAX_VALIDATION_LIST, "elenco SI/NO"))
         title, prompt, error = c.si_no_titolo, c.si_no_messaggio, c.si_no_errore
+    elif cell.kind is Kind.NUMBER and label == "quota":
+        dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100")
+        title, prompt, error = c.quota_titolo, c.quota_messaggio, c.quota_errore
     elif cell.kind is Kind.NUMBER:
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
         title, prompt, error = c.numero_titolo, c.numero_messaggio.format(target=target), c.numero_errore
     else:
         dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="32000")
-        is_note = cell.column is not None and cell.column.label_key == "note"
-        title, prompt, error = (
-            c.testo_titolo,
-            c.note_messaggio if is_note else c.monitoraggio_messaggio,
-            c.testo_errore,
-        )
+        prompts = {
+            "note": c.note_messaggio,
+            "evidenza": c.evidenza_messaggio,
+            "compilata_da": c.compilazione_messaggio,
+            "approvata_da": c.compilazione_messaggio,
+        }
+        title, prompt, error = c.testo_titolo, prompts.get(label, c.monitoraggio_messaggio), c.testo_errore
     dv.allow_blank = True
     dv.showInputMessage = True
     dv.showErrorMessage = True

@@ -1,0 +1,209 @@
+"""Assignments: a person on an objective, with a share of their time and the dates they were on it.
+
+The share and the time in the year weigh the objective in the person's % (``master/scoring.person_pct``
+is the reference, the master's «Assegnazioni» sheet the live formula). One person is one matricola
+across the whole plan: a person in several areas gets one figure, and their shares add up across areas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from seregno_xlsx.errors import PlanError
+from seregno_xlsx.findings import Anomalia, finding
+from seregno_xlsx.piano.model import Area, Obiettivo, Persona, Piano
+from seregno_xlsx.piano.plan_file import read_plan
+
+# The whole of a person's time, in percent.
+FULL_SHARE = 100.0
+
+Locate = Callable[[str, str, str], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Assegnazione:
+    """One person on one objective (the first entry, if the plan names them twice on it)."""
+
+    area: Area
+    obiettivo: Obiettivo
+    persona: Persona
+
+    @property
+    def codice(self) -> str:
+        """The row's code in the scheda's Personale sheet: objective and matricola."""
+        return f"{self.obiettivo.codice}/{self.persona.matricola}"
+
+
+def assignments(areas: Iterable[Area]) -> dict[str, list[Assegnazione]]:
+    """Every person's assignments, by matricola, in plan order (the master's rows follow it)."""
+    people: dict[str, list[Assegnazione]] = {}
+    seen: set[tuple[str, int]] = set()
+    for area in areas:
+        for obiettivo in area.obiettivi:
+            for persona in obiettivo.risorse_umane:
+                if (persona.matricola, id(obiettivo)) in seen:
+                    continue
+                seen.add((persona.matricola, id(obiettivo)))
+                people.setdefault(persona.matricola, []).append(Assegnazione(area, obiettivo, persona))
+    return people
+
+
+def effective_shares(assigned: list[Assegnazione]) -> list[float]:
+    """Each assignment's share in percent: the given one, else an equal part of what the given ones leave.
+
+    A share outside 0-100% counts as not given (never better than a blank). Summed in row order, as the
+    master's SUMPRODUCT sums them.
+    """
+    quotas = [a.persona.quota if valid_share(a.persona.quota) else None for a in assigned]
+    given = 0.0
+    for quota in quotas:
+        if quota is not None:
+            given += quota
+    blanks = quotas.count(None)
+    rest = max(0.0, FULL_SHARE - given) / blanks if blanks else 0.0
+    return [rest if quota is None else quota for quota in quotas]
+
+
+def year_bounds(anno: int) -> tuple[date, date]:
+    return date(anno, 1, 1), date(anno, 12, 31)
+
+
+def year_fraction(persona: Persona, anno: int) -> float:
+    """The part of the year the person was on the objective: days from ``dal`` to ``al`` (both included,
+    each held within the year) over the days of the year. A pair in the wrong order counts as not given."""
+    start, end = year_bounds(anno)
+    dal, al = (None, None) if reversed_dates(persona) else (persona.dal, persona.al)
+    first = max(dal or start, start)
+    last = min(al or end, end)
+    return max(0, (last - first).days + 1) / ((end - start).days + 1)
+
+
+# --- findings ------------------------------------------------------------------------------------------
+
+
+def _no_location(sheet_key: str, code: str, field: str) -> tuple[str, str]:
+    return ("", "")
+
+
+def check_assignments(
+    areas: Iterable[Area],
+    anno: int,
+    *,
+    locate_for: Callable[[str], Locate] | None = None,
+    only_across_areas: bool = False,
+) -> list[Anomalia]:
+    """Shares outside 0-100% or adding up above 100%, a leaving date before the joining one, a date
+    outside the year. ``only_across_areas``: just the sums of people in several areas (each area's own
+    findings were reported with its file)."""
+    found: list[Anomalia] = []
+    for matricola, assigned in assignments(areas).items():
+        in_areas = {a.area.nome.casefold() for a in assigned}
+        if not only_across_areas:
+            for a in assigned:
+                found.extend(_assignment_findings(a, anno, (locate_for or (lambda _: _no_location))(a.area.nome)))
+        if only_across_areas and len(in_areas) < 2:
+            continue
+        total = sum(a.persona.quota or 0.0 for a in assigned if valid_share(a.persona.quota))
+        if total > FULL_SHARE + 1e-9:
+            first = assigned[0]
+            where = (locate_for or (lambda _: _no_location))(first.area.nome)("personale", first.codice, "quota")
+            found.append(
+                finding(
+                    "quote-oltre-100",
+                    f"le quote di {first.persona.nome} ({matricola}) sui suoi {len(assigned)} obiettivi "
+                    f"sommano {_pct(total)} ({_objectives(assigned)})",
+                    area=first.area.nome,
+                    obiettivo=first.obiettivo.codice,
+                    foglio=where[0],
+                    cella=where[1],
+                    valore=_pct(total),
+                )
+            )
+    return found
+
+
+def _assignment_findings(a: Assegnazione, anno: int, locate: Locate) -> Iterator[Anomalia]:
+    p = a.persona
+    start, end = year_bounds(anno)
+
+    def at(codice: str, field: str, dettaglio: str, valore: object) -> Anomalia:
+        foglio, cella = locate("personale", a.codice, field)
+        return finding(
+            codice, dettaglio, area=a.area.nome, obiettivo=a.obiettivo.codice, foglio=foglio, cella=cella, valore=valore
+        )
+
+    if p.quota is not None and not valid_share(p.quota):
+        yield at("quota-non-valida", "quota", f"quota di {p.nome} ({p.matricola}): {_pct(p.quota)}", _pct(p.quota))
+    if p.dal is not None and p.al is not None and p.al < p.dal:
+        yield at(
+            "fine-prima-di-inizio",
+            "al",
+            f"{p.nome} ({p.matricola}) risulta sull'obiettivo fino al {p.al:%d/%m/%Y}, "
+            f"prima della data di inizio {p.dal:%d/%m/%Y}: le due date non contano (tutto l'anno)",
+            f"{p.al:%d/%m/%Y}",
+        )
+    for field, value in (("dal", p.dal), ("al", p.al)):
+        if value is not None and not start <= value <= end:
+            yield at(
+                "assegnazione-fuori-anno",
+                field,
+                f"la data {value:%d/%m/%Y} di {p.nome} ({p.matricola}) è fuori dall'anno {anno}: "
+                f"si conta dal {start:%d/%m/%Y} al {end:%d/%m/%Y}",
+                f"{value:%d/%m/%Y}",
+            )
+
+
+def valid_share(quota: float | None) -> bool:
+    return quota is None or 0.0 <= quota <= FULL_SHARE
+
+
+def reversed_dates(p: Persona) -> bool:
+    return p.dal is not None and p.al is not None and p.al < p.dal
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}%".replace(".", ",")
+
+
+def _objectives(assigned: list[Assegnazione]) -> str:
+    return ", ".join(a.obiettivo.codice for a in assigned[:10]) + (" …" if len(assigned) > 10 else "")
+
+
+def known_matricole(areas: Iterable[Area]) -> set[str]:
+    return {p.matricola for area in areas for o in area.obiettivi for p in o.risorse_umane}
+
+
+def keep_assignments(piano: Piano, previous: Path) -> tuple[Piano, int]:
+    """The plan with the shares and dates the office set in the plan file it replaces (same ente and
+    year), for every person still on the same objective: the export never carries them, so a re-import
+    must not drop them. Returns the plan and how many assignments kept theirs."""
+    if not previous.is_file():
+        return piano, 0
+    try:
+        old = read_plan(previous)
+    except PlanError:
+        return piano, 0
+    if (old.ente, old.anno) != (piano.ente, piano.anno):
+        return piano, 0
+    set_before = {
+        (o.codice, p.matricola): p
+        for area in old.aree
+        for o in area.obiettivi
+        for p in o.risorse_umane
+        if (p.quota, p.dal, p.al) != (None, None, None)
+    }
+    if not set_before:
+        return piano, 0
+    piano = piano.model_copy(deep=True)
+    kept = 0
+    for area in piano.aree:
+        for obiettivo in area.obiettivi:
+            for persona in obiettivo.risorse_umane:
+                before = set_before.get((obiettivo.codice, persona.matricola))
+                if before is not None and (persona.quota, persona.dal, persona.al) == (None, None, None):
+                    persona.quota, persona.dal, persona.al = before.quota, before.dal, before.al
+                    kept += 1
+    return piano, kept
