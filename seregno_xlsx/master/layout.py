@@ -83,7 +83,7 @@ class Sheet:
 RIEPILOGO = Sheet(
     "Riepilogo",
     (
-        Col("area", "Area", 34),
+        Col("area", "Area", 28),
         Col("stato", "Scheda", 12),
         Col("obiettivi", "N. obiettivi", 10, Kind.NUM),
         Col("fasi_concluse", "Fasi concluse", 10, Kind.NUM),
@@ -95,8 +95,8 @@ RIEPILOGO = Sheet(
         Col("valori_non_validi", "Valori non validi (contati come mancanti)", 13, Kind.NUM),
         Col("rettifiche", "Rettifiche dell'ufficio", 11, Kind.NUM),
         # The scheda's compilation block, as the area typed it.
-        Col("compilata_da", "Compilata da", 15),
-        Col("approvazione", "Approvata dal dirigente (data)", 18),
+        Col("compilata_da", "Compilata da", 14),
+        Col("approvazione", "Approvata dal dirigente (data)", 15),
     ),
     # Title, round, reference date and coverage above the table.
     header_row=5,
