@@ -161,7 +161,9 @@ def test_no_check_fires_on_a_final_round_that_confirms(
     assert not [a for a in result.anomalie if a.codice in between]
 
 
-def _area(first: float | None, final: float | None, *, target: float = 100, fine: date | None = None) -> Area:
+def _area(
+    first: float | None, final: float | None, *, target: float = 100, fine: date | None = None, cumulativo: bool = False
+) -> Area:
     return Area.model_validate(
         {
             "nome": "Area Prova",
@@ -178,6 +180,7 @@ def _area(first: float | None, final: float | None, *, target: float = 100, fine
                             "valore_target": target,
                             "prima_rilevazione": first,
                             "valore_raggiunto": final,
+                            "regola": {"cumulativo": True} if cumulativo else None,
                         }
                     ],
                 }
@@ -187,10 +190,10 @@ def _area(first: float | None, final: float | None, *, target: float = 100, fine
 
 
 def test_cumulative_value_lower_than_the_previous_round() -> None:
-    cumulative = lambda ind: "cumulato" in ind.descrizione  # noqa: E731  # h1's regola.cumulativo stands in
-    down = check_between_rounds(_area(60, None), _area(60, 50), Regole(), 1.0, cumulativo=cumulative)
+    # The indicator's rule (piano/regola.py) says it is cumulative.
+    down = check_between_rounds(_area(60, None), _area(60, 50, cumulativo=True), Regole(), 1.0)
     assert [a.codice for a in down] == ["valore-cumulativo-in-calo"]
-    assert not check_between_rounds(_area(60, None), _area(60, 70), Regole(), 1.0, cumulativo=cumulative)
+    assert not check_between_rounds(_area(60, None), _area(60, 70, cumulativo=True), Regole(), 1.0)
     # Not cumulative: a lower value is no finding (a stock, a time, a rate may go down).
     assert not check_between_rounds(_area(60, None), _area(60, 50), Regole(), 1.0)
 

@@ -22,8 +22,7 @@ Locate = Callable[[str, str, str], tuple[str, str]]
 
 def is_cumulative(indicatore: Indicatore) -> bool:
     """The indicator's rule says its value accumulates over the year (``regola.cumulativo``)."""
-    regola = getattr(indicatore, "regola", None)
-    return bool(getattr(regola, "cumulativo", False)) if regola is not None else False
+    return indicatore.regola is not None and indicatore.regola.cumulativo
 
 
 def previous_round(piano: Piano | None, shown: Area) -> Area:
