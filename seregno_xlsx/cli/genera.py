@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from seregno_xlsx.choices import Rilevazione
 from seregno_xlsx.cli.app import (
     DATE_METAVAR,
     PasswordOpt,
@@ -16,7 +17,6 @@ from seregno_xlsx.cli.app import (
     parse_date,
     styled,
 )
-from seregno_xlsx.piano.model import Rilevazione
 
 
 @app.command("genera")

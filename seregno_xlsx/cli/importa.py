@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from seregno_xlsx.cli.app import (
     JsonOpt,
@@ -18,8 +17,6 @@ from seregno_xlsx.cli.app import (
     print_findings,
     styled,
 )
-from seregno_xlsx.findings import has_errors
-from seregno_xlsx.piano.model import plan_json_schema
 
 
 @app.command("importa")
@@ -31,7 +28,10 @@ def importa_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Importa le schede obiettivo esportate dal gestionale in un piano JSON validato."""
+    from rich.table import Table
+
     from seregno_xlsx.atomic import atomic_write_text, output_file
+    from seregno_xlsx.findings import has_errors
     from seregno_xlsx.piano.checks import check_plan
     from seregno_xlsx.piano.export_parser import parse_exports
     from seregno_xlsx.piano.plan_file import keep_key
@@ -74,4 +74,6 @@ def importa_cmd(
 @app.command("schema")
 def schema_cmd() -> None:
     """Stampa lo schema JSON (JSON Schema) del file del piano."""
+    from seregno_xlsx.piano.model import plan_json_schema
+
     print(plan_json_schema(), end="")

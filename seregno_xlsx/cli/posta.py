@@ -14,13 +14,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
 from rich.text import Text
 
+from seregno_xlsx.choices import Sicurezza
 from seregno_xlsx.cli.app import (
     DATE_METAVAR,
     DateOpt,
@@ -34,8 +33,12 @@ from seregno_xlsx.cli.app import (
     parse_date,
     styled,
 )
-from seregno_xlsx.posta.compose import Messaggio
-from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, Sicurezza, SmtpConfig
+
+if TYPE_CHECKING:  # the mail modules load when a command runs, not for «seregno-xlsx --help»
+    from rich.progress import TaskID
+
+    from seregno_xlsx.posta.compose import Messaggio
+    from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, SmtpConfig
 
 SMTP_USER_ENV = "SEREGNO_SMTP_UTENTE"
 SMTP_PASSWORD_ENV = "SEREGNO_SMTP_PASSWORD"
@@ -123,6 +126,8 @@ def _password(env: str, what: str) -> str:
 def _smtp_config(host: str | None, porta: int | None, sicurezza: Sicurezza, utente: str | None) -> SmtpConfig:
     if not host:
         fail("--invia: indicare il server con --smtp-host (o SEREGNO_SMTP_HOST)")
+    from seregno_xlsx.posta.send import SmtpConfig
+
     password = _password(SMTP_PASSWORD_ENV, "SMTP") if utente else None
     return SmtpConfig(host=host, porta=porta or 0, sicurezza=sicurezza, utente=utente or None, password=password)
 
@@ -133,6 +138,8 @@ def _progress(active: bool) -> Iterator[Avanzamento | None]:
     if not active:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=False
     ) as progress:
@@ -160,6 +167,8 @@ def _registro(registro: RegistroInvii | None) -> None:
 
 
 def _table(title: str, esiti: list[EsitoArea]) -> None:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in ("area", "esito", "dettaglio"):
         table.add_column(column, overflow="fold")
@@ -345,6 +354,8 @@ def raccogli_cmd(
     if as_json:
         print(json.dumps(raccolta.to_json(), indent=2, ensure_ascii=False))
     else:
+        from rich.table import Table
+
         table = Table(title=f"Raccolta → {output}")
         for column in ("messaggio", "allegato", "esito", "motivo / file"):
             table.add_column(column, overflow="fold")

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from seregno_xlsx.choices import Rilevazione as Rilevazione
+
 # Bounds of every text of a plan (and of the snapshot a scheda carries): a name fits on one line,
 # a description in one cell; neither holds control characters (only a description may hold line breaks).
 MAX_NAME = 200
@@ -53,13 +55,6 @@ Matricola = Annotated[
 ]
 
 PLAN_FORMAT_VERSION = 1
-
-
-class Rilevazione(StrEnum):
-    """The round of collection: mid-year or year-end."""
-
-    INTERMEDIA = "intermedia"
-    FINALE = "finale"
 
 
 def round_value_field(rilevazione: Rilevazione) -> str:
