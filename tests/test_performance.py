@@ -230,3 +230,25 @@ def test_narrow_terminal_help_is_wrapped_by_click() -> None:
     result = run("--help", env={"COLUMNS": "60"})
     assert result.returncode == 0 and "consolida" in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= 60
+
+
+def test_column_letters_are_openpyxl_s() -> None:
+    from openpyxl.utils import get_column_letter
+
+    from seregno_xlsx.cells import column_letter as _letter
+
+    assert all(_letter(col) == get_column_letter(col) for col in range(1, 18_279))
+    for wrong in (0, 18_279):
+        with pytest.raises(ValueError, match="Invalid column index"):
+            _letter(wrong)
+
+
+def test_reading_and_checking_load_no_spreadsheet_writer() -> None:
+    """``verifica`` and ``consolida`` read with calamine: openpyxl loads only to write a scheda or a copy."""
+    probe = (
+        "import sys; from seregno_xlsx.master.consolidation import consolidate;"
+        "from seregno_xlsx.ritorni.verification import verify;"
+        "print('openpyxl' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -16,9 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
-
+from seregno_xlsx.cells import column_letter
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
@@ -632,7 +630,11 @@ def _input_cells(lettura: Lettura) -> dict[tuple[str, str], Cell]:
 
 
 def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], Cell]) -> list[Anomalia]:
-    found = []
+    found: list[Anomalia] = []
+    if not grid.merged:
+        return found  # a generated scheda has no merge: openpyxl is loaded only for a file that has some
+    from openpyxl.utils.cell import range_boundaries
+
     for sheet, ranges in grid.merged.items():
         for ref in ranges:
             try:
@@ -643,14 +645,12 @@ def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], 
                 continue
             if (max_col - min_col + 1) * (max_row - min_row + 1) > 10_000:
                 max_row = min_row + 10_000 // (max_col - min_col + 1)
-            coordinates = [
-                f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)
-            ]
+            coordinates = [f"{_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
             covered = [(c, inputs.get(lettura.canonico.get((sheet, c), ("", "")))) for c in coordinates]
             hit = next(((coord, cell) for coord, cell in covered if cell is not None), None)
             if hit is None:
                 continue
-            first = f"{get_column_letter(min_col)}{min_row}"
+            first = f"{_letter(min_col)}{min_row}"
             found.append(
                 finding(
                     "cella-bloccata-modificata",
@@ -762,7 +762,7 @@ def _coordinate(col: int, row: int) -> str:
 
 
 def _letter(col: int) -> str:
-    return get_column_letter(col)
+    return column_letter(col)
 
 
 def _show(value: object) -> str:

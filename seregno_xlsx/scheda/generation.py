@@ -14,7 +14,6 @@ from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 from seregno_xlsx.scheda.metadata import Snapshot
-from seregno_xlsx.scheda.writer import write_workbook
 from seregno_xlsx.texts import Testi, load_texts
 
 
@@ -105,6 +104,8 @@ def generate(
     scadenza: date | None = None,
     testi: Testi | None = None,
 ) -> list[GeneratedWorkbook]:
+    from seregno_xlsx.scheda.writer import write_workbook  # openpyxl: loaded only to write
+
     testi = testi or load_texts()
     out_dir = output_folder(out_dir)
     result = []
