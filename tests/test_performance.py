@@ -86,6 +86,7 @@ def test_pool_keeps_only_what_the_master_needs(ritorni: Path) -> None:
     assert {key[0] for key in full.posizioni} == {"indicatori"}
 
 
+@pytest.mark.slow
 def test_processi_on_the_command_line(ritorni: Path, tmp_path: Path) -> None:
     outputs = []
     for processi in ("1", "2"):
@@ -128,6 +129,7 @@ def test_terminal_summary_per_area_then_the_first_findings(ritorni: Path, tmp_pa
     assert "valori letti" in text
 
 
+@pytest.mark.slow
 def test_import_is_lazy() -> None:
     """``import seregno_xlsx`` and the command line's start-up load no spreadsheet library or pydantic."""
     heavy = ("openpyxl", "xlsxwriter", "python_calamine", "pandas", "pydantic", "bs4", "smtplib", "imaplib")
@@ -172,7 +174,7 @@ FORMULA_PIECES = [
 
 
 @given(st.lists(st.sampled_from(FORMULA_PIECES), max_size=12), st.booleans(), st.booleans())
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_fast_formula_preparation_is_xlsxwriter_s(pieces: list[str], future: bool, expand: bool) -> None:
     from xlsxwriter.worksheet import Worksheet
 

@@ -173,18 +173,19 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
             )
         )
     _check_file_name(path, snapshot, lettura)
-    compiled = snapshot.area.model_copy(deep=True)
-    authority = _authenticate(snapshot, stored, piano, lettura)
-    if authority is not None:
-        compiled = authority.model_copy(deep=True)
-    reader = _SheetReader(grid, snapshot, compiled, lettura)
-    for sheet in layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione):
+    # The file's layout and the plan's snapshot are built once and shared by every check below.
+    expected = _plan_snapshot(snapshot, piano)
+    authority = _authenticate(snapshot, stored, piano, lettura, expected)
+    compiled = (authority or snapshot.area).model_copy(deep=True)
+    sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    reader = _SheetReader(grid, snapshot, compiled, lettura, sheets)
+    for sheet in sheets:
         reader.read(sheet)
     lettura.anomalie.extend(reader.unexpected_sheets())
     lettura.compilata = compiled
-    lettura.anomalie.extend(structure_findings(lettura))
+    lettura.anomalie.extend(structure_findings(lettura, sheets))
     if piano is not None:
-        lettura.anomalie.extend(compare_with_plan(snapshot, piano))
+        lettura.anomalie.extend(compare_with_plan(snapshot, piano, expected=expected, in_file=sheets))
     # The grid is not needed any more: a run over many files holds only what was read from each.
     lettura.grid = None
     cap_findings(lettura)
@@ -245,7 +246,20 @@ def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Snapshot, st
     return snapshot.model_copy(update={"testi": reading_texts(testi, snapshot.testi)}), stored
 
 
-def _authenticate(snapshot: Snapshot, stored: str, piano: Piano | None, lettura: Lettura) -> Area | None:
+def _plan_snapshot(snapshot: Snapshot, piano: Piano | None) -> Snapshot | None:
+    """What the plan would generate for this scheda's area and round; None without plan, area or header."""
+    if piano is None or Header(piano.ente, piano.anno, piano.titolo, piano.delibera) != snapshot.header:
+        return None
+    try:
+        plan_area = piano.area(snapshot.area.nome)
+    except KeyError:
+        return None
+    return snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
+
+
+def _authenticate(
+    snapshot: Snapshot, stored: str, piano: Piano | None, lettura: Lettura, expected: Snapshot | None = None
+) -> Area | None:
     """Check the fingerprint with the plan's key; the plan's area when its locked content is to be used.
 
     Without the plan nothing proves the locked content is the office's: the file is never «conforme».
@@ -287,7 +301,9 @@ def _authenticate(snapshot: Snapshot, stored: str, piano: Piano | None, lettura:
                 **where,
             )
         )
-    authority = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza).area
+    if expected is None:
+        expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
+    authority = expected.area
     if _row_keys(authority) != _row_keys(snapshot.area):
         return None  # another version of the plan: compare_with_plan lists the differences
     return authority
@@ -319,8 +335,11 @@ def _check_file_name(path: Path, snapshot: Snapshot, lettura: Lettura) -> None:
 class _SheetReader:
     """Reads one data sheet: finds header, rows by code, compares locked cells, parses inputs."""
 
-    def __init__(self, grid: Grid, snapshot: Snapshot, compiled: Area, lettura: Lettura) -> None:
+    def __init__(
+        self, grid: Grid, snapshot: Snapshot, compiled: Area, lettura: Lettura, sheets: list[SheetLayout]
+    ) -> None:
         self.grid = grid
+        self.sheets = sheets
         self.snapshot = snapshot
         self.compiled = compiled
         self.lettura = lettura
@@ -413,7 +432,7 @@ class _SheetReader:
     def _find_sheet(self, sheet: SheetLayout) -> str | None:
         if sheet.name in self.grid.sheets:
             return sheet.name
-        known = {s.name for s in layout_names(self.snapshot)}
+        known = {s.name for s in self.sheets}
         for name, rows in self.grid.sheets.items():
             if name in known or name == META_SHEET:
                 continue
@@ -577,7 +596,7 @@ def layout_names(snapshot: Snapshot) -> Iterator[SheetLayout]:
     yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
 
 
-def structure_findings(lettura: Lettura) -> list[Anomalia]:
+def structure_findings(lettura: Lettura, sheets: list[SheetLayout] | None = None) -> list[Anomalia]:
     """Formulas typed into input cells and merged cells over them (the grid holds values only).
 
     Decision: a formula in an input cell is never recalculated; its value is the one the client's
@@ -588,7 +607,7 @@ def structure_findings(lettura: Lettura) -> list[Anomalia]:
     grid = lettura.grid
     if lettura.snapshot is None or grid is None:
         return []
-    inputs = _input_cells(lettura)
+    inputs = _input_cells(lettura, sheets)
     area = lettura.area
     found: list[Anomalia] = []
     for sheet, cells in grid.formulas.items():
@@ -619,11 +638,11 @@ def structure_findings(lettura: Lettura) -> list[Anomalia]:
     return found
 
 
-def _input_cells(lettura: Lettura) -> dict[tuple[str, str], Cell]:
+def _input_cells(lettura: Lettura, sheets: list[SheetLayout] | None = None) -> dict[tuple[str, str], Cell]:
     assert lettura.snapshot is not None
     return {
         (sheet.name, cell.coordinate): cell
-        for sheet in layout_names(lettura.snapshot)
+        for sheet in (sheets if sheets is not None else layout_names(lettura.snapshot))
         for cell in sheet.cells
         if not cell.locked
     }
@@ -667,8 +686,18 @@ def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], 
     return found
 
 
-def compare_with_plan(snapshot: Snapshot, piano: Piano) -> list[Anomalia]:
-    """The workbook's locked content against the plan in force (``--piano``)."""
+def compare_with_plan(
+    snapshot: Snapshot,
+    piano: Piano,
+    *,
+    expected: Snapshot | None = None,
+    in_file: list[SheetLayout] | None = None,
+) -> list[Anomalia]:
+    """The workbook's locked content against the plan in force (``--piano``).
+
+    ``expected`` (the plan's snapshot for this area and round) and ``in_file`` (the file's layout) are
+    the reader's own, passed so as not to build them again.
+    """
     area = snapshot.area.nome
     if (piano.ente, piano.anno, piano.titolo, piano.delibera) != (
         snapshot.ente,
@@ -689,13 +718,19 @@ def compare_with_plan(snapshot: Snapshot, piano: Piano) -> list[Anomalia]:
         plan_area = piano.area(area)
     except KeyError:
         return [finding("area-non-nel-piano", f"l'area «{area}» non è nel piano indicato", area=area, valore=area)]
-    expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
-    plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione)
+    if expected is None:
+        expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
     # Rows are matched by code, not position: a scheda generated before phases were sorted by code
     # (or with the export's 0 as mid-year context) shows the same plan. Cells are named as in the file.
     shown = as_shown(snapshot.area, snapshot.rilevazione)
+    if shown == expected.area:
+        # The same header (checked above), texts, round and area: the same layout, cell for cell, so
+        # nothing differs (the usual case, decided without building two layouts to compare them).
+        return []
+    plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione)
     ours = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione)
-    in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
+    if in_file is None:
+        in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
     found: list[Anomalia] = []
     for plan_sheet, our_sheet, file_sheet in zip(plan_sheets, ours, in_file, strict=True):
         if len(plan_sheet.rows) != len(our_sheet.rows):
