@@ -254,3 +254,19 @@ def test_reading_and_checking_load_no_spreadsheet_writer() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_genera_on_two_processes_writes_the_serial_workbooks(piano: Piano, tmp_path: Path) -> None:
+    from seregno_xlsx.scheda.generation import generate
+    from seregno_xlsx.scheda.layout import META_SHEET
+
+    serial = generate(piano, tmp_path / "uno", processi=1)
+    parallel = generate(piano, tmp_path / "due", processi=2)
+    assert [(g.area, g.path.name) for g in serial] == [(g.area, g.path.name) for g in parallel]
+    assert len(serial) == len(piano.aree) > 1
+    for one, two in zip(serial, parallel, strict=True):
+        first, second = _sheets(one.path), _sheets(two.path)
+        assert first.keys() == second.keys()
+        for name in first:
+            if name != META_SHEET:  # it records when each was generated
+                assert first[name] == second[name], name

@@ -35,6 +35,7 @@ GRUPPO = (
 )
 
 if __name__ == "__main__":  # pragma: no cover - regenerates this file
+    import json
     import os
     from pathlib import Path
 
@@ -48,5 +49,5 @@ if __name__ == "__main__":  # pragma: no cover - regenerates this file
     source = Path(__file__).read_text(encoding="utf-8")
     start = source.index("GRUPPO = ")
     end = source.index("\n\nif __name__")
-    literal = "".join(f"    {line!r}\n" for line in text.splitlines(keepends=True))
+    literal = "".join(f"    {json.dumps(line, ensure_ascii=False)}\n" for line in text.splitlines(keepends=True))
     Path(__file__).write_text(source[:start] + f"GRUPPO = (\n{literal})" + source[end:], encoding="utf-8")

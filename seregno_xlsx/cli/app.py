@@ -83,6 +83,16 @@ OpenPasswordOpt = Annotated[
         show_default=False,
     ),
 ]
+ProcessiOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--processi",
+        metavar="N",
+        min=1,
+        help="File elaborati in parallelo, ciascuno in un processo (predefinito: uno per core; 1: in sequenza).",
+        show_default=False,
+    ),
+]
 RegistroOpt = Annotated[
     Path | None,
     typer.Option(

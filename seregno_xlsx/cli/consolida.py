@@ -17,6 +17,7 @@ from seregno_xlsx.cli.app import (
     JsonOpt,
     OpenPasswordOpt,
     PianoOpt,
+    ProcessiOpt,
     RegistroOpt,
     app,
     err,
@@ -69,16 +70,7 @@ def consolida_cmd(
     ] = MissingValue.ZERO,
     password_apertura: OpenPasswordOpt = None,
     registro_path: RegistroOpt = None,
-    processi: Annotated[
-        int | None,
-        typer.Option(
-            "--processi",
-            metavar="N",
-            min=1,
-            help="Schede lette in parallelo, ciascuna in un processo (predefinito: una per core; 1: in sequenza).",
-            show_default=False,
-        ),
-    ] = None,
+    processi: ProcessiOpt = None,
 ) -> None:
     """Consolida tutte le schede di una cartella in una cartella di lavoro master."""
     from seregno_xlsx.master.scoring import Regole

@@ -11,6 +11,7 @@ from seregno_xlsx.choices import Rilevazione
 from seregno_xlsx.cli.app import (
     DATE_METAVAR,
     PasswordOpt,
+    ProcessiOpt,
     app,
     load_plan,
     out,
@@ -36,6 +37,7 @@ def genera_cmd(
     modelli: Annotated[
         Path | None, typer.Option("--modelli", metavar="CARTELLA", help="Cartella dei testi (predefinita: modelli/).")
     ] = None,
+    processi: ProcessiOpt = None,
 ) -> None:
     """Genera una cartella di lavoro protetta per ogni area del piano."""
     from seregno_xlsx.scheda.generation import generate
@@ -51,6 +53,7 @@ def genera_cmd(
         password=password,
         scadenza=parse_date(scadenza, "--scadenza"),
         testi=texts,
+        processi=processi,
     )
     for item in generated:
         out.print(styled("✓", "green", f"{item.area}: {item.path}"))

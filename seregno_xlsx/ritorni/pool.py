@@ -9,7 +9,6 @@ process of its own; if it kills that one too, it is that file's finding, and eve
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from seregno_xlsx.findings import finding
 from seregno_xlsx.piano.model import Piano, Rilevazione, round_value_field
+from seregno_xlsx.processes import workers_for
 from seregno_xlsx.ritorni.reader import Lettura
 from seregno_xlsx.ritorni.verification import verify_file
 
@@ -33,14 +33,6 @@ class Richiesta:
     piano: Piano | None = None
     data_riferimento: date | None = None
     password_apertura: str | None = None
-
-
-def default_processes() -> int:
-    """The cores this process may use (a container or ``taskset`` may allow fewer than the machine has)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def verify_for_consolidation(path: Path, richiesta: Richiesta) -> Lettura:
@@ -82,11 +74,8 @@ def verify_files(
 
     ``reader`` must be a module-level function (it travels to the workers by name).
     """
-    processi = default_processes() if processi is None else processi
-    if processi < 1:
-        raise ValueError("processi must be at least 1")
-    workers = min(processi, len(paths))
-    if workers <= 1:
+    workers = workers_for(processi, len(paths))
+    if workers == 1:
         return [reader(path, richiesta) for path in paths]
     results: dict[int, Lettura] = {}
     try:
