@@ -1,0 +1,103 @@
+"""The fast XML scan gives the events (and the refusals) of the defusedxml tree scan it replaces."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from defusedxml import DefusedXmlException
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seregno_xlsx.ritorni.xml_events import PIECE, ParseError, fast_events, tree_events
+
+from .conftest import ROOT
+from .hostile.corpus import BILLION_LAUGHS, EXTERNAL_ENTITY
+
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _outcome(events: object) -> tuple[list[object], str]:
+    """The events given before the end, and how it ended (the exception's class)."""
+    seen: list[object] = []
+    try:
+        for event in events:  # type: ignore[attr-defined]
+            seen.append(event)
+    except (ParseError, DefusedXmlException) as exc:
+        return seen, type(exc).__name__
+    return seen, ""
+
+
+def _same(data: bytes) -> None:
+    assert _outcome(tree_events(io.BytesIO(data))) == _outcome(fast_events(io.BytesIO(data)))
+
+
+def test_every_part_of_the_example_returns() -> None:
+    count = 0
+    for path in sorted((ROOT / "esempi" / "ritorni").glob("*.xlsx")) + sorted((ROOT / "esempi" / "schede").glob("*")):
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.endswith((".xml", ".rels")):
+                    _same(archive.read(name))
+                    count += 1
+    assert count > 30
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        BILLION_LAUGHS + b"<worksheet>&lol9;</worksheet>",
+        EXTERNAL_ENTITY + b"<worksheet>&xxe;</worksheet>",
+        b'<?xml version="1.0"?><!DOCTYPE w SYSTEM "http://example.com/x.dtd"><w/>',
+        b'<!DOCTYPE w [<!ENTITY % p "x">]><w/>',
+        b'<!DOCTYPE w [<!ENTITY u SYSTEM "x" NDATA gif>]><w/>',
+        b"<w>&undefined;</w>",
+        b"<w><c r='A1'><v>1</v></c>",  # unclosed
+        b"<w><c r='A1'><v>1</w>",  # mismatched
+        b"<w>\x07</w>",
+        b"",
+        b"<a:w xmlns:a='u' a:r='1'><a:c a:t='e'><a:v>#N/A</a:v></a:c></a:w>",
+        b"<w><x:c/></w>",  # unbound prefix
+        b"<w><f>SUM(A1)<x/>tail</f><!-- c --><?pi x?><![CDATA[<c>]]></w>",
+        b"<w>" + b"<c r='A1'><v>1</v></c>" * 3000 + b"<bad",  # an error pieces after a good start
+        b"<w>" + b"<c r='A1'><v>1</v></c>" * (PIECE // 22) + b"<!DOCTYPE x>",
+    ],
+)
+def test_hostile_and_malformed_xml(data: bytes) -> None:
+    _same(data)
+
+
+_names = st.sampled_from(["row", "c", "v", "f", "is", "t", "mergeCell", "x:c", "sheetData"])
+_attrs = st.dictionaries(
+    st.sampled_from(["r", "t", "ref", "s", "x:r"]), st.sampled_from(["A1", "e", "B2:C3", "1", "&amp;", "<"]), max_size=3
+)
+_texts = st.sampled_from(
+    ["", "1", "=SUM(A1)", "#VALUE!", "&amp;", "&lt;", "&#7;", "&#x41;", "&bad;", "<", "]]>", "è", " "]
+)
+
+
+@st.composite
+def _xml(draw: st.DrawFn, depth: int = 0) -> str:
+    name = draw(_names)
+    attrs = "".join(f' {k}="{v}"' for k, v in draw(_attrs).items())
+    if depth > 3 or draw(st.booleans()):
+        return f"<{name}{attrs}/>" if draw(st.booleans()) else f"<{name}{attrs}>{draw(_texts)}</{name}>"
+    children = "".join(draw(st.lists(_xml(depth + 1), max_size=4)))
+    return f"<{name}{attrs}>{draw(_texts)}{children}{draw(_texts)}</{name}>"
+
+
+@given(
+    _xml(),
+    st.sampled_from(["", NS, 'xmlns:x="u"', f'{NS} xmlns:x="u"']),
+    st.sampled_from(["", "<?xml version='1.0'?>", "<!DOCTYPE w>"]),
+    st.integers(0, 3),
+)
+@settings(max_examples=150, deadline=None)
+def test_generated_xml(body: str, namespaces: str, prolog: str, cut: int) -> None:
+    document = f"{prolog}<w {namespaces}>{body}</w>".encode()
+    if cut:  # a document cut short, or padded past one piece so that the error falls in a later one
+        document = (
+            document[: len(document) * cut // 4] if cut < 3 else document.replace(b"<w ", b"<w " + b" " * PIECE, 1)
+        )
+    _same(document)
