@@ -270,3 +270,20 @@ def test_genera_on_two_processes_writes_the_serial_workbooks(piano: Piano, tmp_p
         for name in first:
             if name != META_SHEET:  # it records when each was generated
                 assert first[name] == second[name], name
+
+
+def test_no_plain_function_is_one_xlsxwriter_renames() -> None:
+    """Every substitution of XlsxWriter's _prepare_formula, against every name the fast path lets through."""
+    import inspect
+
+    from xlsxwriter.worksheet import Worksheet
+
+    from seregno_xlsx.master.fast_sheet import PLAIN
+
+    source = inspect.getsource(Worksheet._prepare_formula)
+    patterns = re.findall(r're\.sub\(\s*r"([^"]+)"', source)
+    assert len(patterns) > 100
+    for pattern in patterns:
+        for name in PLAIN:
+            for before in ("", "=", "A", " ", "(", '"', "."):
+                assert re.search(pattern, f"{before}{name}(") is None, (pattern, name)

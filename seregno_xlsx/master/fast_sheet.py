@@ -1,11 +1,12 @@
-"""An XlsxWriter worksheet that prepares the master's formulas without 29 regular expressions each.
+"""An XlsxWriter worksheet that prepares the master's formulas without dozens of regular expressions each.
 
-XlsxWriter rewrites every formula through one regular expression per dynamic-array function
-(``FILTER(`` → ``_xlfn._xlws.FILTER(``…), even when the formula calls none of them: the master's
-tens of thousands of formulas pay for nothing. Here a formula whose every call is to a function of
-``PLAIN`` (none of which those expressions can match) is only stripped of its ``=``, which is exactly
-what XlsxWriter returns for it; any other formula, and every other use, goes to XlsxWriter's code.
-A property test compares the two on the master's formulas and on arbitrary ones.
+XlsxWriter rewrites every formula through one regular expression per newer function (29 of them for
+dynamic arrays, ``FILTER(`` → ``_xlfn._xlws.FILTER(``…, about 150 in conditional formats), even when
+the formula calls none of them: the master's tens of thousands of formulas pay for nothing. Here a
+formula whose every call is to a function of ``PLAIN`` (none of which those expressions can match:
+a test checks each of them against each name) is only stripped of its ``=`` and braces, which is
+exactly what XlsxWriter returns for it; any other formula goes to XlsxWriter's own code. A property
+test compares the two on the master's formulas and on arbitrary ones.
 """
 
 from __future__ import annotations
@@ -48,9 +49,7 @@ _CALL = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*(?=\()")
 class FastWorksheet(Worksheet):  # type: ignore[misc]
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> Any:
         if (
-            expand_future_functions
-            or self.use_future_functions
-            or "_xlfn." in formula
+            "_xlfn." in formula
             or "INGLE(" in formula  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
             or not PLAIN.issuperset(_CALL.findall(formula))
         ):

@@ -52,7 +52,7 @@ def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) ->
         count += 1
         used = 0.0
         for word in part.split(" "):
-            w = text_width(word, bold=bold)
+            w = _word_width(word, bold)
             space = _char(" ") if used else 0.0
             if used and used + space + w > room:
                 count += 1
@@ -65,6 +65,12 @@ def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) ->
             else:
                 used += space + w
     return count
+
+
+# Words recur across texts (articles, the office's vocabulary): each is measured once.
+@functools.lru_cache(maxsize=65_536)
+def _word_width(word: str, bold: bool) -> float:
+    return text_width(word, bold=bold)
 
 
 def height(count: int, *, size: float = 11.0) -> float:
