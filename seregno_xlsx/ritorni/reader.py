@@ -775,6 +775,8 @@ def _same(cell: Cell, raw: object, date1904: bool) -> bool:
     expected = cell.value
     if is_blank(expected):
         return is_blank(raw)
+    if type(raw) is str and raw == expected:
+        return True  # the text left as written (the usual case): the comparison below would say so
     if isinstance(expected, date):
         return parse_date(raw, date1904=date1904) == expected
     if isinstance(expected, int | float) and not isinstance(expected, bool):
