@@ -184,6 +184,7 @@ class Corsa:
     picco_albero_mib: float  # RSS of the process and its children, summed, sampled every 10 ms
     picco_processo_mib: float  # the main process's own ru_maxrss
     codice: int
+    cpu: float = 0.0  # user + system seconds of the process and the children it waited for
     uscita: str = ""
 
 
@@ -232,14 +233,21 @@ def corri(comando: list[str], *, cwd: Path | None = None, uscita: bool = False) 
     sonda.join()
     if processo.returncode not in (0, 1):
         raise RuntimeError(f"{comando[:3]}… uscito con {processo.returncode}: {errori[-2000:]}")
-    return Corsa(secondi, picco / 1024, uso.ru_maxrss / 1024, processo.returncode, testo)
+    return Corsa(
+        secondi,
+        picco / 1024,
+        uso.ru_maxrss / 1024,
+        processo.returncode,
+        cpu=uso.ru_utime + uso.ru_stime,
+        uscita=testo,
+    )
 
 
 def floor_child(kind: str, cartella: Path, celle: Path | None, output: Path | None) -> None:
     """Runs in a child: one floor, timed inside (its own start-up left out: the floor is the work)."""
     files = sorted((cartella / "ritorni").glob("*.xlsx"))
     cells_pickle = pickle.loads(celle.read_bytes()) if celle else None
-    inizio = time.perf_counter()
+    inizio, cpu = time.perf_counter(), time.process_time()
     if kind in ("calamine", "calamine+xlsxwriter"):
         from python_calamine import CalamineWorkbook
 
@@ -272,7 +280,7 @@ def floor_child(kind: str, cartella: Path, celle: Path | None, output: Path | No
                 for _ in ws.iter_rows(values_only=True):
                     pass
             workbook.close()
-    print(json.dumps({"secondi": time.perf_counter() - inizio}))
+    print(json.dumps({"secondi": time.perf_counter() - inizio, "cpu": time.process_time() - cpu}))
 
 
 def master_cells(master: Path, target: Path) -> int:
@@ -301,13 +309,15 @@ def master_cells(master: Path, target: Path) -> int:
     return count
 
 
-def floor(kind: str, cartella: Path, celle: Path | None = None) -> float:
+def floor(kind: str, cartella: Path, celle: Path | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds of the floor's work."""
     out = cartella / "floor.xlsx"
     comando = [sys.executable, __file__, "--floor", kind, "--cartella", str(cartella), "--output", str(out)]
     if celle:
         comando += ["--celle", str(celle)]
     risultato = subprocess.run(comando, check=True, capture_output=True, text=True)
-    return float(json.loads(risultato.stdout.strip().splitlines()[-1])["secondi"])
+    misura = json.loads(risultato.stdout.strip().splitlines()[-1])
+    return float(misura["secondi"]), float(misura["cpu"])
 
 
 # --- the phase split of one run -----------------------------------------------------------------------
@@ -439,7 +449,8 @@ def main() -> None:
         prepara(cartella, n)
         piano, ritorni = cartella / "piano.json", cartella / "ritorni"
         master = cartella / "consolidato.xlsx"
-        m: dict[str, Serie] = {k: Serie() for k in ("seriale", "parallelo", "calamine", "floor", "openpyxl")}
+        nomi = ("seriale", "parallelo", "calamine", "floor", "openpyxl", "cpu_seriale", "cpu_parallelo", "cpu_floor")
+        m: dict[str, Serie] = {k: Serie() for k in nomi}
         mem: dict[str, Serie] = {k: Serie() for k in ("seriale_albero", "seriale_processo", "parallelo_albero")}
         celle = cartella / "celle_master.pickle"
         for rep in range(args.ripetizioni):
@@ -451,14 +462,18 @@ def main() -> None:
                 count = master_cells(master, celle)
                 righe_uscita = len(serial.uscita.splitlines())
             m["seriale"].valori.append(serial.secondi)
+            m["cpu_seriale"].valori.append(serial.cpu)
             mem["seriale_albero"].valori.append(serial.picco_albero_mib)
             mem["seriale_processo"].valori.append(serial.picco_processo_mib)
-            m["calamine"].valori.append(floor("calamine", cartella))
+            m["calamine"].valori.append(floor("calamine", cartella)[0])
             parallel = corri([str(SCRIPT), "consolida", str(ritorni), "-o", str(master), "--piano", str(piano)])
             m["parallelo"].valori.append(parallel.secondi)
+            m["cpu_parallelo"].valori.append(parallel.cpu)
             mem["parallelo_albero"].valori.append(parallel.picco_albero_mib)
-            m["floor"].valori.append(floor("calamine+xlsxwriter", cartella, celle))
-            m["openpyxl"].valori.append(floor("openpyxl", cartella))
+            wall, cpu = floor("calamine+xlsxwriter", cartella, celle)
+            m["floor"].valori.append(wall)
+            m["cpu_floor"].valori.append(cpu)
+            m["openpyxl"].valori.append(floor("openpyxl", cartella)[0])
         fasi = json.loads(
             subprocess.run(
                 [sys.executable, __file__, "--fasi", "--cartella", str(cartella)],
@@ -482,10 +497,12 @@ def main() -> None:
         print(f"\n== {n} aree ({count} celle nel master, {righe_uscita} righe stampate) ==")
         for k, v in m.items():
             print(f"  {k:10} {v} s")
+        cpu_ratio = m["cpu_seriale"].mediana / m["cpu_floor"].mediana
         print(
             f"  consolida / floor: seriale {m['seriale'].mediana / m['floor'].mediana:.2f}×, "
-            f"parallelo {m['parallelo'].mediana / m['floor'].mediana:.2f}×; "
-            f"/ calamine {m['parallelo'].mediana / m['calamine'].mediana:.1f}×"
+            f"parallelo {m['parallelo'].mediana / m['floor'].mediana:.2f}× (tempo reale); "
+            f"CPU seriale / CPU floor {cpu_ratio:.2f}×; "
+            f"parallelo / calamine {m['parallelo'].mediana / m['calamine'].mediana:.1f}×"
         )
         for k, v in mem.items():
             print(f"  memoria {k:18} {v} MiB")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -102,6 +103,11 @@ def _consolida(
     from seregno_xlsx.master.consolidation import consolidate
 
     piano = load_plan(piano_path) if piano_path else None
+    # What is loaded now (modules, the plan) lives until the end: the cyclic collector stops
+    # re-examining it, and runs less often over the many small objects of the reading and the master
+    # (about a tenth of the time otherwise; what the command holds does not change).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     output, note = output_file(output, ".xlsx")
     if note:
         err.print(styled("Nota:", "yellow", note))
