@@ -174,7 +174,7 @@ FORMULA_PIECES = [
 
 
 @given(st.lists(st.sampled_from(FORMULA_PIECES), max_size=12), st.booleans(), st.booleans())
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_fast_formula_preparation_is_xlsxwriter_s(pieces: list[str], future: bool, expand: bool) -> None:
     from xlsxwriter.worksheet import Worksheet
 
@@ -245,6 +245,7 @@ def test_column_letters_are_openpyxl_s() -> None:
             _letter(wrong)
 
 
+@pytest.mark.slow
 def test_reading_and_checking_load_no_spreadsheet_writer() -> None:
     """``verifica`` and ``consolida`` read with calamine: openpyxl loads only to write a scheda or a copy."""
     probe = (
@@ -256,6 +257,7 @@ def test_reading_and_checking_load_no_spreadsheet_writer() -> None:
     assert result.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_genera_on_two_processes_writes_the_serial_workbooks(piano: Piano, tmp_path: Path) -> None:
     from seregno_xlsx.scheda.generation import generate
     from seregno_xlsx.scheda.layout import META_SHEET
@@ -289,6 +291,7 @@ def test_no_plain_function_is_one_xlsxwriter_renames() -> None:
                 assert re.search(pattern, f"{before}{name}(") is None, (pattern, name)
 
 
+@pytest.mark.slow
 def test_a_reading_kept_for_the_master_is_small() -> None:
     """What consolidate keeps of each file while it reads the others: a bound per file, measured."""
     import gc
