@@ -312,3 +312,23 @@ def test_a_reading_kept_for_the_master_is_small() -> None:
     assert all(lettura.leggibile for lettura in kept)
     # About 90 KiB (the compiled area and its findings); with every cell's position kept, about 300 KiB.
     assert per_file < 180 * 1024, per_file
+
+
+def reader_that_fails(path: Path, richiesta: Richiesta) -> Lettura:
+    """A defect while reading one file (an exception nobody foresaw)."""
+    if path.name == DIES:
+        raise RuntimeError("imprevisto")
+    return verify_for_consolidation(path, richiesta)
+
+
+@pytest.mark.parametrize("processi", [1, 2])
+def test_an_unforeseen_error_costs_its_file_only(ritorni: Path, processi: int) -> None:
+    shutil.copy(next(RITORNI.glob("*.xlsx")), ritorni / DIES)
+    files = sorted(p for p in ritorni.iterdir() if p.suffix == ".xlsx")
+    letture = verify_files(files, Richiesta(), processi=processi, reader=reader_that_fails)
+    by_name = {lettura.file.name: lettura for lettura in letture}
+    failed = by_name.pop(DIES)
+    assert [a.codice for a in failed.anomalie] == ["file-illeggibile"] and "RuntimeError" in failed.anomalie[
+        0
+    ].messaggio
+    assert sum(lettura.leggibile for lettura in by_name.values()) == 3

@@ -10,7 +10,7 @@ process of its own; if it kills that one too, it is that file's finding, and eve
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +19,7 @@ from pathlib import Path
 from seregno_xlsx.findings import finding
 from seregno_xlsx.piano.model import Piano, Rilevazione, round_value_field
 from seregno_xlsx.processes import workers_for
-from seregno_xlsx.ritorni.reader import Lettura
+from seregno_xlsx.ritorni.reader import Lettura, unreadable
 from seregno_xlsx.ritorni.verification import verify_file
 
 # A returned file's reading as ``consolidate`` keeps it (see ``slim``).
@@ -76,16 +76,18 @@ def verify_files(
     """
     workers = workers_for(processi, len(paths))
     if workers == 1:
-        return [reader(path, richiesta) for path in paths]
+        return [_safely(reader, path, richiesta) for path in paths]
     results: dict[int, Lettura] = {}
     try:
         lost = _run_pool(paths, range(len(paths)), richiesta, reader, workers, results)
     except (OSError, NotImplementedError):  # no processes here (a sandbox, no semaphores): read serially
         lost = []
-        results.update((i, reader(p, richiesta)) for i, p in enumerate(paths) if i not in results)
-    # A worker died: every file it left unread is read again, each alone, so the culprit is found.
-    for index in lost:
-        _run_alone(paths[index], index, richiesta, reader, results)
+        results.update((i, _safely(reader, p, richiesta)) for i, p in enumerate(paths) if i not in results)
+    # A worker died: every file it left unread is read again, each alone in a process of its own (as many
+    # at once as there are workers), so the file that kills its process is found and only it is lost.
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        alone = threads.map(lambda i: _run_alone(paths[i], richiesta, reader), lost)
+        results.update(zip(lost, alone, strict=True))
     return [results[i] for i in range(len(paths))]
 
 
@@ -109,12 +111,12 @@ def _run_pool(
     return lost
 
 
-def _run_alone(path: Path, index: int, richiesta: Richiesta, reader: Reader, results: dict[int, Lettura]) -> None:
+def _run_alone(path: Path, richiesta: Richiesta, reader: Reader) -> Lettura:
     try:
         with ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(richiesta, reader)) as pool:
-            results[index] = pool.submit(_work, path).result()
+            return pool.submit(_work, path).result()
     except BrokenProcessPool:
-        results[index] = _died(path)
+        return _died(path)
 
 
 def _died(path: Path) -> Lettura:
@@ -142,4 +144,14 @@ def _init(richiesta: Richiesta, reader: Reader) -> None:
 
 def _work(path: Path) -> Lettura:
     assert _REQUEST is not None and _READER is not None
-    return _READER(path, _REQUEST)
+    return _safely(_READER, path, _REQUEST)
+
+
+def _safely(reader: Reader, path: Path, richiesta: Richiesta) -> Lettura:
+    """Whatever goes wrong reading one file is that file's finding, in a worker as in the serial run."""
+    try:
+        return reader(path, richiesta)
+    except Exception as exc:
+        lettura = Lettura(file=path)
+        unreadable(lettura, exc)
+        return lettura
