@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from seregno_xlsx.ritorni.classification import Classificazione, classify
     from seregno_xlsx.ritorni.reader import Lettura, read_workbook
     from seregno_xlsx.ritorni.verification import Verifica, verify, verify_file
-    from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+    from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 
 # Public name -> the module that defines it.
 _WHERE = {
@@ -64,7 +64,7 @@ _WHERE = {
     "seregno_xlsx.ritorni.classification": ("Classificazione", "classify"),
     "seregno_xlsx.ritorni.reader": ("Lettura", "read_workbook"),
     "seregno_xlsx.ritorni.verification": ("Verifica", "verify", "verify_file"),
-    "seregno_xlsx.scheda.generation": ("GeneratedWorkbook", "generate"),
+    "seregno_xlsx.scheda.generation": ("SchedaGenerata", "generate"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
@@ -90,7 +90,6 @@ __all__ = [
     "Consolidamento",
     "Distribuzione",
     "Fase",
-    "GeneratedWorkbook",
     "Gravita",
     "ImapConfig",
     "Indicatore",
@@ -104,6 +103,7 @@ __all__ = [
     "Raccolta",
     "Regole",
     "Rilevazione",
+    "SchedaGenerata",
     "SeregnoError",
     "Sicurezza",
     "SmtpConfig",

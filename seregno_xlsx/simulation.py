@@ -29,7 +29,7 @@ class Entry:
 
 def fill_workbook(source: Path, target: Path, entries: list[Entry]) -> None:
     lettura = read_workbook(source)
-    if lettura.snapshot is None:
+    if lettura.metadati is None:
         raise ValueError(f"{source}: non è una scheda di seregno_xlsx")
     workbook = openpyxl.load_workbook(source)
     for entry in entries:

@@ -6,7 +6,7 @@ import pytest
 
 from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Piano, Rilevazione
-from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 FONTI = sorted((ROOT / "esempi" / "fonti").glob("*.txt"))
@@ -22,15 +22,15 @@ def piano() -> Piano:
 
 
 @pytest.fixture(scope="session")
-def schede_intermedia(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[GeneratedWorkbook]:
+def schede_intermedia(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[SchedaGenerata]:
     return generate(piano, tmp_path_factory.mktemp("schede_intermedia"), rilevazione=Rilevazione.INTERMEDIA)
 
 
 @pytest.fixture(scope="session")
-def schede_finale(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[GeneratedWorkbook]:
+def schede_finale(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[SchedaGenerata]:
     return generate(piano, tmp_path_factory.mktemp("schede_finale"), rilevazione=Rilevazione.FINALE, password="pw")
 
 
 @pytest.fixture
-def scheda_reale(schede_intermedia: list[GeneratedWorkbook]) -> Path:
+def scheda_reale(schede_intermedia: list[SchedaGenerata]) -> Path:
     return next(s.path for s in schede_intermedia if s.area == REAL_AREA)

@@ -9,7 +9,7 @@ import openpyxl
 
 from seregno_xlsx.piano.model import Rilevazione
 from seregno_xlsx.ritorni.verification import annotate, verify_file
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.scheda.layout import FIRST_DATA_ROW, INDICATORI, layout
 from seregno_xlsx.scheda.writer import ERROR_FILL, PLAN_FILL, WARNING_FILL
 from seregno_xlsx.simulation import Entry, fill_workbook
@@ -66,7 +66,7 @@ def test_annotated_copy_keeps_what_was_typed(scheda_reale: Path, tmp_path: Path)
     assert testi.annotazioni.errore not in [c.value for c in openpyxl.load_workbook(scheda_reale)["Istruzioni"]["A"]]
 
 
-def test_intermedia_context_value_is_empty_until_measured(schede_intermedia: list[GeneratedWorkbook]) -> None:
+def test_intermedia_context_value_is_empty_until_measured(schede_intermedia: list[SchedaGenerata]) -> None:
     """The export carries 0 (shown as «0,00» or «NO») where nothing was measured yet: the scheda shows nothing."""
     testi = load_texts()
     column = [c.label_key for c in INDICATORI.columns].index("valore_raggiunto") + 1
@@ -81,7 +81,7 @@ def test_rows_of_the_scheda_fit_their_text(scheda_reale: Path) -> None:
     from seregno_xlsx.ritorni.reader import read_workbook
     from seregno_xlsx.scheda.fit import lines
 
-    snapshot = read_workbook(scheda_reale).snapshot
+    snapshot = read_workbook(scheda_reale).metadati
     assert snapshot is not None
     wb = openpyxl.load_workbook(scheda_reale)
     checked = 0

@@ -11,7 +11,7 @@ import pytest
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.piano.model import Piano, plan_json_schema
 from seregno_xlsx.ritorni.verification import verify
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .cli_runner import run, run_script
@@ -117,7 +117,7 @@ def test_verifica_annota(scheda_reale: Path, tmp_path: Path) -> None:
 
 
 def test_consolida_json_equals_library_and_exit_codes(
-    piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+    piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
     folder = tmp_path / "ritorni"
     folder.mkdir()

@@ -19,7 +19,7 @@ from seregno_xlsx.master.layout import TABLES
 from seregno_xlsx.piano.export_parser import parse_exports
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.ritorni.reader import compare_with_plan, read_workbook
-from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 from seregno_xlsx.simulation import Entry, fill_workbook, sample_entries
 
@@ -39,7 +39,7 @@ STRUCTURAL = {
 }
 
 
-def _fill_all(schede: list[GeneratedWorkbook], piano: Piano, folder: Path) -> list[Path]:
+def _fill_all(schede: list[SchedaGenerata], piano: Piano, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for seed, scheda in enumerate(schede, start=1):
@@ -78,7 +78,7 @@ def _header_row(sheet: str) -> int:
 
 
 @pytest.fixture
-def ritorni(piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> Path:
+def ritorni(piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path) -> Path:
     _fill_all(schede_intermedia, piano, tmp_path / "ritorni")
     return tmp_path / "ritorni"
 
@@ -142,7 +142,7 @@ def test_master_formulas_are_live(ritorni: Path, tmp_path: Path) -> None:
 
 
 def test_text_from_workbooks_stays_text_in_master(
-    piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+    piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
     folder = tmp_path / "in"
@@ -169,7 +169,7 @@ def test_text_from_workbooks_stays_text_in_master(
 
 
 def test_last_received_of_two_files_for_one_area_wins(
-    piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+    piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
     """The time the office received the file decides, never the save stamp the sender controls."""
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
@@ -228,7 +228,7 @@ def test_missing_areas_listed_with_plan(ritorni: Path, piano: Piano, tmp_path: P
 
 
 def test_other_round_and_other_plan_are_rejected(
-    ritorni: Path, piano: Piano, schede_finale: list[GeneratedWorkbook], tmp_path: Path
+    ritorni: Path, piano: Piano, schede_finale: list[SchedaGenerata], tmp_path: Path
 ) -> None:
     finale = next(s for s in schede_finale if s.area == "Area Affari Generali")
     shutil.copy(finale.path, ritorni / "finale.xlsx")
@@ -263,13 +263,13 @@ def test_examples_match_current_template() -> None:
         for path in files:
             lettura = read_workbook(path, piano=stored)
             assert lettura.leggibile and "metadati-alterati" not in {a.codice for a in lettura.anomalie}
-            assert lettura.snapshot is not None and lettura.snapshot.versione_modello == TEMPLATE_VERSION
+            assert lettura.metadati is not None and lettura.metadati.versione_modello == TEMPLATE_VERSION
             assert not STRUCTURAL & {a.codice for a in lettura.anomalie}, path.name
-            assert compare_with_plan(lettura.snapshot, piano) == [], path.name
+            assert compare_with_plan(lettura.metadati, piano) == [], path.name
 
 
 def test_anomalie_name_the_file_each_finding_comes_from(
-    schede_intermedia: list[GeneratedWorkbook], tmp_path: Path
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
     """Two files of one area: a finding of either names its own file, whichever of the two is accepted."""
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")

@@ -64,7 +64,7 @@ def test_public_surface() -> None:
             "read_master",
             "remind",
             "Fase",
-            "GeneratedWorkbook",
+            "SchedaGenerata",
             "Gravita",
             "Indicatore",
             "Lettura",

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.piano.model import Piano
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 
 from .hostile.corpus import entries, write_zip
 from .hostile.round2 import SECRET, edit_snapshot, sheet_part
@@ -129,7 +129,7 @@ def _mutate_json(snapshot: dict[str, Any], mutations: list[tuple[int, Any]]) -> 
 
 
 @pytest.fixture(scope="module")
-def good(schede_intermedia: list[GeneratedWorkbook], piano: Piano) -> list[Path]:
+def good(schede_intermedia: list[SchedaGenerata], piano: Piano) -> list[Path]:
     return [s.path for s in schede_intermedia]
 
 

@@ -118,9 +118,9 @@ def test_formula_injection_stays_text_everywhere(scheda_reale: Path, tmp_path: P
     folder = tmp_path / "in"
     folder.mkdir()
     lettura0 = read_workbook(scheda_reale)
-    assert lettura0.snapshot is not None
-    fasi = [f.codice for o in lettura0.snapshot.area.obiettivi for f in o.fasi]
-    obiettivi = [o.codice for o in lettura0.snapshot.area.obiettivi]
+    assert lettura0.metadati is not None
+    fasi = [f.codice for o in lettura0.metadati.area.obiettivi for f in o.fasi]
+    obiettivi = [o.codice for o in lettura0.metadati.area.obiettivi]
     entries = [corpus_entry("fasi", code, "monitoraggio", p) for code, p in zip(fasi, PAYLOADS, strict=False)]
     entries += [corpus_entry("obiettivi", code, "note", p) for code, p in zip(obiettivi, PAYLOADS[::-1], strict=False)]
     target = corpus.fill(scheda_reale, folder / scheda_reale.name, entries)  # type: ignore[arg-type]

@@ -15,9 +15,10 @@ import pytest
 
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.verification import verify_file
-from seregno_xlsx.ritorni.workbook_file import UnreadableFile, open_grid
-from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+from seregno_xlsx.ritorni.workbook_file import open_grid
+from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 
 from .cli_runner import run
 from .conftest import ROOT
@@ -165,7 +166,7 @@ def test_encrypted_through_cli_option_and_environment(cifrata: Path, tmp_path: P
     assert json.loads(by_option.stdout) == json.loads(by_env.stdout)
 
 
-def test_encrypted_in_consolidation(schede_intermedia: list[GeneratedWorkbook], cifrata: Path, tmp_path: Path) -> None:
+def test_encrypted_in_consolidation(schede_intermedia: list[SchedaGenerata], cifrata: Path, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.move(cifrata, folder / cifrata.name)
@@ -211,7 +212,7 @@ Bomb = Callable[[str], tuple[Path, str]]
 
 
 @pytest.fixture(scope="session")
-def bomb(schede_intermedia: list[GeneratedWorkbook], tmp_path_factory: pytest.TempPathFactory) -> Bomb:
+def bomb(schede_intermedia: list[SchedaGenerata], tmp_path_factory: pytest.TempPathFactory) -> Bomb:
     """Each bomb built once for the session, when first asked for: they are large, and only read."""
     scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
     folder = tmp_path_factory.mktemp("bombe")
@@ -272,7 +273,7 @@ def test_other_plan_other_year_with_piano(piano: Piano, tmp_path: Path) -> None:
     assert "2022" in diverso.messaggio and "2021" in diverso.messaggio
 
 
-def test_other_area_than_file_name(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_other_area_than_file_name(schede_intermedia: list[SchedaGenerata], tmp_path: Path) -> None:
     persona = next(s for s in schede_intermedia if s.area == "Area Servizi alla Persona")
     altra = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
     target = tmp_path / altra.path.name
@@ -310,7 +311,7 @@ def test_workbook_not_ours(tmp_path: Path) -> None:
 # --- 8. duplicates and noise ------------------------------------------------------------------------
 
 
-def test_duplicates_lock_files_and_non_ascii_names(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_duplicates_lock_files_and_non_ascii_names(schede_intermedia: list[SchedaGenerata], tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
@@ -326,7 +327,7 @@ def test_duplicates_lock_files_and_non_ascii_names(schede_intermedia: list[Gener
     assert result.master is not None and corpus.digests(folder) == before
 
 
-def test_two_files_for_one_area_nothing_lost(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_two_files_for_one_area_nothing_lost(schede_intermedia: list[SchedaGenerata], tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")

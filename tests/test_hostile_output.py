@@ -14,13 +14,13 @@ from seregno_xlsx import atomic, cli
 from seregno_xlsx.audit import Registro, mask_secrets
 from seregno_xlsx.errors import OutputError
 from seregno_xlsx.master.consolidation import consolidate
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 
 from .hostile import corpus
 
 
 @pytest.fixture
-def folder(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> Path:
+def folder(schede_intermedia: list[SchedaGenerata], tmp_path: Path) -> Path:
     target = tmp_path / "in"
     target.mkdir()
     for scheda in schede_intermedia:

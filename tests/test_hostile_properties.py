@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from seregno_xlsx.master import scoring
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.reader import read_workbook
-from seregno_xlsx.ritorni.workbook_file import UnreadableFile, open_grid
+from seregno_xlsx.ritorni.workbook_file import open_grid
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .test_consolidation import _sheet_rows

@@ -21,7 +21,7 @@ import pytest
 
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.reader import read_workbook
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .hostile.round2 import SECRET, add_to_sheet_data, cli, edit_snapshot, edit_xml, set_cell, sheet_part
@@ -33,7 +33,7 @@ AREA = "Area Affari Generali"
 
 
 @pytest.fixture
-def ritorni(schede_intermedia: list[GeneratedWorkbook], piano: Piano, tmp_path: Path) -> Path:
+def ritorni(schede_intermedia: list[SchedaGenerata], piano: Piano, tmp_path: Path) -> Path:
     """The three schede as returned, in a folder of their own (the plan is not beside them).
 
     Each carries something from its area (a monitoring note): a scheda left as we sent it is a blank
@@ -218,8 +218,8 @@ def test_deeply_nested_metadati_json(ritorni: Path, tmp_path: Path) -> None:
 def test_non_finite_numbers_never_block_the_master(ritorni: Path, tmp_path: Path, inner: str) -> None:
     scheda = _scheda(ritorni)
     lettura = read_workbook(scheda)
-    assert lettura.snapshot is not None
-    code = next(i.codice for o in lettura.snapshot.area.obiettivi for i in o.indicatori if not i.si_no)
+    assert lettura.metadati is not None
+    code = next(i.codice for o in lettura.metadati.area.obiettivi for i in o.indicatori if not i.si_no)
     sheet, ref = lettura.locate("indicatori", code, "prima_rilevazione")
     set_cell(scheda, scheda, sheet_part(scheda, sheet), ref, inner)
     verifica = cli("verifica", scheda, "--json")
@@ -232,7 +232,7 @@ def test_non_finite_numbers_never_block_the_master(ritorni: Path, tmp_path: Path
 def test_markup_in_cells_and_area_names_is_printed_as_text(ritorni: Path, tmp_path: Path) -> None:
     scheda = _scheda(ritorni)
     lettura = read_workbook(scheda)
-    fase = lettura.snapshot.area.obiettivi[0].fasi[0].codice  # type: ignore[union-attr]
+    fase = lettura.metadati.area.obiettivi[0].fasi[0].codice  # type: ignore[union-attr]
     fill_workbook(scheda, scheda, [Entry("fasi", fase, "data_fine_effettiva", "[/x]")])
     consolida = cli("consolida", ritorni, "-o", tmp_path / "master.xlsx")
     assert consolida.returncode == 1 and "[/x]" in consolida.stdout
@@ -285,9 +285,9 @@ def test_over_long_name_with_annota(ritorni: Path, tmp_path: Path) -> None:
 def _lower_targets(scheda: Path) -> None:
     """What a forger with the public code does: targets lowered in the snapshot and in the cells."""
     lettura = read_workbook(scheda)
-    assert lettura.snapshot is not None
+    assert lettura.metadati is not None
     entries = []
-    for obiettivo in lettura.snapshot.area.obiettivi:
+    for obiettivo in lettura.metadati.area.obiettivi:
         for indicatore in obiettivo.indicatori:
             if indicatore.valore_target:
                 entries.append((indicatore.codice, indicatore.valore_target / 2))
@@ -333,7 +333,7 @@ def test_forged_targets_are_rejected_with_the_plan_found_beside_the_returns(
 def test_with_the_plan_locked_values_come_from_the_plan(ritorni: Path, plan_file: Path, piano: Piano) -> None:
     scheda = _scheda(ritorni)
     lettura = read_workbook(scheda)
-    indicatore = lettura.snapshot.area.obiettivi[0].indicatori[0]  # type: ignore[union-attr]
+    indicatore = lettura.metadati.area.obiettivi[0].indicatori[0]  # type: ignore[union-attr]
     sheet, cell = lettura.locate("indicatori", indicatore.codice, "valore_target")
     workbook = openpyxl.load_workbook(scheda)
     workbook[sheet][cell].value = 1
@@ -364,7 +364,7 @@ def _with_core_modified(source: Path, target: Path, stamp: str) -> Path:
 def test_save_stamp_never_decides_the_winner(ritorni: Path, tmp_path: Path, stamp: str) -> None:
     scheda = _scheda(ritorni)
     lettura = read_workbook(scheda)
-    fase = lettura.snapshot.area.obiettivi[0].fasi[0].codice  # type: ignore[union-attr]
+    fase = lettura.metadati.area.obiettivi[0].fasi[0].codice  # type: ignore[union-attr]
     stale, fresh = ritorni / "vecchia.xlsx", ritorni / "nuova.xlsx"
     fill_workbook(scheda, stale, [Entry("fasi", fase, "monitoraggio", "vecchio")])
     _with_core_modified(stale, stale, stamp)
@@ -385,7 +385,7 @@ def test_save_stamp_never_decides_the_winner(ritorni: Path, tmp_path: Path, stam
 def test_hash_is_of_the_bytes_parsed_while_the_file_is_replaced(ritorni: Path, tmp_path: Path) -> None:
     scheda = _scheda(ritorni)
     original = read_workbook(scheda)
-    fase = original.snapshot.area.obiettivi[0].fasi[0].codice  # type: ignore[union-attr]
+    fase = original.metadati.area.obiettivi[0].fasi[0].codice  # type: ignore[union-attr]
     versions = {}
     for text in ("versione A", "versione B"):
         path = tmp_path / f"{text[-1]}.xlsx"

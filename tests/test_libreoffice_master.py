@@ -14,7 +14,7 @@ from seregno_xlsx.master.layout import INDICATORI
 from seregno_xlsx.master.scoring import MissingValue, Regole, area_pct
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.reader import read_workbook
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import fill_workbook, sample_entries
 
 from .libreoffice.fixtures import soffice_fixture  # noqa: F401  (the session's soffice)
@@ -73,7 +73,7 @@ def _indicator_row(path: Path, area: str, codice: str) -> int:
 
 @pytest.fixture(scope="module")
 def consolidated(
-    piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path_factory: pytest.TempPathFactory
+    piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Piano]:
     """The master of the three example areas, filled by the simulation, and the plan it holds."""
     folder = tmp_path_factory.mktemp("lo_master")

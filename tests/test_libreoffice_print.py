@@ -15,7 +15,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.master.layout import TABLES
 from seregno_xlsx.piano.model import Piano
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.texts import load_texts
 
 from .conftest import ROOT
@@ -86,7 +86,7 @@ def test_example_master_prints_whole(soffice: Soffice, tmp_path: Path) -> None:
     assert len(pymupdf.open(pdf)) >= len(TABLES)
 
 
-def test_scheda_prints_whole(soffice: Soffice, schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_scheda_prints_whole(soffice: Soffice, schede_intermedia: list[SchedaGenerata], tmp_path: Path) -> None:
     scheda = max(schede_intermedia, key=lambda s: s.path.stat().st_size)  # the real area, the longest texts
     pdf = print_to_pdf(soffice, scheda.path, tmp_path)
     assert overlapping_lines(pdf) == []

@@ -23,7 +23,7 @@ from seregno_xlsx.piano.model import Area, Piano, Rilevazione
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.ritorni.verification import verify_file
 from seregno_xlsx.ritorni.workbook_file import open_grid
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.scheda.layout import META_SHEET, Kind, layout
 from seregno_xlsx.simulation import Entry, fill_workbook
 
@@ -127,8 +127,8 @@ def key(a: Anomalia) -> tuple[str, ...]:
 def test_templates_open_protected_with_inputs_and_validations(
     soffice: Soffice,
     rilevazione: Rilevazione,
-    schede_intermedia: list[GeneratedWorkbook],
-    schede_finale: list[GeneratedWorkbook],
+    schede_intermedia: list[SchedaGenerata],
+    schede_finale: list[SchedaGenerata],
     tmp_path: Path,
 ) -> None:
     schede = schede_intermedia if rilevazione is Rilevazione.INTERMEDIA else schede_finale
@@ -139,7 +139,7 @@ def test_templates_open_protected_with_inputs_and_validations(
         report = soffice.run("inspect", {"path": str(path), "probes": ["A1", "A5", "Z200"]})
         # Opened at the first attempt: no repair prompt, no warning of any kind.
         assert report["interactions"] == [], scheda.area
-        snapshot = read_workbook(path).snapshot
+        snapshot = read_workbook(path).metadati
         assert snapshot is not None
         sheets = {s["name"]: s for s in report["sheets"]}
         data = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
@@ -191,7 +191,7 @@ class Returned:
 
 @pytest.fixture(scope="module")
 def returned(
-    soffice: Soffice, piano: Piano, schede_intermedia: list[GeneratedWorkbook], tmp_path_factory: pytest.TempPathFactory
+    soffice: Soffice, piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path_factory: pytest.TempPathFactory
 ) -> Returned:
     base = tmp_path_factory.mktemp("lo_ritorni")
     folders = {name: base / name for name in ("sorgenti", "riferimento", "xlsx", "ods")}
@@ -202,15 +202,15 @@ def returned(
         source = folders["sorgenti"] / scheda.path.name
         shutil.copy(scheda.path, source)
         lettura = read_workbook(source)
-        assert lettura.snapshot is not None
-        typed = staff_typing(lettura.snapshot.area, piano.anno)
+        assert lettura.metadati is not None
+        typed = staff_typing(lettura.metadati.area, piano.anno)
         out.typed[scheda.area] = typed
         ops: list[dict[str, object]] = []
         for t in typed:
             sheet, cell = lettura.locate(t.entry.sheet_key, t.entry.code, t.entry.field)
             ops.append({"op": "type", "sheet": sheet, "cell": cell, "text": t.text})
         # Someone also tries a locked cell: the code of the first objective.
-        obiettivo = lettura.snapshot.area.obiettivi[0].codice
+        obiettivo = lettura.metadati.area.obiettivi[0].codice
         sheet, cell = lettura.locate("obiettivi", obiettivo, "codice")
         ops.append({"op": "type", "sheet": sheet, "cell": cell, "text": "XX"})
         xlsx = folders["xlsx"] / scheda.path.name
@@ -306,7 +306,7 @@ def _assert_reads_clean(path: Path, expected: dict[tuple[str, str, str], object]
 
 
 @pytest.fixture(scope="module")
-def sorgente(schede_intermedia: list[GeneratedWorkbook], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sorgente(schede_intermedia: list[SchedaGenerata], tmp_path_factory: pytest.TempPathFactory) -> Path:
     scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
     path = tmp_path_factory.mktemp("lo_varianti") / scheda.path.name
     shutil.copy(scheda.path, path)
@@ -316,8 +316,8 @@ def sorgente(schede_intermedia: list[GeneratedWorkbook], tmp_path_factory: pytes
 def _typing(source: Path) -> tuple[list[dict[str, object]], dict[tuple[str, str, str], object]]:
     """A few values typed into every kind of input cell, and what they must read as."""
     lettura = read_workbook(source)
-    assert lettura.snapshot is not None
-    obiettivo = lettura.snapshot.area.obiettivi[0]
+    assert lettura.metadati is not None
+    obiettivo = lettura.metadati.area.obiettivi[0]
     fase, indicatore = obiettivo.fasi[0], obiettivo.indicatori[0]
     wanted = {
         ("fasi", fase.codice, "data_inizio_effettiva"): ("15/03/2021", date(2021, 3, 15)),
@@ -376,10 +376,10 @@ def test_1904_date_system(soffice: Soffice, sorgente: Path, tmp_path: Path, suff
 def test_dates_typed_as_text(soffice: Soffice, sorgente: Path, tmp_path: Path, suffix: str) -> None:
     """Dates that stay text: pasted, or typed where LibreOffice does not read them as dates."""
     lettura = read_workbook(sorgente)
-    assert lettura.snapshot is not None
+    assert lettura.metadati is not None
     texts = ["31/12/2021", "1.7.2021", "2021-03-15", " 05/02/21 "]
     wanted = [date(2021, 12, 31), date(2021, 7, 1), date(2021, 3, 15), date(2021, 2, 5)]
-    fasi = [f for o in lettura.snapshot.area.obiettivi for f in o.fasi][: len(texts)]
+    fasi = [f for o in lettura.metadati.area.obiettivi for f in o.fasi][: len(texts)]
     ops: list[dict[str, object]] = []
     expected: dict[tuple[str, str, str], object] = {}
     for fase, text, want in zip(fasi, texts, wanted, strict=True):

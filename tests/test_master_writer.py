@@ -41,7 +41,7 @@ from seregno_xlsx.master.scoring import (
     person_pct,
     total_pct,
 )
-from seregno_xlsx.master.writer import MAX_CELL_TEXT, TRUNCATED, Fonte, MasterSummary, stato, write_master
+from seregno_xlsx.master.writer import MAX_CELL_TEXT, TRUNCATED, Fonte, SintesiMaster, stato, write_master
 from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Piano, Rilevazione
 
 FINALE, INTERMEDIA = Rilevazione.FINALE, Rilevazione.INTERMEDIA
@@ -163,7 +163,7 @@ FONTI = [
 ]
 
 
-def write(path: Path, plan: Piano, rilevazione: Rilevazione = FINALE, regole: Regole | None = None) -> MasterSummary:
+def write(path: Path, plan: Piano, rilevazione: Rilevazione = FINALE, regole: Regole | None = None) -> SintesiMaster:
     return write_master(
         path,
         ente=plan.ente,

@@ -80,8 +80,8 @@ def test_a_worker_that_dies_costs_its_file_only(ritorni: Path) -> None:
 def test_pool_keeps_only_what_the_master_needs(ritorni: Path) -> None:
     files = sorted(RITORNI.glob("*.xlsx"))
     [full] = [verify_for_consolidation(files[0], Richiesta())]
-    assert full.grid is None and full.canonico == {}
-    assert full.snapshot is not None and full.snapshot.area.obiettivi == []
+    assert full.griglia is None and full.canonico == {}
+    assert full.metadati is not None and full.metadati.area.obiettivi == []
     assert full.compilata is not None and full.compilata.obiettivi
     assert {key[0] for key in full.posizioni} == {"indicatori"}
 

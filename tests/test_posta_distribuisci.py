@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from seregno_xlsx.piano.model import Piano, Rilevazione
-from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 
 from .test_posta_support import (
     AREE,
@@ -32,16 +32,16 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
-def schede(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[GeneratedWorkbook]:
+def schede(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[SchedaGenerata]:
     folder = tmp_path_factory.mktemp("schede_posta")
     return generate(piano, folder, rilevazione=Rilevazione.INTERMEDIA, scadenza=date(2021, 9, 30))
 
 
-def _folder(schede: list[GeneratedWorkbook]) -> Path:
+def _folder(schede: list[SchedaGenerata]) -> Path:
     return schede[0].path.parent
 
 
-def test_drafts_parse_back(schede: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_drafts_parse_back(schede: list[SchedaGenerata], tmp_path: Path) -> None:
     output = tmp_path / "posta"
     contatti = contacts_file(tmp_path)
     result = run("distribuisci", PIANO, _folder(schede), "--contatti", contatti, "-o", output)
@@ -67,7 +67,7 @@ def test_drafts_parse_back(schede: list[GeneratedWorkbook], tmp_path: Path) -> N
     assert b"\r\n" in (output / persona.path.with_suffix(".eml").name).read_bytes()[:200]
 
 
-def test_deadline_option_and_sender(schede: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_deadline_option_and_sender(schede: list[SchedaGenerata], tmp_path: Path) -> None:
     output = tmp_path / "posta"
     result = run(
         "distribuisci",
@@ -94,7 +94,7 @@ def test_deadline_option_and_sender(schede: list[GeneratedWorkbook], tmp_path: P
 
 
 def test_area_without_workbook_does_not_stop_the_others(
-    schede: list[GeneratedWorkbook], tmp_path: Path, piano: Piano
+    schede: list[SchedaGenerata], tmp_path: Path, piano: Piano
 ) -> None:
     folder = tmp_path / "schede"
     folder.mkdir()
@@ -112,7 +112,7 @@ def test_area_without_workbook_does_not_stop_the_others(
     assert len(list(output.glob("*.eml"))) == len(schede) - 1
 
 
-def test_send_record_and_no_double_sending(schede: list[GeneratedWorkbook], tmp_path: Path, smtp: Smtp) -> None:  # noqa: F811
+def test_send_record_and_no_double_sending(schede: list[SchedaGenerata], tmp_path: Path, smtp: Smtp) -> None:  # noqa: F811
     output = tmp_path / "posta"
     args = ["distribuisci", PIANO, _folder(schede), "--contatti", contacts_file(tmp_path), "-o", output, "--invia"]
     result = run(*args, *smtp.args, "--mittente", "controllo@example.org")
@@ -151,7 +151,7 @@ def test_send_record_and_no_double_sending(schede: list[GeneratedWorkbook], tmp_
 
 
 def test_refused_address_does_not_stop_the_others(
-    schede: list[GeneratedWorkbook],
+    schede: list[SchedaGenerata],
     tmp_path: Path,
     smtp: Smtp,  # noqa: F811
 ) -> None:
@@ -173,7 +173,7 @@ def test_refused_address_does_not_stop_the_others(
 
 
 def test_login_password_only_from_environment(
-    schede: list[GeneratedWorkbook],
+    schede: list[SchedaGenerata],
     tmp_path: Path,
     smtp: Smtp,  # noqa: F811
 ) -> None:
@@ -192,12 +192,12 @@ def test_login_password_only_from_environment(
     assert "--smtp-utente" in help_text and "--smtp-password" not in help_text
 
 
-def test_invia_without_host_is_misuse(schede: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_invia_without_host_is_misuse(schede: list[SchedaGenerata], tmp_path: Path) -> None:
     result = run("distribuisci", PIANO, _folder(schede), "--contatti", contacts_file(tmp_path), "--invia")
     assert result.returncode == 2 and "--smtp-host" in result.stderr
 
 
-def test_unreachable_server_is_exit_2(schede: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_unreachable_server_is_exit_2(schede: list[SchedaGenerata], tmp_path: Path) -> None:
     from .test_posta_support import free_port
 
     output = tmp_path / "posta"
@@ -222,7 +222,7 @@ def test_unreachable_server_is_exit_2(schede: list[GeneratedWorkbook], tmp_path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sicurezza", ["starttls", "ssl"])
-def test_encrypted_connection(schede: list[GeneratedWorkbook], tmp_path: Path, sicurezza: str) -> None:
+def test_encrypted_connection(schede: list[SchedaGenerata], tmp_path: Path, sicurezza: str) -> None:
     """STARTTLS and implicit TLS against aiosmtpd, with a certificate the client verifies (SSL_CERT_FILE)."""
     import ssl
     import subprocess

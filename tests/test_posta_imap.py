@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .test_posta_raccogli import WHEN, _first_code, make_eml
@@ -166,7 +166,7 @@ def _chown_tree(server: Imap) -> None:
 
 
 @pytest.fixture
-def workbook(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> bytes:
+def workbook(schede_intermedia: list[SchedaGenerata], tmp_path: Path) -> bytes:
     """A scheda the area filled in (a blank one is not a return)."""
     blank = next(s.path for s in schede_intermedia if s.area == AREE[1])
     target = tmp_path / "compilata.xlsx"

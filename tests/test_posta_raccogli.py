@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from seregno_xlsx.posta.collect import from_eml_bytes, from_path, imap_utf7, parse_imap_url, store
-from seregno_xlsx.scheda.generation import GeneratedWorkbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .test_posta_support import AREE, PIANO, parse, run
@@ -34,7 +34,7 @@ def make_eml(subject: str, attachments: list[tuple[str, bytes]], when: datetime 
 
 
 @pytest.fixture
-def compilate(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> dict[str, bytes]:
+def compilate(schede_intermedia: list[SchedaGenerata], tmp_path: Path) -> dict[str, bytes]:
     """Returned workbooks of two areas, as the areas send them back."""
     by_area = {s.area: s.path for s in schede_intermedia}
     result = {}
@@ -48,7 +48,7 @@ def compilate(schede_intermedia: list[GeneratedWorkbook], tmp_path: Path) -> dic
 def _first_code(path: Path) -> str:
     from seregno_xlsx.ritorni.reader import read_workbook
 
-    snapshot = read_workbook(path).snapshot
+    snapshot = read_workbook(path).metadati
     assert snapshot is not None
     return snapshot.area.obiettivi[0].codice
 
@@ -188,7 +188,7 @@ def test_imap_url_and_folder_names() -> None:
 
 
 def test_blank_templates_are_skipped(
-    schede_intermedia: list[GeneratedWorkbook], compilate: dict[str, bytes], tmp_path: Path
+    schede_intermedia: list[SchedaGenerata], compilate: dict[str, bytes], tmp_path: Path
 ) -> None:
     """Our own outgoing drafts carry the scheda as sent: nothing in it came from the area."""
     by_area = {s.area: s.path for s in schede_intermedia}

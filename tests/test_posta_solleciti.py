@@ -10,7 +10,7 @@ import pytest
 
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.ritorni.reader import read_workbook
-from seregno_xlsx.scheda.generation import GeneratedWorkbook, generate
+from seregno_xlsx.scheda.generation import SchedaGenerata, generate
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .test_posta_support import (
@@ -27,13 +27,13 @@ from .test_posta_support import (
 
 
 @pytest.fixture(scope="module")
-def schede(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[GeneratedWorkbook]:
+def schede(piano: Piano, tmp_path_factory: pytest.TempPathFactory) -> list[SchedaGenerata]:
     folder = tmp_path_factory.mktemp("schede_solleciti")
     return generate(piano, folder, rilevazione=Rilevazione.INTERMEDIA, scadenza=date(2021, 9, 30))
 
 
 @pytest.fixture
-def ritorni(schede: list[GeneratedWorkbook], tmp_path: Path) -> Path:
+def ritorni(schede: list[SchedaGenerata], tmp_path: Path) -> Path:
     """Affari Generali returned as generated (warnings only), Servizi alla Persona with an error, LL.PP. missing."""
     folder = tmp_path / "ritorni"
     folder.mkdir()
@@ -48,7 +48,7 @@ def ritorni(schede: list[GeneratedWorkbook], tmp_path: Path) -> Path:
     return folder
 
 
-def test_reminders_as_drafts(ritorni: Path, schede: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_reminders_as_drafts(ritorni: Path, schede: list[SchedaGenerata], tmp_path: Path) -> None:
     output = tmp_path / "solleciti"
     args = ["solleciti", ritorni, "--piano", PIANO, "--contatti", contacts_file(tmp_path), "-o", output]
     result = run(*args, "--schede", schede[0].path.parent)
@@ -79,7 +79,7 @@ def test_reminders_as_drafts(ritorni: Path, schede: list[GeneratedWorkbook], tmp
     annotated = output / "persona_annotato.xlsx"
     assert name == annotated.name and data == annotated.read_bytes()
     assert content_type.endswith("spreadsheetml.sheet")
-    assert read_workbook(annotated).snapshot is not None
+    assert read_workbook(annotated).metadati is not None
     assert "ricevuta, con avvisi" in result.stdout  # Affari Generali: no reminder
 
 
@@ -97,7 +97,7 @@ def test_reminders_sent_once_a_day(ritorni: Path, tmp_path: Path, smtp: Smtp) ->
 
 
 def test_invalid_workbook_is_chased_with_the_reason(
-    ritorni: Path, schede: list[GeneratedWorkbook], piano: Piano, tmp_path: Path
+    ritorni: Path, schede: list[SchedaGenerata], piano: Piano, tmp_path: Path
 ) -> None:
     finale = generate(piano, tmp_path / "finale", aree=[AREE[1]], rilevazione=Rilevazione.FINALE)
     shutil.copy(finale[0].path, ritorni / "llpp.xlsx")
@@ -109,7 +109,7 @@ def test_invalid_workbook_is_chased_with_the_reason(
     assert "llpp.xlsx" in body(message) and "rilevazione finale" in body(message)
 
 
-def test_nothing_to_chase(schede: list[GeneratedWorkbook], tmp_path: Path) -> None:
+def test_nothing_to_chase(schede: list[SchedaGenerata], tmp_path: Path) -> None:
     folder = tmp_path / "ritorni"
     folder.mkdir()
     for scheda in schede:

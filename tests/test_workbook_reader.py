@@ -41,9 +41,9 @@ def test_untouched_workbook_reads_clean(scheda_reale: Path, piano: Piano) -> Non
     lettura = read_workbook(scheda_reale, piano=piano)
     assert lettura.anomalie == []
     assert lettura.esito == "conforme"
-    assert lettura.compilata is not None and lettura.snapshot is not None
-    assert lettura.compilata == lettura.snapshot.area
-    area = lettura.snapshot.area
+    assert lettura.compilata is not None and lettura.metadati is not None
+    assert lettura.compilata == lettura.metadati.area
+    area = lettura.metadati.area
     prefilled = [o.data_inizio_effettiva for o in area.obiettivi] + [o.note for o in area.obiettivi]
     prefilled += [f.data_inizio_effettiva for o in area.obiettivi for f in o.fasi]
     prefilled += [f.monitoraggio for o in area.obiettivi for f in o.fasi]
@@ -272,7 +272,7 @@ def test_annotated_copy_is_protected_and_commented(scheda_reale: Path, tmp_path:
     assert all(ws.protection.sheet for ws in wb.worksheets)
     assert wb.security is not None and wb.security.lockStructure
     # The annotated copy is itself a valid scheda.
-    assert read_workbook(report.annotata).snapshot is not None
+    assert read_workbook(report.annotata).metadati is not None
 
 
 def test_json_report_shape(scheda_reale: Path) -> None:
@@ -310,9 +310,9 @@ def test_round_trip_property(
     from seregno_xlsx.ritorni.values import parse_text
 
     lettura = read_workbook(scheda_reale)
-    assert lettura.snapshot is not None
-    fasi = [f for o in lettura.snapshot.area.obiettivi for f in o.fasi]
-    si_no = {i.codice: i.si_no for o in lettura.snapshot.area.obiettivi for i in o.indicatori}
+    assert lettura.metadati is not None
+    fasi = [f for o in lettura.metadati.area.obiettivi for f in o.fasi]
+    si_no = {i.codice: i.si_no for o in lettura.metadati.area.obiettivi for i in o.indicatori}
     # SI/NO indicators take an answer, the others a number.
     typed = [a if si_no[f.codice] else n for f, a, n in zip(fasi, answers, numbers, strict=True)]
     entries = []

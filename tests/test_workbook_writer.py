@@ -9,7 +9,7 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from seregno_xlsx.piano.model import Piano, Rilevazione
-from seregno_xlsx.scheda.generation import GeneratedWorkbook, code_order, generate, workbook_filename
+from seregno_xlsx.scheda.generation import SchedaGenerata, code_order, generate, workbook_filename
 from seregno_xlsx.scheda.layout import DATA_SHEETS, FIRST_DATA_ROW, HEADER_ROW, META_SHEET, fingerprint, layout
 from seregno_xlsx.scheda.metadata import keyed_fingerprint, parse_metadata
 from seregno_xlsx.scheda.writer import INPUT_FILL
@@ -37,7 +37,7 @@ def _used_cells(ws: Worksheet) -> list[openpyxl.cell.cell.Cell]:
 def test_every_input_cell_unlocked_validated_and_every_other_locked(
     rounds: str, request: pytest.FixtureRequest
 ) -> None:
-    schede: list[GeneratedWorkbook] = request.getfixturevalue(rounds)
+    schede: list[SchedaGenerata] = request.getfixturevalue(rounds)
     assert len(schede) == 3
     for scheda in schede:
         wb = openpyxl.load_workbook(scheda.path)
@@ -66,7 +66,7 @@ def test_every_input_cell_unlocked_validated_and_every_other_locked(
         assert inputs > 0
 
 
-def test_every_sheet_protected_and_structure_locked(schede_finale: list[GeneratedWorkbook]) -> None:
+def test_every_sheet_protected_and_structure_locked(schede_finale: list[SchedaGenerata]) -> None:
     for scheda in schede_finale:
         wb = openpyxl.load_workbook(scheda.path)
         assert wb.security is not None and wb.security.lockStructure
@@ -78,7 +78,7 @@ def test_every_sheet_protected_and_structure_locked(schede_finale: list[Generate
         assert wb.sheetnames[0] == "Istruzioni"
 
 
-def test_validation_messages_within_excel_limits(schede_intermedia: list[GeneratedWorkbook]) -> None:
+def test_validation_messages_within_excel_limits(schede_intermedia: list[SchedaGenerata]) -> None:
     kinds = set()
     for scheda in schede_intermedia:
         wb = openpyxl.load_workbook(scheda.path)
@@ -148,7 +148,7 @@ def test_matricola_keeps_its_zeros(scheda_reale: Path) -> None:
     assert all(isinstance(c.value, str) for c in matricole if c.value is not None)
 
 
-def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[GeneratedWorkbook], piano: Piano) -> None:
+def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[SchedaGenerata], piano: Piano) -> None:
     for scheda in schede_intermedia:
         wb = openpyxl.load_workbook(scheda.path)
         pairs = {str(r[0].value): str(r[1].value) for r in wb[META_SHEET].iter_rows()}
@@ -169,7 +169,7 @@ def test_metadata_and_fingerprint_verifiable(schede_intermedia: list[GeneratedWo
         assert props["seregno_impronta"] == stored and props["seregno_area"] == scheda.area
 
 
-def test_file_name_has_year_area_and_round(schede_intermedia: list[GeneratedWorkbook]) -> None:
+def test_file_name_has_year_area_and_round(schede_intermedia: list[SchedaGenerata]) -> None:
     names = sorted(s.path.name for s in schede_intermedia)
     assert names == [
         "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx",
@@ -194,9 +194,7 @@ def test_text_that_looks_like_a_formula_stays_text(piano: Piano, tmp_path: Path)
     assert (note.data_type, note.value) == ("s", "+cmd|' /C calc'!A0")
 
 
-def test_round_value_starts_empty_and_other_value_is_shown(
-    schede_finale: list[GeneratedWorkbook], piano: Piano
-) -> None:
+def test_round_value_starts_empty_and_other_value_is_shown(schede_finale: list[SchedaGenerata], piano: Piano) -> None:
     scheda = next(s for s in schede_finale if s.area == "Area Affari Generali")
     ws = openpyxl.load_workbook(scheda.path)["Indicatori"]
     area = piano.area("Area Affari Generali")

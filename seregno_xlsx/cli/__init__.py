@@ -31,7 +31,15 @@ def __getattr__(name: str) -> Any:
 @cache
 def _app() -> Any:
     """The typer app with every command registered: loaded only when a command (or its help) runs."""
-    from seregno_xlsx.cli import consolida, genera, importa, posta, verifica  # noqa: F401  (register them)
+    from seregno_xlsx.cli import (  # noqa: F401  (register the commands)
+        consolida,
+        distribuisci,
+        genera,
+        importa,
+        raccogli,
+        solleciti,
+        verifica,
+    )
     from seregno_xlsx.cli.app import app
     from seregno_xlsx.cli.italiano import Comando
 

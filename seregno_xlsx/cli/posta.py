@@ -1,4 +1,7 @@
-"""The e-mail commands of ``seregno-xlsx``: ``distribuisci``, ``solleciti``, ``raccogli``.
+"""What the e-mail commands share: options, passwords, the SMTP connection, progress and tables.
+
+The commands are ``distribuisci``, ``solleciti`` and ``raccogli``, one module each; each is one
+library call (``seregno_xlsx.posta``) plus printing.
 
 Same exit statuses as the rest of the command line: 0 done; 1 done but some area
 failed (no workbook, message refused, message unreadable); 2 nothing could be done
@@ -8,7 +11,6 @@ Passwords are never options: only environment variables or an interactive prompt
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -22,16 +24,9 @@ from rich.text import Text
 from seregno_xlsx.choices import Sicurezza
 from seregno_xlsx.cli.app import (
     DATE_METAVAR,
-    DateOpt,
-    JsonOpt,
-    PasswordOpt,
-    app,
     err,
     fail,
-    load_plan,
     out,
-    parse_date,
-    styled,
 )
 
 if TYPE_CHECKING:  # the mail modules load when a command runs, not for «seregno-xlsx --help»
@@ -114,7 +109,7 @@ ModelliOpt = Annotated[
 ]
 
 
-def _password(env: str, what: str) -> str:
+def ask_password(env: str, what: str) -> str:
     value = os.environ.get(env)
     if value:
         return value
@@ -123,17 +118,17 @@ def _password(env: str, what: str) -> str:
     return str(typer.prompt(f"Password {what}", hide_input=True))
 
 
-def _smtp_config(host: str | None, porta: int | None, sicurezza: Sicurezza, utente: str | None) -> SmtpConfig:
+def smtp_settings(host: str | None, porta: int | None, sicurezza: Sicurezza, utente: str | None) -> SmtpConfig:
     if not host:
         fail("--invia: indicare il server con --smtp-host (o SEREGNO_SMTP_HOST)")
+    password = ask_password(SMTP_PASSWORD_ENV, "SMTP") if utente else None
     from seregno_xlsx.posta.send import SmtpConfig
 
-    password = _password(SMTP_PASSWORD_ENV, "SMTP") if utente else None
     return SmtpConfig(host=host, porta=porta or 0, sicurezza=sicurezza, utente=utente or None, password=password)
 
 
 @contextmanager
-def _progress(active: bool) -> Iterator[Avanzamento | None]:
+def send_progress(active: bool) -> Iterator[Avanzamento | None]:
     """A progress bar on the error console while messages are sent (none for drafts)."""
     if not active:
         yield None
@@ -154,19 +149,19 @@ def _progress(active: bool) -> Iterator[Avanzamento | None]:
         yield advance
 
 
-def _smtp(
+def smtp_when_sending(
     invia: bool, host: str | None, porta: int | None, sicurezza: Sicurezza, utente: str | None
 ) -> Callable[[], SmtpConfig] | None:
     """Without --invia, drafts; with it, the configuration is asked for (and checked) only if a message is due."""
-    return (lambda: _smtp_config(host, porta, sicurezza, utente)) if invia else None
+    return (lambda: smtp_settings(host, porta, sicurezza, utente)) if invia else None
 
 
-def _registro(registro: RegistroInvii | None) -> None:
+def print_registro(registro: RegistroInvii | None) -> None:
     if registro is not None:
         out.print(f"Registro degli invii: {registro.path}", highlight=False)
 
 
-def _table(title: str, esiti: list[EsitoArea]) -> None:
+def outcome_table(title: str, esiti: list[EsitoArea]) -> None:
     from rich.table import Table
 
     table = Table(title=title)
@@ -176,199 +171,3 @@ def _table(title: str, esiti: list[EsitoArea]) -> None:
         color = "red" if esito.errore else "green"
         table.add_row(esito.area, Text(str(esito.stato), style=color), esito.dettaglio)
     out.print(table)
-
-
-@app.command("distribuisci")
-def distribuisci_cmd(
-    piano_path: Annotated[Path, typer.Argument(metavar="PIANO", help="Piano JSON prodotto da «importa».")],
-    schede: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella delle schede prodotte da «genera».")],
-    contatti: ContattiOpt,
-    scadenza: ScadenzaOpt = None,
-    area: AreaOpt = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            metavar="CARTELLA",
-            help="Cartella dei messaggi .eml e del registro (predefinita: CARTELLA/posta).",
-        ),
-    ] = None,
-    invia: InviaOpt = False,
-    reinvia: ReinviaOpt = False,
-    mittente: MittenteOpt = None,
-    smtp_host: HostOpt = None,
-    smtp_porta: PortaOpt = None,
-    smtp_sicurezza: SicurezzaOpt = Sicurezza.STARTTLS,
-    smtp_utente: UtenteOpt = None,
-    modelli: ModelliOpt = None,
-) -> None:
-    """Prepara (o invia) a ogni area un'e-mail con la sua scheda da compilare."""
-    from seregno_xlsx.posta.distribute import distribute
-
-    piano = load_plan(piano_path)
-    deadline = parse_date(scadenza, "--scadenza")
-    with _progress(invia) as advance:
-        result = distribute(
-            piano,
-            schede,
-            contatti,
-            output=output,
-            scadenza=deadline,
-            aree=area,
-            mittente=mittente,
-            modelli=modelli,
-            smtp=_smtp(invia, smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
-            reinvia=reinvia,
-            avanzamento=advance,
-        )
-    for note in result.avvisi:
-        err.print(styled("Avviso:", "yellow", note), highlight=False)
-    for note in result.ignorati:
-        err.print(styled("Ignorato:", "yellow", note))
-    if not result.messaggi:
-        _table("Distribuzione", result.esiti)
-        fail("nessun messaggio da preparare: nessuna scheda del piano trovata per le aree indicate")
-    _registro(result.registro)
-    _table("Distribuzione" + (" (invio)" if invia else f" (bozze in {result.output})"), result.esiti)
-    raise typer.Exit(result.exit_code)
-
-
-@app.command("solleciti")
-def solleciti_cmd(
-    ritorni: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella con le schede restituite dalle aree.")],
-    piano_path: Annotated[Path, typer.Option("--piano", metavar="FILE", help="Piano JSON con le aree attese.")],
-    contatti: ContattiOpt,
-    schede: Annotated[
-        Path | None,
-        typer.Option(
-            "--schede",
-            metavar="CARTELLA",
-            help="Cartella delle schede generate: le riallega alle aree che non hanno risposto.",
-        ),
-    ] = None,
-    scadenza: ScadenzaOpt = None,
-    area: AreaOpt = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            metavar="CARTELLA",
-            help="Cartella di solleciti, copie annotate e registro (predefinita: CARTELLA/solleciti).",
-        ),
-    ] = None,
-    invia: InviaOpt = False,
-    reinvia: ReinviaOpt = False,
-    mittente: MittenteOpt = None,
-    smtp_host: HostOpt = None,
-    smtp_porta: PortaOpt = None,
-    smtp_sicurezza: SicurezzaOpt = Sicurezza.STARTTLS,
-    smtp_utente: UtenteOpt = None,
-    data_riferimento: DateOpt = None,
-    password: PasswordOpt = None,
-    modelli: ModelliOpt = None,
-) -> None:
-    """Sollecita le aree che non hanno restituito una scheda valida o la cui scheda ha errori."""
-    from seregno_xlsx.posta.remind import remind
-
-    piano = load_plan(piano_path)
-    deadline = parse_date(scadenza, "--scadenza")
-    reference = parse_date(data_riferimento, "--data-riferimento")
-    with _progress(invia) as advance:
-        result = remind(
-            piano,
-            ritorni,
-            contatti,
-            schede=schede,
-            output=output,
-            scadenza=deadline,
-            data_riferimento=reference,
-            aree=area,
-            mittente=mittente,
-            modelli=modelli,
-            password=password,
-            smtp=_smtp(invia, smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
-            reinvia=reinvia,
-            avanzamento=advance,
-        )
-    for note in result.ignorati:
-        err.print(styled("Ignorato:", "yellow", note))
-    _registro(result.registro)
-    _table(f"Solleciti – rilevazione {result.rilevazione}", result.esiti)
-    if not result.messaggi:
-        out.print("Nessun sollecito da inviare: tutte le aree hanno restituito una scheda senza errori.")
-    raise typer.Exit(result.exit_code)
-
-
-@app.command("raccogli")
-def raccogli_cmd(
-    sorgente: Annotated[
-        str,
-        typer.Argument(
-            metavar="SORGENTE",
-            help="Messaggio .eml/.msg, cartella di messaggi, oppure imap://server[:porta]/CARTELLA.",
-        ),
-    ],
-    output: Annotated[
-        Path, typer.Option("-o", "--output", metavar="CARTELLA", help="Cartella dei ritorni in cui salvare le schede.")
-    ],
-    piano_path: Annotated[
-        Path | None, typer.Option("--piano", metavar="FILE", help="Tiene solo le schede di questo piano.")
-    ] = None,
-    imap_utente: Annotated[
-        str | None,
-        typer.Option(
-            "--imap-utente",
-            metavar="UTENTE",
-            envvar=IMAP_USER_ENV,
-            help=f"Utente IMAP; la password si legge da ${IMAP_PASSWORD_ENV} o si chiede a video.",
-            show_default=False,
-        ),
-    ] = None,
-    imap_ssl: Annotated[bool, typer.Option("--imap-ssl", help="Connessione IMAP cifrata (porta 993).")] = False,
-    dal: Annotated[
-        str | None, typer.Option("--dal", metavar=DATE_METAVAR, help="Solo i messaggi IMAP ricevuti da questa data.")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Salva nella cartella dei ritorni le schede allegate alle e-mail ricevute."""
-    from seregno_xlsx.posta.collect import ImapConfig, collect, parse_imap_url
-
-    piano = load_plan(piano_path) if piano_path else None
-    since = parse_date(dal, "--dal")
-    source: Path | ImapConfig
-    if sorgente.lower().startswith(("imap://", "imaps://")):
-        host, porta, cartella, ssl_url = parse_imap_url(sorgente)
-        if not imap_utente:
-            fail(f"IMAP: indicare l'utente con --imap-utente (o {IMAP_USER_ENV})")
-        password = _password(IMAP_PASSWORD_ENV, "IMAP")
-        source = ImapConfig(
-            host, cartella, porta or 0, ssl=imap_ssl or ssl_url, utente=imap_utente, password=password, dal=since
-        )
-    else:
-        if since is not None:
-            fail("--dal vale solo per le cartelle IMAP")
-        source = Path(sorgente)
-    raccolta = collect(source, output, piano=piano)
-    if as_json:
-        print(json.dumps(raccolta.to_json(), indent=2, ensure_ascii=False))
-    else:
-        from rich.table import Table
-
-        table = Table(title=f"Raccolta → {output}")
-        for column in ("messaggio", "allegato", "esito", "motivo / file"):
-            table.add_column(column, overflow="fold")
-        for voce in raccolta.esiti:
-            color = {"preso": "green", "ignorato": "yellow"}.get(voce.stato, "red")
-            detail = f"{voce.file.name} ({voce.motivo})" if voce.file else voce.motivo
-            table.add_row(voce.fonte, voce.allegato, Text(str(voce.stato), style=color), detail)
-        out.print(table)
-        out.print(
-            f"Prese {len(raccolta.presi)} schede, ignorati {len(raccolta.ignorati)} allegati o messaggi, "
-            f"{len(raccolta.errori)} messaggi illeggibili.",
-            highlight=False,
-        )
-        if raccolta.exit_code == 2:
-            err.print("Nessuna scheda di seregno-xlsx trovata nella sorgente.")
-    raise typer.Exit(raccolta.exit_code)

@@ -13,7 +13,7 @@ from pathlib import Path
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
-from seregno_xlsx.master.writer import Fonte, MasterSummary, write_master
+from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.checks import check_across_areas
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
@@ -31,7 +31,7 @@ class Consolidamento:
     master: Path | None
     fonti: list[Fonte] = field(default_factory=list)
     anomalie: list[Anomalia] = field(default_factory=list)
-    summary: MasterSummary | None = None
+    summary: SintesiMaster | None = None
     valori_letti: int = 0
     # The accepted compilations, and the rules and round the master computed them with.
     aree: list[Area] = field(default_factory=list)
@@ -95,7 +95,7 @@ def consolidate(
     rilevazione = classificazione.rilevazione
     result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole, piano_trovato=found_plan)
     for esame in classificazione.esami:
-        lettura, snapshot = esame.lettura, esame.lettura.snapshot
+        lettura, snapshot = esame.lettura, esame.lettura.metadati
         result.fonti.append(
             Fonte(
                 file=printable(lettura.file.name),
@@ -129,7 +129,7 @@ def consolidate(
     if not accepted:
         registro.event("nessun-output", motivo="nessuna scheda consolidabile: il master non è stato scritto")
         return result
-    first = accepted[0].snapshot
+    first = accepted[0].metadati
     assert first is not None
     anno = first.anno
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
@@ -182,7 +182,7 @@ def _without_previous_master(files: list[Path], output: Path) -> list[Path]:
     for path in files:
         if not same_file(path, output):
             kept.append(path)
-        elif read_workbook(path).snapshot is not None:
+        elif read_workbook(path).metadati is not None:
             refuse_input_as_output(output, [path], what="il master")
     return kept
 

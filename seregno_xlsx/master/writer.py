@@ -94,7 +94,7 @@ class Fonte:
 
 
 @dataclass
-class MasterSummary:
+class SintesiMaster:
     righe: dict[str, int] = field(default_factory=dict)  # data rows per sheet
     valori_letti: int = 0
     valori_scritti: int = 0  # compiled (input) values present in the master
@@ -121,7 +121,7 @@ def write_master(
     file_anomalie: Sequence[str] = (),
     impostazioni: Impostazioni | None = None,
     non_validi: Mapping[str, Collection[str]] | None = None,
-) -> MasterSummary:
+) -> SintesiMaster:
     """Write the master atomically: on any failure the previous file stays as it was.
 
     ``aree_mancanti``: areas of the plan without a valid return, listed as «non pervenuta».
@@ -129,7 +129,7 @@ def write_master(
     for findings across files; those name the area's accepted file).
     ``non_validi``: per area, the codes of the indicators whose round value has an errore finding.
     """
-    summary = MasterSummary(valori_letti=valori_letti)
+    summary = SintesiMaster(valori_letti=valori_letti)
     # What was read for each invalid value, then the areas as they count (the value as missing).
     wanted = non_validi or {}
     invalid = {
@@ -207,7 +207,7 @@ class _Master:
         aree: list[Area],
         rilevazione: Rilevazione,
         regole: Regole,
-        summary: MasterSummary,
+        summary: SintesiMaster,
         data_riferimento: date,
     ) -> None:
         self.wb, self.aree, self.ril, self.regole, self.summary = wb, aree, rilevazione, regole, summary

@@ -393,12 +393,12 @@ def _store_one(
         with os.fdopen(fd, "wb") as handle:
             handle.write(allegato.dati)
         lettura = read_workbook(temp, piano=piano)
-        if lettura.snapshot is None:
+        if lettura.metadati is None:
             reason = lettura.anomalie[0].messaggio if lettura.anomalie else "file non riconosciuto"
             return EsitoAllegato(
                 posta.fonte, allegato.nome, IGNORATO, f"non è una scheda di questo programma: {reason}"
             )
-        area = lettura.snapshot.area.nome
+        area = lettura.metadati.area.nome
         other = next((a for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
         if other is not None:
             return EsitoAllegato(posta.fonte, allegato.nome, IGNORATO, f"scheda di un altro piano: {other.messaggio}")
@@ -464,7 +464,7 @@ def _blank(lettura: Lettura) -> bool:
     """Nothing in it came from the area: every input as we sent it, and either never saved since it was
     generated (our own attachment, e.g. in an outgoing draft) or all empty (a round without prefill).
     Prefilled values saved as they were by the area are a return that confirms them."""
-    snapshot = lettura.snapshot
+    snapshot = lettura.metadati
     if snapshot is None or lettura.compilata != snapshot.area:
         return False
     sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)

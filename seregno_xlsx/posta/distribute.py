@@ -14,7 +14,7 @@ from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, SmtpC
 from seregno_xlsx.ritorni.classification import foreign, workbook_files
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import select_areas, workbook_filename
-from seregno_xlsx.scheda.metadata import Snapshot
+from seregno_xlsx.scheda.metadata import Metadati
 
 
 @dataclass
@@ -59,14 +59,14 @@ def distribute(
     rubrica = load_contacts(contatti, piano, aree=[a.nome for a in selected])
     sender = mittente or testi.ufficio.email
     result = Distribuzione(output=output or schede / "posta")
-    by_area: dict[str, list[tuple[Path, Snapshot]]] = {}
+    by_area: dict[str, list[tuple[Path, Metadati]]] = {}
     for path in workbook_files(schede):
         lettura = read_workbook(path, piano=piano)
         reason = foreign(lettura)
-        if reason is not None or lettura.snapshot is None:
+        if reason is not None or lettura.metadati is None:
             result.ignorati.append(f"{path.name}: {reason}")
             continue
-        by_area.setdefault(lettura.area.casefold(), []).append((path, lettura.snapshot))
+        by_area.setdefault(lettura.area.casefold(), []).append((path, lettura.metadati))
     names: dict[str, str] = {}
     for item in selected:
         found = by_area.get(item.nome.casefold(), [])

@@ -85,15 +85,15 @@ def remind(
     output = output or ritorni / "solleciti"
     letture = [verify_file(p, piano=piano, data_riferimento=data_riferimento) for p in workbook_files(ritorni)]
     blanks = [read_workbook(path, piano=piano) for path in workbook_files(schede)] if schede else []
-    blanks = [b for b in blanks if b.snapshot is not None and rejection(b) is None]
+    blanks = [b for b in blanks if b.metadati is not None and rejection(b) is None]
     # Without a usable return, the round chased is the one of the blank workbooks.
     blank_rounds = classify(blanks).rilevazione if blanks else Rilevazione.INTERMEDIA
     classificazione = classify(letture, fallback=blank_rounds)
     rilevazione = classificazione.rilevazione
     blank_of = {
-        b.area.casefold(): b.file for b in blanks if b.snapshot is not None and b.snapshot.rilevazione == rilevazione
+        b.area.casefold(): b.file for b in blanks if b.metadati is not None and b.metadati.rilevazione == rilevazione
     }
-    scadenze = [lt.snapshot.scadenza for lt in letture + blanks if lt.snapshot and lt.snapshot.scadenza]
+    scadenze = [lt.metadati.scadenza for lt in letture + blanks if lt.metadati and lt.metadati.scadenza]
     contesto = Contesto(piano.ente, piano.anno, rilevazione, scadenza or (scadenze[0] if scadenze else None), sender)
     today = date.today().isoformat()
     result = Solleciti(rilevazione=rilevazione, output=output)
@@ -133,7 +133,7 @@ def remind(
             again = f", riallegata {blank_path.name}" if blank_path else ""
             rows.append(EsitoArea(item.nome, Situazione.MANCANTE, f"sollecito{again}"))
     result.ignorati = [
-        f"{lettura.file.name}: non è una scheda di seregno-xlsx" for lettura in letture if lettura.snapshot is None
+        f"{lettura.file.name}: non è una scheda di seregno-xlsx" for lettura in letture if lettura.metadati is None
     ]
     consegne, result.registro = deliver(
         result.messaggi, output, eml_names=names, smtp=smtp, reinvia=reinvia, avanzamento=avanzamento

@@ -108,7 +108,7 @@ def rejection(lettura: Lettura) -> str | None:
 
 def foreign(lettura: Lettura) -> str | None:
     """Why a file is not a workbook of ours for this plan, or ``None``: not ours, or another plan's."""
-    if lettura.snapshot is None:
+    if lettura.metadati is None:
         return "non è una scheda generata da seregno-xlsx"
     return next((a.messaggio for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
 
@@ -154,7 +154,7 @@ class Classificazione:
 
     def of_area(self, area: str) -> list[Esame]:
         """The files of an area (by the name its workbook carries), oldest first."""
-        mine = [e for e in self.esami if e.lettura.snapshot and e.lettura.area.casefold() == area.casefold()]
+        mine = [e for e in self.esami if e.lettura.metadati and e.lettura.area.casefold() == area.casefold()]
         return sorted(mine, key=lambda e: receipt_order(e.lettura))
 
 
@@ -167,12 +167,12 @@ def classify(letture: Iterable[Lettura], *, fallback: Rilevazione = Rilevazione.
     rejected = {id(lettura): rejection(lettura) for lettura in letture}
     _reject_other_plans(letture, rejected)
     rounds = Counter(
-        lettura.snapshot.rilevazione for lettura in letture if lettura.snapshot and rejected[id(lettura)] is None
+        lettura.metadati.rilevazione for lettura in letture if lettura.metadati and rejected[id(lettura)] is None
     )
     rilevazione = rounds.most_common(1)[0][0] if rounds else fallback
     for lettura in letture:
-        if rejected[id(lettura)] is None and lettura.snapshot and lettura.snapshot.rilevazione != rilevazione:
-            reason = f"scheda della rilevazione {lettura.snapshot.rilevazione}, attesa {rilevazione}"
+        if rejected[id(lettura)] is None and lettura.metadati and lettura.metadati.rilevazione != rilevazione:
+            reason = f"scheda della rilevazione {lettura.metadati.rilevazione}, attesa {rilevazione}"
             rejected[id(lettura)] = reason
             lettura.anomalie.append(finding("rilevazione-diversa", reason, area=lettura.area, valore=lettura.file.name))
     by_area: dict[str, list[Lettura]] = {}
@@ -208,13 +208,13 @@ def classify(letture: Iterable[Lettura], *, fallback: Rilevazione = Rilevazione.
 def _reject_other_plans(letture: list[Lettura], rejected: dict[int, str | None]) -> None:
     """Without a plan given, the plan is the one most files belong to; a file of another plan never mixes in."""
     headers = Counter(
-        lettura.snapshot.header for lettura in letture if lettura.snapshot and rejected[id(lettura)] is None
+        lettura.metadati.header for lettura in letture if lettura.metadati and rejected[id(lettura)] is None
     )
     if len(headers) < 2:
         return
     main = headers.most_common(1)[0][0]
     for lettura in letture:
-        snapshot = lettura.snapshot
+        snapshot = lettura.metadati
         if snapshot is None or rejected[id(lettura)] is not None or snapshot.header == main:
             continue
         reason = f"scheda del piano «{snapshot.ente} {snapshot.anno}», le altre sono di «{main.ente} {main.anno}»"

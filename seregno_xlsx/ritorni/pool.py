@@ -52,14 +52,14 @@ def slim(lettura: Lettura) -> Lettura:
     Kept: the compilation, the findings, the snapshot without its copy of the area's rows (the
     compilation has them), and the positions of the indicators' round values (``invalid_values``).
     """
-    lettura.grid = None
+    lettura.griglia = None
     lettura.canonico = {}
     fields = {round_value_field(r) for r in Rilevazione}
     lettura.posizioni = {k: v for k, v in lettura.posizioni.items() if k[0] == "indicatori" and k[2] in fields}
-    if lettura.snapshot is not None:
-        area = lettura.snapshot.area
+    if lettura.metadati is not None:
+        area = lettura.metadati.area
         light = area.model_construct(**{**dict(area), "obiettivi": []})
-        lettura.snapshot = lettura.snapshot.model_construct(**{**dict(lettura.snapshot), "area": light})
+        lettura.metadati = lettura.metadati.model_construct(**{**dict(lettura.metadati), "area": light})
     return lettura
 
 

@@ -19,8 +19,10 @@ from pathlib import Path
 from seregno_xlsx.cells import column_letter
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.model import Area, Piano
+from seregno_xlsx.ritorni.bounds import UnreadableFile
+from seregno_xlsx.ritorni.grid import Grid
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
-from seregno_xlsx.ritorni.workbook_file import Grid, UnreadableFile, open_grid
+from seregno_xlsx.ritorni.workbook_file import open_grid
 from seregno_xlsx.scheda.generation import as_shown, snapshot_for, workbook_filename
 from seregno_xlsx.scheda.layout import (
     DATA_SHEETS,
@@ -38,7 +40,7 @@ from seregno_xlsx.scheda.layout import (
     canonical,
     layout,
 )
-from seregno_xlsx.scheda.metadata import KEY_PRODUCT, MetadataError, Snapshot, fingerprint_matches, parse_metadata
+from seregno_xlsx.scheda.metadata import KEY_PRODUCT, MetadataError, Metadati, fingerprint_matches, parse_metadata
 from seregno_xlsx.texts import Testi, load_texts, reading_texts
 
 Position = tuple[str, str]
@@ -61,7 +63,7 @@ class Lettura:
 
     file: Path
     sha256: str = ""
-    snapshot: Snapshot | None = None
+    metadati: Metadati | None = None
     compilata: Area | None = None
     anomalie: list[Anomalia] = field(default_factory=list)
     valori_letti: int = 0
@@ -73,7 +75,7 @@ class Lettura:
     # When the office received it: the file's time in the returns folder (raccogli sets it).
     ricevuto_il: datetime | None = None
     # The grid read, for checks on what values alone do not show (formulas, merges, error cells).
-    grid: Grid | None = field(default=None, repr=False)
+    griglia: Grid | None = field(default=None, repr=False)
     # The fingerprint stored in the file and the sheet it was read from.
     impronta: str = ""
     foglio_metadati: str = ""
@@ -82,7 +84,7 @@ class Lettura:
 
     @property
     def area(self) -> str:
-        return self.snapshot.area.nome if self.snapshot else ""
+        return self.metadati.area.nome if self.metadati else ""
 
     @property
     def leggibile(self) -> bool:
@@ -150,7 +152,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     # The hash of the very bytes parsed, not of the file read again (it may have changed meanwhile).
     lettura.sha256 = grid.sha256
     lettura.formato = grid.format
-    lettura.grid = grid
+    lettura.griglia = grid
     lettura.compilato_il = grid.modified or grid.mtime
     lettura.ricevuto_il = grid.mtime
     if grid.has_macros or grid.active_content:
@@ -160,7 +162,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     if recognised is None:
         return
     snapshot, stored = recognised
-    lettura.snapshot = snapshot
+    lettura.metadati = snapshot
     lettura.impronta = stored
     area = snapshot.area.nome
     if snapshot.versione_modello != TEMPLATE_VERSION:
@@ -187,7 +189,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     if piano is not None:
         lettura.anomalie.extend(compare_with_plan(snapshot, piano, expected=expected, in_file=sheets))
     # The grid is not needed any more: a run over many files holds only what was read from each.
-    lettura.grid = None
+    lettura.griglia = None
     cap_findings(lettura)
 
 
@@ -218,7 +220,7 @@ def cap_findings(lettura: Lettura) -> None:
     lettura.anomalie[:] = kept
 
 
-def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Snapshot, str] | None:
+def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Metadati, str] | None:
     sheet = META_SHEET if META_SHEET in grid.sheets else None
     if sheet is None:
         # A renamed metadata sheet is still found by its first key.
@@ -246,7 +248,7 @@ def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Snapshot, st
     return snapshot.model_copy(update={"testi": reading_texts(testi, snapshot.testi)}), stored
 
 
-def _plan_snapshot(snapshot: Snapshot, piano: Piano | None) -> Snapshot | None:
+def _plan_snapshot(snapshot: Metadati, piano: Piano | None) -> Metadati | None:
     """What the plan would generate for this scheda's area and round; None without plan, area or header."""
     if piano is None or Header(piano.ente, piano.anno, piano.titolo, piano.delibera) != snapshot.header:
         return None
@@ -258,7 +260,7 @@ def _plan_snapshot(snapshot: Snapshot, piano: Piano | None) -> Snapshot | None:
 
 
 def _authenticate(
-    snapshot: Snapshot, stored: str, piano: Piano | None, lettura: Lettura, expected: Snapshot | None = None
+    snapshot: Metadati, stored: str, piano: Piano | None, lettura: Lettura, expected: Metadati | None = None
 ) -> Area | None:
     """Check the fingerprint with the plan's key; the plan's area when its locked content is to be used.
 
@@ -316,7 +318,7 @@ def _row_keys(area: Area) -> list[list[tuple[str, ...]]]:
 _FILE_NAME = re.compile(r"^Obiettivi_(\d{4})_(.+)_(intermedia|finale)$")
 
 
-def _check_file_name(path: Path, snapshot: Snapshot, lettura: Lettura) -> None:
+def _check_file_name(path: Path, snapshot: Metadati, lettura: Lettura) -> None:
     match = _FILE_NAME.match(path.stem)
     if not match:
         return
@@ -336,11 +338,11 @@ class _SheetReader:
     """Reads one data sheet: finds header, rows by code, compares locked cells, parses inputs."""
 
     def __init__(
-        self, grid: Grid, snapshot: Snapshot, compiled: Area, lettura: Lettura, sheets: list[SheetLayout]
+        self, grid: Grid, snapshot: Metadati, compiled: Area, lettura: Lettura, sheets: list[SheetLayout]
     ) -> None:
         self.grid = grid
         self.sheets = sheets
-        self.snapshot = snapshot
+        self.metadati = snapshot
         self.compiled = compiled
         self.lettura = lettura
         self.area = snapshot.area.nome
@@ -592,7 +594,7 @@ class _SheetReader:
         )
 
 
-def layout_names(snapshot: Snapshot) -> Iterator[SheetLayout]:
+def layout_names(snapshot: Metadati) -> Iterator[SheetLayout]:
     yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione)
 
 
@@ -604,8 +606,8 @@ def structure_findings(lettura: Lettura, sheets: list[SheetLayout] | None = None
     value reads as empty, and the finding says so. A merge over an input cell is an edit of the
     protected structure (``cella-bloccata-modificata``): only the first cell of the merge keeps a value.
     """
-    grid = lettura.grid
-    if lettura.snapshot is None or grid is None:
+    grid = lettura.griglia
+    if lettura.metadati is None or grid is None:
         return []
     inputs = _input_cells(lettura, sheets)
     area = lettura.area
@@ -639,10 +641,10 @@ def structure_findings(lettura: Lettura, sheets: list[SheetLayout] | None = None
 
 
 def _input_cells(lettura: Lettura, sheets: list[SheetLayout] | None = None) -> dict[tuple[str, str], Cell]:
-    assert lettura.snapshot is not None
+    assert lettura.metadati is not None
     return {
         (sheet.name, cell.coordinate): cell
-        for sheet in (sheets if sheets is not None else layout_names(lettura.snapshot))
+        for sheet in (sheets if sheets is not None else layout_names(lettura.metadati))
         for cell in sheet.cells
         if not cell.locked
     }
@@ -687,10 +689,10 @@ def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], 
 
 
 def compare_with_plan(
-    snapshot: Snapshot,
+    snapshot: Metadati,
     piano: Piano,
     *,
-    expected: Snapshot | None = None,
+    expected: Metadati | None = None,
     in_file: list[SheetLayout] | None = None,
 ) -> list[Anomalia]:
     """The workbook's locked content against the plan in force (``--piano``).

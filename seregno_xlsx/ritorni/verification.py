@@ -57,7 +57,7 @@ def verify_file(
     password_apertura: str | None = None,
 ) -> Lettura:
     lettura = read_workbook(Path(path), piano=piano, password=password_apertura)
-    if lettura.snapshot is None or lettura.compilata is None:
+    if lettura.metadati is None or lettura.compilata is None:
         return lettura
     try:
         _check(lettura, data_riferimento)
@@ -68,8 +68,8 @@ def verify_file(
 
 
 def _check(lettura: Lettura, data_riferimento: date | None) -> None:
-    assert lettura.snapshot is not None and lettura.compilata is not None
-    snapshot = lettura.snapshot
+    assert lettura.metadati is not None and lettura.compilata is not None
+    snapshot = lettura.metadati
     reference = data_riferimento or default_reference_date(snapshot.anno, snapshot.scadenza)
     lettura.anomalie.extend(check_area_plan(lettura.compilata, snapshot.anno, locate=lettura.locate))
     lettura.anomalie.extend(
@@ -91,7 +91,7 @@ def annotate(
     It never replaces a file: an existing name (the area's own reply, a file of ``avoid``) gets ``_2``...
     The copy keeps the file's fingerprint: the area's corrected reply is checked like the original.
     """
-    if lettura.snapshot is None or lettura.compilata is None:
+    if lettura.metadati is None or lettura.compilata is None:
         return None
     from seregno_xlsx.scheda.writer import write_workbook  # openpyxl: loaded only to write a copy
 
@@ -101,13 +101,13 @@ def annotate(
             continue
         sheet, cell = lettura.canonico.get((anomalia.foglio, anomalia.cella), (anomalia.foglio, anomalia.cella))
         found.setdefault((sheet, cell), []).append(anomalia)
-    names = {sheet.name for sheet in layout_names(lettura.snapshot)}
+    names = {sheet.name for sheet in layout_names(lettura.metadati)}
     annotations = [_annotation(sheet, cell, items) for (sheet, cell), items in found.items() if sheet in names]
     output_folder(out_dir)
     target = free_name(out_dir, f"{lettura.file.stem}_annotato", ".xlsx", avoid=[lettura.file, *avoid])
     write_workbook(
         target,
-        lettura.snapshot,
+        lettura.metadati,
         password=password,
         area=lettura.compilata,
         annotations=annotations,

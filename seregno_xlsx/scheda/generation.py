@@ -14,12 +14,12 @@ from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.processes import ordered_map, workers_for
 from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
-from seregno_xlsx.scheda.metadata import Snapshot
+from seregno_xlsx.scheda.metadata import Metadati
 from seregno_xlsx.texts import Testi, load_texts
 
 
 @dataclass(frozen=True)
-class GeneratedWorkbook:
+class SchedaGenerata:
     area: str
     path: Path
     impronta: str
@@ -56,7 +56,7 @@ def as_shown(area: Area, rilevazione: Rilevazione) -> Area:
     return shown
 
 
-def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Snapshot:
+def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Metadati:
     """The snapshot a workbook is generated from: the round's own value starts empty.
 
     Phases and indicators are listed in code order. Mid-year, the achieved value (context only)
@@ -68,7 +68,7 @@ def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Test
     for obiettivo in blank.obiettivi:
         for indicatore in obiettivo.indicatori:
             setattr(indicatore, field, None)
-    return Snapshot(
+    return Metadati(
         versione_modello=TEMPLATE_VERSION,
         ente=piano.ente,
         anno=piano.anno,
@@ -105,7 +105,7 @@ def generate(
     scadenza: date | None = None,
     testi: Testi | None = None,
     processi: int | None = 1,
-) -> list[GeneratedWorkbook]:
+) -> list[SchedaGenerata]:
     """One workbook per area; ``processi`` of them written at once (None: one per core), the same files."""
     testi = testi or load_texts()
     out_dir = output_folder(out_dir)
@@ -126,14 +126,14 @@ class _Job:
     scadenza: date | None
     testi: Testi
 
-    def write(self, index: int) -> GeneratedWorkbook:
+    def write(self, index: int) -> SchedaGenerata:
         from seregno_xlsx.scheda.writer import write_workbook  # openpyxl: loaded only to write
 
         area = self.areas[index]
         path = self.out_dir / workbook_filename(self.piano.anno, area.nome, self.rilevazione)
         snapshot = snapshot_for(self.piano, area, self.rilevazione, self.testi, self.scadenza)
         impronta = write_workbook(path, snapshot, password=self.password, key=self.piano.chiave_impronta)
-        return GeneratedWorkbook(area.nome, path, impronta)
+        return SchedaGenerata(area.nome, path, impronta)
 
 
 # The job of a worker process, set once by ``_set_job`` (the plan reaches each worker once).
@@ -145,6 +145,6 @@ def _set_job(job: _Job) -> None:
     _JOB = job
 
 
-def _write_one(index: int) -> GeneratedWorkbook:
+def _write_one(index: int) -> SchedaGenerata:
     assert _JOB is not None
     return _JOB.write(index)

@@ -27,7 +27,7 @@ TITLE_ROW = 1
 LEGEND_ROW = 2
 HEADER_ROW = 4
 FIRST_DATA_ROW = 5
-# Snapshot chunks stay well below the cell limit.
+# Metadati chunks stay well below the cell limit.
 SNAPSHOT_CHUNK = 30_000
 
 

@@ -31,7 +31,7 @@ MAX_PAYLOAD = 8 * 1024 * 1024
 KEYED = "h1:"
 
 
-class Snapshot(BaseModel):
+class Metadati(BaseModel):
     """Everything the locked content of a workbook is generated from."""
 
     model_config = ConfigDict(extra="forbid")
@@ -55,7 +55,7 @@ class Snapshot(BaseModel):
         return Header(self.ente, self.anno, self.titolo, self.delibera)
 
 
-def metadata_rows(snapshot: Snapshot, impronta: str) -> list[tuple[str, str]]:
+def metadata_rows(snapshot: Metadati, impronta: str) -> list[tuple[str, str]]:
     """Key/value rows of the Metadati sheet: readable keys first, then the snapshot in chunks."""
     payload = snapshot.model_dump_json()
     chunks = [payload[i : i + SNAPSHOT_CHUNK] for i in range(0, len(payload), SNAPSHOT_CHUNK)]
@@ -79,7 +79,7 @@ class MetadataError(Exception):
     """The Metadati sheet is missing, incomplete or altered (message in Italian)."""
 
 
-def parse_metadata(pairs: dict[str, str]) -> tuple[Snapshot, str]:
+def parse_metadata(pairs: dict[str, str]) -> tuple[Metadati, str]:
     """The snapshot and the stored fingerprint, from the Metadati sheet's key/value pairs (hostile data)."""
     if pairs.get(KEY_PRODUCT) != PRODUCT:
         raise MetadataError("manca l'identificazione «prodotto = seregno_xlsx»")
@@ -93,13 +93,13 @@ def parse_metadata(pairs: dict[str, str]) -> tuple[Snapshot, str]:
     if len(payload) > MAX_PAYLOAD:
         raise MetadataError("i dati della scheda superano i limiti di dimensione")
     try:
-        snapshot = Snapshot.model_validate(json.loads(payload))
+        snapshot = Metadati.model_validate(json.loads(payload))
     except (ValueError, ValidationError, RecursionError):
         raise MetadataError("i dati della scheda non sono leggibili") from None
     return snapshot, pairs.get(KEY_FINGERPRINT, "")[:100]
 
 
-def keyed_fingerprint(snapshot: Snapshot, key: str) -> str:
+def keyed_fingerprint(snapshot: Metadati, key: str) -> str:
     """HMAC-SHA256 of the snapshot (its texts aside) with the plan's key: forging it needs the plan file.
 
     The snapshot determines every locked cell, the round and the deadline, so a scheda whose
@@ -109,5 +109,5 @@ def keyed_fingerprint(snapshot: Snapshot, key: str) -> str:
     return KEYED + hmac.new(bytes.fromhex(key), payload, hashlib.sha256).hexdigest()
 
 
-def fingerprint_matches(snapshot: Snapshot, key: str, stored: str) -> bool:
+def fingerprint_matches(snapshot: Metadati, key: str, stored: str) -> bool:
     return hmac.compare_digest(keyed_fingerprint(snapshot, key), stored)

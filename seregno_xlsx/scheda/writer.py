@@ -47,7 +47,7 @@ from seregno_xlsx.scheda.layout import (
     layout,
     locked_cells,
 )
-from seregno_xlsx.scheda.metadata import Snapshot, keyed_fingerprint, metadata_rows
+from seregno_xlsx.scheda.metadata import Metadati, keyed_fingerprint, metadata_rows
 from seregno_xlsx.texts import Testi
 
 # A yellow that stays visible on a dim screen and prints as a clear grey, framed by a darker border
@@ -87,7 +87,7 @@ class Annotation:
 
 def write_workbook(
     path: Path,
-    snapshot: Snapshot,
+    snapshot: Metadati,
     *,
     password: str | None = None,
     area: Area | None = None,
@@ -133,7 +133,7 @@ def write_workbook(
     return impronta
 
 
-def _write_instructions(ws: Worksheet, snapshot: Snapshot, *, legend: bool) -> None:
+def _write_instructions(ws: Worksheet, snapshot: Metadati, *, legend: bool) -> None:
     """One printed page: every line's row as tall as its wrapped text (fit.lines), nothing shrunk."""
     testi = snapshot.testi
     ws.title = testi.fogli.istruzioni
@@ -182,7 +182,7 @@ def _instruction(
     ws.row_dimensions[row].height = height(lines(text, INSTRUCTIONS_WIDTH, size=size, bold=bool(font)), size=size)
 
 
-def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Snapshot, window: tuple[date, date]) -> None:
+def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Metadati, window: tuple[date, date]) -> None:
     for col, column in enumerate(sheet.spec.columns, start=1):
         ws.column_dimensions[get_column_letter(col)].width = column.width
     validations: dict[str, DataValidation] = {}
@@ -331,7 +331,7 @@ def _validation(
     return dv
 
 
-def _write_metadata(ws: Worksheet, snapshot: Snapshot, impronta: str) -> None:
+def _write_metadata(ws: Worksheet, snapshot: Metadati, impronta: str) -> None:
     for n, (key, value) in enumerate(metadata_rows(snapshot, impronta), start=1):
         ws.cell(n, 1, key).data_type = "s"
         cell = ws.cell(n, 2, value)

@@ -1,0 +1,84 @@
+"""The ``distribuisci`` command: each area receives its scheda by e-mail (or a .eml draft)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seregno_xlsx.choices import Sicurezza
+from seregno_xlsx.cli.app import app, err, fail, load_plan, parse_date, styled
+from seregno_xlsx.cli.posta import (
+    AreaOpt,
+    ContattiOpt,
+    HostOpt,
+    InviaOpt,
+    MittenteOpt,
+    ModelliOpt,
+    PortaOpt,
+    ReinviaOpt,
+    ScadenzaOpt,
+    SicurezzaOpt,
+    UtenteOpt,
+    outcome_table,
+    print_registro,
+    send_progress,
+    smtp_when_sending,
+)
+
+
+@app.command("distribuisci")
+def distribuisci_cmd(
+    piano_path: Annotated[Path, typer.Argument(metavar="PIANO", help="Piano JSON prodotto da «importa».")],
+    schede: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella delle schede prodotte da «genera».")],
+    contatti: ContattiOpt,
+    scadenza: ScadenzaOpt = None,
+    area: AreaOpt = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="CARTELLA",
+            help="Cartella dei messaggi .eml e del registro (predefinita: CARTELLA/posta).",
+        ),
+    ] = None,
+    invia: InviaOpt = False,
+    reinvia: ReinviaOpt = False,
+    mittente: MittenteOpt = None,
+    smtp_host: HostOpt = None,
+    smtp_porta: PortaOpt = None,
+    smtp_sicurezza: SicurezzaOpt = Sicurezza.STARTTLS,
+    smtp_utente: UtenteOpt = None,
+    modelli: ModelliOpt = None,
+) -> None:
+    """Prepara (o invia) a ogni area un'e-mail con la sua scheda da compilare."""
+    from seregno_xlsx.posta.distribute import distribute
+
+    piano = load_plan(piano_path)
+    deadline = parse_date(scadenza, "--scadenza")
+    with send_progress(invia) as advance:
+        result = distribute(
+            piano,
+            schede,
+            contatti,
+            output=output,
+            scadenza=deadline,
+            aree=area,
+            mittente=mittente,
+            modelli=modelli,
+            smtp=smtp_when_sending(invia, smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
+            reinvia=reinvia,
+            avanzamento=advance,
+        )
+    for note in result.avvisi:
+        err.print(styled("Avviso:", "yellow", note), highlight=False)
+    for note in result.ignorati:
+        err.print(styled("Ignorato:", "yellow", note))
+    if not result.messaggi:
+        outcome_table("Distribuzione", result.esiti)
+        fail("nessun messaggio da preparare: nessuna scheda del piano trovata per le aree indicate")
+    print_registro(result.registro)
+    outcome_table("Distribuzione" + (" (invio)" if invia else f" (bozze in {result.output})"), result.esiti)
+    raise typer.Exit(result.exit_code)

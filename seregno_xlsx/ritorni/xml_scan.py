@@ -1,0 +1,287 @@
+"""Every XML part of a returned file parsed once, as a stream, through defusedxml (no DTD, no entities,
+no external references): the workbook's structure, the formulas, merged and error cells of the sheets,
+the save stamp, and the box of cells holding values, bounded before the reader allocates it."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from xml.etree.ElementTree import Element
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
+
+from seregno_xlsx.ritorni.bounds import (
+    CHUNK,
+    MAX_COLS,
+    MAX_GRID_CELLS,
+    MAX_RECORDED,
+    MAX_ROWS,
+    MAX_VALUE_CELLS,
+    UnreadableFile,
+)
+from seregno_xlsx.ritorni.grid import Formula, Grid
+from seregno_xlsx.ritorni.inflation import Inflater, safe_name
+
+NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+
+_CELL_REF = re.compile(r"^([A-Z]{1,10})(\d{1,12})$")
+
+
+class Scan:
+    """Streams every XML part once: workbook structure, formulas and merged cells of the sheets."""
+
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
+        self.sheet_parts: dict[str, str] = {}  # r:id -> sheet name (xl/workbook.xml)
+        self.rels: dict[str, str] = {}  # r:id -> part path (xl/_rels/workbook.xml.rels)
+        self.formulas: dict[str, dict[str, Formula]] = {}  # part -> cell -> formula
+        self.merged: dict[str, list[str]] = {}
+        self.errors: dict[str, dict[str, str]] = {}
+        self.recorded = 0
+        self.box = _Box()
+
+    def part(self, name: str, source: Inflater) -> None:
+        stream = io.BufferedReader(source, CHUNK)
+        try:
+            events = SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)
+            if name == "xl/workbook.xml":
+                self._workbook(events)
+            elif name == "xl/_rels/workbook.xml.rels":
+                self._rels(events)
+            elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                self._worksheet(name, events)
+            elif name == "content.xml" and self.grid.format == "ods":
+                self._ods_content(events)
+            elif name in ("docProps/core.xml", "meta.xml"):
+                self._modified(events, "modified" if name == "docProps/core.xml" else "date")
+            else:
+                _drain(events)
+        except UnreadableFile:
+            raise
+        except SafeET.ParseError:
+            # Not well-formed XML (e.g. "&#x7;" that Excel tolerates): leave judging it to calamine,
+            # but never let a DTD through, and still inflate the rest under the bound.
+            _refuse_dtd_in_rest(name, source)
+        except DefusedXmlException:
+            raise UnreadableFile(
+                "file-illeggibile",
+                f"la struttura interna del file non è sicura (elemento {safe_name(name)}: DTD o entità)",
+            ) from None
+        except Exception:
+            raise UnreadableFile(
+                "file-illeggibile", f"il file è danneggiato (elemento {safe_name(name)} non valido)"
+            ) from None
+
+    def finish(self) -> None:
+        for rid, sheet in self.sheet_parts.items():
+            target = self.rels.get(rid, "")
+            part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            if self.formulas.get(part):
+                self.grid.formulas[sheet] = self.formulas[part]
+            if self.merged.get(part):
+                self.grid.merged[sheet] = self.merged[part]
+            if self.errors.get(part):
+                self.grid.errors[sheet] = self.errors[part]
+
+    def _record(self) -> bool:
+        self.recorded += 1
+        return self.recorded <= MAX_RECORDED
+
+    def _workbook(self, events: Iterator[tuple[str, Element]]) -> None:
+        for event, element in _pruned(events):
+            if event != "end":
+                continue
+            tag = _local(element.tag)
+            if tag == "workbookPr":
+                self.grid.date1904 = element.get("date1904", "0").lower() in ("1", "true")
+            elif tag == "sheet":
+                rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
+                self.sheet_parts[rid] = element.get("name") or ""
+
+    def _rels(self, events: Iterator[tuple[str, Element]]) -> None:
+        for event, element in _pruned(events):
+            if event == "end" and _local(element.tag) == "Relationship":
+                self.rels[element.get("Id") or ""] = element.get("Target") or ""
+
+    def _worksheet(self, part: str, events: Iterator[tuple[str, Element]]) -> None:
+        box = self.box
+        formulas = self.formulas.setdefault(part, {})
+        merged = self.merged.setdefault(part, [])
+        errors = self.errors.setdefault(part, {})
+        row_number = 0
+        col_number = 0
+        # Children are detached when they end, so a cell's formula and value are noted as they pass.
+        formula: str | None = None
+        cached = False
+        is_error = False
+        value_text = ""
+        for event, element in _pruned(events):
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == "row":
+                    row_number = int(element.get("r") or row_number + 1)
+                    col_number = 0
+                elif tag == "c":
+                    match = _CELL_REF.match(element.get("r") or "")
+                    col_number = _column_number(match.group(1)) if match else col_number + 1
+                    if match:
+                        row_number = int(match.group(2))
+                    formula, cached = None, False
+                    is_error, value_text = element.get("t") == "e", ""
+                elif tag in ("v", "is"):
+                    box.extend(part, row_number, col_number)
+                continue
+            if tag == "f":
+                formula = (element.text or "").strip()
+            elif tag == "v":
+                cached = bool(element.text)  # openpyxl writes an empty <v/> after a formula
+                value_text = (element.text or "")[:40]
+            elif tag == "is":
+                cached = True
+            elif tag == "c":
+                if formula is not None and self._record():
+                    ref = element.get("r") or f"{_column_letter(col_number)}{row_number}"
+                    formulas[ref] = Formula("=" + formula if formula else "=(formula condivisa)", cached)
+                if is_error and value_text and self._record():
+                    errors[element.get("r") or f"{_column_letter(col_number)}{row_number}"] = value_text
+                formula, cached = None, False
+            elif tag == "mergeCell" and self._record():
+                merged.append(element.get("ref") or "")
+
+    def _ods_content(self, events: Iterator[tuple[str, Element]]) -> None:
+        table = ""
+        row = 0
+        col = 0
+        row_repeat = 1
+        t = f"{{{NS_TABLE}}}"
+        for event, element in _pruned(events):
+            tag = element.tag
+            if event == "start":
+                if tag == f"{t}table":
+                    table = element.get(f"{t}name") or ""
+                    row = 0
+                elif tag == f"{t}table-row":
+                    row_repeat = int(element.get(f"{t}number-rows-repeated") or 1)
+                    col = 0
+                continue
+            if tag in (f"{t}table-cell", f"{t}covered-table-cell"):
+                repeat = int(element.get(f"{t}number-columns-repeated") or 1)
+                if element.get(_VALUE_TYPE) is not None or len(element):
+                    self.box.extend(table, row + row_repeat, col + repeat, row_repeat * repeat)
+                formula = element.get(f"{t}formula")
+                coordinate = f"{_column_letter(col + 1)}{row + 1}"
+                if formula and self._record():
+                    text = formula.split(":", 1)[1] if formula.startswith("of:") else formula
+                    cached = element.get(_VALUE_TYPE) is not None
+                    self.grid.formulas.setdefault(table, {})[coordinate] = Formula(
+                        text if text.startswith("=") else "=" + text, cached
+                    )
+                spans = (element.get(f"{t}number-columns-spanned"), element.get(f"{t}number-rows-spanned"))
+                if any(s not in (None, "1") for s in spans) and self._record():
+                    last = f"{_column_letter(col + int(spans[0] or 1))}{row + int(spans[1] or 1)}"
+                    self.grid.merged.setdefault(table, []).append(f"{coordinate}:{last}")
+                col += repeat
+            elif tag == f"{t}table-row":
+                row += row_repeat
+
+    def _modified(self, events: Iterator[tuple[str, Element]], tag: str) -> None:
+        for event, element in _pruned(events):
+            if event == "end" and _local(element.tag) == tag and element.text and self.grid.modified is None:
+                self.grid.modified = parse_stamp(element.text)
+
+
+_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
+
+
+class _Box:
+    """The cells a sheet gives values to, bounded before the reader allocates its grid for them."""
+
+    def __init__(self) -> None:
+        self.sheets: dict[str, tuple[int, int]] = {}
+        self.total = 0
+        self.values = 0
+
+    def extend(self, sheet: str, row: int, col: int, count: int = 1) -> None:
+        self.values += count
+        if self.values > MAX_VALUE_CELLS:
+            raise UnreadableFile(
+                "file-troppo-grande", f"i fogli contengono più di {MAX_VALUE_CELLS:,} valori".replace(",", ".")
+            )
+        rows, cols = self.sheets.get(sheet, (0, 0))
+        if row <= rows and col <= cols:
+            return
+        if row > MAX_ROWS or col > MAX_COLS:
+            raise UnreadableFile(
+                "cella-fuori-limiti",
+                f"la cella {_column_letter(col)}{row} contiene un valore oltre i limiti di una scheda "
+                f"(al massimo {MAX_ROWS:,} righe e {MAX_COLS:,} colonne)".replace(",", "."),
+            )
+        new_rows, new_cols = max(rows, row), max(cols, col)
+        self.total += new_rows * new_cols - rows * cols
+        self.sheets[sheet] = (new_rows, new_cols)
+        if self.total > MAX_GRID_CELLS:
+            raise UnreadableFile(
+                "file-troppo-grande",
+                "i valori dei fogli occupano un'area oltre i limiti di una scheda (celle lontanissime tra loro)",
+            )
+
+
+def _refuse_dtd_in_rest(name: str, source: Inflater) -> None:
+    """After a parse error: inflate the rest under the bound and refuse a DTD seen anywhere in the part."""
+    for _ in source.chunks():
+        pass
+    if source.saw_dtd:
+        raise UnreadableFile(
+            "file-illeggibile",
+            f"la struttura interna del file non è sicura (elemento {safe_name(name)}: DTD o entità)",
+        )
+
+
+def _pruned(events: Iterator[tuple[str, Element]]) -> Iterator[tuple[str, Element]]:
+    """Yield parse events, then detach each finished element: memory stays flat on any size."""
+    stack: list[Element] = []
+    for event, element in events:
+        if event == "start":
+            stack.append(element)
+            yield event, element
+        else:
+            yield event, element
+            stack.pop()
+            if stack:
+                stack[-1].remove(element)
+
+
+def _drain(events: Iterator[tuple[str, Element]]) -> None:
+    for _ in _pruned(events):
+        pass
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _column_letter(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters or "A"
+
+
+def parse_stamp(text: str) -> datetime | None:
+    """A save stamp as local time; one that cannot be (year 9999 in UTC+1, garbage) is no stamp."""
+    try:
+        stamp = datetime.fromisoformat(text.strip()[:40].replace("Z", "+00:00"))
+        return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        return None
