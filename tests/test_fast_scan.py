@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from defusedxml import DefusedXmlException
@@ -114,3 +115,94 @@ def test_generated_xml(document: bytes) -> None:
 @settings(max_examples=3000, deadline=None)
 def test_generated_xml_at_length(document: bytes) -> None:
     _same(document)
+
+
+# --- whole files: the scan with fast events against the scan with defusedxml's tree ---------------
+
+SHEET = "xl/worksheets/sheet2.xml"
+
+
+def _grid_outcome(path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    from seregno_xlsx.ritorni import xml_scan
+    from seregno_xlsx.ritorni.bounds import UnreadableFile
+    from seregno_xlsx.ritorni.workbook_file import open_grid
+
+    monkeypatch.setattr(xml_scan, "FAST_SCAN", fast)
+    try:
+        grid = open_grid(path)
+    except UnreadableFile as exc:
+        return ("illeggibile", exc.codice, exc.dettaglio)
+    return (grid.sheets, grid.formulas, grid.errors, grid.merged, grid.date1904, grid.format, grid.modified)
+
+
+def _hostile_files(scheda: Path, folder: Path) -> list[Path]:
+    from .hostile.corpus import with_prolog
+    from .hostile.round2 import add_to_sheet_data, edit_xml, set_cell
+
+    made = [scheda]
+    made.append(with_prolog(scheda, folder / "risate.xlsx", BILLION_LAUGHS))
+    made.append(with_prolog(scheda, folder / "esterna.xlsx", EXTERNAL_ENTITY))
+    made.append(set_cell(scheda, folder / "formula.xlsx", SHEET, "H5", "<f>SUM(1,2)</f><v>3</v>"))
+    made.append(set_cell(scheda, folder / "formula_vuota.xlsx", SHEET, "H5", "<f>1/0</f><v></v>"))
+    made.append(set_cell(scheda, folder / "errore.xlsx", SHEET, "H5", "<v>#DIV/0!</v>", ' t="e"'))
+    made.append(
+        add_to_sheet_data(
+            scheda, folder / "lontana.xlsx", SHEET, '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+        )
+    )
+    made.append(
+        add_to_sheet_data(
+            scheda,
+            folder / "righe.xlsx",
+            SHEET,
+            "".join(f'<row r="{n}"><c r="H{n}"><v>{n}</v></c></row>' for n in range(200, 3_200)),
+        )
+    )
+    made.append(
+        edit_xml(
+            scheda,
+            folder / "unite.xlsx",
+            SHEET,
+            lambda t: t.replace(
+                "</sheetData>",
+                '</sheetData><mergeCells count="2"><mergeCell ref="G5:H6"/><mergeCell ref="A:A"/></mergeCells>',
+                1,
+            ),
+        )
+    )
+    made.append(
+        edit_xml(scheda, folder / "malformata.xlsx", SHEET, lambda t: t.replace("</sheetData>", "<row></sheetData>", 1))
+    )
+    made.append(
+        edit_xml(scheda, folder / "entita.xlsx", SHEET, lambda t: t.replace("</sheetData>", "&ignota;</sheetData>", 1))
+    )
+    made.append(
+        edit_xml(scheda, folder / "stili.xlsx", "xl/styles.xml", lambda t: t.replace("?>", "?><!DOCTYPE s>", 1))
+    )
+    made.append(
+        edit_xml(
+            scheda,
+            folder / "prefissi.xlsx",
+            SHEET,
+            lambda t: t.replace(
+                "</sheetData>",
+                '<x:row xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="900">'
+                '<x:c r="B900" t="e"><x:f>NA()</x:f><x:v>#N/A</x:v></x:c></x:row></sheetData>',
+                1,
+            ),
+        )
+    )
+    return made
+
+
+def test_hostile_files_scan_the_same_fast_and_full(
+    scheda_reale: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _hostile_files(scheda_reale, tmp_path)
+    outcomes = set()
+    for path in files:
+        fast = _grid_outcome(path, True, monkeypatch)
+        full = _grid_outcome(path, False, monkeypatch)
+        assert fast == full, path.name
+        outcomes.add(fast[0] if isinstance(fast[0], str) else "letta")
+    assert outcomes == {"illeggibile", "letta"}  # the corpus has both kinds
