@@ -59,21 +59,31 @@ def fast_events(stream: IO[bytes]) -> Iterator[Event]:
     attributes: list[dict[str, str]] = []
     texts: list[list[str]] = []
     closed: list[bool] = []
+    # Local names by expat's name ("uri}c" -> "c"): a worksheet repeats a handful of them.
+    names: dict[str, str] = {}
+
+    def local(name: str) -> str:
+        found = names.get(name)
+        if found is None:
+            found = _local(name)
+            if len(names) < 1_000:
+                names[name] = found
+        return found
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        if any("}" in key for key in attrs):  # a namespaced attribute, named as ElementTree names it
+        if attrs and any("}" in key for key in attrs):  # a namespaced attribute, named as ElementTree does
             attrs = {"{" + key if "}" in key else key: value for key, value in attrs.items()}
         if closed:
             closed[-1] = True
         attributes.append(attrs)
         texts.append([])
         closed.append(False)
-        pending.append(("start", _local(name), attrs, None))
+        pending.append(("start", local(name), attrs, None))
 
     def end(name: str) -> None:
         parts = texts.pop()
         closed.pop()
-        pending.append(("end", _local(name), attributes.pop(), "".join(parts) if parts else None))
+        pending.append(("end", local(name), attributes.pop(), "".join(parts) if parts else None))
 
     def data(text: str) -> None:
         if texts and not closed[-1]:
