@@ -513,7 +513,7 @@ def main() -> None:
 
     if len(righe) > 1:
         sizes = [r["aree"] for r in righe]
-        for key in ("seriale", "parallelo", "floor"):
+        for key in ("seriale", "parallelo", "floor", "cpu_seriale", "cpu_floor"):
             vals = [statistics.median(r["tempi"][key]) for r in righe]
             print(f"Esponente di crescita, tempo {key}: {esponente(sizes, vals):.2f}")
         for key in ("seriale_processo", "parallelo_albero"):
