@@ -107,6 +107,9 @@ def generate(
     processi: int | None = 1,
 ) -> list[SchedaGenerata]:
     """One workbook per area; ``processi`` of them written at once (None: one per core), the same files."""
+    # openpyxl is loaded here, once, before any worker starts (they inherit it), and only to write.
+    from seregno_xlsx.scheda.writer import write_workbook  # noqa: F401
+
     testi = testi or load_texts()
     out_dir = output_folder(out_dir)
     job = _Job(piano, select_areas(piano, aree), out_dir, rilevazione, password, scadenza, testi)
