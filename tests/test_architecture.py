@@ -17,7 +17,20 @@ PACKAGE = ROOT / "seregno_xlsx"
 
 # Lower index = lower layer. A module may import its own layer and any layer below it.
 LAYERS: list[set[str]] = [
-    {"version", "errors", "findings", "limits", "files", "texts", "atomic", "outputs", "audit"},
+    {
+        "version",
+        "errors",
+        "findings",
+        "limits",
+        "files",
+        "texts",
+        "atomic",
+        "outputs",
+        "audit",
+        "choices",
+        "cells",
+        "processes",
+    },
     {"piano"},
     {"scheda"},
     {"ritorni"},

@@ -16,29 +16,39 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-
-import typer
-
-from seregno_xlsx.atomic import describe_os_error
-from seregno_xlsx.cli import (  # noqa: F401  (register the commands)
-    consolida,
-    distribuisci,
-    genera,
-    importa,
-    raccogli,
-    solleciti,
-    verifica,
-)
-from seregno_xlsx.cli.app import app, err, styled
-from seregno_xlsx.cli.italiano import ClickException, Comando, UsageError, group_help, show_usage_error
-from seregno_xlsx.errors import SeregnoError
+from typing import Any
 
 __all__ = ["app", "main"]
 
-# Every command's help and usage mistakes in Italian: one class for all, set where they are all known.
-for _info in app.registered_commands:
-    _info.cls = Comando
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module 'seregno_xlsx.cli' has no attribute {name!r}")
+
+
+@cache
+def _app() -> Any:
+    """The typer app with every command registered: loaded only when a command (or its help) runs."""
+    from seregno_xlsx.cli import (  # noqa: F401  (register the commands)
+        consolida,
+        distribuisci,
+        genera,
+        importa,
+        raccogli,
+        solleciti,
+        verifica,
+    )
+    from seregno_xlsx.cli.app import app
+    from seregno_xlsx.cli.italiano import Comando
+
+    # Every command's help and usage mistakes in Italian: one class for all, set where they are all known.
+    for info in app.registered_commands:
+        info.cls = Comando
+    globals()["app"] = app  # importing the submodule cli.app bound its name here: the app is meant
+    return app
 
 
 def _quiet_os_errors(unraisable: sys.UnraisableHookArgs) -> None:
@@ -56,7 +66,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     args = list(sys.argv[1:] if argv is None else argv)
     _tolerant_console()
-    command = typer.main.get_command(app)
+    if args == ["--help"] and _static_help_fits():
+        # The text click would print (a test keeps them equal), without loading typer, rich or a command.
+        from seregno_xlsx.cli.aiuto import GRUPPO
+
+        sys.stdout.write(GRUPPO)
+        sys.exit(0)
+    import typer
+
+    from seregno_xlsx.atomic import describe_os_error
+    from seregno_xlsx.cli.app import err, styled
+    from seregno_xlsx.cli.italiano import ClickException, UsageError, group_help, show_usage_error
+    from seregno_xlsx.errors import SeregnoError
+
+    command = typer.main.get_command(_app())
     if not args:
         sys.stdout.write(group_help(command) + "\n")
         sys.exit(2)
@@ -85,6 +108,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _static_help_fits() -> bool:
+    """click wraps help at the terminal's width up to 80 columns: the stored text is for 80 or more."""
+    import shutil
+
+    return shutil.get_terminal_size().columns >= 80
 
 
 def _tolerant_console() -> None:

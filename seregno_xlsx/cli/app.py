@@ -12,16 +12,17 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from seregno_xlsx.cli.italiano import Gruppo
-from seregno_xlsx.findings import Anomalia, Gravita
-from seregno_xlsx.piano.model import Piano
+
+if TYPE_CHECKING:  # imported where used: «seregno-xlsx --help» never pays for pydantic
+    from seregno_xlsx.findings import Anomalia
+    from seregno_xlsx.piano.model import Piano
 
 app = typer.Typer(
     name="seregno-xlsx",
@@ -79,6 +80,16 @@ OpenPasswordOpt = Annotated[
         metavar="PASSWORD",
         envvar=OPEN_PASSWORD_ENV,
         help=f"Password di apertura delle schede cifrate (protette da password). Anche da ${OPEN_PASSWORD_ENV}.",
+        show_default=False,
+    ),
+]
+ProcessiOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--processi",
+        metavar="N",
+        min=1,
+        help="File elaborati in parallelo, ciascuno in un processo (predefinito: uno per core; 1: in sequenza).",
         show_default=False,
     ),
 ]
@@ -152,6 +163,10 @@ def print_findings(anomalie: Sequence[Anomalia], title: str, file_of: dict[int, 
     """
     if not anomalie:
         return
+    from rich.table import Table
+
+    from seregno_xlsx.findings import Gravita
+
     table = Table(title=title or None, title_justify="left", show_lines=True, expand=True)
     table.add_column("gravità", no_wrap=True)
     table.add_column("codice", no_wrap=True)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from seregno_xlsx.choices import Sicurezza
 from seregno_xlsx.cli.app import app, err, fail, load_plan, parse_date, styled
 from seregno_xlsx.cli.posta import (
     AreaOpt,
@@ -25,7 +26,6 @@ from seregno_xlsx.cli.posta import (
     send_progress,
     smtp_when_sending,
 )
-from seregno_xlsx.posta.send import Sicurezza
 
 
 @app.command("distribuisci")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from seregno_xlsx.choices import Rilevazione
 from seregno_xlsx.cli.app import (
     DATE_METAVAR,
     PasswordOpt,
+    ProcessiOpt,
     app,
     err,
     load_plan,
@@ -17,7 +19,9 @@ from seregno_xlsx.cli.app import (
     parse_date,
     styled,
 )
-from seregno_xlsx.piano.model import Piano, Rilevazione
+
+if TYPE_CHECKING:
+    from seregno_xlsx.piano.model import Piano
 
 
 @app.command("genera")
@@ -37,6 +41,7 @@ def genera_cmd(
     modelli: Annotated[
         Path | None, typer.Option("--modelli", metavar="CARTELLA", help="Cartella dei testi (predefinita: modelli/).")
     ] = None,
+    processi: ProcessiOpt = None,
 ) -> None:
     """Genera una cartella di lavoro protetta per ogni area del piano."""
     from seregno_xlsx.scheda.generation import generate
@@ -52,6 +57,7 @@ def genera_cmd(
         password=password,
         scadenza=parse_date(scadenza, "--scadenza"),
         testi=texts,
+        processi=processi,
     )
     for item in generated:
         out.print(styled("✓", "green", f"{item.area}: {item.path}"))

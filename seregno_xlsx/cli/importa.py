@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from seregno_xlsx.cli.app import (
     DATE_METAVAR,
@@ -20,8 +19,6 @@ from seregno_xlsx.cli.app import (
     print_findings,
     styled,
 )
-from seregno_xlsx.findings import has_errors
-from seregno_xlsx.piano.model import plan_json_schema
 
 
 @app.command("importa")
@@ -63,8 +60,11 @@ def importa_cmd(
     ] = None,
 ) -> None:
     """Importa le schede obiettivo esportate dal gestionale in un piano JSON validato."""
+    from rich.table import Table
+
     from seregno_xlsx.atomic import atomic_write_text, output_file
     from seregno_xlsx.cli.revisioni import into_history, print_history
+    from seregno_xlsx.findings import has_errors
     from seregno_xlsx.piano.assegnazioni import keep_assignments
     from seregno_xlsx.piano.checks import check_plan
     from seregno_xlsx.piano.export_parser import parse_exports
@@ -126,4 +126,6 @@ def importa_cmd(
 @app.command("schema")
 def schema_cmd() -> None:
     """Stampa lo schema JSON (JSON Schema) del file del piano."""
+    from seregno_xlsx.piano.model import plan_json_schema
+
     print(plan_json_schema(), end="")

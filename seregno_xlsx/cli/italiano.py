@@ -258,6 +258,9 @@ def _context(group: Any, argv: Sequence[str]) -> Any:
 
 
 def group_help(group: Any) -> str:
-    """The group's help, as ``seregno-xlsx --help`` prints it."""
-    with group.make_context(PROG, [], resilient_parsing=True) as ctx:
+    """The group's help, as ``seregno-xlsx --help`` prints it.
+
+    The context is made without parsing: typer's parsing imports pydantic, and the help needs none of it.
+    """
+    with group.context_class(group, info_name=PROG, resilient_parsing=True) as ctx:
         return str(ctx.get_help())

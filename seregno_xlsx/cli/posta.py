@@ -16,21 +16,24 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
 from rich.text import Text
 
+from seregno_xlsx.choices import Sicurezza
 from seregno_xlsx.cli.app import (
     DATE_METAVAR,
     err,
     fail,
     out,
 )
-from seregno_xlsx.posta.compose import Messaggio
-from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, Sicurezza, SmtpConfig
+
+if TYPE_CHECKING:  # the mail modules load when a command runs, not for «seregno-xlsx --help»
+    from rich.progress import TaskID
+
+    from seregno_xlsx.posta.compose import Messaggio
+    from seregno_xlsx.posta.send import Avanzamento, EsitoArea, RegistroInvii, SmtpConfig
 
 SMTP_USER_ENV = "SEREGNO_SMTP_UTENTE"
 SMTP_PASSWORD_ENV = "SEREGNO_SMTP_PASSWORD"
@@ -119,6 +122,8 @@ def smtp_settings(host: str | None, porta: int | None, sicurezza: Sicurezza, ute
     if not host:
         fail("--invia: indicare il server con --smtp-host (o SEREGNO_SMTP_HOST)")
     password = ask_password(SMTP_PASSWORD_ENV, "SMTP") if utente else None
+    from seregno_xlsx.posta.send import SmtpConfig
+
     return SmtpConfig(host=host, porta=porta or 0, sicurezza=sicurezza, utente=utente or None, password=password)
 
 
@@ -128,6 +133,8 @@ def send_progress(active: bool) -> Iterator[Avanzamento | None]:
     if not active:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err, transient=False
     ) as progress:
@@ -155,6 +162,8 @@ def print_registro(registro: RegistroInvii | None) -> None:
 
 
 def outcome_table(title: str, esiti: list[EsitoArea]) -> None:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in ("area", "esito", "dettaglio"):
         table.add_column(column, overflow="fold")

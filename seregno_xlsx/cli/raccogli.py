@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from seregno_xlsx.cli.app import DATE_METAVAR, JsonOpt, app, err, fail, load_plan, out, parse_date
@@ -67,6 +66,8 @@ def raccogli_cmd(
     if as_json:
         print(json.dumps(raccolta.to_json(), indent=2, ensure_ascii=False))
     else:
+        from rich.table import Table
+
         table = Table(title=f"Raccolta → {output}")
         for column in ("messaggio", "allegato", "esito", "motivo / file"):
             table.add_column(column, overflow="fold")

@@ -26,7 +26,6 @@ from seregno_xlsx.cli.app import (
     parse_date,
     print_findings,
 )
-from seregno_xlsx.findings import has_errors
 
 
 @app.command("verifica")
@@ -102,4 +101,6 @@ def _verifica(
         )
     if any(not r.lettura.leggibile for r in reports):
         raise typer.Exit(2)
+    from seregno_xlsx.findings import has_errors
+
     raise typer.Exit(1 if any(has_errors(r.anomalie) for r in reports) else 0)

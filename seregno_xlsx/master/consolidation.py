@@ -27,8 +27,9 @@ from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan, read_plan
 from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
+from seregno_xlsx.ritorni.pool import Richiesta, verify_files
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
-from seregno_xlsx.ritorni.verification import default_reference_date, verify_file
+from seregno_xlsx.ritorni.verification import default_reference_date
 from seregno_xlsx.scheda.metadata import Metadati
 
 
@@ -105,8 +106,12 @@ def consolidate(
     registro: Registro = NESSUN_REGISTRO,
     estratti: Path | None = None,
     rettifiche: Path | None = None,
+    processi: int | None = None,
 ) -> Consolidamento:
     """``password_apertura`` opens encrypted files; ``registro`` records what was read, decided and written.
+
+    ``processi`` files are read at once, each in its own process (default: one per core; 1 reads them
+    here, one after the other): the result is the same.
 
     Without ``piano``, the plan the office keeps beside the returns (a ``piano*.json`` in ``folder`` or
     in its parent) is used: it checks the fingerprints and gives the locked content.
@@ -126,10 +131,8 @@ def consolidate(
     files, ignored = returned_files(folder)
     files = _without_previous_master(files, output)
     files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
-    letture = [
-        verify_file(path, piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
-        for path in files
-    ]
+    richiesta = Richiesta(piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
+    letture = verify_files(files, richiesta, processi=processi)
     classificazione = classify(letture)
     letti = [(lettura.file, lettura.sha256) for lettura in letture if lettura.sha256]
     rilevazione = classificazione.rilevazione

@@ -11,21 +11,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from seregno_xlsx.choices import MissingValue as MissingValue
 from seregno_xlsx.piano.assegnazioni import FULL_SHARE, Assegnazione, assignments, effective_shares, year_fraction
 from seregno_xlsx.piano.model import Area, Indicatore, Obiettivo, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.regola import Direzione, Regola
-
-
-class MissingValue(StrEnum):
-    """How an indicator without a value for the round counts."""
-
-    ESCLUSO = "escluso"  # left out of the objective's mean
-    ZERO = "zero"  # counts as 0%
 
 
 class Regole(BaseModel):

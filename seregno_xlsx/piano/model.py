@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
 
+from seregno_xlsx.choices import Rilevazione as Rilevazione
 from seregno_xlsx.piano.regola import CRESCENTE, SI_NO, Direzione, Regola
 
 # Bounds of every text of a plan (and of the snapshot a scheda carries): a name fits on one line,
@@ -55,13 +56,6 @@ Matricola = Annotated[
 ]
 
 PLAN_FORMAT_VERSION = 1
-
-
-class Rilevazione(StrEnum):
-    """The round of collection: mid-year or year-end."""
-
-    INTERMEDIA = "intermedia"
-    FINALE = "finale"
 
 
 def round_value_field(rilevazione: Rilevazione) -> str:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from seregno_xlsx.atomic import atomic_write_text
+from seregno_xlsx.choices import Sicurezza as Sicurezza
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.posta.compose import Messaggio, write_eml
 
@@ -33,12 +34,6 @@ class EsitoInvio(StrEnum):
 
 
 INVIATO, ERRORE = EsitoInvio.INVIATO, EsitoInvio.ERRORE
-
-
-class Sicurezza(StrEnum):
-    STARTTLS = "starttls"
-    SSL = "ssl"
-    NESSUNA = "nessuna"
 
 
 DEFAULT_PORTS = {Sicurezza.STARTTLS: 587, Sicurezza.SSL: 465, Sicurezza.NESSUNA: 25}

@@ -16,9 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
-
+from seregno_xlsx.cells import column_letter
 from seregno_xlsx.files import on_office_clock
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.assegnazioni import known_matricole
@@ -181,21 +179,20 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
             )
         )
     _check_file_name(path, snapshot, lettura)
-    compiled = snapshot.area.model_copy(deep=True)
-    authority = _authenticate(snapshot, stored, piano, lettura)
-    if authority is not None:
-        compiled = authority.model_copy(deep=True)
-    reader = _SheetReader(grid, snapshot, compiled, lettura)
+    # The file's layout and the plan's snapshot are built once and shared by every check below.
+    expected = _plan_snapshot(snapshot, piano)
+    authority = _authenticate(snapshot, stored, piano, lettura, expected)
+    compiled = (authority or snapshot.area).model_copy(deep=True)
+    sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
+    reader = _SheetReader(grid, snapshot, compiled, lettura, sheets)
     reader.matricole = known_matricole(piano.aree if piano is not None else [snapshot.area])
-    for sheet in layout(
-        snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello
-    ):
+    for sheet in sheets:
         reader.read(sheet)
     lettura.anomalie.extend(reader.unexpected_sheets())
     lettura.compilata = compiled
-    lettura.anomalie.extend(structure_findings(lettura))
+    lettura.anomalie.extend(structure_findings(lettura, sheets))
     if piano is not None:
-        lettura.anomalie.extend(compare_with_plan(snapshot, piano))
+        lettura.anomalie.extend(compare_with_plan(snapshot, piano, expected=expected, in_file=sheets))
     # The grid is not needed any more: a run over many files holds only what was read from each.
     lettura.griglia = None
     cap_findings(lettura)
@@ -256,7 +253,20 @@ def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Metadati, st
     return snapshot.model_copy(update={"testi": reading_texts(testi, snapshot.testi)}), stored
 
 
-def _authenticate(snapshot: Metadati, stored: str, piano: Piano | None, lettura: Lettura) -> Area | None:
+def _plan_snapshot(snapshot: Metadati, piano: Piano | None) -> Metadati | None:
+    """What the plan would generate for this scheda's area and round; None without plan, area or header."""
+    if piano is None or Header(piano.ente, piano.anno, piano.titolo, piano.delibera) != snapshot.header:
+        return None
+    try:
+        plan_area = piano.area(snapshot.area.nome)
+    except KeyError:
+        return None
+    return snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
+
+
+def _authenticate(
+    snapshot: Metadati, stored: str, piano: Piano | None, lettura: Lettura, expected: Metadati | None = None
+) -> Area | None:
     """Check the fingerprint with the plan's key; the plan's area when its locked content is to be used.
 
     Without the plan nothing proves the locked content is the office's: the file is never «conforme».
@@ -303,7 +313,9 @@ def _authenticate(snapshot: Metadati, stored: str, piano: Piano | None, lettura:
         )
     if older:
         return None  # read against the version it names (compare_with_plan says so)
-    authority = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza).area
+    if expected is None:
+        expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
+    authority = expected.area
     if _row_keys(authority) != _row_keys(snapshot.area):
         return None  # another version of the plan: compare_with_plan lists the differences
     return authority
@@ -335,8 +347,11 @@ def _check_file_name(path: Path, snapshot: Metadati, lettura: Lettura) -> None:
 class _SheetReader:
     """Reads one data sheet: finds header, rows by code, compares locked cells, parses inputs."""
 
-    def __init__(self, grid: Grid, snapshot: Metadati, compiled: Area, lettura: Lettura) -> None:
+    def __init__(
+        self, grid: Grid, snapshot: Metadati, compiled: Area, lettura: Lettura, sheets: list[SheetLayout]
+    ) -> None:
         self.grid = grid
+        self.sheets = sheets
         self.metadati = snapshot
         self.compiled = compiled
         self.lettura = lettura
@@ -441,7 +456,7 @@ class _SheetReader:
     def _find_sheet(self, sheet: SheetLayout) -> str | None:
         if sheet.name in self.grid.sheets:
             return sheet.name
-        known = {s.name for s in layout_names(self.metadati)}
+        known = {s.name for s in self.sheets}
         for name, rows in self.grid.sheets.items():
             if name in known or name == META_SHEET:
                 continue
@@ -609,7 +624,7 @@ def layout_names(snapshot: Metadati) -> Iterator[SheetLayout]:
     yield from layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
 
 
-def structure_findings(lettura: Lettura) -> list[Anomalia]:
+def structure_findings(lettura: Lettura, sheets: list[SheetLayout] | None = None) -> list[Anomalia]:
     """Formulas typed into input cells and merged cells over them (the grid holds values only).
 
     Decision: a formula in an input cell is never recalculated; its value is the one the client's
@@ -620,7 +635,7 @@ def structure_findings(lettura: Lettura) -> list[Anomalia]:
     grid = lettura.griglia
     if lettura.metadati is None or grid is None:
         return []
-    inputs = _input_cells(lettura)
+    inputs = _input_cells(lettura, sheets)
     area = lettura.area
     found: list[Anomalia] = []
     for sheet, cells in grid.formulas.items():
@@ -651,18 +666,22 @@ def structure_findings(lettura: Lettura) -> list[Anomalia]:
     return found
 
 
-def _input_cells(lettura: Lettura) -> dict[tuple[str, str], Cell]:
+def _input_cells(lettura: Lettura, sheets: list[SheetLayout] | None = None) -> dict[tuple[str, str], Cell]:
     assert lettura.metadati is not None
     return {
         (sheet.name, cell.coordinate): cell
-        for sheet in layout_names(lettura.metadati)
+        for sheet in (sheets if sheets is not None else layout_names(lettura.metadati))
         for cell in sheet.cells
         if not cell.locked
     }
 
 
 def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], Cell]) -> list[Anomalia]:
-    found = []
+    found: list[Anomalia] = []
+    if not grid.merged:
+        return found  # a generated scheda has no merge: openpyxl is loaded only for a file that has some
+    from openpyxl.utils.cell import range_boundaries
+
     for sheet, ranges in grid.merged.items():
         for ref in ranges:
             try:
@@ -673,14 +692,12 @@ def _merge_findings(lettura: Lettura, grid: Grid, inputs: dict[tuple[str, str], 
                 continue
             if (max_col - min_col + 1) * (max_row - min_row + 1) > 10_000:
                 max_row = min_row + 10_000 // (max_col - min_col + 1)
-            coordinates = [
-                f"{get_column_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)
-            ]
+            coordinates = [f"{_letter(c)}{r}" for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
             covered = [(c, inputs.get(lettura.canonico.get((sheet, c), ("", "")))) for c in coordinates]
             hit = next(((coord, cell) for coord, cell in covered if cell is not None), None)
             if hit is None:
                 continue
-            first = f"{get_column_letter(min_col)}{min_row}"
+            first = f"{_letter(min_col)}{min_row}"
             found.append(
                 finding(
                     "cella-bloccata-modificata",
@@ -707,8 +724,18 @@ def older_version(snapshot: Metadati, piano: Piano) -> bool:
     return named and piano.version_of(snapshot.titolo, snapshot.delibera) is not None
 
 
-def compare_with_plan(snapshot: Metadati, piano: Piano) -> list[Anomalia]:
-    """The workbook's locked content against the plan in force (``--piano``)."""
+def compare_with_plan(
+    snapshot: Metadati,
+    piano: Piano,
+    *,
+    expected: Metadati | None = None,
+    in_file: list[SheetLayout] | None = None,
+) -> list[Anomalia]:
+    """The workbook's locked content against the plan in force (``--piano``).
+
+    ``expected`` (the plan's snapshot for this area and round) and ``in_file`` (the file's layout) are
+    the reader's own, passed so as not to build them again.
+    """
     area = snapshot.area.nome
     if older_version(snapshot, piano):
         named = snapshot.versione_piano or piano.version_of(snapshot.titolo, snapshot.delibera).versione  # type: ignore[union-attr]
@@ -741,14 +768,20 @@ def compare_with_plan(snapshot: Metadati, piano: Piano) -> list[Anomalia]:
         plan_area = piano.area_of(snapshot.area)
     except KeyError:
         return [finding("area-non-nel-piano", f"l'area «{area}» non è nel piano indicato", area=area, valore=area)]
-    expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
+    if expected is None:
+        expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
     versione = snapshot.versione_modello
-    plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione, versione)
     # Rows are matched by code, not position: a scheda generated before phases were sorted by code
     # (or with the export's 0 as mid-year context) shows the same plan. Cells are named as in the file.
     shown = as_shown(snapshot.area, snapshot.rilevazione)
+    if shown == expected.area:
+        # The same header (checked above), texts, round and area: the same layout, cell for cell, so
+        # nothing differs (the usual case, decided without building two layouts to compare them).
+        return []
+    plan_sheets = layout(snapshot.testi, expected.header, expected.area, snapshot.rilevazione, versione)
     ours = layout(snapshot.testi, snapshot.header, shown, snapshot.rilevazione, versione)
-    in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, versione)
+    if in_file is None:
+        in_file = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, versione)
     found: list[Anomalia] = []
     for plan_sheet, our_sheet, file_sheet in zip(plan_sheets, ours, in_file, strict=True):
         if len(plan_sheet.rows) != len(our_sheet.rows):
@@ -793,6 +826,8 @@ def _same(cell: Cell, raw: object, date1904: bool) -> bool:
     expected = cell.value
     if is_blank(expected):
         return is_blank(raw)
+    if type(raw) is str and raw == expected:
+        return True  # the text left as written (the usual case): the comparison below would say so
     if isinstance(expected, date):
         return parse_date(raw, date1904=date1904) == expected
     if isinstance(expected, int | float) and not isinstance(expected, bool):
@@ -815,7 +850,7 @@ def _coordinate(col: int, row: int) -> str:
 
 
 def _letter(col: int) -> str:
-    return get_column_letter(col)
+    return column_letter(col)
 
 
 def _show(value: object) -> str:

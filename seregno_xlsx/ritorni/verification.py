@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
@@ -15,7 +16,9 @@ from seregno_xlsx.piano.checks import check_area_plan, check_compilation
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.compilazione import compilation_findings
 from seregno_xlsx.ritorni.reader import Lettura, cap_findings, layout_names, read_workbook, unreadable
-from seregno_xlsx.scheda.writer import Annotation, write_workbook
+
+if TYPE_CHECKING:
+    from seregno_xlsx.scheda.writer import Annotation
 
 # Findings of a typed value the reader refused: the value is not in the compiled area, only in the finding.
 REFUSED_VALUE = frozenset({"data-non-valida", "numero-non-valido", "si-no-non-valido", "valore-errore"})
@@ -92,6 +95,8 @@ def annotate(
     """
     if lettura.metadati is None or lettura.compilata is None:
         return None
+    from seregno_xlsx.scheda.writer import write_workbook  # openpyxl: loaded only to write a copy
+
     found: dict[tuple[str, str], list[Anomalia]] = {}
     for anomalia in lettura.anomalie:
         if not (anomalia.foglio and anomalia.cella):
@@ -118,6 +123,8 @@ def _annotation(sheet: str, cell: str, items: list[Anomalia]) -> Annotation:
     errors = [a for a in items if a.gravita is Gravita.ERRORE]
     typed = next((a.valore for a in errors if a.codice in REFUSED_VALUE and a.valore), None)
     text = "\n\n".join(f"[{a.gravita}] {a.messaggio}" for a in items)
+    from seregno_xlsx.scheda.writer import Annotation
+
     return Annotation(sheet, cell, text, errore=bool(errors), typed=typed)
 
 

@@ -1,6 +1,9 @@
-"""Every XML part of a returned file parsed once, as a stream, through defusedxml (no DTD, no entities,
-no external references): the workbook's structure, the formulas, merged and error cells of the sheets,
-the save stamp, and the box of cells holding values, bounded before the reader allocates it."""
+"""Every XML part of a returned file parsed once, as a stream, with defusedxml's refusals (no DTD, no
+entities, no external references): the workbook's structure, the formulas, merged and error cells of the
+sheets, the save stamp, and the box of cells holding values, bounded before the reader allocates it.
+
+Worksheets and the parts only checked go through ``xml_events.fast_events`` (expat's callbacks, no tree),
+the same events as defusedxml's iterparse, which the other parts use (tests compare the two)."""
 
 from __future__ import annotations
 
@@ -25,8 +28,13 @@ from seregno_xlsx.ritorni.bounds import (
 )
 from seregno_xlsx.ritorni.grid import Formula, Grid
 from seregno_xlsx.ritorni.inflation import Inflater, safe_name
+from seregno_xlsx.ritorni.xml_events import Event, fast_events, tree_events
 
 NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+
+# Worksheets and the parts only checked are parsed with expat's callbacks (xml_events.fast_events),
+# the rest through defusedxml's tree; False parses everything through the tree (the tests compare both).
+FAST_SCAN = True
 
 _CELL_REF = re.compile(r"^([A-Z]{1,10})(\d{1,12})$")
 
@@ -53,13 +61,14 @@ class Scan:
             elif name == "xl/_rels/workbook.xml.rels":
                 self._rels(events)
             elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                self._worksheet(name, events)
+                self._worksheet(name, fast_events(stream) if FAST_SCAN else tree_events(stream))
             elif name == "content.xml" and self.grid.format == "ods":
                 self._ods_content(events)
             elif name in ("docProps/core.xml", "meta.xml"):
                 self._modified(events, "modified" if name == "docProps/core.xml" else "date")
             else:
-                _drain(events)
+                for _ in fast_events(stream) if FAST_SCAN else tree_events(stream):
+                    pass
         except UnreadableFile:
             raise
         except SafeET.ParseError:
@@ -114,7 +123,7 @@ class Scan:
             if event == "end" and _local(element.tag) == "Relationship":
                 self.rels[element.get("Id") or ""] = element.get("Target") or ""
 
-    def _worksheet(self, part: str, events: Iterator[tuple[str, Element]]) -> None:
+    def _worksheet(self, part: str, events: Iterator[Event]) -> None:
         box = self.box
         formulas = self.formulas.setdefault(part, {})
         merged = self.merged.setdefault(part, [])
@@ -126,38 +135,37 @@ class Scan:
         cached = False
         is_error = False
         value_text = ""
-        for event, element in _pruned(events):
-            tag = _local(element.tag)
+        for event, tag, attributes, text in events:
             if event == "start":
                 if tag == "row":
-                    row_number = int(element.get("r") or row_number + 1)
+                    row_number = int(attributes.get("r") or row_number + 1)
                     col_number = 0
                 elif tag == "c":
-                    match = _CELL_REF.match(element.get("r") or "")
+                    match = _CELL_REF.match(attributes.get("r") or "")
                     col_number = _column_number(match.group(1)) if match else col_number + 1
                     if match:
                         row_number = int(match.group(2))
                     formula, cached = None, False
-                    is_error, value_text = element.get("t") == "e", ""
+                    is_error, value_text = attributes.get("t") == "e", ""
                 elif tag in ("v", "is"):
                     box.extend(part, row_number, col_number)
                 continue
             if tag == "f":
-                formula = (element.text or "").strip()
+                formula = (text or "").strip()
             elif tag == "v":
-                cached = bool(element.text)  # openpyxl writes an empty <v/> after a formula
-                value_text = (element.text or "")[:40]
+                cached = bool(text)  # openpyxl writes an empty <v/> after a formula
+                value_text = (text or "")[:40]
             elif tag == "is":
                 cached = True
             elif tag == "c":
                 if formula is not None and self._record():
-                    ref = element.get("r") or f"{_column_letter(col_number)}{row_number}"
+                    ref = attributes.get("r") or f"{_column_letter(col_number)}{row_number}"
                     formulas[ref] = Formula("=" + formula if formula else "=(formula condivisa)", cached)
                 if is_error and value_text and self._record():
-                    errors[element.get("r") or f"{_column_letter(col_number)}{row_number}"] = value_text
+                    errors[attributes.get("r") or f"{_column_letter(col_number)}{row_number}"] = value_text
                 formula, cached = None, False
             elif tag == "mergeCell" and self._record():
-                merged.append(element.get("ref") or "")
+                merged.append(attributes.get("ref") or "")
 
     def _ods_content(self, events: Iterator[tuple[str, Element]]) -> None:
         table = ""
@@ -264,11 +272,6 @@ def _pruned(events: Iterator[tuple[str, Element]]) -> Iterator[tuple[str, Elemen
             stack.pop()
             if stack:
                 stack[-1].remove(element)
-
-
-def _drain(events: Iterator[tuple[str, Element]]) -> None:
-    for _ in _pruned(events):
-        pass
 
 
 def _local(tag: str) -> str:

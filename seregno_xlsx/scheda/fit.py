@@ -8,6 +8,7 @@ programs, with the widths of the default font's letters, and errs on the tall si
 
 from __future__ import annotations
 
+import functools
 import math
 
 LINE_POINTS = 15.0  # one line of 11-point text
@@ -17,6 +18,7 @@ MAX_ROW_POINTS = 409.0  # Excel's maximum row height
 _NARROW = frozenset("ijlfrtI.,;:!'|()[]° ")
 _LOWER = frozenset('abcdeghknopqsuvxyzàèéìòù0123456789-/*+=<>?"')
 _WIDE = frozenset("mwMW@%")
+_CAPITAL = 1.05  # anything not listed
 _USABLE = 0.92  # share of the column width that holds text (the rest is the cell's padding)
 
 
@@ -27,14 +29,21 @@ def _char(ch: str) -> float:
         return 0.95
     if ch in _WIDE:
         return 1.4
-    return 1.05
+    return _CAPITAL
+
+
+# _char of every listed character, looked up at once (a master measures hundreds of thousands of words).
+_WIDTHS = {ch: _char(ch) for ch in _NARROW | _LOWER | _WIDE}
 
 
 def text_width(text: str, *, bold: bool = False) -> float:
     """The text's width in column-width units."""
-    return sum(_char(ch) for ch in text) * (1.08 if bold else 1.0)
+    width = _WIDTHS.get
+    return sum(width(ch, _CAPITAL) for ch in text) * (1.08 if bold else 1.0)
 
 
+# A master repeats its texts (area names, titles, phases on every indicator row): each is measured once.
+@functools.lru_cache(maxsize=65_536)
 def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) -> int:
     """Lines the text takes, wrapped at spaces in a column ``width`` units wide."""
     room = max(1.0, width * _USABLE * 11.0 / size)
@@ -43,7 +52,7 @@ def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) ->
         count += 1
         used = 0.0
         for word in part.split(" "):
-            w = text_width(word, bold=bold)
+            w = _word_width(word, bold)
             space = _char(" ") if used else 0.0
             if used and used + space + w > room:
                 count += 1
@@ -56,6 +65,12 @@ def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) ->
             else:
                 used += space + w
     return count
+
+
+# Words recur across texts (articles, the office's vocabulary): each is measured once.
+@functools.lru_cache(maxsize=65_536)
+def _word_width(word: str, bold: bool) -> float:
+    return text_width(word, bold=bold)
 
 
 def height(count: int, *, size: float = 11.0) -> float:

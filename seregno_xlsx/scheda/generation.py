@@ -12,9 +12,9 @@ from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.files import ascii_words
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
+from seregno_xlsx.processes import ordered_map, workers_for
 from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
 from seregno_xlsx.scheda.metadata import Metadati
-from seregno_xlsx.scheda.writer import write_workbook
 from seregno_xlsx.texts import Testi, load_texts
 
 
@@ -104,13 +104,50 @@ def generate(
     password: str | None = None,
     scadenza: date | None = None,
     testi: Testi | None = None,
+    processi: int | None = 1,
 ) -> list[SchedaGenerata]:
+    """One workbook per area; ``processi`` of them written at once (None: one per core), the same files."""
+    # openpyxl is loaded here, once, before any worker starts (they inherit it), and only to write.
+    from seregno_xlsx.scheda.writer import write_workbook  # noqa: F401
+
     testi = testi or load_texts()
     out_dir = output_folder(out_dir)
-    result = []
-    for area in select_areas(piano, aree):
-        path = out_dir / workbook_filename(piano.anno, area.nome, rilevazione)
-        snapshot = snapshot_for(piano, area, rilevazione, testi, scadenza)
-        impronta = write_workbook(path, snapshot, password=password, key=piano.chiave_impronta)
-        result.append(SchedaGenerata(area.nome, path, impronta))
-    return result
+    job = _Job(piano, select_areas(piano, aree), out_dir, rilevazione, password, scadenza, testi)
+    workers = workers_for(processi, len(job.areas))
+    if workers == 1:
+        return [job.write(i) for i in range(len(job.areas))]
+    return ordered_map(_write_one, len(job.areas), workers=workers, initializer=_set_job, initargs=(job,))
+
+
+@dataclass(frozen=True)
+class _Job:
+    piano: Piano
+    areas: list[Area]
+    out_dir: Path
+    rilevazione: Rilevazione
+    password: str | None
+    scadenza: date | None
+    testi: Testi
+
+    def write(self, index: int) -> SchedaGenerata:
+        from seregno_xlsx.scheda.writer import write_workbook  # openpyxl: loaded only to write
+
+        area = self.areas[index]
+        path = self.out_dir / workbook_filename(self.piano.anno, area.nome, self.rilevazione)
+        snapshot = snapshot_for(self.piano, area, self.rilevazione, self.testi, self.scadenza)
+        impronta = write_workbook(path, snapshot, password=self.password, key=self.piano.chiave_impronta)
+        return SchedaGenerata(area.nome, path, impronta)
+
+
+# The job of a worker process, set once by ``_set_job`` (the plan reaches each worker once).
+_JOB: _Job | None = None
+
+
+def _set_job(job: _Job) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _write_one(index: int) -> SchedaGenerata:
+    assert _JOB is not None
+    return _JOB.write(index)

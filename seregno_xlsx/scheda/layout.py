@@ -15,8 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from openpyxl.utils import get_column_letter
-
+from seregno_xlsx.cells import column_letter
 from seregno_xlsx.piano.model import (
     Area,
     Compilazione,
@@ -301,7 +300,7 @@ class Cell:
 
     @property
     def coordinate(self) -> str:
-        return f"{get_column_letter(self.col)}{self.row}"
+        return f"{column_letter(self.col)}{self.row}"
 
 
 @dataclass

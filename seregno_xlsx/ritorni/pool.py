@@ -1,0 +1,161 @@
+"""Reading and checking many returned files on every core, with the serial run's result.
+
+Each file is read in a worker process (``processi`` of them; 1 reads in this process). The results
+come back in the order of the files, each as the serial run gives it, so what follows (classification,
+the master, the findings' order) is the same whatever the number of processes. A file that kills its
+worker (a crash in a library, the system ending a process out of memory) is read again alone, in a
+process of its own; if it kills that one too, it is that file's finding, and every other file is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from seregno_xlsx.findings import finding
+from seregno_xlsx.piano.model import Piano, Rilevazione, round_value_field
+from seregno_xlsx.processes import workers_for
+from seregno_xlsx.ritorni.reader import Lettura, unreadable
+from seregno_xlsx.ritorni.verification import verify_file
+
+# A returned file's reading as ``consolidate`` keeps it (see ``slim``).
+Reader = Callable[[Path, "Richiesta"], Lettura]
+
+
+@dataclass(frozen=True)
+class Richiesta:
+    """What every file is read and checked with: the same for all, sent to each worker once."""
+
+    piano: Piano | None = None
+    data_riferimento: date | None = None
+    password_apertura: str | None = None
+
+
+def verify_for_consolidation(path: Path, richiesta: Richiesta) -> Lettura:
+    """``verify_file``, then only what the master and the findings need (see ``slim``)."""
+    lettura = verify_file(
+        path,
+        piano=richiesta.piano,
+        data_riferimento=richiesta.data_riferimento,
+        password_apertura=richiesta.password_apertura,
+    )
+    return slim(lettura)
+
+
+def slim(lettura: Lettura) -> Lettura:
+    """Drop what only the reading needed: a run over thousands of files holds a few values per file.
+
+    Kept: the compilation, the findings, the snapshot without its copy of the area's rows (the
+    compilation has them), and the positions of the indicators' round values (``invalid_values``).
+    A final-round scheda keeps its rows and every position: the checks between rounds compare what it
+    was prefilled with and name the cells (``master/rounds.py``).
+    """
+    lettura.griglia = None
+    lettura.canonico = {}
+    if lettura.metadati is not None and lettura.metadati.rilevazione is Rilevazione.FINALE:
+        return lettura
+    fields = {round_value_field(r) for r in Rilevazione}
+    lettura.posizioni = {k: v for k, v in lettura.posizioni.items() if k[0] == "indicatori" and k[2] in fields}
+    if lettura.metadati is not None:
+        area = lettura.metadati.area
+        light = area.model_construct(**{**dict(area), "obiettivi": []})
+        lettura.metadati = lettura.metadati.model_construct(**{**dict(lettura.metadati), "area": light})
+    return lettura
+
+
+def verify_files(
+    paths: Sequence[Path],
+    richiesta: Richiesta,
+    *,
+    processi: int | None = None,
+    reader: Reader = verify_for_consolidation,
+) -> list[Lettura]:
+    """Every file read with ``reader``, in the order given; ``processi`` 1 reads them here, one by one.
+
+    ``reader`` must be a module-level function (it travels to the workers by name).
+    """
+    workers = workers_for(processi, len(paths))
+    if workers == 1:
+        return [_safely(reader, path, richiesta) for path in paths]
+    results: dict[int, Lettura] = {}
+    try:
+        lost = _run_pool(paths, range(len(paths)), richiesta, reader, workers, results)
+    except (OSError, NotImplementedError):  # no processes here (a sandbox, no semaphores): read serially
+        lost = []
+        results.update((i, _safely(reader, p, richiesta)) for i, p in enumerate(paths) if i not in results)
+    # A worker died: every file it left unread is read again, each alone in a process of its own (as many
+    # at once as there are workers), so the file that kills its process is found and only it is lost.
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        alone = threads.map(lambda i: _run_alone(paths[i], richiesta, reader), lost)
+        results.update(zip(lost, alone, strict=True))
+    return [results[i] for i in range(len(paths))]
+
+
+def _run_pool(
+    paths: Sequence[Path],
+    indexes: Sequence[int],
+    richiesta: Richiesta,
+    reader: Reader,
+    workers: int,
+    results: dict[int, Lettura],
+) -> list[int]:
+    """Read ``indexes`` on ``workers`` processes; the indexes a broken pool left unread."""
+    lost: list[int] = []
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(richiesta, reader)) as pool:
+        futures: list[tuple[int, Future[Lettura]]] = [(i, pool.submit(_work, paths[i])) for i in indexes]
+        for index, future in futures:
+            try:
+                results[index] = future.result()
+            except BrokenProcessPool:
+                lost.append(index)
+    return lost
+
+
+def _run_alone(path: Path, richiesta: Richiesta, reader: Reader) -> Lettura:
+    try:
+        with ProcessPoolExecutor(max_workers=1, initializer=_init, initargs=(richiesta, reader)) as pool:
+            return pool.submit(_work, path).result()
+    except BrokenProcessPool:
+        return _died(path)
+
+
+def _died(path: Path) -> Lettura:
+    lettura = Lettura(file=path)
+    lettura.anomalie.append(
+        finding(
+            "file-illeggibile",
+            "la lettura del file ha interrotto il processo che lo leggeva (memoria esaurita o errore interno "
+            "di una libreria): il file è escluso, gli altri sono letti",
+            valore=path.name,
+        )
+    )
+    return lettura
+
+
+# The worker's request and reader, set once per process by ``_init``.
+_REQUEST: Richiesta | None = None
+_READER: Reader | None = None
+
+
+def _init(richiesta: Richiesta, reader: Reader) -> None:
+    global _REQUEST, _READER
+    _REQUEST, _READER = richiesta, reader
+
+
+def _work(path: Path) -> Lettura:
+    assert _REQUEST is not None and _READER is not None
+    return _safely(_READER, path, _REQUEST)
+
+
+def _safely(reader: Reader, path: Path, richiesta: Richiesta) -> Lettura:
+    """Whatever goes wrong reading one file is that file's finding, in a worker as in the serial run."""
+    try:
+        return reader(path, richiesta)
+    except Exception as exc:
+        lettura = Lettura(file=path)
+        unreadable(lettura, exc)
+        return lettura
