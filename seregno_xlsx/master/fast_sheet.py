@@ -19,6 +19,7 @@ from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 # Functions the master writes (master/writer.py); a name outside this set takes XlsxWriter's own path.
 PLAIN = frozenset(
     {
+        "ABS",
         "AND",
         "COUNT",
         "COUNTA",
