@@ -32,6 +32,7 @@ class Kind(StrEnum):
     DATETIME = "datetime"
     LINK = "link"
     DEC = "dec"  # a computed number shown with two decimals
+    CODE = "code"  # a code (Ob_Obiet130101): shrunk to fit its column, never broken across lines
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,12 @@ INDICATORI = Sheet(
     "Indicatori",
     (
         Col("area", "Area", 13),
-        Col("codice_obiettivo", "Codice obiettivo", 12),
-        Col("codice", "Codice attività", 12),
-        Col("fase", "Fase", 14),
+        Col("codice_obiettivo", "Codice obiettivo", 12, Kind.CODE),
+        Col("codice", "Codice attività", 12, Kind.CODE),
+        Col("fase", "Fase", 16),
         Col("indicatore", "Indicatore", 14),
         Col("si_no", "SI/NO", 6),
-        Col("peso", "Peso nell'obiettivo", 13, Kind.NUM),
+        Col("peso", "Peso", 7, Kind.NUM),
         Col("valore_target", "Valore target", 10, Kind.NUM),
         Col("prima_rilevazione", "1° rilevazione", 11, Kind.NUM),
         Col("valore_raggiunto", "Valore raggiunto", 10, Kind.NUM),
@@ -145,7 +146,7 @@ INDICATORI = Sheet(
         # How the % is computed (piano/regola.py), in words; the phase text is in «Fasi» (hence narrower above).
         Col("regola", "Regola di misura", 12),
         Col("pct_prima", "% alla 1° rilevazione", 11, Kind.PCT),
-        Col("evidenza", "Evidenza", 12),
+        Col("evidenza", "Evidenza", 16),
     ),
 )
 
@@ -153,8 +154,8 @@ FASI = Sheet(
     "Fasi",
     (
         Col("area", "Area", 18),
-        Col("codice_obiettivo", "Codice obiettivo", 13),
-        Col("codice", "Codice fase", 14),
+        Col("codice_obiettivo", "Codice obiettivo", 13, Kind.CODE),
+        Col("codice", "Codice fase", 14, Kind.CODE),
         Col("descrizione", "Fase", 26),
         Col("data_inizio_prevista", "Data inizio prevista", 11, Kind.DATE),
         Col("data_fine_prevista", "Data fine prevista", 11, Kind.DATE),

@@ -245,6 +245,7 @@ class _Master:
         top = {"valign": "top", "text_wrap": True, "border": 1, "border_color": "#BFBFBF"}
         self.fmt: dict[str, Format | None] = {
             Kind.TEXT: wb.add_format(top),
+            Kind.CODE: wb.add_format({**top, "text_wrap": False, "shrink": True}),
             Kind.NUM: wb.add_format(top),
             Kind.PCT: wb.add_format({**top, "num_format": "0.00%"}),
             Kind.DEC: wb.add_format({**top, "num_format": "0.00"}),
@@ -328,7 +329,7 @@ class _Master:
             value = values.get(column.key)
             self._write(ws, row, c, value, self.fmt[(formats or {}).get(column.key, column.kind)], sheet.name)
             text = value.cached if isinstance(value, _Formula) else value
-            if isinstance(text, str) and text:
+            if isinstance(text, str) and text and column.kind is not Kind.CODE:
                 count = max(count, lines(text[:MAX_CELL_TEXT], column.width))
         if count > 1:
             ws.set_row(row, height(count))
