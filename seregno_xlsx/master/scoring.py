@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -87,6 +87,15 @@ def without_invalid_values(area: Area, rilevazione: Rilevazione, invalid: Collec
 
 def _missing_words(value: MissingValue) -> str:
     return "indicatore escluso" if value is MissingValue.ESCLUSO else "conta come 0%"
+
+
+_Sent = TypeVar("_Sent", Area, Obiettivo, Indicatore)
+
+
+def as_sent(model: _Sent) -> _Sent:
+    """A copy without the office's corrections (they live in private attributes, which a dump leaves out):
+    the figures of an earlier round, which this round's rettifiche do not touch."""
+    return type(model).model_validate(model.model_dump())
 
 
 def read_value(ind: Indicatore, rilevazione: Rilevazione) -> float | None:

@@ -67,6 +67,7 @@ from seregno_xlsx.master.scoring import (
     MissingValue,
     Regole,
     area_pct,
+    as_sent,
     assignment_weights,
     computed_objective_pct,
     counts,
@@ -435,7 +436,9 @@ class _Master:
             values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
             if self.ril is Rilevazione.FINALE:
                 first = _mean_formula(f"({area_range}={me})", OBIETTIVI.range("pct_prima", n_obj), weight)
-                values["pct_prima"] = _Formula(first, _cached(area_pct(area, Rilevazione.INTERMEDIA, self.regole)))
+                values["pct_prima"] = _Formula(
+                    first, _cached(area_pct(as_sent(area), Rilevazione.INTERMEDIA, self.regole))
+                )
             self._row(sheet, r, values)
         n = len(names)
         totale = sum((counts(a, self.ril, self.rif, self.invalid.get(a.nome, {})) for a in self.aree), Conteggi())
@@ -479,7 +482,7 @@ class _Master:
         formula = _mean_formula(None, OBIETTIVI.range("pct_prima", n_obj), weight)
         return {
             "total_function": formula,
-            "total_value": _cached(total_pct(self.aree, Rilevazione.INTERMEDIA, self.regole)),
+            "total_value": _cached(total_pct([as_sent(a) for a in self.aree], Rilevazione.INTERMEDIA, self.regole)),
         }
 
     def _count_formula(self, count: Count, area_cell: str) -> str:
@@ -665,7 +668,7 @@ class _Master:
             values["pct_anno_precedente"] = ob.anno_precedente.percentuale_finale
         if self.ril is Rilevazione.FINALE:
             first = INDICATORI.range("pct_prima", n_ind)
-            cached = _cached(objective_pct(ob, Rilevazione.INTERMEDIA, self.regole))
+            cached = _cached(objective_pct(as_sent(ob), Rilevazione.INTERMEDIA, self.regole))
             values["pct_prima"] = _Formula(_mean_formula(match, first, weight_col), cached)
         return values
 
@@ -681,7 +684,7 @@ class _Master:
             "variazione": _Formula(f'=IF(OR(COUNT({first})=0,COUNT({final})=0),"",{final}-{first})', _cached(change)),
             "pct_prima": _Formula(
                 self._indicator_formula(row, ind, first, Rilevazione.INTERMEDIA),
-                _cached(indicator_pct(ind, Rilevazione.INTERMEDIA, self.regole)),
+                _cached(indicator_pct(as_sent(ind), Rilevazione.INTERMEDIA, self.regole)),
             ),
         }
 
