@@ -27,6 +27,7 @@ from seregno_xlsx.cli.app import (
     styled,
 )
 from seregno_xlsx.master.scoring import MissingValue, Regole
+from seregno_xlsx.piano.model import Rilevazione
 
 if TYPE_CHECKING:
     from seregno_xlsx.master.consolidation import Consolidamento
@@ -91,6 +92,15 @@ def consolida_cmd(
             help="Scrive anche il piano aggiornato con quanto restituito dalle aree (per la rilevazione successiva).",
         ),
     ] = None,
+    rilevazione: Annotated[
+        Rilevazione | None,
+        typer.Option(
+            "--rilevazione",
+            metavar="intermedia|finale",
+            help="Rilevazione da consolidare; senza, quella successiva all'ultima registrata nel piano, "
+            "altrimenti quella della maggior parte delle schede.",
+        ),
+    ] = None,
     chiudi: Annotated[
         bool,
         typer.Option(
@@ -121,6 +131,7 @@ def consolida_cmd(
             estratti=estratti,
             rettifiche=rettifiche,
             chiudi=chiudi,
+            rilevazione=rilevazione,
         )
         if piano_aggiornato is not None:
             from seregno_xlsx.cli.rounds import write_updated_plan
@@ -141,6 +152,7 @@ def _consolida(
     estratti: Path | None = None,
     rettifiche: Path | None = None,
     chiudi: bool = False,
+    rilevazione: Rilevazione | None = None,
 ) -> Consolidamento:
     from seregno_xlsx.master.consolidation import consolidate
 
@@ -158,6 +170,7 @@ def _consolida(
         registro=registro,
         estratti=estratti,
         rettifiche=rettifiche,
+        rilevazione=rilevazione,
     )
     chiusura = None
     if chiudi and result.master is not None and result.anno is not None:
@@ -184,6 +197,7 @@ def _consolida(
         for fonte in result.fonti:
             table.add_row(fonte.file, fonte.area, fonte.stato, fonte.motivo)
         out.print(table)
+        out.print(f"Rilevazione: {result.rilevazione} ({result.regola_rilevazione})", highlight=False)
         if result.piano_trovato:
             out.print(f"Piano: {result.piano_trovato} (trovato accanto alle schede)")
         if result.file_rettifiche:

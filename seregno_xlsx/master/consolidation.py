@@ -64,6 +64,8 @@ class Consolidamento:
     # next round's plan takes them (``consolida --piano-aggiornato``).
     piano: Piano | None = None
     ritorni: list[Ritorno] = field(default_factory=list)
+    # Which rule decided the round consolidated, in words (stated, the plan's next round, most schede).
+    regola_rilevazione: str = ""
 
     @property
     def rifiutati(self) -> int:
@@ -82,6 +84,8 @@ class Consolidamento:
                 }
                 for f in self.fonti
             ],
+            "rilevazione": str(self.rilevazione),
+            "regola_rilevazione": self.regola_rilevazione,
             "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
             "estratti": [{"destinatario": e.destinatario, "file": str(e.path)} for e in self.estratti],
             "rettifiche": [x.to_json() for x in self.rettifiche],
@@ -105,6 +109,7 @@ def consolidate(
     registro: Registro = NESSUN_REGISTRO,
     estratti: Path | None = None,
     rettifiche: Path | None = None,
+    rilevazione: Rilevazione | None = None,
 ) -> Consolidamento:
     """``password_apertura`` opens encrypted files; ``registro`` records what was read, decided and written.
 
@@ -113,6 +118,8 @@ def consolidate(
     ``estratti``: a folder for the extracts of each reader's remit (``master/extracts.py``).
     in its parent) is used: it checks the fingerprints and gives the locked content. Without ``rettifiche``,
     the office's corrections file beside the returns (``rettifiche*.csv``/``.xlsx``, folder or parent) is applied.
+    ``rilevazione``: the round being consolidated; without it, the round after the last one the plan
+    records, else the round most schede were generated for (``expected_round``).
     """
     regole = regole or Regole()
     refuse_closed_output(output)
@@ -130,10 +137,13 @@ def consolidate(
         verify_file(path, piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
         for path in files
     ]
-    classificazione = classify(letture)
+    attesa, regola = expected_round(rilevazione, piano)
+    classificazione = classify(letture, attesa=attesa, regola=regola)
     letti = [(lettura.file, lettura.sha256) for lettura in letture if lettura.sha256]
     rilevazione = classificazione.rilevazione
     result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole, piano_trovato=found_plan)
+    result.regola_rilevazione = classificazione.regola
+    registro.event("rilevazione", rilevazione=str(rilevazione), regola=classificazione.regola)
     result.letti = letti
     for esame in classificazione.esami:
         lettura, snapshot = esame.lettura, esame.lettura.metadati
@@ -251,6 +261,23 @@ def consolidate(
         for estratto in result.estratti:
             registro.written(estratto.path, f"estratto: {estratto.destinatario}")
     return result
+
+
+STATED = "indicata con --rilevazione"
+
+
+def expected_round(stated: Rilevazione | None, piano: Piano | None) -> tuple[Rilevazione | None, str]:
+    """The round to consolidate and why: as stated; else the one after the round the plan records as
+    consolidated (the final one once the intermediate is on record); else ``None``, the schede decide."""
+    if stated is not None:
+        return stated, STATED
+    done = {r.rilevazione for r in piano.rilevazioni} if piano is not None else set()
+    other = "; per un'altra: --rilevazione"
+    if Rilevazione.FINALE in done:
+        return Rilevazione.FINALE, f"il piano registra già la rilevazione finale{other}"
+    if Rilevazione.INTERMEDIA in done:
+        return Rilevazione.FINALE, f"il piano registra già consolidata la rilevazione intermedia{other}"
+    return None, ""
 
 
 def version_named(metadati: Metadati, piano: Piano | None) -> str:
