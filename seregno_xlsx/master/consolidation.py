@@ -15,7 +15,7 @@ from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
 from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
 from seregno_xlsx.master.extracts import Estratto, write_extracts
-from seregno_xlsx.master.layout import load_settings
+from seregno_xlsx.master.layout import ANOMALIE, FONTI, INDICATORI, OBIETTIVI, RIEPILOGO, load_settings
 from seregno_xlsx.master.rettifiche import Applicata, apply_rettifiche, find_rettifiche, read_rettifiche
 from seregno_xlsx.master.rounds import check_between_rounds, onto_current_version, previous_round
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
@@ -137,6 +137,10 @@ def consolidate(
         verify_file(path, piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
         for path in files
     ]
+    # Our own outputs left among the returns (a previous master, an extract) are listed, never rejected.
+    ours = {id(lettura) for lettura in letture if is_our_output(lettura)}
+    ignored += [(printable(lettura.file.name), OUR_OUTPUT) for lettura in letture if id(lettura) in ours]
+    letture = [lettura for lettura in letture if id(lettura) not in ours]
     attesa, regola = expected_round(rilevazione, piano)
     classificazione = classify(letture, attesa=attesa, regola=regola)
     letti = [(lettura.file, lettura.sha256) for lettura in letture if lettura.sha256]
@@ -278,6 +282,19 @@ def expected_round(stated: Rilevazione | None, piano: Piano | None) -> tuple[Ril
     if Rilevazione.INTERMEDIA in done:
         return Rilevazione.FINALE, f"il piano registra già consolidata la rilevazione intermedia{other}"
     return None, ""
+
+
+OUR_OUTPUT = "master/estratto di seregno-xlsx, non una scheda"
+
+
+def is_our_output(lettura: Lettura) -> bool:
+    """A master or an extract written by ``consolida``, by its structure: no Metadati, and our master's
+    sheets with Riepilogo first (a master of an earlier release may lack the sheets added since)."""
+    grid = lettura.griglia
+    if lettura.metadati is not None or grid is None:
+        return False
+    names = list(grid.sheets)
+    return names[:1] == [RIEPILOGO.name] and {s.name for s in (OBIETTIVI, INDICATORI, FONTI, ANOMALIE)} <= set(names)
 
 
 def version_named(metadati: Metadati, piano: Piano | None) -> str:
