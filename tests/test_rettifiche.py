@@ -228,3 +228,9 @@ def test_cli_option_and_unreadable_file(ritorni: Path, tmp_path: Path) -> None:
     result = run("consolida", ritorni, "-o", tmp_path / "m.xlsx", "--rettifiche", good, "--piano", plan)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Rettifiche:" in result.stdout and "applicate 3" in result.stdout
+
+
+def test_no_corrections_file_is_said(ritorni: Path, tmp_path: Path) -> None:
+    result = run("consolida", ritorni, "-o", tmp_path / "m.xlsx")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Rettifiche: nessun file delle rettifiche trovato accanto alle schede" in " ".join(result.stdout.split())

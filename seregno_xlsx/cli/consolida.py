@@ -29,6 +29,8 @@ from seregno_xlsx.cli.app import (
 from seregno_xlsx.master.scoring import MissingValue, Regole
 from seregno_xlsx.piano.model import Rilevazione
 
+NO_RETTIFICHE = "nessun file delle rettifiche trovato accanto alle schede"
+
 if TYPE_CHECKING:
     from seregno_xlsx.master.consolidation import Consolidamento
 
@@ -202,6 +204,8 @@ def _consolida(
             out.print(f"Piano: {result.piano_trovato} (trovato accanto alle schede)")
         if result.file_rettifiche:
             out.print(f"Rettifiche: {result.file_rettifiche} – applicate {len(result.rettifiche)}", highlight=False)
+        elif result.master:  # the office must notice: a correction for every round would be missed
+            out.print(f"Rettifiche: {NO_RETTIFICHE} (indicarlo con --rettifiche FILE)", highlight=False)
         print_findings(result.anomalie, "Anomalie", result.origine)
         if result.master:
             written = result.summary.valori_scritti if result.summary else 0
