@@ -1069,7 +1069,7 @@ def _anomaly_values(x: Anomalia, file: str) -> dict[str, object]:
         "area": x.area,
         "obiettivo": x.obiettivo,
         "fase": x.fase,
-        "dove": " › ".join(part for part in where if part) if x.foglio else "",
+        "dove": " › ".join(part for part in where if part) if x.foglio or x.cella else "",
         "valore": x.valore,
         "messaggio": x.messaggio,
     }
