@@ -25,6 +25,7 @@ from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .cli_runner import run
+from .conftest import ROOT
 from .hostile.round2 import edit_snapshot
 
 # A consolidation with extracts takes a few seconds: in the full run (`pytest -m ""`, CI).
@@ -268,3 +269,13 @@ def test_names_in_the_plan_texts_a_return_carries_are_cleaned_too(
 def test_a_signer_is_cleaned_with_or_without_the_title() -> None:
     remit = Remit(omessi=frozenset({Persona("Dott. Rossi Paolo", "")}))
     assert remit.clean("Dott. Rossi Paolo; rossi paolo; Paolo Rossi; Rossi") == "[omesso]; [omesso]; [omesso]; Rossi"
+
+
+@SLOW
+def test_example_extract_reconciles_with_assignments_left_out(tmp_path: Path) -> None:
+    """The bundled returns carry shares and dates of assignments: personal, not shown, and counted as such."""
+    result = consolidate(ROOT / "esempi" / "ritorni", tmp_path / "m.xlsx", estratti=tmp_path / "e")
+    text = _riconciliazione(tmp_path / "e" / PUBLIC_NAME)
+    letti, scritti, omessi = (int(x) for x in re.findall(r"\d+", text))
+    assert letti == result.valori_letti and letti == scritti + omessi, text
+    assert omessi > 2 * len(result.aree), "more than the sign-off names: the assignments' shares and dates"
