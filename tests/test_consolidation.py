@@ -223,6 +223,26 @@ def test_bad_files_never_stop_the_others(ritorni: Path, tmp_path: Path) -> None:
     assert all(len(str(r["SHA-256"])) == 64 for r in fonti if r["Stato"] == "accettato")
 
 
+def test_our_own_master_and_extracts_among_the_returns_are_ignored_not_rejected(ritorni: Path, tmp_path: Path) -> None:
+    first = consolidate(ritorni, tmp_path / "prima.xlsx", estratti=tmp_path / "estratti")
+    assert first.exit_code == 0
+    # Left in the returns folder: last month's master under another name, and two extracts.
+    shutil.copy(tmp_path / "prima.xlsx", ritorni / "consolidato_settembre.xlsx")
+    for estratto in first.estratti[-2:]:
+        shutil.copy(estratto.path, ritorni / estratto.path.name)
+    ours = {"consolidato_settembre.xlsx", *(e.path.name for e in first.estratti[-2:])}
+    result = consolidate(ritorni, tmp_path / "m.xlsx")
+    fonti = {f.file: f for f in result.fonti}
+    assert {name: (fonti[name].stato, fonti[name].motivo) for name in ours} == dict.fromkeys(
+        ours, ("ignorato", "master/estratto di seregno-xlsx, non una scheda")
+    )
+    assert [f.stato for f in result.fonti].count("accettato") == 3
+    assert result.exit_code == 0 and not [a for a in result.anomalie if a.codice == "file-non-riconosciuto"]
+    assert {r["File"]: r["Stato"] for r in _sheet_rows(tmp_path / "m.xlsx", "Fonti")}["consolidato_settembre.xlsx"] == (
+        "ignorato"
+    )
+
+
 def test_missing_areas_listed_with_plan(ritorni: Path, piano: Piano, tmp_path: Path) -> None:
     next(ritorni.glob("*Lavori_Pubblici*")).unlink()
     result = consolidate(ritorni, tmp_path / "m.xlsx", piano=piano)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -24,6 +25,7 @@ from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .cli_runner import run
+from .conftest import ROOT
 from .hostile.round2 import edit_snapshot
 
 # A consolidation with extracts takes a few seconds: in the full run (`pytest -m ""`, CI).
@@ -52,18 +54,45 @@ def consolidato(
     tmp_path = tmp_path_factory.mktemp("estratti")
     folder = tmp_path / "ritorni"
     folder.mkdir()
-    for scheda in schede_intermedia:
+    for n, scheda in enumerate(schede_intermedia):
         area = piano.area(scheda.area)
         own = area.obiettivi[0].risorse_umane[0]
         outsider = _outsider(piano, area)
         entries = [
             Entry("fasi", area.obiettivi[0].fasi[0].codice, "monitoraggio", _mentions(outsider)),
             Entry("obiettivi", area.obiettivi[0].codice, "note", f"Referente {own.nome}. {_mentions(outsider)}"),
+            # The sign-off: compiled by one of the area's staff, approved by its dirigente (not in the plan).
+            Entry("compilazione", area.nome, "compilata_da", own.nome),
+            Entry("compilazione", area.nome, "approvata_da", _dirigente(n)),
+            Entry("compilazione", area.nome, "data_approvazione", APPROVED),
         ]
         fill_workbook(scheda.path, folder / scheda.path.name, entries)
     piano_file = tmp_path / "piano_2021.json"
     piano_file.write_text(piano.to_json(), encoding="utf-8")
     return consolidate(folder, tmp_path / "master.xlsx", piano=piano, estratti=tmp_path / "estratti")
+
+
+APPROVED = date(2021, 10, 7)
+
+
+def _dirigente(n: int) -> str:
+    return f"Dott. Dirigentissimo{chr(65 + n)} Paolo"
+
+
+def _signers_named(texts: list[str], n_areas: int, but: int | None = None) -> list[str]:
+    """The dirigenti who signed (with or without their title, either order) some text names."""
+    joined = " ".join(" ".join(t.split()).casefold() for t in texts)
+    hits = []
+    for n in range(n_areas):
+        surname = f"dirigentissimo{chr(97 + n)}"
+        if n != but and surname in joined:
+            hits.append(_dirigente(n))
+    return hits
+
+
+def _riconciliazione(path: Path) -> str:
+    rows = openpyxl.load_workbook(path, read_only=True)["Riepilogo"].iter_rows(values_only=True)
+    return next(str(r[1]) for r in rows if r and r[0] == "Riconciliazione")
 
 
 def _texts(path: Path) -> list[str]:
@@ -122,6 +151,34 @@ def test_every_cell_of_every_extract_keeps_to_its_remit(consolidato: Consolidame
     public = _texts(folder / PUBLIC_NAME)
     assert _named(public, everyone) == []
     assert all(a.nome in "".join(public) for a in piano.aree)
+    # The sign-off: the master names who compiled and who approved; the extract without personal data
+    # neither, the approval and its date stay as a fact; an area's extract names no other area's dirigente.
+    n_areas = len(piano.aree)
+    assert len(_signers_named(master_texts, n_areas)) == n_areas
+    assert _signers_named(public, n_areas) == []
+    riepilogo = list(openpyxl.load_workbook(folder / PUBLIC_NAME, read_only=True)["Riepilogo"].values)
+    header = next(r for r in riepilogo if r and "Compilata da" in r)
+    signed = [r for r in riepilogo[riepilogo.index(header) + 1 :] if r[0] in {a.nome for a in piano.aree}]
+    assert {r[header.index("Compilata da")] for r in signed} == {OMITTED}
+    assert {r[header.index("Approvata dal dirigente (data)")] for r in signed} == {"approvata (07/10/2021)"}
+    for area in piano.aree:
+        texts = _texts(folder / extract_name(area.nome))
+        assert len(_signers_named(texts, n_areas)) == 1, area.nome  # their own dirigente only
+
+
+@SLOW
+def test_extract_reconciliation_says_what_it_counts(consolidato: Consolidamento, piano: Piano) -> None:
+    folder = consolidato.master.parent / "estratti"  # type: ignore[union-attr]
+    numbers = [int(x) for x in re.findall(r"\d+", _riconciliazione(consolidato.master))]  # type: ignore[arg-type]
+    assert numbers[0] == numbers[1] == consolidato.valori_letti  # the master: read and written agree
+    public = _riconciliazione(folder / PUBLIC_NAME)
+    assert public.startswith("estratto, valori delle aree che copre: valori letti"), public
+    letti, scritti, omessi = (int(x) for x in re.findall(r"\d+", public))
+    assert letti == consolidato.valori_letti and omessi > 0 and letti == scritti + omessi, public
+    for area in piano.aree:
+        text = _riconciliazione(folder / extract_name(area.nome))
+        letti, scritti = (int(x) for x in re.findall(r"\d+", text))
+        assert text.startswith("estratto, valori delle aree che copre") and letti == scritti, text
 
 
 @SLOW
@@ -207,3 +264,18 @@ def test_names_in_the_plan_texts_a_return_carries_are_cleaned_too(
     assert result.estratti
     assert _named(_texts(tmp_path / "master.xlsx"), {outsider})  # the check sees the name where it is
     assert _named(_texts(tmp_path / "estratti" / PUBLIC_NAME), {outsider}) == []
+
+
+def test_a_signer_is_cleaned_with_or_without_the_title() -> None:
+    remit = Remit(omessi=frozenset({Persona("Dott. Rossi Paolo", "")}))
+    assert remit.clean("Dott. Rossi Paolo; rossi paolo; Paolo Rossi; Rossi") == "[omesso]; [omesso]; [omesso]; Rossi"
+
+
+@SLOW
+def test_example_extract_reconciles_with_assignments_left_out(tmp_path: Path) -> None:
+    """The bundled returns carry shares and dates of assignments: personal, not shown, and counted as such."""
+    result = consolidate(ROOT / "esempi" / "ritorni", tmp_path / "m.xlsx", estratti=tmp_path / "e")
+    text = _riconciliazione(tmp_path / "e" / PUBLIC_NAME)
+    letti, scritti, omessi = (int(x) for x in re.findall(r"\d+", text))
+    assert letti == result.valori_letti and letti == scritti + omessi, text
+    assert omessi > 2 * len(result.aree), "more than the sign-off names: the assignments' shares and dates"

@@ -83,7 +83,8 @@ def test_audit_log_of_consolida(folder: Path, tmp_path: Path, monkeypatch: pytes
     assert _main(monkeypatch, "consolida", folder, "-o", log / "m.xlsx", "--registro", log) == 2
     events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     first = [e for e in events if e["esecuzione"] == events[0]["esecuzione"]]
-    assert [e["evento"] for e in first] == ["avvio"] + ["file"] * 4 + ["scritto", "fine"]
+    assert [e["evento"] for e in first] == ["avvio", "rilevazione"] + ["file"] * 4 + ["scritto", "fine"]
+    assert first[1]["regola"] == "la rilevazione della maggior parte delle schede"
     assert "x" not in first[0]["argomenti"] and "***" in first[0]["argomenti"]
     files = {Path(e["file"]).name: e for e in first if e["evento"] == "file"}
     assert files["rotto.xlsx"]["stato"] == "rifiutato" and files["rotto.xlsx"]["codici"] == ["file-illeggibile"]

@@ -47,3 +47,6 @@ def test_readme_year_runs_as_written(tmp_path: Path) -> None:
     assert len(list((tmp_path / "schede_finale").glob("*.xlsx"))) == 3
     riepilogo = openpyxl.load_workbook(tmp_path / "finale.xlsx")["Riepilogo"]
     assert "piano versione 2" in riepilogo["B2"].value
+    # The office's correction for every round (an objective left out) holds in the final round too.
+    rettifiche = openpyxl.load_workbook(tmp_path / "finale.xlsx")["Rettifiche"]
+    assert "Ob_Obiet0919" in [c.value for row in rettifiche.iter_rows() for c in row]

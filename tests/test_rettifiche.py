@@ -4,6 +4,7 @@ Each test consolidates the example returns (about a second): the rarer cases are
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -68,7 +69,7 @@ def test_corrections_applied_shown_and_counted(ritorni: Path, piano: Piano, tmp_
     assert not [a for a in result.anomalie if a.codice.startswith("rettifica")]
     assert [x.tipo for x in result.rettifiche] == ["valore", "percentuale", "esclusione"]
     assert result.to_json()["rettifiche"][1] == {
-        "area": AG, "obiettivo": "Ob_Obiet1302", "indicatore": "", "tipo": "percentuale", "valore": 0.8,
+        "area": AG, "obiettivo": "Ob_Obiet1302", "indicatore": "", "tipo": "percentuale", "valore": 80.0,
         "motivo": "Normativa regionale cambiata", "deciso_da": "Segretario generale", "data": "2021-10-06",
     }  # fmt: skip
     master = tmp_path / "m.xlsx"
@@ -139,7 +140,8 @@ def test_bad_corrections_are_errors_and_not_applied(ritorni: Path, piano: Piano,
     assert [a.codice for a in found] == [codice for _, codice in BAD]
     for line, a in enumerate(found, start=2):  # one finding per row, naming it
         assert a.gravita == "errore" and f"riga {line}:" in a.messaggio
-        assert a.foglio == "Rettifiche" and a.cella == f"riga {line}"
+        # A CSV has no sheet: the row of the file, never «Foglio «Rettifiche», cella riga N».
+        assert a.foglio == "" and a.cella == f"riga {line}" and "Foglio" not in a.messaggio
     assert result.rettifiche == [] and result.exit_code == 1
     assert _table(tmp_path / "m.xlsx", "Rettifiche") == []
     assert all(v["rettifiche"] == 0 for v in _table(tmp_path / "m.xlsx", "Riepilogo"))
@@ -228,3 +230,32 @@ def test_cli_option_and_unreadable_file(ritorni: Path, tmp_path: Path) -> None:
     result = run("consolida", ritorni, "-o", tmp_path / "m.xlsx", "--rettifiche", good, "--piano", plan)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Rettifiche:" in result.stdout and "applicate 3" in result.stdout
+
+
+def test_no_corrections_file_is_said(ritorni: Path, tmp_path: Path) -> None:
+    result = run("consolida", ritorni, "-o", tmp_path / "m.xlsx")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Rettifiche: nessun file delle rettifiche trovato accanto alle schede" in " ".join(result.stdout.split())
+
+
+def test_messages_name_the_file_as_it_is_and_suggest_the_name_meant(
+    ritorni: Path, piano: Piano, tmp_path: Path
+) -> None:
+    rows = [
+        f"{AG};Ob_Obiet1302;;;percentuale;80;Normativa regionale cambiata;Segretario generale;7/10/21",
+        f"{SP};Ob_Obiet0919;;;esclusione;;Bando annullato;OIV;31/13/21",
+        "Area Afari Generali;Ob_Obiet1301;;;percentuale;60;Motivo;OIV;07/10/2021",
+        f"{AG};Ob_Obiet13O1;;;percentuale;60;Motivo;OIV;07/10/2021",
+    ]
+    path = _csv(tmp_path / "review-rett.csv", *rows)
+    result = consolidate(ritorni, tmp_path / "m.xlsx", piano=piano, rettifiche=path)
+    # «7/10/21» is a date (d/m/yy); a date that is none is said to be invalid, with what was written.
+    assert [(x.obiettivo.codice, x.data) for x in result.rettifiche] == [("Ob_Obiet1302", date(2021, 10, 7))]
+    found = [a for a in result.anomalie if a.codice.startswith("rettifica")]
+    assert [a.cella for a in found] == ["riga 3", "riga 4", "riga 5"]
+    assert all("Nel file «review-rett.csv», riga" in a.messaggio for a in found)
+    assert "data non valida «31/13/21»" in found[0].messaggio and "manca" not in found[0].messaggio
+    assert f"forse intendevi «{AG}»" in found[1].messaggio
+    assert "forse intendevi «Ob_Obiet1301»" in found[2].messaggio
+    # --json gives a «percentuale» in the file's unit: points (80 = 80%).
+    assert result.to_json()["rettifiche"][0]["valore"] == 80.0  # type: ignore[index]

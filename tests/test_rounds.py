@@ -21,6 +21,7 @@ from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import generate
 from seregno_xlsx.simulation import Entry, fill_workbook, sample_entries
 
+from .cli_runner import run
 from .conftest import REAL_AREA
 from .test_master_writer import piano as master_plan
 from .test_master_writer import rows, write
@@ -248,3 +249,48 @@ def test_final_master_shows_both_rounds_as_scoring_computes_them(tmp_path: Path,
     write(path, plan, Rilevazione.INTERMEDIA, regole)
     wb = openpyxl.load_workbook(path, data_only=True)
     assert {values["pct_prima"] for _, values in rows(wb["Indicatori"])} <= {None, ""}
+
+
+def _mixed_folder(piano: Piano, updated: Piano, folder: Path) -> Path:
+    """Two intermediate schede (left over from September) and one final scheda, of three areas."""
+    intermediate = generate(piano, folder / "schede_i", rilevazione=Rilevazione.INTERMEDIA)
+    final = generate(updated, folder / "schede_f", rilevazione=Rilevazione.FINALE)
+    returns = folder / "ritorni"
+    returns.mkdir()
+    names = [a.nome for a in piano.aree]
+    assert len(names) >= 3
+    for n, item in enumerate([*(g for g in intermediate if g.area in names[:2]), final[2]]):
+        rilevazione = Rilevazione.FINALE if item in final else Rilevazione.INTERMEDIA
+        entries = sample_entries(piano.area(item.area), rilevazione, seed=n, anno=piano.anno)
+        fill_workbook(item.path, returns / f"{n}_{item.path.name}", entries)
+    return returns
+
+
+def test_round_comes_from_the_plan_then_the_option_then_the_files(
+    piano: Piano, intermedia: tuple[Consolidamento, Piano], tmp_path: Path
+) -> None:
+    _, updated = intermedia
+    returns = _mixed_folder(piano, updated, tmp_path)
+    # The plan records the intermediate round as consolidated: the final one is expected, whatever most files say.
+    result = consolidate(returns, tmp_path / "m1.xlsx", piano=updated)
+    assert result.rilevazione is Rilevazione.FINALE
+    assert [f.stato for f in result.fonti].count("accettato") == 1
+    rejected = [f for f in result.fonti if f.stato == "rifiutato"]
+    assert len(rejected) == 2
+    rule = "attesa finale (il piano registra già consolidata la rilevazione intermedia"
+    assert all(rule in f.motivo for f in rejected)
+    assert "intermedia" in result.regola_rilevazione and result.to_json()["rilevazione"] == "finale"
+    # Stated, the round wins over the plan's record.
+    stated = consolidate(returns, tmp_path / "m2.xlsx", piano=updated, rilevazione=Rilevazione.INTERMEDIA)
+    assert stated.rilevazione is Rilevazione.INTERMEDIA and len(stated.aree) == 2
+    assert stated.regola_rilevazione == "indicata con --rilevazione"
+    # No round on record: today's rule, the round of most schede, and it says so.
+    most = consolidate(returns, tmp_path / "m3.xlsx", piano=piano)
+    assert most.rilevazione is Rilevazione.INTERMEDIA and len(most.aree) == 2
+    assert all("maggior parte delle schede" in f.motivo for f in most.fonti if f.stato == "rifiutato")
+    # From the command line: the option, and the rule that decided, in the terminal.
+    plan_file = tmp_path / "piano.json"
+    plan_file.write_text(piano.to_json(), encoding="utf-8")
+    cli = run("consolida", returns, "-o", tmp_path / "m4.xlsx", "--piano", plan_file, "--rilevazione", "finale")
+    assert "Rilevazione: finale (indicata con --rilevazione)" in cli.stdout, cli.stdout + cli.stderr
+    assert cli.returncode == 1  # the two intermediate schede are rejected

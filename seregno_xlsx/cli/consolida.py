@@ -14,7 +14,7 @@ import typer
 
 from seregno_xlsx.atomic import output_file
 from seregno_xlsx.audit import Registro
-from seregno_xlsx.choices import MissingValue
+from seregno_xlsx.choices import MissingValue, Rilevazione
 from seregno_xlsx.cli.app import (
     DateOpt,
     JsonOpt,
@@ -39,8 +39,7 @@ if TYPE_CHECKING:
 FIRST_FINDINGS = 10
 FIRST_FILES = 20
 
-if TYPE_CHECKING:
-    from seregno_xlsx.master.consolidation import Consolidamento
+NO_RETTIFICHE = "nessun file delle rettifiche trovato accanto alle schede"
 
 
 @app.command("consolida")
@@ -102,6 +101,15 @@ def consolida_cmd(
             help="Scrive anche il piano aggiornato con quanto restituito dalle aree (per la rilevazione successiva).",
         ),
     ] = None,
+    rilevazione: Annotated[
+        Rilevazione | None,
+        typer.Option(
+            "--rilevazione",
+            metavar="intermedia|finale",
+            help="Rilevazione da consolidare; senza, quella successiva all'ultima registrata nel piano, "
+            "altrimenti quella della maggior parte delle schede.",
+        ),
+    ] = None,
     chiudi: Annotated[
         bool,
         typer.Option(
@@ -136,6 +144,7 @@ def consolida_cmd(
             rettifiche=rettifiche,
             chiudi=chiudi,
             processi=processi,
+            rilevazione=rilevazione,
         )
         if piano_aggiornato is not None:
             from seregno_xlsx.cli.rounds import write_updated_plan
@@ -157,6 +166,7 @@ def _consolida(
     rettifiche: Path | None = None,
     chiudi: bool = False,
     processi: int | None = None,
+    rilevazione: Rilevazione | None = None,
 ) -> Consolidamento:
     from seregno_xlsx.master.consolidation import consolidate
 
@@ -176,6 +186,7 @@ def _consolida(
             estratti=estratti,
             rettifiche=rettifiche,
             processi=processi,
+            rilevazione=rilevazione,
         )
     chiusura = None
     if chiudi and result.master is not None and result.anno is not None:
@@ -197,8 +208,11 @@ def _consolida(
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         print_summary(result)
+        out.print(f"Rilevazione: {result.rilevazione} ({result.regola_rilevazione})", highlight=False)
         if result.file_rettifiche:
             out.print(f"Rettifiche: {result.file_rettifiche} – applicate {len(result.rettifiche)}", highlight=False)
+        elif result.master:  # the office must notice: a correction for every round would be missed
+            out.print(f"Rettifiche: {NO_RETTIFICHE} (indicarlo con --rettifiche FILE)", highlight=False)
         for estratto in result.estratti:
             out.print(f"Estratto per {estratto.destinatario}: {estratto.path}", highlight=False)
         if chiusura is not None:

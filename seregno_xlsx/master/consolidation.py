@@ -15,7 +15,7 @@ from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
 from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
 from seregno_xlsx.master.extracts import Estratto, write_extracts
-from seregno_xlsx.master.layout import load_settings
+from seregno_xlsx.master.layout import ANOMALIE, FONTI, INDICATORI, OBIETTIVI, RIEPILOGO, load_settings
 from seregno_xlsx.master.rettifiche import Applicata, apply_rettifiche, find_rettifiche, read_rettifiche
 from seregno_xlsx.master.rounds import check_between_rounds, onto_current_version, previous_round
 from seregno_xlsx.master.scoring import Regole, without_invalid_values
@@ -65,6 +65,8 @@ class Consolidamento:
     # next round's plan takes them (``consolida --piano-aggiornato``).
     piano: Piano | None = None
     ritorni: list[Ritorno] = field(default_factory=list)
+    # Which rule decided the round consolidated, in words (stated, the plan's next round, most schede).
+    regola_rilevazione: str = ""
 
     @property
     def rifiutati(self) -> int:
@@ -83,6 +85,8 @@ class Consolidamento:
                 }
                 for f in self.fonti
             ],
+            "rilevazione": str(self.rilevazione),
+            "regola_rilevazione": self.regola_rilevazione,
             "anomalie": [a.model_dump(mode="json") for a in self.anomalie],
             "estratti": [{"destinatario": e.destinatario, "file": str(e.path)} for e in self.estratti],
             "rettifiche": [x.to_json() for x in self.rettifiche],
@@ -107,6 +111,7 @@ def consolidate(
     estratti: Path | None = None,
     rettifiche: Path | None = None,
     processi: int | None = None,
+    rilevazione: Rilevazione | None = None,
 ) -> Consolidamento:
     """``password_apertura`` opens encrypted files; ``registro`` records what was read, decided and written.
 
@@ -118,6 +123,8 @@ def consolidate(
     ``estratti``: a folder for the extracts of each reader's remit (``master/extracts.py``).
     in its parent) is used: it checks the fingerprints and gives the locked content. Without ``rettifiche``,
     the office's corrections file beside the returns (``rettifiche*.csv``/``.xlsx``, folder or parent) is applied.
+    ``rilevazione``: the round being consolidated; without it, the round after the last one the plan
+    records, else the round most schede were generated for (``expected_round``).
     """
     regole = regole or Regole()
     refuse_closed_output(output)
@@ -133,10 +140,17 @@ def consolidate(
     files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
     richiesta = Richiesta(piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
     letture = verify_files(files, richiesta, processi=processi)
-    classificazione = classify(letture)
+    # Our own outputs left among the returns (a previous master, an extract) are listed, never rejected.
+    ours = {id(lettura) for lettura in letture if is_our_output(lettura)}
+    ignored += [(printable(lettura.file.name), OUR_OUTPUT) for lettura in letture if id(lettura) in ours]
+    letture = [lettura for lettura in letture if id(lettura) not in ours]
+    attesa, regola = expected_round(rilevazione, piano)
+    classificazione = classify(letture, attesa=attesa, regola=regola)
     letti = [(lettura.file, lettura.sha256) for lettura in letture if lettura.sha256]
     rilevazione = classificazione.rilevazione
     result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole, piano_trovato=found_plan)
+    result.regola_rilevazione = classificazione.regola
+    registro.event("rilevazione", rilevazione=str(rilevazione), regola=classificazione.regola)
     result.letti = letti
     for esame in classificazione.esami:
         lettura, snapshot = esame.lettura, esame.lettura.metadati
@@ -254,6 +268,35 @@ def consolidate(
         for estratto in result.estratti:
             registro.written(estratto.path, f"estratto: {estratto.destinatario}")
     return result
+
+
+STATED = "indicata con --rilevazione"
+
+
+def expected_round(stated: Rilevazione | None, piano: Piano | None) -> tuple[Rilevazione | None, str]:
+    """The round to consolidate and why: as stated; else the one after the round the plan records as
+    consolidated (the final one once the intermediate is on record); else ``None``, the schede decide."""
+    if stated is not None:
+        return stated, STATED
+    done = {r.rilevazione for r in piano.rilevazioni} if piano is not None else set()
+    other = "; per un'altra: --rilevazione"
+    if Rilevazione.FINALE in done:
+        return Rilevazione.FINALE, f"il piano registra già la rilevazione finale{other}"
+    if Rilevazione.INTERMEDIA in done:
+        return Rilevazione.FINALE, f"il piano registra già consolidata la rilevazione intermedia{other}"
+    return None, ""
+
+
+OUR_OUTPUT = "master/estratto di seregno-xlsx, non una scheda"
+
+
+def is_our_output(lettura: Lettura) -> bool:
+    """A master or an extract written by ``consolida``, by its structure: no Metadati, and our master's
+    sheets with Riepilogo first (a master of an earlier release may lack the sheets added since)."""
+    if lettura.metadati is not None:
+        return False
+    names = list(lettura.fogli)
+    return names[:1] == [RIEPILOGO.name] and {s.name for s in (OBIETTIVI, INDICATORI, FONTI, ANOMALIE)} <= set(names)
 
 
 def version_named(metadati: Metadati, piano: Piano | None) -> str:

@@ -6,8 +6,8 @@ An extract is the master itself, written by the same writer from the same conten
   assignments, its findings and files); the names and matricole of everyone else are cleaned from
   every text (``master/remit.py``). A person's % there is computed on the area's objectives;
 - the extract without personal data holds every area, with people as counts (per area and
-  category, per objective), no findings (what an area typed in a cell stays in the office), and every
-  name and matricola of the plan cleaned from every text.
+  category, per objective), no findings (what an area typed in a cell stays in the office), every
+  name and matricola of the plan and every name of the sign-off cleaned from every text.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import Anomalia
-from seregno_xlsx.master.remit import Remit, people
+from seregno_xlsx.master.remit import Remit, people, signers
 from seregno_xlsx.master.writer import Fonte, SintesiMaster
 from seregno_xlsx.outputs import short_stem
 from seregno_xlsx.piano.model import Area
@@ -76,6 +76,7 @@ def write_extracts(
     if master is not None and any(_same_path(folder / name, master) for name in [*names, PUBLIC_NAME]):
         raise OutputError(f"{master}: il master avrebbe lo stesso nome di un estratto; indicare un'altra cartella")
     everyone = people(aree)
+    signed = signers(aree)
     done: list[Estratto] = []
     for area, name in zip(aree, names, strict=True):
         key = area.nome.casefold()
@@ -92,7 +93,7 @@ def write_extracts(
         }
         remit = Remit(
             f"Estratto per {area.nome}: i suoi obiettivi e il suo personale",
-            omessi=everyone - people([area]),
+            omessi=(everyone - people([area])) | (signed - signers([area])),
             breve="Estratto per il dirigente",
         )
         path = folder / name
@@ -101,7 +102,7 @@ def write_extracts(
     public = Remit(
         "Estratto senza dati personali: le persone solo come conteggi",
         nominativi=False,
-        omessi=everyone,
+        omessi=everyone | signed,
         breve="Senza dati personali",
     )
     path = folder / PUBLIC_NAME

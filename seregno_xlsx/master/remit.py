@@ -23,6 +23,10 @@ OMITTED = "[omesso]"
 # A bare number this long is taken for a matricola; shorter ones («54») are ordinary numbers in a text.
 MIN_BARE_MATRICOLA = 4
 MIN_NAME = 4
+# Titles written before a name (the sign-off's «Dott. Rossi Paolo»).
+TITLES = frozenset(
+    {"dott", "dott.ssa", "dottssa", "dr", "dr.ssa", "ing", "avv", "arch", "geom", "rag", "prof", "sig", "sig.ra"}
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,12 @@ class Persona:
 def people(aree: Iterable[Area]) -> frozenset[Persona]:
     """Everyone assigned to an objective of ``aree``."""
     return frozenset(Persona(p.nome, p.matricola) for a in aree for o in a.obiettivi for p in o.risorse_umane)
+
+
+def signers(aree: Iterable[Area]) -> frozenset[Persona]:
+    """Who compiled and who approved the schede of ``aree``, as typed in the sign-off (no matricola)."""
+    names = (n.strip() for a in aree for n in (a.compilazione.compilata_da, a.compilazione.approvata_da))
+    return frozenset(Persona(n, "") for n in names if n)
 
 
 @dataclass(frozen=True)
@@ -54,9 +64,12 @@ class Remit:
         terms: set[str] = set()
         for persona in self.omessi:
             words = persona.nome.split()
-            # A name of a letter or two («DI») would blank ordinary words; no real name is that short.
-            for order in (words, words[::-1]) if len("".join(words)) >= MIN_NAME else ():
-                terms.add(r"\s+".join(map(re.escape, order)))
+            # «Dott. Rossi Paolo» is also written «Rossi Paolo»: the name without its title is the name.
+            bare_name = [w for w in words if w.casefold().rstrip(".") not in TITLES]
+            for name in (words, bare_name):
+                # A name of a letter or two («DI») would blank ordinary words; no real name is that short.
+                for order in (name, name[::-1]) if len("".join(name)) >= MIN_NAME else ():
+                    terms.add(r"\s+".join(map(re.escape, order)))
             matricola = persona.matricola.strip()
             if not matricola:
                 continue

@@ -13,6 +13,7 @@ correction per row under a header row with the columns of ``COLONNE`` (README do
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ COLONNE = ("area", "obiettivo", "indicatore", "rilevazione", "tipo", "valore", "
 # A file of corrections is a few dozen rows: anything far beyond is not one.
 MAX_ROWS = 10_000
 MAX_BYTES = 5 * 1024 * 1024
+CSV = ""  # ``Rettifica.dove`` of a CSV row: a CSV has no sheet
 
 
 class Tipo:
@@ -42,7 +44,8 @@ TIPI = (Tipo.VALORE, Tipo.PERCENTUALE, Tipo.ESCLUSIONE)
 
 @dataclass(frozen=True)
 class Rettifica:
-    """One row of the file, as written (texts stripped); ``riga`` is its row number, ``dove`` the sheet."""
+    """One row of the file, as written (texts stripped); ``riga`` is its row number, ``dove`` the sheet
+    (``CSV``: none)."""
 
     riga: int
     dove: str
@@ -75,12 +78,15 @@ class Applicata:
 
     def to_json(self) -> dict[str, object]:
         r = self.rettifica
+        valore = self.valore
+        if r.tipo == Tipo.PERCENTUALE and valore is not None:
+            valore = round(valore * 100, 9)  # in points, as the file writes it (80 = 80%)
         return {
             "area": self.area.nome,
             "obiettivo": self.obiettivo.codice,
             "indicatore": self.indicatore.codice if self.indicatore else "",
             "tipo": r.tipo,
-            "valore": self.valore,
+            "valore": valore,
             "motivo": r.motivo,
             "deciso_da": r.deciso_da,
             "data": self.data.isoformat(),
@@ -164,7 +170,7 @@ def _csv_rows(path: Path) -> Iterable[Rettifica]:
         if number > MAX_ROWS:
             raise SeregnoError(f"{path}: più di {MAX_ROWS} righe: non è un file delle rettifiche")
         if any(c.strip() for c in cells):
-            yield _record(header, [c or None for c in cells], number, "Rettifiche")
+            yield _record(header, [c or None for c in cells], number, CSV)
 
 
 def _xlsx_rows(path: Path) -> Iterable[Rettifica]:
@@ -227,8 +233,9 @@ def _any_date(value: object) -> date | None:
     try:
         if iso := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):  # as the command line also takes it
             return date(int(iso[1]), int(iso[2]), int(iso[3]))
-        if match := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text):
-            return date(int(match[3]), int(match[2]), int(match[1]))
+        if match := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})", text):
+            year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)  # «7/10/21»: a decision of this century
+            return date(year, int(match[2]), int(match[1]))
     except ValueError:
         return None
     return None
@@ -252,18 +259,25 @@ def apply_rettifiche(
     waiting = {a.casefold() for a in aree_del_piano}
     by_area = {a.nome.casefold(): a for a in aree}
     for r in rettifiche:
-        cella = f"riga {r.riga}" if r.dove == "Rettifiche" else f"A{r.riga}"
-        where = {"area": r.area, "obiettivo": r.obiettivo, "fase": r.indicatore, "foglio": r.dove, "cella": cella}
+        # A CSV has no sheet and no cells: its row, named in the message, is where it is.
+        sheet, cella = ("", f"riga {r.riga}") if r.dove == CSV else (r.dove, f"A{r.riga}")
+        where = {"area": r.area, "obiettivo": r.obiettivo, "fase": r.indicatore, "foglio": sheet, "cella": cella}
 
         def bad(codice: str, detail: str, valore: object = "", r: Rettifica = r, where: dict[str, str] = where) -> None:
-            findings.append(finding(codice, f"{file}, riga {r.riga}: {detail}", valore=valore, **where))
+            # «nel file» first: the message's first letter is capitalised, never the file's name.
+            findings.append(finding(codice, f"nel file «{file}», riga {r.riga}: {detail}", valore=valore, **where))
 
         if not r.motivo:
             bad("rettifica-senza-motivo", "il motivo è obbligatorio: la rettifica non è applicata")
             continue
-        if not r.deciso_da or _date(r.data) is None:
+        if not r.deciso_da or r.data in (None, ""):
             missing = "chi l'ha decisa" if not r.deciso_da else "la data della decisione (gg/mm/aaaa)"
             bad("rettifica-incompleta", f"manca {missing}: la rettifica non è applicata", r.data or "")
+            continue
+        if _date(r.data) is None:
+            shown = printable(str(r.data))[:40]
+            detail = f"data non valida «{shown}»: scrivere gg/mm/aaaa; la rettifica non è applicata"
+            bad("rettifica-incompleta", detail, shown)
             continue
         if r.tipo not in TIPI:
             bad("rettifica-non-valida", f"tipo «{r.tipo}» sconosciuto: scrivere {', '.join(TIPI)}", r.tipo)
@@ -282,7 +296,9 @@ def apply_rettifiche(
             if r.area.casefold() in waiting:
                 bad("rettifica-area-non-pervenuta", f"l'area «{r.area}» non ha una scheda consolidata", r.area)
             else:
-                bad("rettifica-senza-riscontro", f"nessuna area «{r.area}» nel piano consolidato", r.area)
+                known = [a.nome for a in aree] + list(aree_del_piano)
+                hint = _close(r.area, known)
+                bad("rettifica-senza-riscontro", f"nessuna area «{r.area}» nel piano consolidato{hint}", r.area)
             continue
         target = _target(area, r)
         if isinstance(target, str):
@@ -323,4 +339,12 @@ def _target(area: Area, r: Rettifica) -> tuple[Obiettivo, Indicatore | None] | s
     for obiettivo in area.obiettivi:
         if obiettivo.codice == r.obiettivo:
             return obiettivo, None
-    return f"nessun obiettivo «{r.obiettivo}» nell'area «{area.nome}»"
+    hint = _close(r.obiettivo, [o.codice for o in area.obiettivi])
+    return f"nessun obiettivo «{r.obiettivo}» nell'area «{area.nome}»{hint}"
+
+
+def _close(typed: str, known: Sequence[str]) -> str:
+    """«; forse intendevi «…»» for a typo, as the command line suggests a command's name."""
+    by_key = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(typed.casefold(), list(by_key), n=1, cutoff=0.75)
+    return f"; forse intendevi «{by_key[close[0]]}»" if close else ""

@@ -59,7 +59,7 @@ from seregno_xlsx.master.layout import (
     Sheet,
     load_settings,
 )
-from seregno_xlsx.master.remit import FULL, Remit
+from seregno_xlsx.master.remit import FULL, OMITTED, Remit
 from seregno_xlsx.master.rettifiche import Applicata
 from seregno_xlsx.master.scoring import (
     INVALID_VALUE,
@@ -118,10 +118,16 @@ class SintesiMaster:
     valori_letti: int = 0
     valori_scritti: int = 0  # compiled (input) values present in the master
     testi_troncati: int = 0
+    # Read but not shown because personal (the extract without personal data): never lost, left out.
+    valori_omessi: int = 0
+    estratto: bool = False  # an extract: the values of the areas it covers
 
     @property
     def riconciliazione(self) -> str:
-        return f"valori letti {self.valori_letti}, scritti {self.valori_scritti}"
+        text = f"valori letti {self.valori_letti}, scritti {self.valori_scritti}"
+        if self.valori_omessi:
+            text += f", non mostrati perché dati personali {self.valori_omessi}"
+        return f"estratto, valori delle aree che copre: {text}" if self.estratto else text
 
 
 def write_master(
@@ -153,7 +159,7 @@ def write_master(
     ``remit``: what of people the reader may see (an extract, see ``master/extracts.py``).
     ``rettifiche``: the office's corrections applied to ``aree`` (master/rettifiche.py), listed in «Rettifiche».
     """
-    summary = SintesiMaster(valori_letti=valori_letti)
+    summary = SintesiMaster(valori_letti=valori_letti, estratto=bool(remit.titolo))
     # What was read for each invalid value, then the areas as they count (the value as missing).
     wanted = non_validi or {}
     invalid = {
@@ -336,7 +342,7 @@ class _Master:
             ws.set_row(row, height(count))
 
     def _count_input(self, *values: object) -> None:
-        self.summary.valori_scritti += sum(v not in (None, "") for v in values)
+        self.summary.valori_scritti += _given(*values)
 
     def _page(self, ws: Worksheet) -> None:
         """A4 landscape, one page wide, title and round on top, page numbers below."""
@@ -398,6 +404,10 @@ class _Master:
             self._write_personale()
         else:
             self._write_people_counts()
+            assignments = (
+                v for a in self.aree for o in a.obiettivi for p in o.risorse_umane for v in (p.quota, p.dal, p.al)
+            )
+            self.summary.valori_omessi += _given(*assignments)
         self._write_riepilogo(aree_mancanti)
         accepted = {f.area.casefold(): f.file for f in fonti if f.stato == "accettato"}
         sources += [""] * (len(anomalie) - len(sources))
@@ -427,11 +437,15 @@ class _Master:
             self.area_row[area.nome.casefold()] = sheet.header_row + r
             me = sheet.cell("area", sheet.header_row + r)
             conteggi = counts(area, self.ril, self.rif, self.invalid.get(area.nome, {}))
-            values: dict[str, object] = {"area": area.nome, "stato": stato, **_sign_off(area)}
+            values: dict[str, object] = {"area": area.nome, "stato": stato, **_sign_off(area, self.remit.nominativi)}
             for count in COUNTS:
                 values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
             firma = area.compilazione
-            self._count_input(firma.compilata_da, firma.approvata_da, firma.data_approvazione)
+            if self.remit.nominativi:
+                self._count_input(firma.compilata_da, firma.approvata_da, firma.data_approvazione)
+            else:  # who signed is personal data; that and when it was approved are facts
+                self._count_input(firma.data_approvazione)
+                self.summary.valori_omessi += _given(firma.compilata_da, firma.approvata_da)
             mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
             values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
             if self.ril is Rilevazione.FINALE:
@@ -1025,9 +1039,23 @@ def _assignment_inputs(persona: Persona) -> dict[str, object]:
     return values
 
 
-def _sign_off(area: Area) -> dict[str, object]:
-    """The scheda's compilation block as Riepilogo shows it (typed by the area: text, never a formula)."""
+def _given(*values: object) -> int:
+    """How many of ``values`` an area filled in."""
+    return sum(v not in (None, "") for v in values)
+
+
+def _sign_off(area: Area, nominativi: bool = True) -> dict[str, object]:
+    """The scheda's compilation block as Riepilogo shows it (typed by the area: text, never a formula).
+
+    Without names (the extract without personal data) neither who compiled nor who approved appears:
+    that the scheda was compiled and approved, and when, are facts and stay."""
     firma = area.compilazione
+    if not nominativi:
+        compilata = OMITTED if firma.compilata_da.strip() else ""
+        approvata = "approvata" if firma.approvata_da.strip() or firma.data_approvazione else ""
+        if firma.data_approvazione is not None:
+            approvata = f"{approvata} ({firma.data_approvazione:%d/%m/%Y})"
+        return {"compilata_da": compilata, "approvazione": approvata}
     approvazione = firma.approvata_da.strip()
     if firma.data_approvazione is not None:
         approvazione = f"{approvazione} ({firma.data_approvazione:%d/%m/%Y})".strip()
@@ -1047,7 +1075,7 @@ def _anomaly_values(x: Anomalia, file: str) -> dict[str, object]:
         "area": x.area,
         "obiettivo": x.obiettivo,
         "fase": x.fase,
-        "dove": " › ".join(part for part in where if part) if x.foglio else "",
+        "dove": " › ".join(part for part in where if part) if x.foglio or x.cella else "",
         "valore": x.valore,
         "messaggio": x.messaggio,
     }

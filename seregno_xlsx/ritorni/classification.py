@@ -149,6 +149,7 @@ class Esame:
 class Classificazione:
     rilevazione: Rilevazione
     esami: list[Esame]
+    regola: str = ""  # which rule decided the round, in words
 
     @property
     def accettati(self) -> list[Lettura]:
@@ -160,10 +161,21 @@ class Classificazione:
         return sorted(mine, key=lambda e: receipt_order(e.lettura))
 
 
-def classify(letture: Iterable[Lettura], *, fallback: Rilevazione = Rilevazione.INTERMEDIA) -> Classificazione:
+MOST_FILES = "la rilevazione della maggior parte delle schede"
+
+
+def classify(
+    letture: Iterable[Lettura],
+    *,
+    fallback: Rilevazione = Rilevazione.INTERMEDIA,
+    attesa: Rilevazione | None = None,
+    regola: str = "",
+) -> Classificazione:
     """Decide every file; findings for files set aside (other plan, other round, superseded) are added to them.
 
-    The plan and the round are those most acceptable files were generated for (``fallback`` if none).
+    The plan is the one most acceptable files were generated for. The round is ``attesa`` when the caller
+    knows it (stated, or the plan's next round; ``regola`` says why, in the rejections), else the one
+    most acceptable files were generated for (``fallback`` if none).
     """
     letture = list(letture)
     rejected = {id(lettura): rejection(lettura) for lettura in letture}
@@ -171,10 +183,13 @@ def classify(letture: Iterable[Lettura], *, fallback: Rilevazione = Rilevazione.
     rounds = Counter(
         lettura.metadati.rilevazione for lettura in letture if lettura.metadati and rejected[id(lettura)] is None
     )
-    rilevazione = rounds.most_common(1)[0][0] if rounds else fallback
+    if attesa is not None:
+        rilevazione = attesa
+    else:
+        rilevazione, regola = (rounds.most_common(1)[0][0] if rounds else fallback), MOST_FILES
     for lettura in letture:
         if rejected[id(lettura)] is None and lettura.metadati and lettura.metadati.rilevazione != rilevazione:
-            reason = f"scheda della rilevazione {lettura.metadati.rilevazione}, attesa {rilevazione}"
+            reason = f"scheda della rilevazione {lettura.metadati.rilevazione}, attesa {rilevazione} ({regola})"
             rejected[id(lettura)] = reason
             lettura.anomalie.append(finding("rilevazione-diversa", reason, area=lettura.area, valore=lettura.file.name))
     by_area: dict[str, list[Lettura]] = {}
@@ -204,7 +219,7 @@ def classify(letture: Iterable[Lettura], *, fallback: Rilevazione = Rilevazione.
             esami.append(Esame(lettura, Stato.SOSTITUITO, superseded[id(lettura)]))
         else:
             esami.append(Esame(lettura, Stato.RIFIUTATO, rejected[id(lettura)] or ""))
-    return Classificazione(rilevazione, esami)
+    return Classificazione(rilevazione, esami, regola)
 
 
 def _reject_other_plans(letture: list[Lettura], rejected: dict[int, str | None]) -> None:

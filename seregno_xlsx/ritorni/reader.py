@@ -79,6 +79,8 @@ class Lettura:
     ricevuto_il: datetime | None = None
     # The grid read, for checks on what values alone do not show (formulas, merges, error cells).
     griglia: Grid | None = field(default=None, repr=False)
+    # The file's sheets in order: kept when the grid is let go (what a file is, e.g. one of our masters).
+    fogli: tuple[str, ...] = ()
     # The fingerprint stored in the file and the sheet it was read from.
     impronta: str = ""
     foglio_metadati: str = ""
@@ -156,6 +158,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     lettura.sha256 = grid.sha256
     lettura.formato = grid.format
     lettura.griglia = grid
+    lettura.fogli = tuple(grid.sheets)
     lettura.compilato_il = grid.modified or grid.mtime
     # On the office's clock, as «raccogli» named the file: the name and the reason a reply won agree.
     lettura.ricevuto_il = on_office_clock(grid.mtime)
