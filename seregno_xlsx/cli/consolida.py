@@ -107,6 +107,10 @@ def consolida_cmd(
         mancante_intermedia=mancante_intermedia,
         mancante_finale=mancante_finale,
     )
+    if piano_aggiornato is not None:
+        from seregno_xlsx.cli.rounds import check_updated_plan_target
+
+        check_updated_plan_target(piano_aggiornato, piano_path, cartella)
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
         result = _consolida(
@@ -121,11 +125,8 @@ def consolida_cmd(
             estratti=estratti,
             rettifiche=rettifiche,
             chiudi=chiudi,
+            piano_aggiornato=piano_aggiornato,
         )
-        if piano_aggiornato is not None:
-            from seregno_xlsx.cli.rounds import write_updated_plan
-
-            write_updated_plan(result, piano_aggiornato, piano_path, registro)
         raise typer.Exit(result.exit_code)
 
 
@@ -141,6 +142,7 @@ def _consolida(
     estratti: Path | None = None,
     rettifiche: Path | None = None,
     chiudi: bool = False,
+    piano_aggiornato: Path | None = None,
 ) -> Consolidamento:
     from seregno_xlsx.master.consolidation import consolidate
 
@@ -172,10 +174,16 @@ def _consolida(
         )
         for path in (chiusura.master, chiusura.pdf, chiusura.manifesto):
             registro.written(path, "chiusura")
+    if piano_aggiornato is not None and as_json:  # stdout is only the JSON: messages on stderr
+        from seregno_xlsx.cli.rounds import write_updated_plan
+
+        aggiornato = write_updated_plan(result, piano_aggiornato, piano_path, registro, err)
     if as_json:
         report = result.to_json()
         if chiusura is not None:
             report["chiusura"] = {k: str(v) for k, v in vars(chiusura).items()}
+        if piano_aggiornato is not None:
+            report["piano_aggiornato"] = str(aggiornato) if aggiornato else None
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         table = Table(title="Schede lette")
@@ -205,6 +213,10 @@ def _consolida(
                 "(verifica: sha256sum -c nella stessa cartella)",
                 highlight=False,
             )
+        if piano_aggiornato is not None:
+            from seregno_xlsx.cli.rounds import write_updated_plan
+
+            write_updated_plan(result, piano_aggiornato, piano_path, registro, out)
     if chiudi and result.master is None:
         err.print("Nessun master scritto: la rilevazione non è stata chiusa.")
     return result

@@ -188,6 +188,13 @@ def keep_assignments(piano: Piano, previous: Path) -> tuple[Piano, int]:
         return piano, 0
     if (old.ente, old.anno) != (piano.ente, piano.anno):
         return piano, 0
+    piano = piano.model_copy(deep=True)
+    return piano, carry_assignments(old, piano)
+
+
+def carry_assignments(old: Piano, piano: Piano) -> int:
+    """Give ``piano`` (in place) the shares and dates the office set in ``old`` for every person still on
+    the same objective and without their own; returns how many assignments kept theirs."""
     set_before = {
         (o.codice, p.matricola): p
         for area in old.aree
@@ -195,9 +202,6 @@ def keep_assignments(piano: Piano, previous: Path) -> tuple[Piano, int]:
         for p in o.risorse_umane
         if (p.quota, p.dal, p.al) != (None, None, None)
     }
-    if not set_before:
-        return piano, 0
-    piano = piano.model_copy(deep=True)
     kept = 0
     for area in piano.aree:
         for obiettivo in area.obiettivi:
@@ -206,4 +210,4 @@ def keep_assignments(piano: Piano, previous: Path) -> tuple[Piano, int]:
                 if before is not None and (persona.quota, persona.dal, persona.al) == (None, None, None):
                     persona.quota, persona.dal, persona.al = before.quota, before.dal, before.al
                     kept += 1
-    return piano, kept
+    return kept
