@@ -17,12 +17,13 @@ MAX_STEM_BYTES = 180
 
 
 def refuse_input_as_output(output: Path, inputs: Iterable[Path], *, what: str) -> None:
-    """Stop before writing ``output`` if it is one of the files read (or a link to one)."""
+    """Stop before writing ``output`` if it is one of the files read (or a link to one). ``what`` is
+    the writer with its preposition, as the message says it: «dal master»."""
     target = _resolved(output)
     for source in inputs:
         if target == _resolved(source):
             raise OutputError(
-                f"{output}: è un file letto da questo comando e non può essere sostituito da {what}; "
+                f"{output}: è un file letto da questo comando e non può essere sostituito {what}; "
                 "indicare un altro nome"
             )
 

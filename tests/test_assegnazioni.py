@@ -303,19 +303,18 @@ def test_a_scheda_of_the_previous_version_is_read_with_its_own_columns(tmp_path:
     assert "approvazione-mancante" in {a.codice for a in verify_file(current, piano=piano).anomalie}
 
 
-def test_a_reimport_keeps_the_shares_and_dates_the_office_set(tmp_path: Path) -> None:
-    from seregno_xlsx.piano.assegnazioni import keep_assignments
+def test_a_reimport_keeps_the_shares_and_dates_the_office_set() -> None:
+    from seregno_xlsx.piano.revisions import revise
 
     previous = _people_plan()
     rossi = previous.aree[0].obiettivi[0].risorse_umane[0]
     rossi.quota, rossi.al = 70, date(2021, 6, 30)
-    path = tmp_path / "piano.json"
-    path.write_text(previous.to_json(), encoding="utf-8")
-    again, kept = keep_assignments(_people_plan(), path)
-    assert kept == 1
-    assert (again.aree[0].obiettivi[0].risorse_umane[0].quota, again.aree[0].obiettivi[0].risorse_umane[0].al) == (
-        70,
-        date(2021, 6, 30),
-    )
-    other_year = _people_plan().model_copy(update={"anno": 2022})
-    assert keep_assignments(other_year, path)[1] == 0
+    revision = revise(previous, _people_plan())
+    assert revision.assegnazioni_tenute == 1
+    again = revision.piano.aree[0].obiettivi[0].risorse_umane[0]
+    assert (again.quota, again.al) == (70, date(2021, 6, 30))
+    # What the new plan itself says wins.
+    given = _people_plan()
+    given.aree[0].obiettivi[0].risorse_umane[0].quota = 40
+    revision = revise(previous, given)
+    assert revision.assegnazioni_tenute == 0 and revision.piano.aree[0].obiettivi[0].risorse_umane[0].quota == 40

@@ -256,7 +256,7 @@ def test_master_never_replaces_a_received_scheda(ritorni: Path) -> None:
     scheda = _scheda(ritorni)
     before = scheda.read_bytes()
     result = cli("consolida", ritorni, "-o", scheda)
-    assert result.returncode == 2 and "non può essere sostituito" in result.stderr
+    assert result.returncode == 2 and "non può essere sostituito dal master" in result.stderr
     assert scheda.read_bytes() == before
 
 

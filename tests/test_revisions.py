@@ -15,7 +15,7 @@ from seregno_xlsx.errors import PlanError
 from seregno_xlsx.master.scoring import Regole
 from seregno_xlsx.master.writer import write_master
 from seregno_xlsx.piano.export_parser import parse_exports
-from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.piano.model import Indicatore, Persona, Piano, Rilevazione
 from seregno_xlsx.piano.plan_file import find_plan, read_plan
 from seregno_xlsx.piano.revisions import link_previous_year, revise, with_area_codes
 from seregno_xlsx.piano.rounds import Ritorno, fold_round
@@ -234,8 +234,18 @@ def test_updated_plan_never_replaces_the_plan_read_and_needs_one(tmp_path: Path)
     result = run(
         "consolida", ESEMPI / "ritorni", "-o", tmp_path / "m.xlsx", "--piano", plan, "--piano-aggiornato", plan
     )
-    assert result.returncode == 2 and "piano aggiornato" in result.stderr
+    assert result.returncode == 2 and "non può essere sostituito dal piano aggiornato" in result.stderr
     assert plan.read_bytes() == before
+    assert not (tmp_path / "m.xlsx").exists(), "refused before anything is written"
+    # The plan found beside the returns is read too: refused as well, before the master.
+    beside = tmp_path / "accanto"
+    shutil.copytree(ESEMPI / "ritorni", beside / "ritorni")
+    shutil.copy(ESEMPI / "piano_2021.json", beside / "piano_2021.json")
+    result = run(
+        "consolida", beside / "ritorni", "-o", beside / "m.xlsx", "--piano-aggiornato", beside / "piano_2021.json"
+    )
+    assert result.returncode == 2 and "dal piano aggiornato" in result.stderr
+    assert not (beside / "m.xlsx").exists()
     returns = tmp_path / "altrove" / "senza_piano"  # no piano*.json here nor in the folder above
     shutil.copytree(ESEMPI / "ritorni", returns)
     result = run("consolida", returns, "-o", tmp_path / "m2.xlsx", "--piano-aggiornato", tmp_path / "nuovo.json")
@@ -250,7 +260,19 @@ def test_importa_prints_the_differences(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "variazioni dalla versione 1" in result.stdout and MOVED in result.stdout
     assert "tenuta la chiave dell'impronta" in result.stderr
-    assert read_plan(current).delibera == "Delibera di GC 210/2021"
+    piano = read_plan(current)
+    assert piano.delibera == "Delibera di GC 210/2021"
+    # A renamed item says old and new, on screen and in the plan's record.
+    old_title, new_title = (
+        next(o.titolo for a in p.aree for o in a.obiettivi if o.codice == RENAMED)
+        for p in (read_plan(ESEMPI / "piano_2021.json"), piano)
+    )
+    renamed = f"da «{old_title}» a «{new_title}»"
+    assert renamed in result.stdout
+    # The record: version 1's entry holds the changes that led to version 2, and says so.
+    (entry,) = piano.versioni
+    assert (entry.versione, entry.variazioni_verso, piano.versione) == (1, 2, 2)
+    assert renamed in {v.dettaglio for v in entry.variazioni if v.tipo == "rinominato"}
 
 
 def test_two_areas_with_one_code_are_refused(piano: Piano, tmp_path: Path) -> None:
@@ -260,3 +282,78 @@ def test_two_areas_with_one_code_are_refused(piano: Piano, tmp_path: Path) -> No
     path.write_text(coded.to_json(), encoding="utf-8")
     with pytest.raises(PlanError, match="codice d'area"):
         read_plan(path)
+
+
+def _indicator(piano: Piano, codice: str) -> Indicatore:
+    return next(i for a in piano.aree for o in a.obiettivi for i in o.indicatori if i.codice == codice)
+
+
+def _person(piano: Piano, obiettivo: str, matricola: str) -> Persona:
+    return next(
+        p
+        for a in piano.aree
+        for o in a.obiettivi
+        if o.codice == obiettivo
+        for p in o.risorse_umane
+        if p.matricola == matricola
+    )
+
+
+def test_a_revision_keeps_the_offices_rules_and_shares(tmp_path: Path) -> None:
+    """The export has no rules nor shares: a revision keeps the plan in force's, unless the rules file gives one."""
+    current = tmp_path / "piano_in_vigore.json"
+    shutil.copy(ESEMPI / "piano_2021.json", current)
+    before = read_plan(current)
+    assert _person(before, "Ob_Obiet1301", "615").quota == 70.0
+    v2 = tmp_path / "piano_v2.json"
+    result = run("importa", *REVISED, "-o", v2, "--piano-attuale", current, "--data-delibera", "09/11/2021")
+    assert result.returncode == 0, result.stderr
+    piano = read_plan(v2)
+    exact = _indicator(piano, "Ob_Obiet120302").regola
+    assert exact is not None and (exact.direzione, exact.tolleranza) == ("esatto", 2)
+    threshold = _indicator(piano, "Ob_Obiet130102").regola  # retargeted: a new target, the same rule
+    assert threshold == _indicator(before, "Ob_Obiet130102").regola and threshold is not None
+    assert threshold.soglia == 60
+    # The default rules file (modelli/) gives «Giorni *» a rule: the file's rule wins over the plan's.
+    days = next(i for a in piano.aree for o in a.obiettivi for i in o.indicatori if i.descrizione.startswith("Giorni"))
+    assert days.regola is not None and days.regola.direzione == "decrescente" and days.regola.soglia is None
+    # VIGANÒ's 70% continues (his 30% objective was dropped by the revision): one assignment, said so.
+    assert _person(piano, "Ob_Obiet1301", "615").quota == 70.0
+    assert "tenute quote e date di 1 assegnazione del piano in vigore" in " ".join(result.stderr.split())
+
+
+def test_the_updated_plan_carries_people_and_evidence_into_the_final_scheda(tmp_path: Path) -> None:
+    after = tmp_path / "piano_settembre.json"
+    result = run(
+        "consolida",
+        ESEMPI / "ritorni",
+        "-o",
+        tmp_path / "m.xlsx",
+        "--piano",
+        ESEMPI / "piano_2021.json",
+        "--piano-aggiornato",
+        after,
+        "--json",
+    )
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(result.stdout)  # stdout is only the JSON
+    assert report["piano_aggiornato"] == str(after) and "Piano aggiornato" in result.stderr
+    piano = read_plan(after)
+    perego, brambilla = _person(piano, "Ob_Obiet1303", "640"), _person(piano, "Ob_Obiet1201", "731")
+    assert perego.al == date(2021, 6, 30)
+    assert (brambilla.dal, brambilla.quota) == (date(2021, 3, 1), 50.0)
+    assert _person(piano, "Ob_Obiet1301", "615").quota == 70.0, "the office's share, prefilled and confirmed"
+    evidence = [f.evidenza for a in piano.aree for o in a.obiettivi for f in o.fasi if f.evidenza]
+    assert evidence and all(e.startswith("Determinazione dirigenziale") for e in evidence)
+    assert any(i.evidenza for a in piano.aree for o in a.obiettivi for i in o.indicatori)
+    # The final scheda generated from it shows them in its input cells (prefilled, to confirm).
+    area = "Area Affari Generali"
+    result = run("genera", after, "-o", tmp_path / "schede", "--area", area, "--rilevazione", "finale")
+    assert result.returncode == 0, result.stderr
+    lettura = read_workbook(next((tmp_path / "schede").glob("*.xlsx")), piano=piano)
+    assert lettura.compilata is not None
+    shown = Piano(ente=piano.ente, anno=piano.anno, aree=[lettura.compilata])
+    assert _person(shown, "Ob_Obiet1303", "640").al == date(2021, 6, 30)
+    assert {f.codice: f.evidenza for o in lettura.compilata.obiettivi for f in o.fasi} == {
+        f.codice: f.evidenza for o in piano.area(area).obiettivi for f in o.fasi
+    }

@@ -129,6 +129,10 @@ def consolida_cmd(
         mancante_intermedia=mancante_intermedia,
         mancante_finale=mancante_finale,
     )
+    if piano_aggiornato is not None:
+        from seregno_xlsx.cli.rounds import check_updated_plan_target
+
+        check_updated_plan_target(piano_aggiornato, piano_path, cartella)
     with Registro(registro_path, "consolida") as registro:
         registro.start(sys.argv[1:])
         result = _consolida(
@@ -145,11 +149,8 @@ def consolida_cmd(
             chiudi=chiudi,
             processi=processi,
             rilevazione=rilevazione,
+            piano_aggiornato=piano_aggiornato,
         )
-        if piano_aggiornato is not None:
-            from seregno_xlsx.cli.rounds import write_updated_plan
-
-            write_updated_plan(result, piano_aggiornato, piano_path, registro)
         raise typer.Exit(result.exit_code)
 
 
@@ -167,6 +168,7 @@ def _consolida(
     chiudi: bool = False,
     processi: int | None = None,
     rilevazione: Rilevazione | None = None,
+    piano_aggiornato: Path | None = None,
 ) -> Consolidamento:
     from seregno_xlsx.master.consolidation import consolidate
 
@@ -201,10 +203,16 @@ def _consolida(
         )
         for path in (chiusura.master, chiusura.pdf, chiusura.manifesto):
             registro.written(path, "chiusura")
+    if piano_aggiornato is not None and as_json:  # stdout is only the JSON: messages on stderr
+        from seregno_xlsx.cli.rounds import write_updated_plan
+
+        aggiornato = write_updated_plan(result, piano_aggiornato, piano_path, registro, err)
     if as_json:
         report = result.to_json()
         if chiusura is not None:
             report["chiusura"] = {k: str(v) for k, v in vars(chiusura).items()}
+        if piano_aggiornato is not None:
+            report["piano_aggiornato"] = str(aggiornato) if aggiornato else None
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         print_summary(result)
@@ -221,6 +229,10 @@ def _consolida(
                 "(verifica: sha256sum -c nella stessa cartella)",
                 highlight=False,
             )
+        if piano_aggiornato is not None:
+            from seregno_xlsx.cli.rounds import write_updated_plan
+
+            write_updated_plan(result, piano_aggiornato, piano_path, registro, out)
     if chiudi and result.master is None:
         err.print("Nessun master scritto: la rilevazione non è stata chiusa.")
     return result

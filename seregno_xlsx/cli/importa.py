@@ -65,7 +65,6 @@ def importa_cmd(
     from seregno_xlsx.atomic import atomic_write_text, output_file
     from seregno_xlsx.cli.revisioni import into_history, print_history
     from seregno_xlsx.findings import has_errors
-    from seregno_xlsx.piano.assegnazioni import keep_assignments
     from seregno_xlsx.piano.checks import check_plan
     from seregno_xlsx.piano.export_parser import parse_exports
     from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
@@ -85,11 +84,9 @@ def importa_cmd(
         anno_precedente=anno_precedente,
     )
     piano = storia.piano
-    piano, shares = keep_assignments(piano, piano_attuale or output)
-    if shares:
-        err.print(
-            styled("Nota:", "yellow", f"{output}: tenute quote e date di {shares} assegnazioni del piano sostituito")
-        )
+    if shares := storia.assegnazioni_tenute:
+        what = "1 assegnazione" if shares == 1 else f"{shares} assegnazioni"
+        err.print(styled("Nota:", "yellow", f"{output}: tenute quote e date di {what} del piano in vigore"))
     atomic_write_text(output, piano.to_json())
     if as_json:
         print(

@@ -23,6 +23,7 @@ class Storia:
     variazioni: list[Variazione] = field(default_factory=list)
     rispetto_a: int | None = None  # the version the differences are against
     collegati: int | None = None  # objectives linked to last year's plan
+    assegnazioni_tenute: int = 0  # assignments that kept the office's share and dates
 
 
 def into_history(
@@ -39,7 +40,9 @@ def into_history(
     current = _current(piano, output, piano_attuale)
     if current is not None:
         revision = revise(current, piano, delibera=delibera, data_delibera=data_delibera)
-        storia = Storia(revision.piano, revision.variazioni, current.versione)
+        storia = Storia(
+            revision.piano, revision.variazioni, current.versione, assegnazioni_tenute=revision.assegnazioni_tenute
+        )
         if current.chiave_impronta and revision.piano.chiave_impronta == current.chiave_impronta:
             err.print(styled("Nota:", "yellow", "tenuta la chiave dell'impronta del piano in vigore"))
     else:

@@ -329,7 +329,7 @@ def _without_previous_master(files: list[Path], output: Path) -> list[Path]:
         if not same_file(path, output):
             kept.append(path)
         elif read_workbook(path).metadati is not None:
-            refuse_input_as_output(output, [path], what="il master")
+            refuse_input_as_output(output, [path], what="dal master")
     return kept
 
 

@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
-from seregno_xlsx.errors import PlanError
 from seregno_xlsx.findings import Anomalia, finding
 from seregno_xlsx.piano.model import Area, Obiettivo, Persona, Piano
-from seregno_xlsx.piano.plan_file import read_plan
 
 # The whole of a person's time, in percent.
 FULL_SHARE = 100.0
@@ -176,18 +173,10 @@ def known_matricole(areas: Iterable[Area]) -> set[str]:
     return {p.matricola for area in areas for o in area.obiettivi for p in o.risorse_umane}
 
 
-def keep_assignments(piano: Piano, previous: Path) -> tuple[Piano, int]:
-    """The plan with the shares and dates the office set in the plan file it replaces (same ente and
-    year), for every person still on the same objective: the export never carries them, so a re-import
-    must not drop them. Returns the plan and how many assignments kept theirs."""
-    if not previous.is_file():
-        return piano, 0
-    try:
-        old = read_plan(previous)
-    except PlanError:
-        return piano, 0
-    if (old.ente, old.anno) != (piano.ente, piano.anno):
-        return piano, 0
+def carry_assignments(old: Piano, piano: Piano) -> int:
+    """Give ``piano`` (in place) the shares and dates the office set in ``old`` for every person still on
+    the same objective and without their own: the export never carries them, so a re-import or a
+    revision (``piano/revisions.py``) must not drop them. Returns how many assignments kept theirs."""
     set_before = {
         (o.codice, p.matricola): p
         for area in old.aree
@@ -195,9 +184,6 @@ def keep_assignments(piano: Piano, previous: Path) -> tuple[Piano, int]:
         for p in o.risorse_umane
         if (p.quota, p.dal, p.al) != (None, None, None)
     }
-    if not set_before:
-        return piano, 0
-    piano = piano.model_copy(deep=True)
     kept = 0
     for area in piano.aree:
         for obiettivo in area.obiettivi:
@@ -206,4 +192,4 @@ def keep_assignments(piano: Piano, previous: Path) -> tuple[Piano, int]:
                 if before is not None and (persona.quota, persona.dal, persona.al) == (None, None, None):
                     persona.quota, persona.dal, persona.al = before.quota, before.dal, before.al
                     kept += 1
-    return piano, kept
+    return kept

@@ -288,6 +288,9 @@ class VersionePiano(_Model):
     variazioni: list[Variazione] = Field(default_factory=list)
     # Its areas' names by stable code: a contact or a scheda naming an area as it was then is still found.
     aree: dict[str, Nome] = Field(default_factory=dict)
+    # The version ``variazioni`` led to (``versione`` + 1): the changes are stored with the version
+    # they changed, and this says which version they made. None in plans written before it was recorded.
+    variazioni_verso: int | None = None
 
 
 class ValoriFase(_Model):
@@ -295,12 +298,23 @@ class ValoriFase(_Model):
     data_inizio_effettiva: Data | None = None
     data_fine_effettiva: Data | None = None
     monitoraggio: Testo = ""
+    evidenza: Testo = ""
 
 
 class ValoriIndicatore(_Model):
     codice: Nome
     descrizione: Testo
     valore: float | None = None
+    evidenza: Testo = ""
+
+
+class ValoriPersona(_Model):
+    """What an area reported in Personale for one person on an objective: share, joined on, left on."""
+
+    matricola: Matricola
+    quota: float | None = None
+    dal: Data | None = None
+    al: Data | None = None
 
 
 class ValoriObiettivo(_Model):
@@ -313,6 +327,8 @@ class ValoriObiettivo(_Model):
     percentuale: float | None = None
     fasi: list[ValoriFase] = Field(default_factory=list)
     indicatori: list[ValoriIndicatore] = Field(default_factory=list)
+    # None: the scheda had no Personale (template version 1), the plan's assignments stand.
+    persone: list[ValoriPersona] | None = None
 
 
 class ValoriArea(_Model):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from seregno_xlsx.files import ascii_words
+from seregno_xlsx.piano.assegnazioni import carry_assignments
 from seregno_xlsx.piano.model import (
     Area,
     Fase,
@@ -57,10 +58,16 @@ class Revisione:
     piano: Piano
     variazioni: list[Variazione]
     nuova_versione: bool
+    # Assignments that kept the share and dates the office set in the plan in force.
+    assegnazioni_tenute: int = 0
 
 
 def _d(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "—"
+
+
+def _renamed(old: str, new: str) -> str:
+    return f"da «{old[:80]}» a «{new[:80]}»"
 
 
 def _n(value: float | None) -> str:
@@ -89,7 +96,9 @@ def revise(current: Piano, new: Piano, *, delibera: str | None = None, data_deli
     for code, (area, ob) in old_objectives.items():
         if code not in new_objectives:
             changes.append(_change(ELIMINATO, "obiettivo", area, code, code, f"«{ob.titolo[:80]}»"))
+    # The office's settings of continuing items travel like the fingerprint key: the export never has them.
     revised.chiave_impronta = current.chiave_impronta or new.chiave_impronta
+    kept = carry_assignments(current, revised)
     revised.rilevazioni = [r.model_copy(deep=True) for r in current.rilevazioni]
     revised.delibera = delibera if delibera is not None else new.delibera
     revised.data_delibera = (
@@ -107,11 +116,12 @@ def revise(current: Piano, new: Piano, *, delibera: str | None = None, data_deli
                 data_delibera=current.data_delibera,
                 variazioni=changes,
                 aree={a.codice: a.nome for a in current.aree},
+                variazioni_verso=revised.versione,
             )
         )
     else:
         revised.versione = current.versione
-    return Revisione(revised, changes, bumped)
+    return Revisione(revised, changes, bumped, kept)
 
 
 def _change(tipo: str, elemento: str, area: Area, obiettivo: str, codice: str, dettaglio: str) -> Variazione:
@@ -143,7 +153,7 @@ def _match_areas(current: Piano, new: Piano, changes: list[Variazione]) -> Piano
         if old_area is not None and shared * 2 > len(old_area.obiettivi):
             area.codice = old_area.codice
             claimed.add(old_area.codice)
-            changes.append(_change(RINOMINATO, "area", area, "", area.codice, f"da «{old_area.nome}»"))
+            changes.append(_change(RINOMINATO, "area", area, "", area.codice, _renamed(old_area.nome, area.nome)))
         elif area.nome.casefold() not in by_name:
             changes.append(_change(AGGIUNTO, "area", area, "", "", ""))
     revised = with_area_codes(revised, taken={a.codice for a in current.aree if a.codice})
@@ -156,7 +166,7 @@ def _match_areas(current: Piano, new: Piano, changes: list[Variazione]) -> Piano
 def _compare_objective(old: Obiettivo, ob: Obiettivo, area: Area, changes: list[Variazione]) -> None:
     code = ob.codice
     if old.titolo != ob.titolo:
-        changes.append(_change(RINOMINATO, "obiettivo", area, code, code, f"da «{old.titolo[:80]}»"))
+        changes.append(_change(RINOMINATO, "obiettivo", area, code, code, _renamed(old.titolo, ob.titolo)))
     if old.peso != ob.peso:
         changes.append(_change(RITARATO, "obiettivo", area, code, code, f"peso da {old.peso} a {ob.peso} stelle"))
     for name in ("data_inizio_prevista", "data_fine_prevista"):
@@ -172,7 +182,8 @@ def _compare_objective(old: Obiettivo, ob: Obiettivo, area: Area, changes: list[
             changes.append(_change(AGGIUNTO, "fase", area, code, fase.codice, fase.descrizione[:80]))
             continue
         if before.descrizione != fase.descrizione:
-            changes.append(_change(RINOMINATO, "fase", area, code, fase.codice, f"da «{before.descrizione[:80]}»"))
+            detail = _renamed(before.descrizione, fase.descrizione)
+            changes.append(_change(RINOMINATO, "fase", area, code, fase.codice, detail))
         for name in ("data_inizio_prevista", "data_fine_prevista"):
             was, now = getattr(before, name), getattr(fase, name)
             if was != now:
@@ -184,7 +195,7 @@ def _compare_objective(old: Obiettivo, ob: Obiettivo, area: Area, changes: list[
             changes.append(_change(AGGIUNTO, "indicatore", area, code, ind.codice, ind.descrizione[:80]))
             continue
         if before_ind.descrizione != ind.descrizione:
-            detail = f"da «{before_ind.descrizione[:80]}»"
+            detail = _renamed(before_ind.descrizione, ind.descrizione)
             changes.append(_change(RINOMINATO, "indicatore", area, code, ind.codice, detail))
         if before_ind.valore_target != ind.valore_target:
             detail = f"target da {_n(before_ind.valore_target)} a {_n(ind.valore_target)}"
@@ -237,6 +248,8 @@ def _carry_objective(old: Obiettivo, ob: Obiettivo) -> None:
         for name in ("prima_rilevazione", "valore_raggiunto"):
             if getattr(before_ind, name) is not None:
                 setattr(ind, name, getattr(before_ind, name))
+        if ind.regola is None:  # the rules file gave none: the office's rule in the plan in force stands
+            ind.regola = before_ind.regola
 
 
 def _title_key(titolo: str) -> str:

@@ -2,7 +2,8 @@
 
 The data flows one way (plan → scheda → returns → master) and a round's returns feed the next
 round's plan: ``consolida --piano-aggiornato`` writes the plan with the effective dates, monitoring,
-notes and values the areas returned, and records the round (``Piano.rilevazioni``). ``genera`` from
+notes, evidence, values and people (share, joined on, left on) the areas returned, and records the
+round (``Piano.rilevazioni``). ``genera`` from
 that plan shows them: the 1° rilevazione locked as context, dates and texts prefilled in the input
 cells for the area to confirm or correct.
 """
@@ -23,6 +24,7 @@ from seregno_xlsx.piano.model import (
     ValoriFase,
     ValoriIndicatore,
     ValoriObiettivo,
+    ValoriPersona,
     round_value_field,
 )
 from seregno_xlsx.piano.revisions import with_area_codes
@@ -63,12 +65,18 @@ def returned_values(
                         data_inizio_effettiva=f.data_inizio_effettiva,
                         data_fine_effettiva=f.data_fine_effettiva,
                         monitoraggio=f.monitoraggio,
+                        evidenza=f.evidenza,
                     )
                     for f in o.fasi
                 ],
                 indicatori=[
-                    ValoriIndicatore(codice=i.codice, descrizione=i.descrizione, valore=getattr(i, field))
+                    ValoriIndicatore(
+                        codice=i.codice, descrizione=i.descrizione, valore=getattr(i, field), evidenza=i.evidenza
+                    )
                     for i in o.indicatori
+                ],
+                persone=[
+                    ValoriPersona(matricola=p.matricola, quota=p.quota, dal=p.dal, al=p.al) for p in o.risorse_umane
                 ],
             )
             for o in ritorno.area.obiettivi
@@ -89,11 +97,19 @@ def apply_values(obiettivo: Obiettivo, valori: ValoriObiettivo, rilevazione: Ril
             fase.data_inizio_effettiva = got.data_inizio_effettiva
             fase.data_fine_effettiva = got.data_fine_effettiva
             fase.monitoraggio = got.monitoraggio
+            fase.evidenza = got.evidenza
     indicatori = {(i.codice, i.descrizione): i for i in valori.indicatori}
     for indicatore in obiettivo.indicatori:
         hit = indicatori.get((indicatore.codice, indicatore.descrizione))
         if hit is not None:
             setattr(indicatore, field, hit.valore)
+            indicatore.evidenza = hit.evidenza
+    # Who left, joined or shares their time is reported by the area, like an effective date.
+    persone = {p.matricola: p for p in valori.persone or ()}
+    for persona in obiettivo.risorse_umane:
+        reported = persone.get(persona.matricola)
+        if reported is not None:
+            persona.quota, persona.dal, persona.al = reported.quota, reported.dal, reported.al
 
 
 @dataclass
