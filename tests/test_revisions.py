@@ -73,8 +73,19 @@ def test_a_revision_end_to_end(tmp_path: Path) -> None:
     target = next(i for a in piano.aree for o in a.obiettivi for i in o.indicatori if i.codice == RETARGETED)
     before = next(i for a in folded.aree for o in a.obiettivi for i in o.indicatori if i.codice == RETARGETED)
     assert (target.valore_target, target.prima_rilevazione) == (150, before.prima_rilevazione)
-    # The schede of version 1 still count: read against the version they name, and said to be so.
-    result = run("consolida", ESEMPI / "ritorni", "-o", tmp_path / "m2.xlsx", "--piano", v2, "--json")
+    # The schede of version 1 still count: read against the version they name, and said to be so. The
+    # plan records the intermediate round as done, so consolidating it again is stated with --rilevazione.
+    result = run(
+        "consolida",
+        ESEMPI / "ritorni",
+        "-o",
+        tmp_path / "m2.xlsx",
+        "--piano",
+        v2,
+        "--rilevazione",
+        "intermedia",
+        "--json",
+    )
     consolidated = json.loads(result.stdout)
     assert [f["stato"] for f in consolidated["fonti"]] == ["accettato"] * 3
     assert [f["versione_piano"] for f in consolidated["fonti"]] == ["1"] * 3
