@@ -313,8 +313,10 @@ def _person(piano: Piano, obiettivo: str, matricola: str) -> Persona:
 def test_a_revision_keeps_the_offices_rules_and_shares(tmp_path: Path) -> None:
     """The export has no rules nor shares: a revision keeps the plan in force's, unless the rules file gives one."""
     current = tmp_path / "piano_in_vigore.json"
-    shutil.copy(ESEMPI / "piano_2021.json", current)
-    before = read_plan(current)
+    before = read_plan(ESEMPI / "piano_2021.json")
+    # Evidence the areas returned in the round before: carried like the values and dates.
+    _indicator(before, "Ob_Obiet120302").evidenza = "Determinazione n. 7/2021"
+    current.write_text(before.to_json(), encoding="utf-8")
     assert _person(before, "Ob_Obiet1301", "615").quota == 70.0
     v2 = tmp_path / "piano_v2.json"
     result = run("importa", *REVISED, "-o", v2, "--piano-attuale", current, "--data-delibera", "09/11/2021")
@@ -322,6 +324,7 @@ def test_a_revision_keeps_the_offices_rules_and_shares(tmp_path: Path) -> None:
     piano = read_plan(v2)
     exact = _indicator(piano, "Ob_Obiet120302").regola
     assert exact is not None and (exact.direzione, exact.tolleranza) == ("esatto", 2)
+    assert _indicator(piano, "Ob_Obiet120302").evidenza == "Determinazione n. 7/2021"
     threshold = _indicator(piano, "Ob_Obiet130102").regola  # retargeted: a new target, the same rule
     assert threshold == _indicator(before, "Ob_Obiet130102").regola and threshold is not None
     assert threshold.soglia == 60

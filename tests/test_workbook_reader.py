@@ -13,12 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seregno_xlsx.piano.model import Piano
-from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.ritorni.verification import verify, verify_file
 from seregno_xlsx.scheda.layout import FIRST_DATA_ROW, TEMPLATE_VERSION
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 FIRST_PHASE = "Ob_Obiet093701"
+REAL_AREA = "Area Servizi alla Persona"  # as in conftest: the area of the real export
 FIRST_OBJECTIVE = "Ob_Obiet0937"
 
 
@@ -151,6 +152,29 @@ def test_bad_values_are_findings_with_cell(
     assert len(found) == 1, read_workbook(target).anomalie
     assert (found[0].foglio, found[0].cella) == (sheet_name, cell)
     assert found[0].fase == FIRST_PHASE
+
+
+def test_a_bad_value_over_a_prefilled_one_counts_as_blank(piano: Piano, tmp_path: Path) -> None:
+    """The binding rule: an invalid value is never better than an honest blank, prefilled or not."""
+    from seregno_xlsx.scheda.generation import generate
+
+    prefilled = piano.model_copy(deep=True)
+    area = prefilled.area(REAL_AREA)
+    fase = next(f for o in area.obiettivi for f in o.fasi if f.codice == FIRST_PHASE)
+    fase.data_fine_effettiva = date(2021, 6, 30)  # e.g. reported in the previous round
+    [scheda] = generate(prefilled, tmp_path / "schede", aree=[REAL_AREA])
+    assert _phase_end(read_workbook(scheda.path)) == date(2021, 6, 30)
+    target = tmp_path / "bad.xlsx"
+    fill_workbook(scheda.path, target, [Entry("fasi", FIRST_PHASE, "data_fine_effettiva", "forse")])
+    lettura = read_workbook(target)
+    assert "data-non-valida" in {a.codice for a in lettura.anomalie}
+    assert _phase_end(lettura) is None
+
+
+def _phase_end(lettura: Lettura) -> date | None:
+    assert lettura.compilata is not None
+    fasi = [f for o in lettura.compilata.obiettivi for f in o.fasi if f.codice == FIRST_PHASE]
+    return fasi[0].data_fine_effettiva
 
 
 def _replace_in_zip(path: Path, old: str, new: str) -> None:

@@ -239,14 +239,14 @@ def _carry_objective(old: Obiettivo, ob: Obiettivo) -> None:
         before: Fase | None = phases.get(fase.codice)
         if before is None:
             continue
-        for name in ("data_inizio_effettiva", "data_fine_effettiva", "monitoraggio"):
+        for name in ("data_inizio_effettiva", "data_fine_effettiva", "monitoraggio", "evidenza"):
             if getattr(before, name) not in (None, ""):
                 setattr(fase, name, getattr(before, name))
     for before_ind, ind in _match_indicators(old.indicatori, ob.indicatori):
         if before_ind is None:
             continue
-        for name in ("prima_rilevazione", "valore_raggiunto"):
-            if getattr(before_ind, name) is not None:
+        for name in ("prima_rilevazione", "valore_raggiunto", "evidenza"):
+            if getattr(before_ind, name) not in (None, ""):
                 setattr(ind, name, getattr(before_ind, name))
         if ind.regola is None:  # the rules file gave none: the office's rule in the plan in force stands
             ind.regola = before_ind.regola

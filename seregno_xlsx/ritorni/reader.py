@@ -20,7 +20,7 @@ from seregno_xlsx.cells import column_letter
 from seregno_xlsx.files import on_office_clock
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.assegnazioni import known_matricole
-from seregno_xlsx.piano.model import Area, Persona, Piano
+from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.grid import Grid
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
@@ -261,7 +261,7 @@ def _plan_snapshot(snapshot: Metadati, piano: Piano | None) -> Metadati | None:
     if piano is None or Header(piano.ente, piano.anno, piano.titolo, piano.delibera) != snapshot.header:
         return None
     try:
-        plan_area = piano.area(snapshot.area.nome)
+        plan_area = piano.area_of(snapshot.area)  # as _authenticate and compare_with_plan find it
     except KeyError:
         return None
     return snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
@@ -602,9 +602,10 @@ class _SheetReader:
                 self._problem(text.problem, raw, where, row)
         if isinstance(value, Problem):
             self._problem(value, raw, where, row)
-            if isinstance(row.item, Persona):
-                # A share or date the area typed wrong counts as not given, as a blank would: never the
-                # value the plan prefilled, which the area has overwritten.
+            if cell.kind in (Kind.DATE, Kind.SI_NO, Kind.NUMBER):
+                # A date, share or value the area typed wrong counts as not given, as a blank would: never
+                # the value the scheda was prefilled with (the plan's, or the previous round's), which the
+                # area has overwritten.
                 setattr(row.item, cell.column.field, None)
             return
         setattr(row.item, cell.column.field, value)
