@@ -294,3 +294,30 @@ def test_round_comes_from_the_plan_then_the_option_then_the_files(
     cli = run("consolida", returns, "-o", tmp_path / "m4.xlsx", "--piano", plan_file, "--rilevazione", "finale")
     assert "Rilevazione: finale (indicata con --rilevazione)" in cli.stdout, cli.stdout + cli.stderr
     assert cli.returncode == 1  # the two intermediate schede are rejected
+
+
+def test_each_finding_names_its_own_file_after_findings_across_files(tmp_path: Path) -> None:
+    """A finding across files (an area that did not answer) comes before the checks between rounds: each
+    row of «Anomalie» still names the file it was read from (the file list is derived, never kept apart)."""
+    import shutil
+
+    from seregno_xlsx.master.layout import ANOMALIE
+    from seregno_xlsx.piano.plan_file import read_plan
+
+    returns = tmp_path / "ritorni"
+    returns.mkdir()
+    for path in sorted((Path(__file__).parent.parent / "esempi" / "finale" / "ritorni").glob("*.xlsx"))[:2]:
+        shutil.copy(path, returns)
+    piano = read_plan(Path(__file__).parent.parent / "esempi" / "finale" / "piano_2021.json")
+    result = consolidate(returns, tmp_path / "m.xlsx", piano=piano, processi=1)
+    codes = [a.codice for a in result.anomalie]
+    assert "area-senza-risposta" in codes and "data-effettiva-cambiata" in codes
+    assert codes.index("area-senza-risposta") < codes.index("data-effettiva-cambiata")
+    sheet = openpyxl.load_workbook(tmp_path / "m.xlsx", read_only=True)[ANOMALIE.name]
+    rows = list(sheet.iter_rows(min_row=ANOMALIE.header_row + 2, values_only=True))
+    where = ANOMALIE.index("dove")
+    for row, finding in zip(rows, result.anomalie, strict=False):
+        if finding.codice in ("data-effettiva-cambiata", "percentuale-in-calo"):
+            assert str(row[where]).startswith(f"Obiettivi_2021_{finding.area.replace(' ', '_')}_finale.xlsx"), row
+        if finding.codice == "area-senza-risposta":
+            assert not str(row[where] or "").startswith("Obiettivi_2021_"), row

@@ -168,10 +168,8 @@ def consolidate(
             )
         )
     accepted = classificazione.accettati
-    sources: list[str] = []  # the file of each finding, for the master's «Anomalie»
     for lettura, fonte in zip(letture, result.fonti, strict=True):
         result.anomalie.extend(lettura.anomalie)
-        sources += [lettura.file.name] * len(lettura.anomalie)
         result.origine.update((id(a), lettura.file.name) for a in lettura.anomalie)
         registro.file_read(
             lettura.file,
@@ -219,9 +217,7 @@ def consolidate(
         name = printable(rettifiche.name)
         applied, problems = apply_rettifiche(corrections, areas, rilevazione, file=name, aree_del_piano=missing)
         result.file_rettifiche, result.rettifiche = rettifiche, applied
-        sources += [""] * (len(result.anomalie) - len(sources))  # findings across files name no file
         result.anomalie.extend(problems)
-        sources += [name] * len(problems)
         result.origine.update((id(a), name) for a in problems)
         registro.event("rettifiche", file=str(rettifiche), applicate=len(applied), anomalie=len(problems))
     result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
@@ -240,7 +236,6 @@ def consolidate(
             calo = load_settings().controlli.calo_massimo_obiettivo
             between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
             result.anomalie.extend(between)
-            sources += [lettura.file.name] * len(between)
             result.origine.update((id(a), lettura.file.name) for a in between)
     write = functools.partial(
         write_master,
@@ -254,7 +249,8 @@ def consolidate(
         data_riferimento=reference,
         valori_letti=result.valori_letti,
         aree_mancanti=missing,
-        file_anomalie=sources,
+        # The file each finding was read from ("" for findings across files), in the findings' order.
+        file_anomalie=[result.origine.get(id(a), "") for a in result.anomalie],
         non_validi=non_validi,
         rettifiche=result.rettifiche,
         versione_piano=version_words(piano, accepted),
