@@ -228,12 +228,13 @@ def consolidate(
     result.aree = [without_invalid_values(a, rilevazione, non_validi.get(a.nome, set())) for a in areas]
     result.non_validi, result.data_riferimento = non_validi, reference
     result.piano = piano
+    settings = load_settings()
+    calo = settings.controlli.calo_massimo_obiettivo
     for lettura, area in zip(accepted, result.aree, strict=True):
         assert lettura.metadati is not None
         result.ritorni.append(Ritorno(area, lettura.file.name, lettura.sha256, lettura.metadati.versione_piano))
         if rilevazione is Rilevazione.FINALE:
             previous = previous_round(piano, lettura.metadati.area)
-            calo = load_settings().controlli.calo_massimo_obiettivo
             between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
             result.anomalie.extend(between)
             result.origine.update((id(a), lettura.file.name) for a in between)
@@ -254,6 +255,7 @@ def consolidate(
         non_validi=non_validi,
         rettifiche=result.rettifiche,
         versione_piano=version_words(piano, accepted),
+        impostazioni=settings,
     )
     result.summary = write(output)
     result.master = output

@@ -89,10 +89,10 @@ def _missing_words(value: MissingValue) -> str:
     return "indicatore escluso" if value is MissingValue.ESCLUSO else "conta come 0%"
 
 
-_Sent = TypeVar("_Sent", Area, Obiettivo, Indicatore)
+Sent = TypeVar("Sent", Area, Obiettivo, Indicatore)
 
 
-def as_sent(model: _Sent) -> _Sent:
+def as_sent(model: Sent) -> Sent:
     """A copy without the office's corrections (they live in private attributes, which a dump leaves out):
     the figures of an earlier round, which this round's rettifiche do not touch."""
     return type(model).model_validate(model.model_dump())

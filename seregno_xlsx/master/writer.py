@@ -66,6 +66,7 @@ from seregno_xlsx.master.scoring import (
     Conteggi,
     MissingValue,
     Regole,
+    Sent,
     area_pct,
     as_sent,
     assignment_weights,
@@ -290,6 +291,10 @@ class _Master:
         self.computed: dict[tuple[str, str, str], _Formula] = {}
         self.ind_row: dict[tuple[str, str, str], int] = {}
 
+    def _as_sent(self, model: Sent) -> Sent:
+        """The 1° rilevazione as it was: without this round's rettifiche (a copy only when there are some)."""
+        return as_sent(model) if self.applicate else model
+
     def corrections(self, applicate: Sequence[Applicata]) -> None:
         # The corrections are applied to copies of the areas (invalid values removed): match them by code.
         self.applicate = list(applicate)
@@ -496,7 +501,9 @@ class _Master:
         formula = _mean_formula(None, OBIETTIVI.range("pct_prima", n_obj), weight)
         return {
             "total_function": formula,
-            "total_value": _cached(total_pct([as_sent(a) for a in self.aree], Rilevazione.INTERMEDIA, self.regole)),
+            "total_value": _cached(
+                total_pct([self._as_sent(a) for a in self.aree], Rilevazione.INTERMEDIA, self.regole)
+            ),
         }
 
     def _count_formula(self, count: Count, area_cell: str) -> str:
@@ -682,7 +689,7 @@ class _Master:
             values["pct_anno_precedente"] = ob.anno_precedente.percentuale_finale
         if self.ril is Rilevazione.FINALE:
             first = INDICATORI.range("pct_prima", n_ind)
-            cached = _cached(objective_pct(as_sent(ob), Rilevazione.INTERMEDIA, self.regole))
+            cached = _cached(objective_pct(self._as_sent(ob), Rilevazione.INTERMEDIA, self.regole))
             values["pct_prima"] = _Formula(_mean_formula(match, first, weight_col), cached)
         return values
 
@@ -698,7 +705,7 @@ class _Master:
             "variazione": _Formula(f'=IF(OR(COUNT({first})=0,COUNT({final})=0),"",{final}-{first})', _cached(change)),
             "pct_prima": _Formula(
                 self._indicator_formula(row, ind, first, Rilevazione.INTERMEDIA),
-                _cached(indicator_pct(as_sent(ind), Rilevazione.INTERMEDIA, self.regole)),
+                _cached(indicator_pct(self._as_sent(ind), Rilevazione.INTERMEDIA, self.regole)),
             ),
         }
 

@@ -69,23 +69,6 @@ def read_plan(path: Path) -> Piano:
     return piano
 
 
-def keep_key(piano: Piano, previous: Path) -> tuple[Piano, bool]:
-    """The plan with the fingerprint key of the plan file it replaces (same ente and year), if any.
-
-    Schede already sent carry a MAC made with that key: a re-import (a revised export) must not make
-    them unverifiable. Returns the plan and whether the key was kept.
-    """
-    if not previous.is_file():
-        return piano, False
-    try:
-        old = read_plan(previous)
-    except PlanError:
-        return piano, False
-    if old.chiave_impronta is None or (old.ente, old.anno) != (piano.ente, piano.anno):
-        return piano, False
-    return piano.model_copy(update={"chiave_impronta": old.chiave_impronta}), True
-
-
 def find_plan(folder: Path) -> Path | None:
     """The plan the office keeps beside the returns: a ``piano*.json`` in ``folder`` or in its parent.
 

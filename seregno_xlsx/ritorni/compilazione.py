@@ -6,6 +6,7 @@ from seregno_xlsx.findings import Anomalia, finding
 from seregno_xlsx.piano.assegnazioni import check_assignments
 from seregno_xlsx.piano.model import Rilevazione
 from seregno_xlsx.ritorni.reader import Lettura
+from seregno_xlsx.scheda.layout import COMPILAZIONE
 
 
 def compilation_findings(lettura: Lettura) -> list[Anomalia]:
@@ -14,7 +15,8 @@ def compilation_findings(lettura: Lettura) -> list[Anomalia]:
     if snapshot is None or area is None:
         return []
     found = check_assignments([area], snapshot.anno, locate_for=lambda _: lettura.locate)
-    signed_version = snapshot.versione_modello != "1"  # schede of version 1 had no Compilazione sheet
+    # Schede of a version before the Compilazione sheet have nothing to sign.
+    signed_version = not snapshot.versione_modello.isdigit() or int(snapshot.versione_modello) >= COMPILAZIONE.since
     if snapshot.rilevazione is Rilevazione.FINALE and signed_version and not area.compilazione.approvata:
         firma = area.compilazione
         missing = [

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from seregno_xlsx.piano.model import Area, Nome, Rilevazione, Testo
+from seregno_xlsx.piano.model import Area, Compilazione, Nome, Rilevazione, Testo
 from seregno_xlsx.scheda.layout import PRODUCT, SNAPSHOT_CHUNK, Header
 from seregno_xlsx.texts import Testi
 
@@ -132,7 +132,7 @@ _DEFAULTS: tuple[object, ...] = (
     "",
     [],
     {},
-    {"compilata_da": "", "approvata_da": "", "data_approvazione": None},  # an empty Compilazione
+    Compilazione().model_dump(mode="json"),  # an empty sign-off block
 )
 # Serialises exactly as ``model_dump_json`` (one serializer): what older schede were fingerprinted with.
 _JSON: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
