@@ -119,6 +119,15 @@ def test_corrected_value_moves_the_indicator(ritorni: Path, piano: Piano, tmp_pa
     assert giorni.valore_rettificato == 45 and scoring.indicator_pct(giorni, INTERMEDIA, result.regole) == 0
 
 
+def test_corrections_read_numbers_as_the_returns_do(ritorni: Path, piano: Piano, tmp_path: Path) -> None:
+    # «1.500» is fifteen hundred in Italian, as in a scheda's cell: never one and a half.
+    row = f"{LP};Ob_Obiet1202;Ob_Obiet120202;;valore;1.500;Ricalcolo;Controllo di gestione;2021-10-05"
+    result = _consolidate(ritorni, piano, tmp_path, row)
+    giorni = next(i for a in result.aree for o in a.obiettivi for i in o.indicatori if i.codice == "Ob_Obiet120202")
+    assert giorni.valore_rettificato == 1500
+    assert [x.data for x in result.rettifiche] == [date(2021, 10, 5)]
+
+
 BAD = [
     (f"{AG};Ob_Obiet9999;;;percentuale;80;Motivo;OIV;01/10/2021", "rettifica-senza-riscontro"),
     ("Area Inesistente;Ob_Obiet1302;;;percentuale;80;Motivo;OIV;01/10/2021", "rettifica-senza-riscontro"),

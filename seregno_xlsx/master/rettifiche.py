@@ -17,13 +17,15 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
+from seregno_xlsx.atomic import describe_os_error
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.files import is_office_temp, is_rettifiche
 from seregno_xlsx.findings import Anomalia, finding, printable
 from seregno_xlsx.piano.model import MAX_DATE, MIN_DATE, Area, Indicatore, Obiettivo, Rilevazione
+from seregno_xlsx.ritorni.values import parse_date, parse_number
 from seregno_xlsx.scheda.layout import META_SHEET
 
 COLONNE = ("area", "obiettivo", "indicatore", "rilevazione", "tipo", "valore", "motivo", "deciso_da", "data")
@@ -112,7 +114,7 @@ def read_rettifiche(path: Path) -> list[Rettifica]:
             raise SeregnoError(f"{path}: file delle rettifiche troppo grande (oltre 5 MB)")
         rows = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
     except OSError as exc:
-        raise SeregnoError(f"{path}: impossibile leggere il file delle rettifiche ({exc.strerror})") from None
+        raise SeregnoError(f"impossibile leggere il file delle rettifiche: {describe_os_error(exc)}") from None
     return list(rows)
 
 
@@ -203,42 +205,15 @@ def _xlsx_rows(path: Path) -> Iterable[Rettifica]:
 
 
 def _number(value: object) -> float | None:
-    """80, «80», «80,5», «80%» (→ 80); None if it is not a number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value or "").strip().rstrip("%").strip()
-    if "," in text:  # Italian: 1.500,5
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number if number == number and abs(number) != float("inf") else None
+    """80, «80», «80,5», «1.500,5», «80%» (→ 80), read as the returns are; None if it is not a number."""
+    number = parse_number(value)
+    return number if isinstance(number, float) else None
 
 
 def _date(value: object) -> date | None:
-    """The decision's date, within the years a plan may speak of (1900-2199), else None."""
-    found = _any_date(value)
-    return found if found is not None and MIN_DATE <= found <= MAX_DATE else None
-
-
-def _any_date(value: object) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    try:
-        if iso := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):  # as the command line also takes it
-            return date(int(iso[1]), int(iso[2]), int(iso[3]))
-        if match := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})", text):
-            year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)  # «7/10/21»: a decision of this century
-            return date(year, int(match[2]), int(match[1]))
-    except ValueError:
-        return None
-    return None
+    """The decision's date, read as the returns' dates are, within the years a plan may speak of."""
+    found = parse_date(value)
+    return found if isinstance(found, date) and MIN_DATE <= found <= MAX_DATE else None
 
 
 def apply_rettifiche(
