@@ -6,18 +6,16 @@ the plan has one, else what the final scheda was generated with (its prefilled, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from seregno_xlsx.findings import Anomalia, finding
 from seregno_xlsx.master.scoring import Regole, objective_pct
+from seregno_xlsx.piano.checks import Locate, no_location
 from seregno_xlsx.piano.model import Area, Indicatore, Piano, Rilevazione
 from seregno_xlsx.piano.rounds import Riporto, Ritorno, apply_values, as_returned, fold_round, recorded, returned_values
 from seregno_xlsx.ritorni.reader import Lettura, older_version
 from seregno_xlsx.scheda.generation import snapshot_for
-
-# (sheet key, row code, field) -> (sheet name, A1 cell) in the returned file: ``Lettura.locate``.
-Locate = Callable[[str, str, str], tuple[str, str]]
 
 
 def is_cumulative(indicatore: Indicatore) -> bool:
@@ -31,10 +29,6 @@ def previous_round(piano: Piano | None, shown: Area) -> Area:
     return as_returned(shown, valori, Rilevazione.INTERMEDIA) if valori is not None else shown
 
 
-def _nowhere(sheet_key: str, code: str, field: str) -> tuple[str, str]:
-    return ("", "")
-
-
 def _d(value: date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else "vuota"
 
@@ -45,8 +39,7 @@ def check_between_rounds(
     regole: Regole,
     calo_massimo: float,
     *,
-    locate: Locate = _nowhere,
-    cumulativo: Callable[[Indicatore], bool] = is_cumulative,
+    locate: Locate = no_location,
 ) -> list[Anomalia]:
     """Findings of the final round's ``current`` compilation against the intermediate round's ``previous``."""
     found: list[Anomalia] = []
@@ -123,7 +116,7 @@ def check_between_rounds(
         indicatori = {(i.codice, i.descrizione): i for i in old.indicatori}
         for ind in ob.indicatori:
             was_ind = indicatori.get((ind.codice, ind.descrizione))
-            if was_ind is None or not cumulativo(ind):
+            if was_ind is None or not is_cumulative(ind):
                 continue
             first, final = was_ind.prima_rilevazione, ind.valore_raggiunto
             if first is not None and final is not None and final < first:
