@@ -6,7 +6,7 @@ test keeps the two equal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -417,6 +417,15 @@ class Anomalia(BaseModel):
     cella: str = ""
     valore: str = ""
     messaggio: str
+
+
+# (sheet key, row code, field) -> (sheet name, A1 cell) in the file a finding is about (``Lettura.locate``).
+Locate = Callable[[str, str, str], tuple[str, str]]
+
+
+def no_location(sheet_key: str, code: str, field: str) -> tuple[str, str]:
+    """For checks on a plan that has no workbook (``importa``)."""
+    return ("", "")
 
 
 def finding(

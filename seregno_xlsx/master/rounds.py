@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from seregno_xlsx.findings import Anomalia, finding
+from seregno_xlsx.findings import Anomalia, Locate, finding, no_location
 from seregno_xlsx.master.scoring import Regole, objective_pct
-from seregno_xlsx.piano.checks import Locate, no_location
 from seregno_xlsx.piano.model import Area, Indicatore, Piano, Rilevazione
 from seregno_xlsx.piano.rounds import Riporto, Ritorno, apply_values, as_returned, fold_round, recorded, returned_values
 from seregno_xlsx.ritorni.reader import Lettura, older_version

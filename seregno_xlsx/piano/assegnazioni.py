@@ -11,13 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from seregno_xlsx.findings import Anomalia, finding
+from seregno_xlsx.findings import Anomalia, Locate, finding, no_location
 from seregno_xlsx.piano.model import Area, Obiettivo, Persona, Piano
 
 # The whole of a person's time, in percent.
 FULL_SHARE = 100.0
-
-Locate = Callable[[str, str, str], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -81,10 +79,6 @@ def year_fraction(persona: Persona, anno: int) -> float:
 # --- findings ------------------------------------------------------------------------------------------
 
 
-def _no_location(sheet_key: str, code: str, field: str) -> tuple[str, str]:
-    return ("", "")
-
-
 def check_assignments(
     areas: Iterable[Area],
     anno: int,
@@ -100,13 +94,13 @@ def check_assignments(
         in_areas = {a.area.nome.casefold() for a in assigned}
         if not only_across_areas:
             for a in assigned:
-                found.extend(_assignment_findings(a, anno, (locate_for or (lambda _: _no_location))(a.area.nome)))
+                found.extend(_assignment_findings(a, anno, (locate_for or (lambda _: no_location))(a.area.nome)))
         if only_across_areas and len(in_areas) < 2:
             continue
         total = sum(a.persona.quota or 0.0 for a in assigned if valid_share(a.persona.quota))
         if total > FULL_SHARE + 1e-9:
             first = assigned[0]
-            where = (locate_for or (lambda _: _no_location))(first.area.nome)("personale", first.codice, "quota")
+            where = (locate_for or (lambda _: no_location))(first.area.nome)("personale", first.codice, "quota")
             found.append(
                 finding(
                     "quote-oltre-100",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache, partial
 
-from seregno_xlsx.findings import Anomalia, finding
+from seregno_xlsx.findings import Anomalia, Locate, finding, no_location
 from seregno_xlsx.piano.assegnazioni import check_assignments
 from seregno_xlsx.piano.model import (
     Area,
@@ -32,18 +32,12 @@ from seregno_xlsx.piano.model import (
 from seregno_xlsx.piano.regola import Direzione
 from seregno_xlsx.texts import Testi, load_texts
 
-Locate = Callable[[str, str, str], tuple[str, str]]
 """(sheet_key, code, field) -> (foglio, cella).
 
 ``sheet_key`` is "obiettivi", "fasi", "indicatori" or "personale"; ``code`` the
 objective, phase or indicator code (for "personale", the objective's code);
 ``field`` the model attribute name.
 """
-
-
-def no_location(sheet_key: str, code: str, field: str) -> tuple[str, str]:
-    """For checks on a plan that has no workbook (``importa``)."""
-    return ("", "")
 
 
 @cache
