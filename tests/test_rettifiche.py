@@ -245,6 +245,13 @@ def test_no_corrections_file_is_said(ritorni: Path, tmp_path: Path) -> None:
     result = run("consolida", ritorni, "-o", tmp_path / "m.xlsx")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Rettifiche: nessun file delle rettifiche trovato accanto alle schede" in " ".join(result.stdout.split())
+    # What the figures rest on is said before the findings; the master's line closes the summary.
+    lines = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith(("Rilevazione:", "Rettifiche:", "Anomalie", "Master:"))
+    ]
+    assert [line.split(":")[0].split()[0] for line in lines] == ["Rilevazione", "Rettifiche", "Anomalie", "Master"]
 
 
 def test_messages_name_the_file_as_it_is_and_suggest_the_name_meant(

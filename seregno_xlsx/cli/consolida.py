@@ -216,11 +216,6 @@ def _consolida(
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         print_summary(result)
-        out.print(f"Rilevazione: {result.rilevazione} ({result.regola_rilevazione})", highlight=False)
-        if result.file_rettifiche:
-            out.print(f"Rettifiche: {result.file_rettifiche} – applicate {len(result.rettifiche)}", highlight=False)
-        elif result.master:  # the office must notice: a correction for every round would be missed
-            out.print(f"Rettifiche: {NO_RETTIFICHE} (indicarlo con --rettifiche FILE)", highlight=False)
         for estratto in result.estratti:
             out.print(f"Estratto per {estratto.destinatario}: {estratto.path}", highlight=False)
         if chiusura is not None:
@@ -293,6 +288,12 @@ def print_summary(result: Consolidamento) -> None:
     out.print(f"File: {len(result.fonti)} ({states})", highlight=False)
     if result.piano_trovato:
         out.print(f"Piano: {result.piano_trovato} (trovato accanto alle schede)")
+    # What the figures rest on comes before the findings, and the master's line closes the summary.
+    out.print(f"Rilevazione: {result.rilevazione} ({result.regola_rilevazione})", highlight=False)
+    if result.file_rettifiche:
+        out.print(f"Rettifiche: {result.file_rettifiche} – applicate {len(result.rettifiche)}", highlight=False)
+    elif result.master:  # the office must notice: a correction for every round would be missed
+        out.print(f"Rettifiche: {NO_RETTIFICHE} (indicarlo con --rettifiche FILE)", highlight=False)
     _print_not_accepted(result)
     total = len(result.anomalie)
     if total:
