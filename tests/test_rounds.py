@@ -215,6 +215,18 @@ def test_phase_concluded_then_reopened() -> None:
     assert [a.codice for a in check_between_rounds(before, changed, Regole(), 1.0)] == ["data-effettiva-cambiata"]
 
 
+def test_a_cleared_start_date_is_said_for_phases_as_for_objectives() -> None:
+    before, after = _area(1, 1), _area(1, 1)
+    for area in (before, after):
+        area.obiettivi[0].data_inizio_effettiva = date(2021, 2, 1)
+    before.obiettivi[0].fasi[0].data_inizio_effettiva = date(2021, 3, 1)
+    found = check_between_rounds(before, after, Regole(), 1.0)
+    assert [(a.codice, a.fase) for a in found] == [("data-effettiva-cambiata", "Ob_1 FASE 1")]
+    assert "era 01/03/2021, ora vuota" in found[0].messaggio
+    after.obiettivi[0].data_inizio_effettiva = None
+    assert [a.fase for a in check_between_rounds(before, after, Regole(), 1.0)] == ["", "Ob_1 FASE 1"]
+
+
 @pytest.mark.parametrize("regole", [Regole(), Regole(limite_100=False, pesi_aree="uguali")])
 def test_final_master_shows_both_rounds_as_scoring_computes_them(tmp_path: Path, regole: Regole) -> None:
     """1° rilevazione and valore raggiunto side by side, the change, the % at each round: cached = scoring."""

@@ -102,7 +102,8 @@ def check_between_rounds(
                 )
             for name in ("data_inizio_effettiva", "data_fine_effettiva"):
                 was, now = getattr(was_fase, name), getattr(fase, name)
-                if was is not None and now is not None and now != was:
+                # A date changed or cleared, as for objectives; a cleared end is said above, more plainly.
+                if was is not None and now != was and not (now is None and name == "data_fine_effettiva"):
                     add(
                         "data-effettiva-cambiata",
                         f"{name.replace('_', ' ')}: era {_d(was)}, ora {_d(now)}",
