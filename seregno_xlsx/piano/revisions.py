@@ -91,8 +91,9 @@ def revise(current: Piano, new: Piano, *, delibera: str | None = None, data_deli
         old_area, old = old_objectives[code]
         if old_area.codice != area.codice:
             changes.append(_change(SPOSTATO, "obiettivo", area, code, code, f"da «{old_area.nome}» a «{area.nome}»"))
-        _compare_objective(old, ob, area, changes)
-        _carry_objective(old, ob)
+        pairs = _match_indicators(old.indicatori, ob.indicatori)
+        _compare_objective(old, ob, pairs, area, changes)
+        _carry_objective(old, ob, pairs)
     for code, (area, ob) in old_objectives.items():
         if code not in new_objectives:
             changes.append(_change(ELIMINATO, "obiettivo", area, code, code, f"«{ob.titolo[:80]}»"))
@@ -163,7 +164,10 @@ def _match_areas(current: Piano, new: Piano, changes: list[Variazione]) -> Piano
     return revised
 
 
-def _compare_objective(old: Obiettivo, ob: Obiettivo, area: Area, changes: list[Variazione]) -> None:
+Pairs = list[tuple[Indicatore | None, Indicatore]]
+
+
+def _compare_objective(old: Obiettivo, ob: Obiettivo, pairs: Pairs, area: Area, changes: list[Variazione]) -> None:
     code = ob.codice
     if old.titolo != ob.titolo:
         changes.append(_change(RINOMINATO, "obiettivo", area, code, code, _renamed(old.titolo, ob.titolo)))
@@ -190,7 +194,7 @@ def _compare_objective(old: Obiettivo, ob: Obiettivo, area: Area, changes: list[
                 detail = f"{name.replace('_', ' ')} da {_d(was)} a {_d(now)}"
                 changes.append(_change(RITARATO, "fase", area, code, fase.codice, detail))
     changes.extend(_change(ELIMINATO, "fase", area, code, f.codice, f.descrizione[:80]) for f in old_phases.values())
-    for before_ind, ind in _match_indicators(old.indicatori, ob.indicatori):
+    for before_ind, ind in pairs:
         if before_ind is None:
             changes.append(_change(AGGIUNTO, "indicatore", area, code, ind.codice, ind.descrizione[:80]))
             continue
@@ -200,7 +204,7 @@ def _compare_objective(old: Obiettivo, ob: Obiettivo, area: Area, changes: list[
         if before_ind.valore_target != ind.valore_target:
             detail = f"target da {_n(before_ind.valore_target)} a {_n(ind.valore_target)}"
             changes.append(_change(RITARATO, "indicatore", area, code, ind.codice, detail))
-    matched = {id(b) for b, _ in _match_indicators(old.indicatori, ob.indicatori) if b is not None}
+    matched = {id(b) for b, _ in pairs if b is not None}
     changes.extend(
         _change(ELIMINATO, "indicatore", area, code, i.codice, i.descrizione[:80])
         for i in old.indicatori
@@ -208,10 +212,10 @@ def _compare_objective(old: Obiettivo, ob: Obiettivo, area: Area, changes: list[
     )
 
 
-def _match_indicators(old: list[Indicatore], new: list[Indicatore]) -> list[tuple[Indicatore | None, Indicatore]]:
+def _match_indicators(old: list[Indicatore], new: list[Indicatore]) -> Pairs:
     """Each new indicator with its old one: same code and text, else the only unmatched one of its code."""
     free = list(old)
-    pairs: list[tuple[Indicatore | None, Indicatore]] = []
+    pairs: Pairs = []
     for ind in new:
         hit = next((o for o in free if (o.codice, o.descrizione) == (ind.codice, ind.descrizione)), None)
         if hit is not None:
@@ -227,7 +231,7 @@ def _match_indicators(old: list[Indicatore], new: list[Indicatore]) -> list[tupl
     return pairs
 
 
-def _carry_objective(old: Obiettivo, ob: Obiettivo) -> None:
+def _carry_objective(old: Obiettivo, ob: Obiettivo, pairs: Pairs) -> None:
     """What the areas returned (in the plan in force) carries into the new version; the export fills the rest."""
     for name in ("data_inizio_effettiva", "data_fine_effettiva", "note"):
         if getattr(old, name) not in (None, ""):
@@ -242,7 +246,7 @@ def _carry_objective(old: Obiettivo, ob: Obiettivo) -> None:
         for name in ("data_inizio_effettiva", "data_fine_effettiva", "monitoraggio", "evidenza"):
             if getattr(before, name) not in (None, ""):
                 setattr(fase, name, getattr(before, name))
-    for before_ind, ind in _match_indicators(old.indicatori, ob.indicatori):
+    for before_ind, ind in pairs:
         if before_ind is None:
             continue
         for name in ("prima_rilevazione", "valore_raggiunto", "evidenza"):
