@@ -554,6 +554,14 @@ def test_sheets_tables_and_page_setup(master: Path) -> None:
     assert wb["Fonti"]["G2"].value == datetime(2022, 1, 10, 9, 30)
     with zipfile.ZipFile(master) as z:
         assert "xl/charts/chart1.xml" in z.namelist()
+        anchor = re.search(
+            r"<xdr:from><xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>",
+            z.read("xl/drawings/drawing1.xml").decode(),
+        )
+    # The chart sits below the table and its notes, never beside: the page prints as wide as the table.
+    riepilogo = wb["Riepilogo"]
+    last_note = max(c.row for row in riepilogo.iter_rows() for c in row if c.value not in (None, ""))
+    assert anchor is not None and anchor[1] == "0" and int(anchor[2]) + 1 > last_note
 
 
 def test_wrapped_rows_are_tall_enough(master: Path) -> None:

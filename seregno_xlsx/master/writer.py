@@ -492,7 +492,6 @@ class _Master:
         if aree_mancanti:
             coverage += f"; non pervenute: {len(aree_mancanti)}"
         self._str(ws, RIEPILOGO_COVERAGE_ROW, 1, coverage, None)
-        self._riepilogo_chart(n)
 
     def _first_round_total(self, n_obj: int, weight: str | None) -> dict[str, Any]:
         """The plan's % at the 1° rilevazione, beside the final one (final round only)."""
@@ -532,8 +531,10 @@ class _Master:
         # Not wrapped: each note runs on over the empty cells to its right, across the table.
         for i, line in enumerate(notes, start=row + 1):
             self._str(ws, i, 1, line, self.fmt["note"])
+        self._riepilogo_chart(len(self.area_row), row + len(notes) + 2)
 
-    def _riepilogo_chart(self, n: int) -> None:
+    def _riepilogo_chart(self, n: int, row: int) -> None:
+        """Below the table and its notes, never beside: the page is as wide as the table, printed large."""
         sheet = RIEPILOGO
         chart = self.wb.add_chart({"type": "bar"})
         first, last = sheet.first_row, sheet.first_row + max(n, 1) - 1
@@ -551,7 +552,7 @@ class _Master:
         chart.set_title({"name": "% raggiungimento per area", "name_font": {"size": 12}})
         chart.set_legend({"none": True})
         chart.set_size({"width": 520, "height": max(240, 60 + 28 * n)})
-        self.sheets[sheet.name].insert_chart(sheet.header_row, len(sheet.columns) + 1, chart)
+        self.sheets[sheet.name].insert_chart(row, 0, chart)
 
     def _write_obiettivi(self) -> None:
         sheet = OBIETTIVI
