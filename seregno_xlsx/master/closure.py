@@ -111,14 +111,14 @@ def close_round(
     for target in targets:
         if target.exists() or target.is_symlink():
             raise OutputError(f"{target}: esiste già e non si sovrascrive")
-    inputs = _unchanged(sources) + ([plan_file] if plan_file is not None else [])
+    inputs = _unchanged(sources) + ([(plan_file, sha256_file(plan_file))] if plan_file is not None else [])
     with tempfile.TemporaryDirectory(prefix=".chiusura-", dir=folder) as work:
         staged = Path(work) / f"{stem}.xlsx"
         shutil.copyfile(master, staged)
         pdf = _print_pdf(soffice, staged, Path(work))
         manifest = Path(work) / f"{stem}.sha256"
-        listed = [(p, os.path.relpath(p.resolve(), folder.resolve())) for p in inputs]
-        listed += [(staged, targets[2].name), (pdf, targets[0].name)]
+        listed = [(sha, os.path.relpath(p.resolve(), folder.resolve())) for p, sha in inputs]
+        listed += [(sha256_file(staged), targets[2].name), (sha256_file(pdf), targets[0].name)]
         manifest.write_text(_manifest(listed), encoding="utf-8")
         # The master last: it is what marks the round as closed.
         for source, target in zip((pdf, manifest, staged), targets, strict=True):
@@ -127,7 +127,8 @@ def close_round(
     return Chiusura(master=targets[2], pdf=targets[0], manifesto=targets[1])
 
 
-def _unchanged(sources: Iterable[tuple[Path, str]]) -> list[Path]:
+def _unchanged(sources: Iterable[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """Each source with the hash of the bytes that were read, once it is checked that the file still has them."""
     paths = []
     for path, sha in sources:
         if sha256_file(path) != sha:
@@ -135,7 +136,7 @@ def _unchanged(sources: Iterable[tuple[Path, str]]) -> list[Path]:
                 f"{path}: il file è cambiato dopo essere stato letto; ripetere consolida --chiudi "
                 "(la rilevazione non è stata chiusa)"
             )
-        paths.append(path)
+        paths.append((path, sha))
     return paths
 
 
@@ -171,17 +172,17 @@ def _print_pdf(soffice: str, workbook: Path, work: Path) -> Path:
     return pdf
 
 
-def _manifest(files: Iterable[tuple[Path, str]]) -> str:
+def _manifest(files: Iterable[tuple[str, str]]) -> str:
     """``sha256sum`` format: the hash, two spaces, the path from the manifest's folder."""
     lines = []
-    for path, shown in files:
+    for sha, shown in files:
         name = Path(shown).as_posix()
         if any(c in name for c in "\\\n\r"):
             # As sha256sum writes such a name: escaped, the line marked with a leading backslash.
             name = name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-            lines.append(f"\\{sha256_file(path)}  {name}\n")
+            lines.append(f"\\{sha}  {name}\n")
         else:
-            lines.append(f"{sha256_file(path)}  {name}\n")
+            lines.append(f"{sha}  {name}\n")
     return "".join(lines)
 
 
