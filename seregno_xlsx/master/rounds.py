@@ -169,14 +169,14 @@ def onto_current_version(piano: Piano, accepted: Sequence[Lettura], rilevazione:
     older = [lettura.metadati is not None and older_version(lettura.metadati, piano) for lettura in accepted]
     if not any(older):
         return compiled
-    returned = {
-        o.codice: o
+    # What each older scheda returned, by code: read once, for its own area and for an objective moved away.
+    values = [
+        {o.codice: o for o in returned_values(Ritorno(area), rilevazione).obiettivi} if old else {}
         for area, old in zip(compiled, older, strict=True)
-        if old
-        for o in returned_values(Ritorno(area), rilevazione).obiettivi
-    }
+    ]
+    returned = {code: o for own in values for code, o in own.items()}
     result = []
-    for lettura, area, old in zip(accepted, compiled, older, strict=True):
+    for lettura, area, old, own in zip(accepted, compiled, older, values, strict=True):
         try:
             current = piano.area_of(area) if old else None
         except KeyError:
@@ -186,7 +186,6 @@ def onto_current_version(piano: Piano, accepted: Sequence[Lettura], rilevazione:
             continue
         shown = snapshot_for(piano, current, rilevazione, lettura.metadati.testi, None).area
         # The area's own return first; an objective moved in from another area, from that area's return.
-        own = {o.codice: o for o in returned_values(Ritorno(area), rilevazione).obiettivi}
         for obiettivo in shown.obiettivi:
             got = own.get(obiettivo.codice) or returned.get(obiettivo.codice)
             if got is not None:
