@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seregno_xlsx.findings import CATALOGO
+from seregno_xlsx.findings import CATALOGO, Locate
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.master.scoring import Regole, objective_pct, objectives_pct, person_pct
 from seregno_xlsx.piano.assegnazioni import assignments, check_assignments, effective_shares, year_fraction
@@ -154,6 +154,34 @@ def test_findings_of_assignments() -> None:
     across = check_assignments(piano.aree, ANNO, only_across_areas=True)
     assert [(a.codice, a.valore) for a in across] == [("quote-oltre-100", "120%")]
     assert all(code in CATALOGO for code in [*codes, "matricola-sconosciuta", "approvazione-mancante"])
+
+
+def test_each_assignment_finding_names_its_cell_and_value() -> None:
+    people = {
+        "1": [(0, Persona(matricola="1", nome="Uno", quota=80)), (3, Persona(matricola="1", nome="Uno", quota=40))],
+        "2": [(1, Persona(matricola="2", nome="Due", quota=150, dal=date(2021, 9, 1), al=date(2021, 3, 1)))],
+        "3": [(2, Persona(matricola="3", nome="Tre", dal=date(2020, 12, 31), al=date(2022, 1, 1)))],
+        # The first and last day of the year are in it.
+        "4": [(4, Persona(matricola="4", nome="Quattro", dal=date(2021, 1, 1), al=date(2021, 12, 31)))],
+    }
+    piano = plan_of(people, [1] * 6)
+
+    def locate_for(area: str) -> Locate:
+        return lambda sheet, code, field: (f"{area}:{sheet}", f"{code}:{field}")
+
+    found = [
+        (a.codice, a.area, a.obiettivo, a.foglio, a.cella, a.valore)
+        for a in check_assignments(piano.aree, ANNO, locate_for=locate_for)
+    ]
+    assert sorted(found) == sorted(
+        [
+            ("quota-non-valida", "Area Uno", "Ob_01", "Area Uno:personale", "Ob_01/2:quota", "150%"),
+            ("fine-prima-di-inizio", "Area Uno", "Ob_01", "Area Uno:personale", "Ob_01/2:al", "01/03/2021"),
+            ("assegnazione-fuori-anno", "Area Uno", "Ob_02", "Area Uno:personale", "Ob_02/3:dal", "31/12/2020"),
+            ("assegnazione-fuori-anno", "Area Uno", "Ob_02", "Area Uno:personale", "Ob_02/3:al", "01/01/2022"),
+            ("quote-oltre-100", "Area Uno", "Ob_00", "Area Uno:personale", "Ob_00/1:quota", "120%"),
+        ]
+    )
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
