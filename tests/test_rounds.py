@@ -13,9 +13,10 @@ import openpyxl
 import pytest
 
 from seregno_xlsx.master.consolidation import Consolidamento, consolidate
-from seregno_xlsx.master.rounds import check_between_rounds, fold_consolidation
+from seregno_xlsx.master.rounds import check_between_rounds, fold_consolidation, previous_round
 from seregno_xlsx.master.scoring import Regole, area_pct, indicator_pct, objective_pct
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione
+from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.posta.collect import _blank
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import generate
@@ -333,3 +334,18 @@ def test_each_finding_names_its_own_file_after_findings_across_files(tmp_path: P
             assert str(row[where]).startswith(f"Obiettivi_2021_{finding.area.replace(' ', '_')}_finale.xlsx"), row
         if finding.codice == "area-senza-risposta":
             assert not str(row[where] or "").startswith("Obiettivi_2021_"), row
+
+
+def test_the_previous_round_is_the_plans_record_and_its_percentages() -> None:
+    """The checks compare with what the plan recorded of the intermediate round, not with the scheda's copy."""
+    piano = Piano(ente="Comune", anno=2021, aree=[_area(None, None)])
+    when = datetime(2021, 10, 1, 9, 0, tzinfo=UTC)
+    folded = fold_consolidation(piano, [Ritorno(_area(60, None))], Rilevazione.INTERMEDIA, Regole(), quando=when)
+    [record] = folded.piano.rilevazioni
+    assert record.consolidato_il == when
+    assert [o.percentuale for o in record.aree[0].obiettivi] == [pytest.approx(0.6)]
+    # The final scheda's prefilled copy says 55: the plan's record (60) is the previous round.
+    shown = _area(55, None)
+    assert previous_round(folded.piano, shown).obiettivi[0].indicatori[0].prima_rilevazione == 60
+    assert previous_round(None, shown).obiettivi[0].indicatori[0].prima_rilevazione == 55
+    assert previous_round(piano, shown).obiettivi[0].indicatori[0].prima_rilevazione == 55  # nothing recorded
