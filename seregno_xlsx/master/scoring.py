@@ -8,7 +8,7 @@ count" (excluded from every mean above it), never 0.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, TypeVar
@@ -202,8 +202,15 @@ def person_pct(
     """
     areas = piano_or_areas.aree if isinstance(piano_or_areas, Piano) else list(piano_or_areas)
     year = piano_or_areas.anno if isinstance(piano_or_areas, Piano) and anno is None else anno
-    assigned = assignments(areas).get(matricola.strip(), [])
-    weights = assignment_weights(assigned, year, regole)
+    return assigned_pct(assignments(areas).get(matricola.strip(), []), rilevazione, regole, year)
+
+
+def assigned_pct(
+    assigned: list[Assegnazione], rilevazione: Rilevazione, regole: Regole, anno: int | None
+) -> float | None:
+    """:func:`person_pct` of one person's assignments (``piano.assegnazioni.assignments``), gathered once
+    for everyone: a master of thousands of people never rescans the plan for each of them."""
+    weights = assignment_weights(assigned, anno, regole)
     return _weighted_mean(
         [(objective_pct(a.obiettivo, rilevazione, regole), w) for a, w in zip(assigned, weights, strict=True)]
     )
@@ -219,18 +226,6 @@ def assignment_weights(assigned: list[Assegnazione], anno: int | None, regole: R
         * (1.0 if anno is None else year_fraction(a.persona, anno))
         for a, share in zip(assigned, shares, strict=True)
     ]
-
-
-def assigned_objectives(piano_or_areas: Piano | Iterable[Area], matricola: str) -> list[Obiettivo]:
-    """Each objective listing the matricola among its human resources, once."""
-    key = matricola.strip()
-    return [o for o in _objectives(piano_or_areas) if any(p.matricola == key for p in o.risorse_umane)]
-
-
-def _objectives(piano_or_areas: Piano | Iterable[Area]) -> Iterator[Obiettivo]:
-    areas = piano_or_areas.aree if isinstance(piano_or_areas, Piano) else piano_or_areas
-    for area in areas:
-        yield from area.obiettivi
 
 
 def objectives_pct(obiettivi: Iterable[Obiettivo], rilevazione: Rilevazione, regole: Regole) -> float | None:
