@@ -106,8 +106,7 @@ def test_validation_messages_within_excel_limits(schede_intermedia: list[SchedaG
                 elif dv.type == "decimal":
                     assert dv.operator == "greaterThanOrEqual" and dv.formula1 == "0"
                 if dv.type == "date":
-                    # 01/01/2020 and 31/12/2022 as Excel dates (days since 30/12/1899).
-                    assert (dv.formula1, dv.formula2) == ("43831", "44926")
+                    assert dv.formula1 == "DATE(2020,1,1)" and dv.formula2 == "DATE(2022,12,31)"
     assert {"date", "list", "decimal", "textLength"} <= kinds
 
 
@@ -230,3 +229,20 @@ def test_unknown_area_is_a_clear_error(piano: Piano, tmp_path: Path) -> None:
 
     with pytest.raises(SeregnoError, match="non presente nel piano"):
         generate(piano, tmp_path, aree=["Area Inesistente"])
+
+
+def test_a_text_longer_than_a_cell_is_refused_in_italian(piano: Piano, tmp_path: Path) -> None:
+    """XlsxWriter cuts a text over 32,767 characters short without a word: genera refuses it, naming the cell."""
+    from .cli_runner import run
+
+    area = piano.aree[0].model_copy(deep=True)
+    area.obiettivi[0].definizione = "parola " * 5000  # 35,000 characters: the plan allows 100,000
+    plan = tmp_path / "piano.json"
+    plan.write_text(piano.model_copy(update={"aree": [area]}).to_json(), encoding="utf-8")
+    result = run("genera", plan, "-o", tmp_path / "schede")
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"area «{area.nome}», foglio «Obiettivi», cella E5" in message
+    assert "35.000 caratteri" in message and "32.767" in message
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "schede").glob("*.xlsx"))

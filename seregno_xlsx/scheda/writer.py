@@ -21,10 +21,12 @@ from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.limits import (
+    MAX_CELL_TEXT,
     MAX_VALIDATION_ERROR,
     MAX_VALIDATION_LIST,
     MAX_VALIDATION_PROMPT,
     MAX_VALIDATION_TITLE,
+    italian_number,
 )
 from seregno_xlsx.piano.model import Area, date_window, round_value_field
 from seregno_xlsx.scheda.fit import height, lines
@@ -99,6 +101,7 @@ def write_workbook(
     if impronta is None:
         # Keyed with the plan's key when the plan has one; an older plan gets the plain SHA-256.
         impronta = keyed_fingerprint(snapshot, key) if key else fingerprint(sheets)
+    _refuse_long_texts(shown, sheets)
     notes: dict[str, dict[tuple[int, int], Annotation]] = {}
     for note in annotations or []:
         notes.setdefault(note.sheet, {})[xl_cell_to_rowcol(note.cell)] = note
@@ -122,6 +125,18 @@ def write_workbook(
     return impronta
 
 
+def _refuse_long_texts(area: Area, sheets: list[SheetLayout]) -> None:
+    """A plan's text longer than a cell holds is refused: XlsxWriter would cut it short without a word."""
+    for sheet in sheets:
+        for cell in sheet.cells:
+            if isinstance(cell.value, str) and len(cell.value) > MAX_CELL_TEXT:
+                raise SeregnoError(
+                    f"area «{area.nome}», foglio «{cell.sheet}», cella {cell.coordinate}: il testo ha "
+                    f"{italian_number(len(cell.value))} caratteri, una cella di Excel ne contiene al massimo "
+                    f"{italian_number(MAX_CELL_TEXT)}; accorciarlo nel piano"
+                )
+
+
 class _Workbook(Workbook):  # type: ignore[misc]
     """XlsxWriter's workbook with its structure locked: no sheet can be added, removed, renamed or shown."""
 
@@ -132,6 +147,7 @@ class _Workbook(Workbook):  # type: ignore[misc]
             {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
         )
         self._lock_password = password
+        self.worksheet_class = _Sheet
 
     def _write_workbook_pr(self) -> None:
         super()._write_workbook_pr()
@@ -141,6 +157,23 @@ class _Workbook(Workbook):  # type: ignore[misc]
             # The same legacy hash as the sheets' passwords (XlsxWriter's, which does not use its instance).
             attributes.append(("workbookPassword", Worksheet._encode_password(self, self._lock_password)))
         self._xml_empty_tag("workbookProtection", attributes)
+
+
+class _Sheet(Worksheet):  # type: ignore[misc]
+    """XlsxWriter's worksheet remembering each formula it prepared: it runs some 150 regular expressions
+    over every formula of a validation, and the schede's few (``DATE(...)``) recur in every sheet."""
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> Any:
+        key = (formula, expand_future_functions, self.use_future_functions)
+        prepared = _PREPARED.get(key)
+        if prepared is None:
+            prepared = super()._prepare_formula(formula, expand_future_functions)
+            if len(_PREPARED) < 1024:
+                _PREPARED[key] = prepared
+        return prepared
+
+
+_PREPARED: dict[tuple[str, bool, bool], Any] = {}
 
 
 class _Styles:
@@ -388,10 +421,8 @@ def _validation(
         options = {
             "validate": "date",
             "criteria": "between",
-            # As dates (serial numbers in the file, shown as dates by Excel's dialog), not DATE()
-            # formulas: XlsxWriter runs some 150 regular expressions over every formula of a validation.
-            "minimum": window[0],
-            "maximum": window[1],
+            "minimum": f"=DATE({window[0].year},{window[0].month},{window[0].day})",
+            "maximum": f"=DATE({window[1].year},{window[1].month},{window[1].day})",
         }
         title, prompt, error = (
             c.data_titolo,
