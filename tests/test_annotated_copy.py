@@ -95,3 +95,17 @@ def test_rows_of_the_scheda_fit_their_text(scheda_reale: Path) -> None:
                 checked += 1
                 assert (ws.row_dimensions[cell.row].height or 15) >= 15 * need, (sheet.name, cell.coordinate)
     assert checked > 10
+
+
+def test_annotated_copy_of_an_over_long_text(scheda_reale: Path, tmp_path: Path) -> None:
+    """A text past Excel's limit still gets its copy: the cell commented, the text not carried over (an
+    invalid value counts as a blank one, and the plan's texts alone are refused when over the limit)."""
+    filled = tmp_path / "ritorno.xlsx"
+    fill_workbook(scheda_reale, filled, [Entry("fasi", "Ob_Obiet093701", "monitoraggio", "x" * 40_000)])
+    lettura = verify_file(filled, data_riferimento=date(2021, 9, 30))
+    [finding] = [a for a in lettura.anomalie if a.codice == "testo-troppo-lungo"]
+    copy = annotate(lettura, tmp_path / "annotate")
+    assert copy is not None
+    cell = openpyxl.load_workbook(copy)[finding.foglio][finding.cella]
+    assert cell.value is None
+    assert cell.comment is not None and finding.messaggio in cell.comment.text

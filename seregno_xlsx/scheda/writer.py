@@ -101,7 +101,7 @@ def write_workbook(
     if impronta is None:
         # Keyed with the plan's key when the plan has one; an older plan gets the plain SHA-256.
         impronta = keyed_fingerprint(snapshot, key) if key else fingerprint(sheets)
-    _refuse_long_texts(shown, sheets)
+    _refuse_long_texts(shown, sheets, inputs_too=area is None)
     notes: dict[str, dict[tuple[int, int], Annotation]] = {}
     for note in annotations or []:
         notes.setdefault(note.sheet, {})[xl_cell_to_rowcol(note.cell)] = note
@@ -125,11 +125,15 @@ def write_workbook(
     return impronta
 
 
-def _refuse_long_texts(area: Area, sheets: list[SheetLayout]) -> None:
-    """A plan's text longer than a cell holds is refused: XlsxWriter would cut it short without a word."""
+def _refuse_long_texts(area: Area, sheets: list[SheetLayout], *, inputs_too: bool) -> None:
+    """A plan's text longer than a cell holds is refused: XlsxWriter would cut it short without a word.
+
+    ``inputs_too``: the input cells hold the plan's text too (a generated scheda); in an annotated copy
+    they hold what the area sent, cut at the limit (its finding says so).
+    """
     for sheet in sheets:
         for cell in sheet.cells:
-            if isinstance(cell.value, str) and len(cell.value) > MAX_CELL_TEXT:
+            if (cell.locked or inputs_too) and isinstance(cell.value, str) and len(cell.value) > MAX_CELL_TEXT:
                 raise SeregnoError(
                     f"area «{area.nome}», foglio «{cell.sheet}», cella {cell.coordinate}: il testo ha "
                     f"{italian_number(len(cell.value))} caratteri, una cella di Excel ne contiene al massimo "
@@ -379,7 +383,7 @@ def _write_value(ws: Worksheet, row: int, col: int, cell: Cell, cell_format: For
         ws.write_blank(row, col, None, cell_format)
     elif isinstance(value, str):
         # Text is always text: never a formula, a number or a link.
-        ws.write_string(row, col, _text(value), cell_format)
+        ws.write_string(row, col, _text(value[:MAX_CELL_TEXT]), cell_format)
     elif isinstance(value, bool):
         ws.write_boolean(row, col, value, cell_format)
     elif isinstance(value, datetime):
