@@ -47,8 +47,15 @@ SEED = 2021
 PERSONE_NEL_POOL = 1500
 OBIETTIVI = 12
 FASI_PER_AREA = 21  # 9 objectives with 2 phases, 3 with 1: 21 phases and 21 indicators per area
-# Plan fields newer than the commit genera is compared with.
-CAMPI_NUOVI = ("chiave_impronta",)
+# Plan fields newer than the commit genera is compared with (its model refuses them), by level.
+CAMPI_NUOVI = ("chiave_impronta", "versione", "data_delibera", "versioni", "rilevazioni")
+CAMPI_NUOVI_AREA = ("codice", "compilazione")
+CAMPI_NUOVI_OBIETTIVO = ("anno_precedente",)
+CAMPI_NUOVI_VOCE = {
+    "fasi": ("evidenza",),
+    "indicatori": ("regola", "evidenza"),
+    "risorse_umane": ("quota", "dal", "al"),
+}
 MARCATORE = ".bench_consolida"  # only a folder carrying it is ever emptied
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).with_name("seregno-xlsx")
@@ -413,6 +420,9 @@ def main() -> None:
     parser.add_argument("--fasi", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--celle", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--solo-genera", action="store_true", help="misura solo genera (ora e al commit --confronta), non consolida"
+    )
     args = parser.parse_args()
     if args.floor:
         floor_child(args.floor, args.cartella, args.celle, args.output)
@@ -431,6 +441,10 @@ def main() -> None:
     print(f"Macchina: {cpu} CPU ({platform.processor() or platform.machine()}), Python {platform.python_version()}")
     print(f"Carico al via (loadavg 1 min): {os.getloadavg()[0]:.1f}", flush=True)
     risultati: dict[str, object] = {"cpu": cpu, "python": platform.python_version(), "misure": {}}
+
+    if args.solo_genera:
+        misura_genera(args, base, risultati)
+        return
 
     # Start-up, paired with a bare interpreter.
     bare, helpx = Serie(), Serie()
@@ -521,29 +535,62 @@ def main() -> None:
             serie = " → ".join(f"{v:.0f}" for v in vals)
             print(f"Esponente di crescita, memoria {key}: {esponente(sizes, vals):.2f} ({serie} MiB)")
 
-    # genera: now and at the older commit, side by side, on the smallest size, on the same plan
-    # (without the fields the older model does not know).
+    misura_genera(args, base, risultati)
+
+
+def misura_genera(args: argparse.Namespace, base: Path, risultati: dict[str, object]) -> None:
+    """genera: now and at the older commit, side by side, on the smallest size, on the same plan
+    (without the fields the older model does not know); wall time and CPU time (children included)."""
     n = min(args.aree)
     cartella = base / f"aree_{n}"
+    cartella.mkdir(exist_ok=True)
+    if not (cartella / "piano.json").exists():  # --solo-genera: the plan is enough, no returns
+        (cartella / "piano.json").write_text(piano_sintetico(n).to_json(), encoding="utf-8")  # type: ignore[attr-defined]
     vecchio = old_tree(args.confronta, base)
     dati = json.loads((cartella / "piano.json").read_text(encoding="utf-8"))
     for nuovo in CAMPI_NUOVI:
         dati.pop(nuovo, None)
+    for area in dati["aree"]:
+        for nuovo in CAMPI_NUOVI_AREA:
+            area.pop(nuovo, None)
+        for obiettivo in area["obiettivi"]:
+            for nuovo in CAMPI_NUOVI_OBIETTIVO:
+                obiettivo.pop(nuovo, None)
+            for elenco, campi in CAMPI_NUOVI_VOCE.items():
+                for voce in obiettivo[elenco]:
+                    for nuovo in campi:
+                        voce.pop(nuovo, None)
     piano_comune = cartella / "piano_comune.json"
     piano_comune.write_text(json.dumps(dati, ensure_ascii=False), encoding="utf-8")
-    ora, prima = Serie(), Serie()
+    ora, prima, cpu_ora, cpu_prima = Serie(), Serie(), Serie(), Serie()
     codice_vecchio = (
         f"import sys; sys.path.insert(0, {str(vecchio)!r}); sys.argv[0] = 'seregno-xlsx';"
         "from seregno_xlsx.cli import main; main()"
     )
     for _ in range(args.ripetizioni):
-        for serie, comando in ((ora, [str(SCRIPT)]), (prima, [sys.executable, "-c", codice_vecchio])):
+        for serie, cpu, comando in (
+            (ora, cpu_ora, [str(SCRIPT)]),
+            (prima, cpu_prima, [sys.executable, "-c", codice_vecchio]),
+        ):
             uscita = cartella / "genera"
             shutil.rmtree(uscita, ignore_errors=True)
-            serie.valori.append(corri([*comando, "genera", str(piano_comune), "-o", str(uscita)]).secondi)
+            corsa = corri([*comando, "genera", str(piano_comune), "-o", str(uscita)])
+            serie.valori.append(corsa.secondi)
+            cpu.valori.append(corsa.cpu)
     quanto = prima.mediana / ora.mediana
+    print(
+        f"\ngenera, {n} aree, CPU: ora {cpu_ora} s, al commit {args.confronta} {cpu_prima} s: "
+        f"{cpu_prima.mediana / cpu_ora.mediana:.2f}× meno CPU"
+    )
     print(f"\ngenera, {n} aree: ora {ora} s, al commit {args.confronta} {prima} s: {quanto:.2f}× più veloce")
-    risultati["genera"] = {"aree": n, "ora": ora.valori, "prima": prima.valori, "commit": args.confronta}
+    risultati["genera"] = {
+        "aree": n,
+        "ora": ora.valori,
+        "prima": prima.valori,
+        "cpu_ora": cpu_ora.valori,
+        "cpu_prima": cpu_prima.valori,
+        "commit": args.confronta,
+    }
     print(f"Carico alla fine (loadavg 1 min): {os.getloadavg()[0]:.1f}")
     (args.json or base / "risultati.json").write_text(json.dumps(risultati, indent=1))
 

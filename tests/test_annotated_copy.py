@@ -41,7 +41,7 @@ def test_annotated_copy_keeps_what_was_typed(scheda_reale: Path, tmp_path: Path)
         finding = by_code[code]
         cell = annotated[finding.foglio][finding.cella]
         assert (cell.value, cell.data_type) == (typed, "s")  # visible as typed, not an empty red cell
-        assert _colour(cell) == ERROR_FILL.fgColor.rgb[-6:]
+        assert _colour(cell) == ERROR_FILL
         assert cell.comment is not None and finding.messaggio in cell.comment.text
 
     errors = {(a.foglio, a.cella) for a in lettura.anomalie if a.gravita == "errore"}
@@ -49,13 +49,13 @@ def test_annotated_copy_keeps_what_was_typed(scheda_reale: Path, tmp_path: Path)
     assert warnings
     for warning in warnings:
         cell = annotated[warning.foglio][warning.cella]
-        assert _colour(cell) in (WARNING_FILL.fgColor.rgb[-6:], PLAN_FILL.fgColor.rgb[-6:])
-    assert any(_colour(annotated[w.foglio][w.cella]) == WARNING_FILL.fgColor.rgb[-6:] for w in warnings)
+        assert _colour(cell) in (WARNING_FILL, PLAN_FILL)
+    assert any(_colour(annotated[w.foglio][w.cella]) == WARNING_FILL for w in warnings)
 
     locked = by_code["cella-bloccata-modificata"]
     cell = annotated[locked.foglio][locked.cella]
     testi = load_texts()
-    assert _colour(cell) == PLAN_FILL.fgColor.rgb[-6:]
+    assert _colour(cell) == PLAN_FILL
     assert cell.comment is not None and cell.comment.text.startswith(testi.annotazioni.nota_piano)
     assert cell.value != "Titolo cambiato"  # the copy shows the plan's content again
 
@@ -95,3 +95,17 @@ def test_rows_of_the_scheda_fit_their_text(scheda_reale: Path) -> None:
                 checked += 1
                 assert (ws.row_dimensions[cell.row].height or 15) >= 15 * need, (sheet.name, cell.coordinate)
     assert checked > 10
+
+
+def test_annotated_copy_of_an_over_long_text(scheda_reale: Path, tmp_path: Path) -> None:
+    """A text past Excel's limit still gets its copy: the cell commented, the text not carried over (an
+    invalid value counts as a blank one, and the plan's texts alone are refused when over the limit)."""
+    filled = tmp_path / "ritorno.xlsx"
+    fill_workbook(scheda_reale, filled, [Entry("fasi", "Ob_Obiet093701", "monitoraggio", "x" * 40_000)])
+    lettura = verify_file(filled, data_riferimento=date(2021, 9, 30))
+    [finding] = [a for a in lettura.anomalie if a.codice == "testo-troppo-lungo"]
+    copy = annotate(lettura, tmp_path / "annotate")
+    assert copy is not None
+    cell = openpyxl.load_workbook(copy)[finding.foglio][finding.cella]
+    assert cell.value is None
+    assert cell.comment is not None and finding.messaggio in cell.comment.text

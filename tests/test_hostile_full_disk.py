@@ -1,11 +1,11 @@
 """A really full disk under every command that writes (issue 14, point 6): an Italian message, exit 2,
 the previous output intact and no temporary file left.
 
-The writers differ in how they meet the full disk: ``genera`` and the annotated copies write with
-openpyxl (zipfile's own errors, raised while the archive is written or closed), the master with
-XlsxWriter (its FileCreateError), the plan and the drafts as text, ``raccogli`` a copy of the
-attachment, the audit log by appending. Each is run on a real tmpfs with 0 bytes, a few pages, and
-about one scheda's worth free, so that the write fails at its start, in its middle and at its end.
+The writers differ in how they meet the full disk: ``genera``, the annotated copies and the master write
+with XlsxWriter (its FileCreateError, raised when the archive is written), the plan and the drafts as
+text, ``raccogli`` a copy of the attachment, the audit log by appending. Each is run on a real tmpfs
+with 0 bytes, a few pages, and about one scheda's worth free, so that the write fails at its start, in
+its middle and at its end.
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ Command = Callable[[Path], tuple[list[object], Path]]
 # Each command, and the free spaces its output does not fit in (the plan is 11 KB, a log line 0.5 KB).
 COMMANDS: dict[str, tuple[Command, tuple[int, ...]]] = {
     "importa (testo)": (_importa, (0, 4_000)),
-    "genera (openpyxl)": (_genera, FREE),
+    "genera (XlsxWriter)": (_genera, FREE),
     "consolida (XlsxWriter)": (_consolida, FREE),
-    "verifica --annota (openpyxl)": (_annota, FREE),
+    "verifica --annota (XlsxWriter)": (_annota, FREE),
     "raccogli (copia dell'allegato)": (_raccogli, FREE),
     "solleciti (messaggi e allegati)": (_solleciti, FREE),
     "--registro (in aggiunta)": (_registro, (0,)),

@@ -65,7 +65,7 @@ def test_every_input_cell_unlocked_validated_and_every_other_locked(
                     inputs += 1
                     assert cell.row >= FIRST_DATA_ROW
                     assert cell.coordinate in validated, (name, cell.coordinate)
-                    assert cell.fill.fgColor.rgb.endswith(INPUT_FILL.fgColor.rgb[-6:])
+                    assert cell.fill.fgColor.rgb.endswith(INPUT_FILL)
                     header = headers[cell.column - 1]
                     if header in ("1° Rilevazione", "Valore Raggiunto"):
                         expected = "1° Rilevazione" if rilevazione is Rilevazione.INTERMEDIA else "Valore Raggiunto"
@@ -100,7 +100,8 @@ def test_validation_messages_within_excel_limits(schede_intermedia: list[SchedaG
                 assert dv.error and len(dv.error) <= 224
                 if dv.type == "list":
                     assert dv.formula1 == '"SI,NO"'
-                if dv.type == "decimal" and dv.operator == "between":  # a person's share of time
+                # «between» is the schema's default operator, which a writer may leave implicit.
+                if dv.type == "decimal" and dv.operator in (None, "between"):  # a person's share of time
                     assert (dv.formula1, dv.formula2) == ("0", "100")
                 elif dv.type == "decimal":
                     assert dv.operator == "greaterThanOrEqual" and dv.formula1 == "0"
@@ -119,7 +120,7 @@ def test_number_formats_and_print_setup(scheda_reale: Path) -> None:
         assert ws.page_setup.orientation == "landscape"
         assert int(ws.page_setup.paperSize) == 9  # A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToWidth in (None, 1)  # 1 is the schema's default
         assert "Area Servizi alla Persona" in ws.oddHeader.left.text
         assert "&P" in ws.oddFooter.center.text
     assert fasi.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
@@ -228,3 +229,20 @@ def test_unknown_area_is_a_clear_error(piano: Piano, tmp_path: Path) -> None:
 
     with pytest.raises(SeregnoError, match="non presente nel piano"):
         generate(piano, tmp_path, aree=["Area Inesistente"])
+
+
+def test_a_text_longer_than_a_cell_is_refused_in_italian(piano: Piano, tmp_path: Path) -> None:
+    """XlsxWriter cuts a text over 32,767 characters short without a word: genera refuses it, naming the cell."""
+    from .cli_runner import run
+
+    area = piano.aree[0].model_copy(deep=True)
+    area.obiettivi[0].definizione = "parola " * 5000  # 35,000 characters: the plan allows 100,000
+    plan = tmp_path / "piano.json"
+    plan.write_text(piano.model_copy(update={"aree": [area]}).to_json(), encoding="utf-8")
+    result = run("genera", plan, "-o", tmp_path / "schede")
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"area «{area.nome}», foglio «Obiettivi», cella E5" in message
+    assert "35.000 caratteri" in message and "32.767" in message
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "schede").glob("*.xlsx"))

@@ -1,36 +1,32 @@
 """Writes the locked area workbook (``genera``) and its annotated copies (``verifica --annota``).
 
-openpyxl writes it rather than xlsxwriter because xlsxwriter cannot protect the
-workbook structure (no sheet added, removed or renamed).
+XlsxWriter writes it (ten times faster than openpyxl cell by cell); the one thing it cannot do,
+protecting the workbook structure (no sheet added, removed or renamed), is added by ``_Workbook``.
 """
 
 from __future__ import annotations
 
 import re
-from copy import copy
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell as XlCell
-from openpyxl.comments import Comment
-from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.protection import WorkbookProtection
-from openpyxl.worksheet.cell_range import MultiCellRange
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+# xlsxwriter 3.3 has inline hints but no py.typed marker: mypy would skip it anyway.
+from xlsxwriter.format import Format  # type: ignore[import-untyped]
+from xlsxwriter.utility import xl_cell_to_rowcol  # type: ignore[import-untyped]
+from xlsxwriter.workbook import Workbook  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.limits import (
+    MAX_CELL_TEXT,
     MAX_VALIDATION_ERROR,
     MAX_VALIDATION_LIST,
     MAX_VALIDATION_PROMPT,
     MAX_VALIDATION_TITLE,
+    italian_number,
 )
 from seregno_xlsx.piano.model import Area, date_window, round_value_field
 from seregno_xlsx.scheda.fit import height, lines
@@ -45,28 +41,27 @@ from seregno_xlsx.scheda.layout import (
     SheetLayout,
     fingerprint,
     layout,
-    locked_cells,
 )
 from seregno_xlsx.scheda.metadata import Metadati, keyed_fingerprint, metadata_rows
 from seregno_xlsx.texts import Testi
 
 # A yellow that stays visible on a dim screen and prints as a clear grey, framed by a darker border
-# so that input cells stand out on a grey-scale print too.
-INPUT_FILL = PatternFill("solid", fgColor="FFD966")
-ERROR_FILL = PatternFill("solid", fgColor="F4A6A6")  # annotated copy: an error to correct
-WARNING_FILL = PatternFill("solid", fgColor="FFC58F")  # annotated copy: a warning to check
-PLAN_FILL = PatternFill("solid", fgColor="BDD7EE")  # annotated copy: plan content, nothing for the area to do
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-THIN = Side(style="thin", color="A6A6A6")
-BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
-INPUT_SIDE = Side(style="medium", color="7F6000")
-INPUT_BORDER = Border(left=INPUT_SIDE, right=INPUT_SIDE, top=INPUT_SIDE, bottom=INPUT_SIDE)
+# so that input cells stand out on a grey-scale print too (colours as RGB hex).
+INPUT_FILL = "FFD966"
+ERROR_FILL = "F4A6A6"  # annotated copy: an error to correct
+WARNING_FILL = "FFC58F"  # annotated copy: a warning to check
+PLAN_FILL = "BDD7EE"  # annotated copy: plan content, nothing for the area to do
+HEADER_FILL = "D9E1F2"
+THIN = "A6A6A6"  # thin border of every cell of the table
+INPUT_SIDE = "7F6000"  # medium border of an input cell
 INSTRUCTIONS_WIDTH = 110
 DATE_FORMAT = "DD/MM/YYYY"
 NUMBER_FORMAT = "#,##0.00"
+# Excel's pixels per unit of column width (Calibri 11): a width in pixels is written back as exactly
+# the width asked for.
+_PIXELS_PER_UNIT = 7
 
-# Excel's limits on data validation texts.
-# Characters XML 1.0 cannot carry; openpyxl refuses them.
+# Characters XML 1.0 cannot carry.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -106,38 +101,112 @@ def write_workbook(
     if impronta is None:
         # Keyed with the plan's key when the plan has one; an older plan gets the plain SHA-256.
         impronta = keyed_fingerprint(snapshot, key) if key else fingerprint(sheets)
-    wb = Workbook()
-    instructions = wb.active
-    assert instructions is not None
-    _write_instructions(instructions, snapshot, legend=bool(annotations))
-    window = date_window(snapshot.anno)
-    for sheet in sheets:
-        ws = wb.create_sheet(sheet.name)
-        _write_sheet(ws, sheet, snapshot, window)
-    _write_metadata(wb.create_sheet(META_SHEET), snapshot, impronta)
-    locked = {(c.sheet, c.coordinate) for c in locked_cells(sheets)}
+    _refuse_long_texts(shown, sheets, inputs_too=area is None)
+    notes: dict[str, dict[tuple[int, int], Annotation]] = {}
     for note in annotations or []:
-        _annotate(wb[note.sheet], note, (note.sheet, note.cell) in locked, snapshot.testi)
-    for ws in wb.worksheets:
-        _protect(ws, password)
-    wb.security = WorkbookProtection(lockStructure=True)
-    if password:
-        wb.security.workbookPassword = password
-    # Also as document properties, for whoever looks at File > Properties; the reader uses the sheet.
-    custom = wb.custom_doc_props  # type: ignore[attr-defined]  # missing from types-openpyxl
-    for key, value in metadata_rows(snapshot, impronta)[:9]:
-        custom.append(StringProperty(name=f"seregno_{key}", value=value))
-    wb.properties.title = sheets[0].title
-    wb.properties.creator = "seregno_xlsx"
+        notes.setdefault(note.sheet, {})[xl_cell_to_rowcol(note.cell)] = note
+    rows = metadata_rows(snapshot, impronta)
     with atomic_path(path) as temp:
-        wb.save(temp)
+        wb = _Workbook(str(temp), password)
+        styles = _Styles(wb)
+        _write_instructions(wb.add_worksheet(snapshot.testi.fogli.istruzioni), styles, snapshot, legend=bool(notes))
+        window = date_window(snapshot.anno)
+        for sheet in sheets:
+            ws = wb.add_worksheet(sheet.name)
+            _write_sheet(ws, styles, sheet, snapshot, window, notes.get(sheet.name, {}))
+        _write_metadata(wb.add_worksheet(META_SHEET), rows)
+        for ws in wb.worksheets():
+            _protect(ws, password)
+        # Also as document properties, for whoever looks at File > Properties; the reader uses the sheet.
+        for name, value in rows[:9]:
+            wb.set_custom_property(f"seregno_{name}", value, "text")
+        wb.set_properties({"title": sheets[0].title, "author": "seregno_xlsx", "created": datetime.now(UTC)})
+        wb.close()
     return impronta
 
 
-def _write_instructions(ws: Worksheet, snapshot: Metadati, *, legend: bool) -> None:
+def _refuse_long_texts(area: Area, sheets: list[SheetLayout], *, inputs_too: bool) -> None:
+    """A plan's text longer than a cell holds is refused: XlsxWriter would cut it short without a word.
+
+    ``inputs_too``: the input cells hold the plan's text too (a generated scheda); in an annotated copy
+    they hold what the area sent, cut at the limit (its finding says so).
+    """
+    for sheet in sheets:
+        for cell in sheet.cells:
+            if (cell.locked or inputs_too) and isinstance(cell.value, str) and len(cell.value) > MAX_CELL_TEXT:
+                raise SeregnoError(
+                    f"area «{area.nome}», foglio «{cell.sheet}», cella {cell.coordinate}: il testo ha "
+                    f"{italian_number(len(cell.value))} caratteri, una cella di Excel ne contiene al massimo "
+                    f"{italian_number(MAX_CELL_TEXT)}; accorciarlo nel piano"
+                )
+
+
+class _Workbook(Workbook):  # type: ignore[misc]
+    """XlsxWriter's workbook with its structure locked: no sheet can be added, removed, renamed or shown."""
+
+    def __init__(self, filename: str, password: str | None) -> None:
+        # Nothing typed is ever turned into a formula, a number or a link; the parts are built in memory.
+        super().__init__(
+            filename,
+            {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+        )
+        self._lock_password = password
+        self.worksheet_class = _Sheet
+
+    def _write_workbook_pr(self) -> None:
+        super()._write_workbook_pr()
+        # <workbookProtection> follows <workbookPr> in the schema's order.
+        attributes: list[tuple[str, Any]] = [("lockStructure", 1)]
+        if self._lock_password:
+            # The same legacy hash as the sheets' passwords (XlsxWriter's, which does not use its instance).
+            attributes.append(("workbookPassword", Worksheet._encode_password(self, self._lock_password)))
+        self._xml_empty_tag("workbookProtection", attributes)
+
+
+class _Sheet(Worksheet):  # type: ignore[misc]
+    """XlsxWriter's worksheet remembering each formula it prepared: it runs some 150 regular expressions
+    over every formula of a validation, and the schede's few (``DATE(...)``) recur in every sheet."""
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> Any:
+        key = (formula, expand_future_functions, self.use_future_functions)
+        prepared = _PREPARED.get(key)
+        if prepared is None:
+            prepared = super()._prepare_formula(formula, expand_future_functions)
+            if len(_PREPARED) < 1024:
+                _PREPARED[key] = prepared
+        return prepared
+
+
+_PREPARED: dict[tuple[str, bool, bool], Any] = {}
+
+
+class _Styles:
+    """One XlsxWriter format per distinct look, made once per workbook: cells share them."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        self.cache: dict[tuple[object, ...], Format] = {}
+
+    def get(self, **properties: Any) -> Format:
+        key = tuple(sorted(properties.items()))
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = self.wb.add_format(properties)
+        return found
+
+
+def _border(colour: str, style: int) -> dict[str, Any]:
+    """XlsxWriter's border on every side: 1 thin, 2 medium."""
+    return {"border": style, "border_color": f"#{colour}"}
+
+
+def _fill(colour: str) -> dict[str, Any]:
+    return {"pattern": 1, "fg_color": f"#{colour}"}
+
+
+def _write_instructions(ws: Worksheet, styles: _Styles, snapshot: Metadati, *, legend: bool) -> None:
     """One printed page: every line's row as tall as its wrapped text (fit.lines), nothing shrunk."""
     testi = snapshot.testi
-    ws.title = testi.fogli.istruzioni
     values = {
         "anno": snapshot.anno,
         "area": snapshot.area.nome,
@@ -147,126 +216,182 @@ def _write_instructions(ws: Worksheet, snapshot: Metadati, *, legend: bool) -> N
         else testi.istruzioni.scadenza_non_indicata,
         "colonna_valore": testi.label(round_value_field(snapshot.rilevazione)),
     }
-    ws.column_dimensions["A"].width = INSTRUCTIONS_WIDTH
-    title = ws.cell(1, 1, _text(testi.istruzioni.titolo.format(**values)))
-    title.font = Font(bold=True, size=14)
-    title.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[1].height = height(lines(str(title.value), INSTRUCTIONS_WIDTH, size=14, bold=True), size=14)
+    _width(ws, 0, INSTRUCTIONS_WIDTH)
+    _instruction(ws, styles, 1, testi.istruzioni.titolo.format(**values), size=14)
     for n, line in enumerate(testi.istruzioni.righe, start=3):
         heading = not line.rstrip().endswith((".", ":", ")"))
-        _instruction(ws, n, line.format(**values), Font(bold=True, size=12) if heading else None)
+        _instruction(ws, styles, n, line.format(**values), size=12 if heading else None)
     row = len(testi.istruzioni.righe) + 4
-    _instruction(ws, row, testi.titoli.legenda, None, INPUT_FILL, INPUT_BORDER)
+    _instruction(ws, styles, row, testi.titoli.legenda, fill=INPUT_FILL, border=(INPUT_SIDE, 2))
     if legend:
         a = testi.annotazioni
-        _instruction(ws, row + 2, a.legenda, Font(bold=True))
+        _instruction(ws, styles, row + 2, a.legenda, size=11)
         for n, (text, fill) in enumerate(((a.errore, ERROR_FILL), (a.avviso, WARNING_FILL), (a.piano, PLAN_FILL))):
-            _instruction(ws, row + 3 + n, text, None, fill, BORDER)
+            _instruction(ws, styles, row + 3 + n, text, fill=fill, border=(THIN, 1))
     _page_setup(ws, snapshot.area.nome, repeat_header=False)
-    ws.page_setup.fitToHeight = 1  # the whole sheet on one page
+    ws.fit_to_pages(1, 1)  # the whole sheet on one page
 
 
 def _instruction(
-    ws: Worksheet, row: int, text: str, font: Font | None, fill: PatternFill | None = None, border: Border | None = None
+    ws: Worksheet,
+    styles: _Styles,
+    row: int,
+    text: str,
+    *,
+    size: float | None = None,
+    fill: str | None = None,
+    border: tuple[str, int] | None = None,
 ) -> None:
-    cell = ws.cell(row, 1, _text(text))
-    cell.data_type = "s"
-    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    size = 11.0
-    if font is not None:
-        cell.font = font
-        size = float(font.size or 11)
+    """A line of the instructions in row ``row`` (1-based); ``size``: bold, of that size."""
+    properties: dict[str, Any] = {"text_wrap": True, "valign": "top"}
+    if size is not None:
+        properties.update(bold=True, font_size=size)
     if fill is not None:
-        cell.fill = fill
+        properties.update(_fill(fill))
     if border is not None:
-        cell.border = border
-    ws.row_dimensions[row].height = height(lines(text, INSTRUCTIONS_WIDTH, size=size, bold=bool(font)), size=size)
+        properties.update(_border(*border))
+    text = _text(text)
+    ws.write_string(row - 1, 0, text, styles.get(**properties))
+    points = size or 11.0
+    ws.set_row(row - 1, height(lines(text, INSTRUCTIONS_WIDTH, size=points, bold=size is not None), size=points))
 
 
-def _write_sheet(ws: Worksheet, sheet: SheetLayout, snapshot: Metadati, window: tuple[date, date]) -> None:
-    for col, column in enumerate(sheet.spec.columns, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = column.width
-    validations: dict[str, DataValidation] = {}
-    # Cells of each validation, given to it at the end: adding them one by one is quadratic in openpyxl.
-    validated: dict[int, tuple[DataValidation, list[str]]] = {}
-    # The style of the first data cell of a kind is copied to the others: linear, and much faster.
-    styles: dict[tuple[object, ...], StyleArray] = {}
+def _width(ws: Worksheet, col: int, width: float) -> None:
+    """Column ``col`` (0-based) exactly ``width`` units wide, as the file states it."""
+    pixels = round(width * _PIXELS_PER_UNIT)
+    ws.set_column_pixels(col, col, pixels)
+
+
+def _cell_format(styles: _Styles, cell: Cell, fill: str | None) -> Format:
+    """The look of a layout cell: title, legend, header or data (input cells yellow and unlocked)."""
+    if cell.row == TITLE_ROW:
+        return styles.get(bold=True, font_size=13, **(_fill(fill) if fill else {}))
+    if cell.row == LEGEND_ROW:
+        return styles.get(italic=True, **(_fill(fill) if fill else {}))
+    if cell.row == HEADER_ROW:
+        return styles.get(
+            bold=True,
+            text_wrap=True,
+            valign="vcenter",
+            align="center",
+            **_fill(fill or HEADER_FILL),
+            **_border(THIN, 1),
+        )
+    properties: dict[str, Any] = {"valign": "top"}
+    if cell.column is not None and cell.column.wrap:
+        properties["text_wrap"] = True
+    number_format = _NUMBER_FORMATS.get(cell.kind)
+    if number_format is None and not cell.locked:
+        number_format = "@"
+    if number_format is not None:
+        properties["num_format"] = number_format
+    if cell.locked:
+        properties.update(_border(THIN, 1))
+        if fill:
+            properties.update(_fill(fill))
+    else:
+        properties.update(locked=False, **_fill(fill or INPUT_FILL), **_border(INPUT_SIDE, 2))
+    return styles.get(**properties)
+
+
+_NUMBER_FORMATS = {Kind.DATE: DATE_FORMAT, Kind.NUMBER: NUMBER_FORMAT, Kind.INTEGER: "0"}
+
+
+def _write_sheet(
+    ws: Worksheet,
+    styles: _Styles,
+    sheet: SheetLayout,
+    snapshot: Metadati,
+    window: tuple[date, date],
+    notes: dict[tuple[int, int], Annotation],
+) -> None:
+    for col, column in enumerate(sheet.spec.columns):
+        _width(ws, col, column.width)
+    validations: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    known: dict[str, dict[str, Any]] = {}
+    formats: dict[tuple[object, ...], Format] = {}
+    testi = snapshot.testi
+    dates = tuple(d.strftime("%d/%m/%Y") for d in window)
     for cell in sheet.cells:
-        target = ws.cell(cell.row, cell.col)
-        assert isinstance(target, XlCell)  # nothing is merged in a generated sheet
-        style_key = (cell.kind, cell.locked, cell.column is not None and cell.column.wrap)
-        if cell.row >= FIRST_DATA_ROW and style_key in styles:
-            target._style = copy(styles[style_key])  # type: ignore[attr-defined]  # public setters re-hash styles
-            _set_value(target, cell, formatted=True)
+        row, col = cell.row - 1, cell.col - 1
+        note = notes.pop((row, col), None)
+        fill = _note_fill(note, cell.locked) if note else None
+        style_key = (cell.row if cell.row <= HEADER_ROW else 0, cell.kind, cell.locked, cell.column, fill)
+        cell_format = formats.get(style_key)
+        if cell_format is None:
+            cell_format = formats[style_key] = _cell_format(styles, cell, fill)
+        value = cell.value
+        if note and not cell.locked and note.typed and value in (None, ""):
+            value = note.typed  # what the area typed where it was refused, shown as text beside the comment
+            ws.write_string(row, col, _text(value), cell_format)
         else:
-            _set_value(target, cell)
+            _write_value(ws, row, col, cell, cell_format)
+        if note:
+            _comment(ws, row, col, note, cell.locked, testi)
         if not cell.locked and cell.row >= FIRST_DATA_ROW:
-            dv = _validation(ws, validations, cell, snapshot.testi, window)
-            validated.setdefault(id(dv), (dv, []))[1].append(target.coordinate)
-        if cell.row >= FIRST_DATA_ROW and style_key in styles:
-            continue
-        if cell.row == TITLE_ROW:
-            target.font = Font(bold=True, size=13)
-        elif cell.row == LEGEND_ROW:
-            target.font = Font(italic=True)
-        elif cell.row == HEADER_ROW:
-            target.font = Font(bold=True)
-            target.fill = HEADER_FILL
-            target.border = BORDER
-            target.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        else:
-            target.border = BORDER
-            wrap = cell.column is not None and cell.column.wrap
-            target.alignment = Alignment(wrap_text=wrap, vertical="top")
-            if not cell.locked:
-                target.protection = Protection(locked=False)
-                target.fill = INPUT_FILL
-                target.border = INPUT_BORDER
-            if cell.row >= FIRST_DATA_ROW:
-                styles[style_key] = copy(target._style)  # type: ignore[attr-defined]
-    for dv, coordinates in validated.values():
-        dv.sqref = MultiCellRange(" ".join(coordinates))
+            key, options = _validation(cell, testi, window, dates, known)
+            validations.setdefault(key, (options, []))[1].append(cell.coordinate)
+    for (row, col), note in notes.items():  # a cell at fault outside the layout: coloured and commented
+        ws.write_blank(row, col, None, styles.get(**_fill(_note_fill(note, False))))
+        _comment(ws, row, col, note, False, testi)
+    # One validation for the cells that share it, given all at once.
+    for options, coordinates in validations.values():
+        first_row, first_col = xl_cell_to_rowcol(coordinates[0])
+        ws.data_validation(
+            first_row, first_col, first_row, first_col, {**options, "multi_range": " ".join(coordinates)}
+        )
     _fit_row_heights(ws, sheet)
-    ws.freeze_panes = ws.cell(HEADER_ROW + 1, sheet.spec.freeze_col + 1).coordinate
+    ws.freeze_panes(HEADER_ROW, sheet.spec.freeze_col)
     _page_setup(ws, snapshot.area.nome, repeat_header=True)
+
+
+def _note_fill(note: Annotation, locked: bool) -> str:
+    # Plan content the area cannot edit is reported, never presented as the area's to correct.
+    if locked:
+        return PLAN_FILL
+    return ERROR_FILL if note.errore else WARNING_FILL
+
+
+def _comment(ws: Worksheet, row: int, col: int, note: Annotation, locked: bool, testi: Testi) -> None:
+    text = f"{testi.annotazioni.nota_piano}\n\n{note.text}" if locked else note.text
+    ws.write_comment(row, col, _text(text[:2000]), {"author": "Controllo di gestione", "width": 320, "height": 160})
 
 
 def _fit_row_heights(ws: Worksheet, sheet: SheetLayout) -> None:
     """Explicit heights: neither Excel nor LibreOffice grows wrapped rows of a generated file on opening."""
     counts: dict[int, int] = {}
+    columns = sheet.spec.columns
     for cell in sheet.cells:
         if cell.row < HEADER_ROW or not isinstance(cell.value, str):
             continue
-        width = sheet.spec.columns[cell.col - 1].width
-        wraps = cell.row == HEADER_ROW or (cell.column is not None and cell.column.wrap)
-        count = lines(cell.value, width, bold=cell.row == HEADER_ROW) if wraps else 1
-        counts[cell.row] = max(counts.get(cell.row, 1), count)
+        header = cell.row == HEADER_ROW
+        if header or (cell.column is not None and cell.column.wrap):
+            count = lines(cell.value, columns[cell.col - 1].width, bold=header)
+        else:
+            count = 1
+        if count > counts.get(cell.row, 1):
+            counts[cell.row] = count
+        else:
+            counts.setdefault(cell.row, 1)
     for row, count in counts.items():
-        ws.row_dimensions[row].height = height(count)
+        ws.set_row(row - 1, height(count))
 
 
-def _set_value(target: XlCell, cell: Cell, *, formatted: bool = False) -> None:
+def _write_value(ws: Worksheet, row: int, col: int, cell: Cell, cell_format: Format) -> None:
     value = cell.value
-    if formatted:
-        pass
-    elif cell.kind is Kind.DATE:
-        target.number_format = DATE_FORMAT
-    elif cell.kind is Kind.NUMBER:
-        target.number_format = NUMBER_FORMAT
-    elif cell.kind is Kind.INTEGER:
-        target.number_format = "0"
-    elif not cell.locked:
-        target.number_format = "@"
     if value is None or value == "":
-        return
-    if isinstance(value, str):
-        # Text is always text: openpyxl would store "=..." as a formula.
-        target.value = _text(value)
-        target.data_type = "s"
+        ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, str):
+        # Text is always text: never a formula, a number or a link.
+        ws.write_string(row, col, _text(value[:MAX_CELL_TEXT]), cell_format)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, cell_format)
     elif isinstance(value, datetime):
-        target.value = value.date()
-    elif isinstance(value, date | int | float):
-        target.value = value
+        ws.write_datetime(row, col, datetime.combine(value.date(), datetime.min.time()), cell_format)
+    elif isinstance(value, date):
+        ws.write_datetime(row, col, datetime.combine(value, datetime.min.time()), cell_format)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, cell_format)
 
 
 def _text(value: str) -> str:
@@ -282,41 +407,44 @@ def _checked(text: str, limit: int, what: str) -> str:
 
 
 def _validation(
-    ws: Worksheet, cache: dict[str, DataValidation], cell: Cell, testi: Testi, window: tuple[date, date]
-) -> DataValidation:
+    cell: Cell, testi: Testi, window: tuple[date, date], dates: tuple[str, ...], known: dict[str, dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
+    """The data validation of an input cell and the key of the cells that share it (``known``: those made)."""
     c = testi.convalida
-    start, end = (d.strftime("%d/%m/%Y") for d in window)
+    start, end = dates
     target = ""
     if cell.kind is Kind.NUMBER and cell.data_row is not None:
         raw = getattr(cell.data_row.item, "valore_target", None)
         target = "-" if raw is None else f"{raw:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
     label = cell.column.label_key if cell.column else ""
     key = f"{cell.kind}|{label}|{target}"
-    if key in cache:
-        return cache[key]
+    if key in known:
+        return key, known[key]
+    options: dict[str, Any]
     if cell.kind is Kind.DATE:
-        dv = DataValidation(
-            type="date",
-            operator="between",
-            formula1=f"DATE({window[0].year},{window[0].month},{window[0].day})",
-            formula2=f"DATE({window[1].year},{window[1].month},{window[1].day})",
-        )
+        options = {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": f"=DATE({window[0].year},{window[0].month},{window[0].day})",
+            "maximum": f"=DATE({window[1].year},{window[1].month},{window[1].day})",
+        }
         title, prompt, error = (
             c.data_titolo,
             c.data_messaggio.format(da=start, a=end),
             c.data_errore.format(da=start, a=end),
         )
     elif cell.kind is Kind.SI_NO:
-        dv = DataValidation(type="list", formula1=_checked('"SI,NO"', MAX_VALIDATION_LIST, "elenco SI/NO"))
+        _checked('"SI,NO"', MAX_VALIDATION_LIST, "elenco SI/NO")
+        options = {"validate": "list", "source": ["SI", "NO"]}
         title, prompt, error = c.si_no_titolo, c.si_no_messaggio, c.si_no_errore
     elif cell.kind is Kind.NUMBER and label == "quota":
-        dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100")
+        options = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100}
         title, prompt, error = c.quota_titolo, c.quota_messaggio, c.quota_errore
     elif cell.kind is Kind.NUMBER:
-        dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+        options = {"validate": "decimal", "criteria": ">=", "value": 0}
         title, prompt, error = c.numero_titolo, c.numero_messaggio.format(target=target), c.numero_errore
     else:
-        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="32000")
+        options = {"validate": "length", "criteria": "<=", "value": 32000}
         prompts = {
             "note": c.note_messaggio,
             "evidenza": c.evidenza_messaggio,
@@ -324,71 +452,50 @@ def _validation(
             "approvata_da": c.compilazione_messaggio,
         }
         title, prompt, error = c.testo_titolo, prompts.get(label, c.monitoraggio_messaggio), c.testo_errore
-    dv.allow_blank = True
-    dv.showInputMessage = True
-    dv.showErrorMessage = True
-    dv.errorStyle = "stop"
-    dv.promptTitle = _checked(title, MAX_VALIDATION_TITLE, "titolo")
-    dv.prompt = _checked(prompt, MAX_VALIDATION_PROMPT, "messaggio")
-    dv.errorTitle = _checked(title, MAX_VALIDATION_TITLE, "titolo")
-    dv.error = _checked(error, MAX_VALIDATION_ERROR, "errore")
-    ws.add_data_validation(dv)
-    cache[key] = dv
-    return dv
+    options.update(
+        ignore_blank=True,
+        show_input=True,
+        show_error=True,
+        error_type="stop",
+        input_title=_checked(title, MAX_VALIDATION_TITLE, "titolo"),
+        input_message=_checked(prompt, MAX_VALIDATION_PROMPT, "messaggio"),
+        error_title=_checked(title, MAX_VALIDATION_TITLE, "titolo"),
+        error_message=_checked(error, MAX_VALIDATION_ERROR, "errore"),
+    )
+    known[key] = options
+    return key, options
 
 
-def _write_metadata(ws: Worksheet, snapshot: Metadati, impronta: str) -> None:
-    for n, (key, value) in enumerate(metadata_rows(snapshot, impronta), start=1):
-        ws.cell(n, 1, key).data_type = "s"
-        cell = ws.cell(n, 2, value)
-        cell.data_type = "s"
-    ws.column_dimensions["A"].width = 20
-    ws.column_dimensions["B"].width = 80
-    ws.sheet_state = "veryHidden"
-
-
-def _annotate(ws: Worksheet, note: Annotation, locked: bool, testi: Testi) -> None:
-    """Colour and comment a cell at fault; a refused value stays visible as the text the area typed."""
-    cell = ws[note.cell]
-    text = note.text
-    if locked:
-        # Plan content the area cannot edit: reported, never presented as the area's to correct.
-        cell.fill = PLAN_FILL
-        text = f"{testi.annotazioni.nota_piano}\n\n{text}"
-    else:
-        cell.fill = ERROR_FILL if note.errore else WARNING_FILL
-        if note.typed and cell.value in (None, ""):
-            cell.value = _text(note.typed)
-            cell.data_type = "s"
-    comment = Comment(text[:2000], "Controllo di gestione")
-    comment.width, comment.height = 320, 160
-    cell.comment = comment
+def _write_metadata(ws: Worksheet, rows: list[tuple[str, str]]) -> None:
+    for n, (key, value) in enumerate(rows):
+        ws.write_string(n, 0, key)
+        ws.write_string(n, 1, value)
+    _width(ws, 0, 20)
+    _width(ws, 1, 80)
+    ws.very_hidden()
 
 
 def _protect(ws: Worksheet, password: str | None) -> None:
-    protection = ws.protection
-    protection.sheet = True
-    # Staff may resize rows and columns to read long texts; nothing else.
-    protection.formatColumns = False
-    protection.formatRows = False
-    protection.selectLockedCells = False
-    protection.selectUnlockedCells = False
-    if password:
-        protection.password = password
+    # Staff may resize rows and columns to read long texts, and select any cell; nothing else.
+    ws.protect(
+        password or "",
+        {
+            "objects": True,
+            "scenarios": True,
+            "format_columns": True,
+            "format_rows": True,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
 
 
 def _page_setup(ws: Worksheet, area: str, *, repeat_header: bool) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    assert ws.sheet_properties.pageSetUpPr is not None
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
     if repeat_header:
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    header, footer = ws.oddHeader, ws.oddFooter
-    assert header is not None and footer is not None
-    header.left.text = area.replace("&", "&&")
-    header.right.text = "&A"
-    footer.center.text = "Pagina &P di &N"
-    ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.repeat_rows(HEADER_ROW - 1)
+    ws.set_margins(left=0.4, right=0.4, top=1, bottom=1)
+    ws.set_header(f"&L{area.replace('&', '&&')}&R&A", {"margin": 0.5})
+    ws.set_footer("&CPagina &P di &N", {"margin": 0.5})
