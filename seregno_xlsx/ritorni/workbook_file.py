@@ -24,23 +24,37 @@ from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
 from seregno_xlsx.files import sha256_bytes
-from seregno_xlsx.ritorni.bounds import MAX_EMPTY_RUN, MAX_FILE_BYTES, UnreadableFile
+from seregno_xlsx.ritorni.bounds import (
+    DENSE_CELLS_PER_BYTE,
+    MAX_EMPTY_RUN,
+    MAX_FILE_BYTES,
+    VALUES_PER_BYTE,
+    UnreadableFile,
+)
 from seregno_xlsx.ritorni.decryption import decrypt
 from seregno_xlsx.ritorni.file_type import OLE_MAGIC, ZIP_MAGIC, not_a_workbook
 from seregno_xlsx.ritorni.grid import Grid
-from seregno_xlsx.ritorni.inflation import Inflater, check_directory, inflate_all
+from seregno_xlsx.ritorni.inflation import Inflater, check_directory, inflate_all, safe_name
+from seregno_xlsx.ritorni.sparse_sheet import Places, compact, refuse_beyond_empty_run, sparse_rows
+from seregno_xlsx.ritorni.values import is_blank
 from seregno_xlsx.ritorni.xml_scan import NS_TABLE, Scan
 
 
 def open_grid(path: Path, *, password: str | None = None) -> Grid:
     """The workbook at ``path`` as a grid; ``password`` is the password to open (encrypted files only)."""
-    data, grid = _load(Path(path), password)
+    data, grid, scan, size = _load(Path(path), password)
+    sparse = _sparse_parts(grid, scan, size)
+    places: dict[str, Places] = {}
     try:
+        if sparse:
+            data, places = compact(data, set(sparse.values()))
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         for meta in workbook.sheets_metadata:
             grid.visibility[meta.name] = str(meta.visible).rsplit(".", 1)[-1].lower()
             sheet = workbook.get_sheet_by_name(meta.name)
-            grid.sheets[meta.name] = _sheet_rows(sheet)
+            part = sparse.get(meta.name)
+            grid.sheets[meta.name] = _sheet_rows(sheet) if part is None else sparse_rows(sheet, places[part], meta.name)
+            del sheet  # calamine's rectangle of this sheet goes before the next one is read
         if grid.format == "ods":
             _restore_ods_line_breaks(data, grid)
     except UnreadableFile:
@@ -108,7 +122,38 @@ def _ods_paragraph(element: Any) -> str:
     return "".join(parts)
 
 
-def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
+def _sparse_parts(grid: Grid, scan: Scan, size: int) -> dict[str, str]:
+    """The sheets (name -> part) read sparsely: those beyond the cells calamine may allocate whole.
+
+    Memory then follows the size: calamine's rectangles stay within ``DENSE_CELLS_PER_BYTE`` cells per
+    byte of the file, and the values within ``VALUES_PER_BYTE``, both known from the scan."""
+    if scan.box.values > VALUES_PER_BYTE * size:
+        raise UnreadableFile(
+            "file-troppo-grande",
+            f"i fogli contengono {scan.box.values:,} valori in {size:,} byte: più di quanti ne possa contenere "
+            "un file di queste dimensioni salvato da Excel o LibreOffice".replace(",", "."),
+        )
+    budget = DENSE_CELLS_PER_BYTE * size
+    sparse: dict[str, str] = {}
+    boxes = scan.box.sheets
+    named = scan.parts if grid.format != "ods" else {name: name for name in boxes}
+    for name, part in named.items():
+        rows, cols = boxes.get(part, (0, 0))
+        if rows * cols <= budget:
+            budget -= rows * cols
+        elif grid.format == "ods":
+            # An .ods sheet is not rewritten: refused, as a finding, rather than allocated.
+            raise UnreadableFile(
+                "file-troppo-grande",
+                f"i valori del foglio «{safe_name(name)[:60]}» occupano un'area troppo grande per un file "
+                "di queste dimensioni (celle lontanissime tra loro)",
+            )
+        else:
+            sparse[name] = part
+    return sparse
+
+
+def _load(path: Path, password: str | None) -> tuple[bytes, Grid, Scan, int]:
     if not path.exists():
         raise UnreadableFile("file-illeggibile", "il file non esiste")
     if path.is_dir():
@@ -127,14 +172,15 @@ def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
         raise UnreadableFile("file-troppo-grande", "il file supera i limiti di dimensione")
     if not data:
         raise UnreadableFile("file-illeggibile", "il file è vuoto (0 byte)")
+    size = len(data)  # the bytes read: the bounds on memory are multiples of it
     grid = Grid(sha256=sha256_bytes(data), mtime=_from_timestamp(stat.st_mtime))
     if data.startswith(OLE_MAGIC):
         data = decrypt(data, password)
         grid.decrypted = True
     if not data.startswith(ZIP_MAGIC):
         raise UnreadableFile("file-illeggibile", not_a_workbook(data[:2048]))
-    _inspect_zip(data, grid)
-    return data, grid
+    scan = _inspect_zip(data, grid)
+    return data, grid, scan, size
 
 
 def _sheet_rows(sheet: Any) -> list[list[object]]:
@@ -145,7 +191,8 @@ def _sheet_rows(sheet: Any) -> list[list[object]]:
     kept: list[list[object]] = []
     empty_run = 0
     seen = 0
-    for row in sheet.iter_rows():
+    rows = sheet.iter_rows()
+    for row in rows:
         seen += 1
         # calamine yields rows from A1 but columns from the used range's first column.
         values = [""] * first_col + list(row)
@@ -157,12 +204,20 @@ def _sheet_rows(sheet: Any) -> list[list[object]]:
             empty_run += 1
             if empty_run > MAX_EMPTY_RUN:
                 break
-    if seen == sheet.height and first_row:  # a calamine that starts at the used range instead
+    beyond: tuple[object, int, int] | None = None  # the first value after the rows kept
+    for index, row in enumerate(rows, start=seen):
+        seen = index + 1
+        if beyond is None:
+            beyond = next(((v, index, c) for c, v in enumerate(row, start=first_col) if not is_blank(v)), None)
+    offset = first_row if seen == sheet.height and first_row else 0  # a calamine that starts at the used range
+    if beyond is not None:
+        refuse_beyond_empty_run(beyond[0], beyond[1] + offset, beyond[2])
+    if offset:
         kept[:0] = [[] for _ in range(first_row)]
     return kept
 
 
-def _inspect_zip(data: bytes, grid: Grid) -> None:
+def _inspect_zip(data: bytes, grid: Grid) -> Scan:
     """Refuse zip bombs and unsafe XML before calamine reads anything; collect formulas and merges."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -186,6 +241,7 @@ def _inspect_zip(data: bytes, grid: Grid) -> None:
                     for _ in Inflater(data, info).chunks():
                         pass
             scan.finish()
+            return scan
     except zipfile.BadZipFile:
         raise UnreadableFile("file-illeggibile", "il file è danneggiato o troncato (archivio zip non valido)") from None
     except (zipfile.LargeZipFile, NotImplementedError, struct.error, ValueError, EOFError, OSError):

@@ -20,7 +20,6 @@ from defusedxml import ElementTree as SafeET
 from seregno_xlsx.ritorni.bounds import (
     CHUNK,
     MAX_COLS,
-    MAX_GRID_CELLS,
     MAX_RECORDED,
     MAX_ROWS,
     MAX_VALUE_CELLS,
@@ -51,6 +50,7 @@ class Scan:
         self.errors: dict[str, dict[str, str]] = {}
         self.recorded = 0
         self.box = _Box()
+        self.parts: dict[str, str] = {}  # sheet name -> its part, whose box the reader looks up
 
     def part(self, name: str, source: Inflater) -> None:
         stream = io.BufferedReader(source, CHUNK)
@@ -91,6 +91,7 @@ class Scan:
             target = self.rels.get(rid, "")
             part = target.lstrip("/") if target.startswith("/") else "xl/" + target
             _one_sheet_per_part(shown, posixpath.normpath(part).casefold(), sheet)
+            self.parts[sheet] = part
             if self.formulas.get(part):
                 self.grid.formulas[sheet] = self.formulas[part]
             if self.merged.get(part):
@@ -221,7 +222,6 @@ class _Box:
 
     def __init__(self) -> None:
         self.sheets: dict[str, tuple[int, int]] = {}
-        self.total = 0
         self.values = 0
 
     def extend(self, sheet: str, row: int, col: int, count: int = 1) -> None:
@@ -239,14 +239,7 @@ class _Box:
                 f"la cella {_column_letter(col)}{row} contiene un valore oltre i limiti di una scheda "
                 f"(al massimo {MAX_ROWS:,} righe e {MAX_COLS:,} colonne)".replace(",", "."),
             )
-        new_rows, new_cols = max(rows, row), max(cols, col)
-        self.total += new_rows * new_cols - rows * cols
-        self.sheets[sheet] = (new_rows, new_cols)
-        if self.total > MAX_GRID_CELLS:
-            raise UnreadableFile(
-                "file-troppo-grande",
-                "i valori dei fogli occupano un'area oltre i limiti di una scheda (celle lontanissime tra loro)",
-            )
+        self.sheets[sheet] = (max(rows, row), max(cols, col))
 
 
 def _refuse_dtd_in_rest(name: str, source: Inflater) -> None:
