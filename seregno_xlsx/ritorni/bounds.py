@@ -9,6 +9,8 @@ from __future__ import annotations
 # Limits well above any real scheda (a few MB) and well below harm.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
+# Per element beyond 1 MB, and for the whole package (what is inflated, in chunks, and what calamine and
+# the values are made from): a generated scheda inflates to about 4 times its size.
 MAX_RATIO = 200
 MAX_ENTRIES = 5_000
 # LibreOffice may report a used range down to row 1,048,576; data rows end far earlier.
@@ -33,6 +35,10 @@ DENSE_CELLS_PER_BYTE = 1
 # MAX_VALUE_CELLS.
 MAX_VALUE_CELLS = 500_000
 VALUES_PER_BYTE = 1
+# Text the reader copies into every cell that names it (a shared string, an .ods cell repeated over many
+# cells), beyond the text the file's XML holds itself: characters per byte of the file. An Excel-saved
+# scheda names about 1.5 per byte.
+STRING_CHARS_PER_BYTE = 20
 
 
 class UnreadableFile(Exception):

@@ -28,6 +28,8 @@ from seregno_xlsx.ritorni.bounds import (
     DENSE_CELLS_PER_BYTE,
     MAX_EMPTY_RUN,
     MAX_FILE_BYTES,
+    MAX_RATIO,
+    STRING_CHARS_PER_BYTE,
     VALUES_PER_BYTE,
     UnreadableFile,
 )
@@ -123,10 +125,26 @@ def _ods_paragraph(element: Any) -> str:
 
 
 def _sparse_parts(grid: Grid, scan: Scan, size: int) -> dict[str, str]:
-    """The sheets (name -> part) read sparsely: those beyond the cells calamine may allocate whole.
+    """The sheets (name -> part) read sparsely: those beyond the cells calamine may allocate whole;
+    refused, a file that would cost more than a multiple of its size.
 
     Memory then follows the size: calamine's rectangles stay within ``DENSE_CELLS_PER_BYTE`` cells per
     byte of the file, and the values within ``VALUES_PER_BYTE``, both known from the scan."""
+    inflated = scan.inflated
+    if inflated > MAX_RATIO * size:
+        raise UnreadableFile(
+            "file-troppo-grande",
+            f"il contenuto si espande a {inflated // size} volte la dimensione del file (al massimo {MAX_RATIO})",
+        )
+    copied = scan.shared_chars() + scan.repeated_chars
+    if copied > STRING_CHARS_PER_BYTE * size:
+        raise UnreadableFile(
+            "file-troppo-grande",
+            f"i testi ripetuti nelle celle (testi condivisi o celle ripetute) occupano {copied:,} caratteri in un "
+            f"file di {size:,} byte: più di quanti ne possa contenere un file salvato da Excel o LibreOffice".replace(
+                ",", "."
+            ),
+        )
     if scan.box.values > VALUES_PER_BYTE * size:
         raise UnreadableFile(
             "file-troppo-grande",
@@ -232,6 +250,7 @@ def _inspect_zip(data: bytes, grid: Grid) -> Scan:
                 raise UnreadableFile("file-illeggibile", "l'archivio non contiene una cartella di lavoro")
             _active_content(names, grid)
             scan = Scan(grid)
+            scan.inflated = sum(info.file_size for info in infos)  # each entry inflates to at most that
             for info in infos:
                 if info.is_dir():
                     continue
