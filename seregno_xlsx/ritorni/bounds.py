@@ -9,9 +9,10 @@ from __future__ import annotations
 # Limits well above any real scheda (a few MB) and well below harm.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
-# Per element beyond 1 MB, and for the whole package (what is inflated, in chunks, and what calamine and
-# the values are made from): a generated scheda inflates to about 4 times its size.
 MAX_RATIO = 200
+# The whole package (what calamine and the values are made from): a generated scheda inflates to about 4
+# times its size, a sheet of thousands of numbers or notes to about 10.
+MAX_TOTAL_RATIO = 100
 MAX_ENTRIES = 5_000
 # LibreOffice may report a used range down to row 1,048,576; data rows end far earlier.
 MAX_EMPTY_RUN = 2_000

@@ -28,7 +28,7 @@ from seregno_xlsx.ritorni.bounds import (
     DENSE_CELLS_PER_BYTE,
     MAX_EMPTY_RUN,
     MAX_FILE_BYTES,
-    MAX_RATIO,
+    MAX_TOTAL_RATIO,
     STRING_CHARS_PER_BYTE,
     VALUES_PER_BYTE,
     UnreadableFile,
@@ -131,10 +131,10 @@ def _sparse_parts(grid: Grid, scan: Scan, size: int) -> dict[str, str]:
     Memory then follows the size: calamine's rectangles stay within ``DENSE_CELLS_PER_BYTE`` cells per
     byte of the file, and the values within ``VALUES_PER_BYTE``, both known from the scan."""
     inflated = scan.inflated
-    if inflated > MAX_RATIO * size:
+    if inflated > MAX_TOTAL_RATIO * size:
         raise UnreadableFile(
             "file-troppo-grande",
-            f"il contenuto si espande a {inflated // size} volte la dimensione del file (al massimo {MAX_RATIO})",
+            f"il contenuto si espande a {inflated // size} volte la dimensione del file (al massimo {MAX_TOTAL_RATIO})",
         )
     copied = scan.shared_chars() + scan.repeated_chars
     if copied > STRING_CHARS_PER_BYTE * size:
