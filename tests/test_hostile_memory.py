@@ -111,6 +111,7 @@ def files(schede_intermedia: list[SchedaGenerata], tmp_path_factory: pytest.Temp
         "testo lungo": add_to_sheet_data(real, folder / "lunghi.xlsx", part, long_texts),
         "45.000 testi condivisi": add_to_sheet_data(shared, folder / "nominati.xlsx", part, named + mark),
         "60.000 celle .ods ripetute": _repeated_ods(folder / "ripetute.ods"),
+        "60.000 celle .ods ripetute, sparse": _repeated_ods(folder / "ripetute_lontane.ods", far=True),
     }
 
 
@@ -124,16 +125,24 @@ def _add_shared_string(path: Path, text: str) -> int:
     return index
 
 
-def _repeated_ods(path: Path) -> Path:
+def _repeated_ods(path: Path, *, far: bool = False) -> Path:
     """One .ods cell of 20 characters repeated over 60 rows of 1,000 columns: a few hundred bytes of XML,
-    random bytes beside them bring the file to one value per byte and 20 copied characters per byte."""
+    random bytes beside them bring the file to one value per byte and 20 copied characters per byte; with
+    ``far``, a mark on row 1,048,576 makes the table sparse."""
+    mark = (
+        '<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>'
+        "</table:table-row>"
+    )
     office = "urn:oasis:names:tc:opendocument:xmlns"
     content = (
         f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{office}:office:1.0" '
         f'xmlns:table="{office}:table:1.0" xmlns:text="{office}:text:1.0" office:version="1.2"><office:body>'
         '<office:spreadsheet><table:table table:name="Foglio1"><table:table-row table:number-rows-repeated="60">'
         '<table:table-cell table:number-columns-repeated="1000" office:value-type="string">'
-        "<text:p>abcdefghij0123456789</text:p></table:table-cell></table:table-row></table:table>"
+        "<text:p>abcdefghij0123456789</text:p></table:table-cell></table:table-row>"
+        + (mark if far else "")
+        + "</table:table>"
         "</office:spreadsheet></office:body></office:document-content>"
     )
     manifest = (
@@ -159,6 +168,7 @@ NAMES = [
     "testo lungo",
     "45.000 testi condivisi",
     "60.000 celle .ods ripetute",
+    "60.000 celle .ods ripetute, sparse",
 ]
 
 

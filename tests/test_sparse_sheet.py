@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -173,3 +174,48 @@ def test_a_far_cell_is_read_in_memory_that_follows_the_cells(bases: dict[str, Pa
     assert [row[: len(same)] for row, same in zip(rows, expected, strict=True)] == expected
     assert all(not any(row[len(same) :]) for row, same in zip(rows, expected, strict=True))
     assert _findings(path, dense=False) == _findings(bases["condivisi"], dense=False)
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice non installato")
+def test_an_ods_table_read_sparsely_reads_as_the_dense_reading(bases: dict[str, Path], tmp_path: Path) -> None:
+    """The scheda saved as .ods by LibreOffice, with a multi-line text (its line breaks are put back) and a
+    repeated value added to Fasi: every table rewritten and read sparsely reads as calamine reads it."""
+    profile = f"-env:UserInstallation=file://{tmp_path / 'profile'}"
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--norestore",
+            profile,
+            "--convert-to",
+            "ods",
+            "--outdir",
+            str(tmp_path),
+            str(bases["generata"]),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    path = tmp_path / "generata.ods"
+    parts = entries(path)
+    content = parts["content.xml"].decode()
+    fasi = content.index('table:name="Fasi"')
+    # Before the run of empty rows LibreOffice writes down to row 1,048,576.
+    end = fasi + re.search(r'<table:table-row [^>]*number-rows-repeated="\d{4,}"', content[fasi:]).start()  # type: ignore[union-attr]
+    added = (
+        '<table:table-row table:number-rows-repeated="2"><table:table-cell office:value-type="string" '
+        'table:number-columns-repeated="3"><text:p>riga 1</text:p><text:p>riga  2</text:p></table:table-cell>'
+        '<table:table-cell office:value-type="float" office:value="2.5"><text:p>2,5</text:p></table:table-cell>'
+        "</table:table-row>"
+    )
+    parts["content.xml"] = (content[:end] + added + content[end:]).encode()
+    write_zip(path, {"mimetype": parts.pop("mimetype"), **parts})
+    dense, sparse = _grid(path, dense=True), _grid(path, dense=False)
+    assert isinstance(dense, Grid) and isinstance(sparse, Grid)
+    assert "riga 1\nriga  2" in dense.sheets["Fasi"][-1] and 2.5 in dense.sheets["Fasi"][-1]
+    for name, rows in dense.sheets.items():
+        assert isinstance(sparse.sheets[name], SparseRows)
+        assert list(sparse.sheets[name]) == rows, name
+    assert _findings(path, dense=False) == _findings(path, dense=True)

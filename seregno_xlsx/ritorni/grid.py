@@ -3,6 +3,8 @@ and what the values alone do not show (formulas, merged cells, error cells, acti
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,12 +24,14 @@ class Formula:
 
 class SparseRows(Sequence[list[object]]):
     """A sheet's rows as a sequence, holding only the cells with a value: memory follows the cells the
-    file holds, not the rectangle they span. A row is made when asked for as the dense reading makes
-    it: as wide as the sheet and padded with "" if it holds a value, else empty."""
+    file holds (16 bytes each beside the value), not the rectangle they span. A row is made when asked
+    for as the dense reading makes it: as wide as the sheet and padded with "" if it holds a value,
+    else empty."""
 
-    def __init__(self, cells: dict[int, object], height: int, width: int) -> None:
-        self.cells = cells  # (row << COL_BITS) | col -> value, 0-based; only values not "" or None
-        self.filled = {key >> COL_BITS for key in cells}
+    def __init__(self, keys: array[int], values: list[object], height: int, width: int) -> None:
+        # keys ascending: (row << COL_BITS) | col, 0-based; values: the cell's, never "" or None.
+        self.keys = keys
+        self.values = values
         self.height = height
         self.width = width
 
@@ -52,17 +56,39 @@ class SparseRows(Sequence[list[object]]):
     def __iter__(self) -> Iterator[list[object]]:
         return (self._row(i) for i in range(self.height))
 
+    def _span(self, index: int) -> tuple[int, int]:
+        return bisect_left(self.keys, index << COL_BITS), bisect_left(self.keys, (index + 1) << COL_BITS)
+
     def _row(self, index: int) -> list[object]:
-        if index not in self.filled:
+        first, last = self._span(index)
+        if first == last:
             return []
-        base, get = index << COL_BITS, self.cells.get
-        return [get(base | col, "") for col in range(self.width)]
+        row: list[object] = [""] * self.width
+        mask = (1 << COL_BITS) - 1
+        for at in range(first, last):
+            row[self.keys[at] & mask] = self.values[at]
+        return row
+
+    def _at(self, row: int, col: int) -> int | None:
+        key = (row << COL_BITS) | col
+        at = bisect_left(self.keys, key)
+        return at if at < len(self.keys) and self.keys[at] == key else None
 
     def cell(self, row: int, col: int) -> object:
         """1-based, as ``Grid.value``."""
-        if 0 < row <= self.height and row - 1 in self.filled and 0 < col <= self.width:
-            return self.cells.get(((row - 1) << COL_BITS) | (col - 1), "")
-        return None
+        if not (0 < row <= self.height and 0 < col <= self.width):
+            return None
+        first, last = self._span(row - 1)
+        if first == last:
+            return None
+        at = self._at(row - 1, col - 1)
+        return "" if at is None else self.values[at]
+
+    def replace(self, row: int, col: int, value: object) -> None:
+        """0-based: a value held by the cell is replaced (the line breaks of an .ods text put back)."""
+        at = self._at(row, col)
+        if at is not None:
+            self.values[at] = value
 
 
 Rows = list[list[object]] | SparseRows
@@ -107,5 +133,5 @@ class Grid:
         """Every value the sheet holds (a dense sheet also gives its empty cells, as "")."""
         rows = self.sheets[sheet]
         if isinstance(rows, SparseRows):
-            return iter(rows.cells.values())
+            return iter(rows.values)
         return (value for row in rows for value in row)

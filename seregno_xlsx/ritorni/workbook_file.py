@@ -25,6 +25,7 @@ from python_calamine import CalamineWorkbook
 
 from seregno_xlsx.files import sha256_bytes
 from seregno_xlsx.ritorni.bounds import (
+    CHUNK,
     DENSE_CELLS_PER_BYTE,
     MAX_EMPTY_RUN,
     MAX_FILE_BYTES,
@@ -35,8 +36,8 @@ from seregno_xlsx.ritorni.bounds import (
 )
 from seregno_xlsx.ritorni.decryption import decrypt
 from seregno_xlsx.ritorni.file_type import OLE_MAGIC, ZIP_MAGIC, not_a_workbook
-from seregno_xlsx.ritorni.grid import Grid
-from seregno_xlsx.ritorni.inflation import Inflater, check_directory, inflate_all, safe_name
+from seregno_xlsx.ritorni.grid import Grid, Rows, SparseRows
+from seregno_xlsx.ritorni.inflation import Inflater, check_directory, inflate_all
 from seregno_xlsx.ritorni.sparse_sheet import Places, compact, refuse_beyond_empty_run, sparse_rows
 from seregno_xlsx.ritorni.values import is_blank
 from seregno_xlsx.ritorni.xml_scan import NS_TABLE, Scan
@@ -46,16 +47,18 @@ def open_grid(path: Path, *, password: str | None = None) -> Grid:
     """The workbook at ``path`` as a grid; ``password`` is the password to open (encrypted files only)."""
     data, grid, scan, size = _load(Path(path), password)
     sparse = _sparse_parts(grid, scan, size)
-    places: dict[str, Places] = {}
     try:
-        if sparse:
-            data, places = compact(data, set(sparse.values()))
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        # What calamine reads: the file, or the file with its sparse sheets rewritten.
+        read = compact(data, sparse) if sparse else (data, {})
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(read[0]))
+        places = read[1]
         for meta in workbook.sheets_metadata:
             grid.visibility[meta.name] = str(meta.visible).rsplit(".", 1)[-1].lower()
             sheet = workbook.get_sheet_by_name(meta.name)
-            part = sparse.get(meta.name)
-            grid.sheets[meta.name] = _sheet_rows(sheet) if part is None else sparse_rows(sheet, places[part], meta.name)
+            if meta.name in sparse:
+                grid.sheets[meta.name] = sparse_rows(sheet, places.get(meta.name, Places()), meta.name)
+            else:
+                grid.sheets[meta.name] = _sheet_rows(sheet)
             del sheet  # calamine's rectangle of this sheet goes before the next one is read
         if grid.format == "ods":
             _restore_ods_line_breaks(data, grid)
@@ -77,35 +80,64 @@ def _restore_ods_line_breaks(data: bytes, grid: Grid) -> None:
     An .ods cell holds each line as its own ``<text:p>`` (or a ``<text:line-break/>``);
     calamine joins them without a separator, so "riga 1⏎riga 2" came back as
     "riga 1riga 2". Only cells whose text then differs by whitespace alone are
-    replaced. ``data`` is the package ``_load`` already inflated under its limits.
+    replaced. ``data`` is the package ``_load`` already inflated under its limits; content.xml is
+    streamed, each cell detached once read, so memory stays that of one cell.
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            root = SafeET.fromstring(archive.read("content.xml"))
+            info = archive.getinfo("content.xml")
+        stream = io.BufferedReader(Inflater(data, info), CHUNK)
+        events = SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)
+        stack: list[Any] = []
+        rows: Rows | None = None
+        row = col = 0
+        repeated_rows = 1
+        cells_open = 0  # a cell's paragraphs are kept until the cell ends
+        for event, element in events:
+            tag = element.tag
+            if event == "start":
+                stack.append(element)
+                if tag == f"{_TABLE_NS}table" and not cells_open:
+                    rows, row = grid.sheets.get(element.get(f"{_TABLE_NS}name", "")), 0
+                elif tag == f"{_TABLE_NS}table-row" and not cells_open:
+                    repeated_rows, col = int(element.get(f"{_TABLE_NS}number-rows-repeated", "1")), 0
+                elif tag in _ODS_CELLS:
+                    cells_open += 1
+                continue
+            stack.pop()
+            if tag in _ODS_CELLS:
+                cells_open -= 1
+                if not cells_open:
+                    repeated_cols = int(element.get(f"{_TABLE_NS}number-columns-repeated", "1"))
+                    if rows is not None and row < len(rows):
+                        _restore_cell(element, rows, (row, repeated_rows), (col, repeated_cols))
+                    col += repeated_cols
+            elif tag == f"{_TABLE_NS}table-row" and not cells_open:
+                row += repeated_rows
+            if stack and not cells_open:
+                stack[-1].remove(element)
     except Exception:
         return  # unreadable here means calamine's text stays as it is
-    for table in root.iter(f"{_TABLE_NS}table"):
-        rows = grid.sheets.get(table.get(f"{_TABLE_NS}name", ""))
-        if rows is None:
-            continue
-        row = 0
-        for row_element in table.iter(f"{_TABLE_NS}table-row"):
-            repeated_rows = int(row_element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
-            col = 0
-            for cell in row_element:
-                repeated_cols = int(cell.get(f"{_TABLE_NS}number-columns-repeated", "1"))
-                paragraphs = [p for p in cell if p.tag == f"{_TEXT_NS}p"]
-                if len(paragraphs) > 1 or any(e.tag == f"{_TEXT_NS}line-break" for p in paragraphs for e in p.iter()):
-                    text = "\n".join(_ods_paragraph(p) for p in paragraphs)
-                    for r in range(row, min(row + repeated_rows, len(rows))):
-                        for c in range(col, min(col + repeated_cols, len(rows[r]))):
-                            value = rows[r][c]
-                            if isinstance(value, str) and _WHITESPACE.sub("", value) == _WHITESPACE.sub("", text):
-                                rows[r][c] = text
-                col += repeated_cols
-            row += repeated_rows
-            if row >= len(rows):
-                break
+
+
+_ODS_CELLS = (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell")
+
+
+def _restore_cell(cell: Any, rows: Rows, rows_span: tuple[int, int], cols_span: tuple[int, int]) -> None:
+    paragraphs = [p for p in cell if p.tag == f"{_TEXT_NS}p"]
+    if len(paragraphs) < 2 and not any(e.tag == f"{_TEXT_NS}line-break" for p in paragraphs for e in p.iter()):
+        return
+    text = "\n".join(_ods_paragraph(p) for p in paragraphs)
+    (row, repeated_rows), (col, repeated_cols) = rows_span, cols_span
+    for r in range(row, min(row + repeated_rows, len(rows))):
+        current = rows[r]
+        for c in range(col, min(col + repeated_cols, len(current))):
+            value = current[c]
+            if isinstance(value, str) and _WHITESPACE.sub("", value) == _WHITESPACE.sub("", text):
+                if isinstance(rows, SparseRows):
+                    rows.replace(r, c, text)
+                else:
+                    current[c] = text
 
 
 def _ods_paragraph(element: Any) -> str:
@@ -154,20 +186,14 @@ def _sparse_parts(grid: Grid, scan: Scan, size: int) -> dict[str, str]:
     budget = DENSE_CELLS_PER_BYTE * size
     sparse: dict[str, str] = {}
     boxes = scan.box.sheets
+    # An .ods keeps every table in content.xml, and its box under the table's name.
     named = scan.parts if grid.format != "ods" else {name: name for name in boxes}
     for name, part in named.items():
         rows, cols = boxes.get(part, (0, 0))
         if rows * cols <= budget:
             budget -= rows * cols
-        elif grid.format == "ods":
-            # An .ods sheet is not rewritten: refused, as a finding, rather than allocated.
-            raise UnreadableFile(
-                "file-troppo-grande",
-                f"i valori del foglio «{safe_name(name)[:60]}» occupano un'area troppo grande per un file "
-                "di queste dimensioni (celle lontanissime tra loro)",
-            )
         else:
-            sparse[name] = part
+            sparse[name] = part if grid.format != "ods" else "content.xml"
     return sparse
 
 
