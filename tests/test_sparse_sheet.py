@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from seregno_xlsx.ritorni import workbook_file
@@ -127,6 +127,14 @@ def _edit(base: Path, target: Path, edits: list[Edit]) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(base=st.sampled_from(["generata", "condivisi"]), edits=EDITS)
+# One place given a number, then an error (read as empty): the last one counts, in both readings.
+@example(
+    base="generata",
+    edits=[
+        ("Fasi", False, 15, 1, 0, ("", "<v>{number}</v>"), 0.0),
+        ("Fasi", False, 15, 1, 0, (' t="e"', "<v>#N/A</v>"), 0.0),
+    ],
+)
 def test_a_sheet_read_sparsely_reads_as_the_dense_reading(
     bases: dict[str, Path],
     tmp_path: Path,

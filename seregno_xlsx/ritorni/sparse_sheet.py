@@ -275,18 +275,19 @@ def sparse_rows(sheet: Any, places: Places, name: str) -> SparseRows:
         rows = sheet.iter_rows()
         next(rows, None)  # the first row, written to start the used range on A1
         for index, row in enumerate(rows):
-            value = row[0] if row else ""
-            if value != "" and value is not None:
-                if index >= len(places.rows):
-                    raise UnreadableFile("file-illeggibile", f"il foglio «{safe_name(name)[:60]}» non si legge")
-                keys.append(((places.rows[index] - 1) << COL_BITS) | (places.cols[index] - 1))
-                values.append(value)
+            if index >= len(places.rows):
+                raise UnreadableFile("file-illeggibile", f"il foglio «{safe_name(name)[:60]}» non si legge")
+            keys.append(((places.rows[index] - 1) << COL_BITS) | (places.cols[index] - 1))
+            values.append(row[0] if row else "")
     if any(keys[i] >= keys[i + 1] for i in range(len(keys) - 1)):
-        # Rows or cells out of order, or one place twice: sorted, the last value of a place kept, as in
-        # calamine's rectangle.
+        # Rows or cells out of order, or one place twice: sorted, the last value of a place kept (even an
+        # empty one), as in calamine's rectangle.
         latest = dict(zip(keys, values, strict=True))
         order = sorted(latest)
         keys, values = array("q", order), [latest[key] for key in order]
+    if any(value == "" or value is None for value in values):
+        kept = [at for at, value in enumerate(values) if value != "" and value is not None]
+        keys, values = array("q", (keys[at] for at in kept)), [values[at] for at in kept]
     # The dense reading stops at the first run of more than MAX_EMPTY_RUN rows without a value.
     height = 0
     cut = len(keys)
