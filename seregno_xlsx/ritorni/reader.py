@@ -442,8 +442,8 @@ class _SheetReader:
     def unexpected_sheets(self) -> list[Anomalia]:
         """Sheets the scheda does not have, holding data: never read, and said."""
         found = []
-        for name, rows in self.grid.sheets.items():
-            if name in self.used or not any(not is_blank(v) for row in rows for v in row):
+        for name in self.grid.sheets:
+            if name in self.used or not any(not is_blank(v) for v in self.grid.values(name)):
                 continue
             found.append(
                 finding(

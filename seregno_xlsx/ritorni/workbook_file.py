@@ -24,23 +24,42 @@ from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
 from seregno_xlsx.files import sha256_bytes
-from seregno_xlsx.ritorni.bounds import MAX_EMPTY_RUN, MAX_FILE_BYTES, UnreadableFile
+from seregno_xlsx.ritorni.bounds import (
+    CHUNK,
+    DENSE_CELLS_PER_BYTE,
+    MAX_EMPTY_RUN,
+    MAX_FILE_BYTES,
+    MAX_TOTAL_RATIO,
+    STRING_CHARS_PER_BYTE,
+    VALUES_PER_BYTE,
+    UnreadableFile,
+)
 from seregno_xlsx.ritorni.decryption import decrypt
 from seregno_xlsx.ritorni.file_type import OLE_MAGIC, ZIP_MAGIC, not_a_workbook
-from seregno_xlsx.ritorni.grid import Grid
+from seregno_xlsx.ritorni.grid import Grid, Rows, SparseRows
 from seregno_xlsx.ritorni.inflation import Inflater, check_directory, inflate_all
+from seregno_xlsx.ritorni.sparse_sheet import Places, compact, refuse_beyond_empty_run, sparse_rows
+from seregno_xlsx.ritorni.values import is_blank
 from seregno_xlsx.ritorni.xml_scan import NS_TABLE, Scan
 
 
 def open_grid(path: Path, *, password: str | None = None) -> Grid:
     """The workbook at ``path`` as a grid; ``password`` is the password to open (encrypted files only)."""
-    data, grid = _load(Path(path), password)
+    data, grid, scan, size = _load(Path(path), password)
+    sparse = _sparse_parts(grid, scan, size)
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        # What calamine reads: the file, or the file with its sparse sheets rewritten.
+        read = compact(data, sparse) if sparse else (data, {})
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(read[0]))
+        places = read[1]
         for meta in workbook.sheets_metadata:
             grid.visibility[meta.name] = str(meta.visible).rsplit(".", 1)[-1].lower()
             sheet = workbook.get_sheet_by_name(meta.name)
-            grid.sheets[meta.name] = _sheet_rows(sheet)
+            if meta.name in sparse:
+                grid.sheets[meta.name] = sparse_rows(sheet, places.get(meta.name, Places()), meta.name)
+            else:
+                grid.sheets[meta.name] = _sheet_rows(sheet)
+            del sheet  # calamine's rectangle of this sheet goes before the next one is read
         if grid.format == "ods":
             _restore_ods_line_breaks(data, grid)
     except UnreadableFile:
@@ -61,35 +80,64 @@ def _restore_ods_line_breaks(data: bytes, grid: Grid) -> None:
     An .ods cell holds each line as its own ``<text:p>`` (or a ``<text:line-break/>``);
     calamine joins them without a separator, so "riga 1⏎riga 2" came back as
     "riga 1riga 2". Only cells whose text then differs by whitespace alone are
-    replaced. ``data`` is the package ``_load`` already inflated under its limits.
+    replaced. ``data`` is the package ``_load`` already inflated under its limits; content.xml is
+    streamed, each cell detached once read, so memory stays that of one cell.
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            root = SafeET.fromstring(archive.read("content.xml"))
+            info = archive.getinfo("content.xml")
+        stream = io.BufferedReader(Inflater(data, info), CHUNK)
+        events = SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)
+        stack: list[Any] = []
+        rows: Rows | None = None
+        row = col = 0
+        repeated_rows = 1
+        cells_open = 0  # a cell's paragraphs are kept until the cell ends
+        for event, element in events:
+            tag = element.tag
+            if event == "start":
+                stack.append(element)
+                if tag == f"{_TABLE_NS}table" and not cells_open:
+                    rows, row = grid.sheets.get(element.get(f"{_TABLE_NS}name", "")), 0
+                elif tag == f"{_TABLE_NS}table-row" and not cells_open:
+                    repeated_rows, col = int(element.get(f"{_TABLE_NS}number-rows-repeated", "1")), 0
+                elif tag in _ODS_CELLS:
+                    cells_open += 1
+                continue
+            stack.pop()
+            if tag in _ODS_CELLS:
+                cells_open -= 1
+                if not cells_open:
+                    repeated_cols = int(element.get(f"{_TABLE_NS}number-columns-repeated", "1"))
+                    if rows is not None and row < len(rows):
+                        _restore_cell(element, rows, (row, repeated_rows), (col, repeated_cols))
+                    col += repeated_cols
+            elif tag == f"{_TABLE_NS}table-row" and not cells_open:
+                row += repeated_rows
+            if stack and not cells_open:
+                stack[-1].remove(element)
     except Exception:
         return  # unreadable here means calamine's text stays as it is
-    for table in root.iter(f"{_TABLE_NS}table"):
-        rows = grid.sheets.get(table.get(f"{_TABLE_NS}name", ""))
-        if rows is None:
-            continue
-        row = 0
-        for row_element in table.iter(f"{_TABLE_NS}table-row"):
-            repeated_rows = int(row_element.get(f"{_TABLE_NS}number-rows-repeated", "1"))
-            col = 0
-            for cell in row_element:
-                repeated_cols = int(cell.get(f"{_TABLE_NS}number-columns-repeated", "1"))
-                paragraphs = [p for p in cell if p.tag == f"{_TEXT_NS}p"]
-                if len(paragraphs) > 1 or any(e.tag == f"{_TEXT_NS}line-break" for p in paragraphs for e in p.iter()):
-                    text = "\n".join(_ods_paragraph(p) for p in paragraphs)
-                    for r in range(row, min(row + repeated_rows, len(rows))):
-                        for c in range(col, min(col + repeated_cols, len(rows[r]))):
-                            value = rows[r][c]
-                            if isinstance(value, str) and _WHITESPACE.sub("", value) == _WHITESPACE.sub("", text):
-                                rows[r][c] = text
-                col += repeated_cols
-            row += repeated_rows
-            if row >= len(rows):
-                break
+
+
+_ODS_CELLS = (f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell")
+
+
+def _restore_cell(cell: Any, rows: Rows, rows_span: tuple[int, int], cols_span: tuple[int, int]) -> None:
+    paragraphs = [p for p in cell if p.tag == f"{_TEXT_NS}p"]
+    if len(paragraphs) < 2 and not any(e.tag == f"{_TEXT_NS}line-break" for p in paragraphs for e in p.iter()):
+        return
+    text = "\n".join(_ods_paragraph(p) for p in paragraphs)
+    (row, repeated_rows), (col, repeated_cols) = rows_span, cols_span
+    for r in range(row, min(row + repeated_rows, len(rows))):
+        current = rows[r]
+        for c in range(col, min(col + repeated_cols, len(current))):
+            value = current[c]
+            if isinstance(value, str) and _WHITESPACE.sub("", value) == _WHITESPACE.sub("", text):
+                if isinstance(rows, SparseRows):
+                    rows.replace(r, c, text)
+                else:
+                    current[c] = text
 
 
 def _ods_paragraph(element: Any) -> str:
@@ -108,7 +156,48 @@ def _ods_paragraph(element: Any) -> str:
     return "".join(parts)
 
 
-def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
+def _sparse_parts(grid: Grid, scan: Scan, size: int) -> dict[str, str]:
+    """The sheets (name -> part) read sparsely: those beyond the cells calamine may allocate whole;
+    refused, a file that would cost more than a multiple of its size.
+
+    Memory then follows the size: calamine's rectangles stay within ``DENSE_CELLS_PER_BYTE`` cells per
+    byte of the file, and the values within ``VALUES_PER_BYTE``, both known from the scan."""
+    inflated = scan.inflated
+    if inflated > MAX_TOTAL_RATIO * size:
+        raise UnreadableFile(
+            "file-troppo-grande",
+            f"il contenuto si espande a {inflated // size} volte la dimensione del file (al massimo {MAX_TOTAL_RATIO})",
+        )
+    copied = scan.shared_chars() + scan.repeated_chars
+    if copied > STRING_CHARS_PER_BYTE * size:
+        raise UnreadableFile(
+            "file-troppo-grande",
+            f"i testi ripetuti nelle celle (testi condivisi o celle ripetute) occupano {copied:,} caratteri in un "
+            f"file di {size:,} byte: più di quanti ne possa contenere un file salvato da Excel o LibreOffice".replace(
+                ",", "."
+            ),
+        )
+    if scan.box.values > VALUES_PER_BYTE * size:
+        raise UnreadableFile(
+            "file-troppo-grande",
+            f"i fogli contengono {scan.box.values:,} valori in {size:,} byte: più di quanti ne possa contenere "
+            "un file di queste dimensioni salvato da Excel o LibreOffice".replace(",", "."),
+        )
+    budget = DENSE_CELLS_PER_BYTE * size
+    sparse: dict[str, str] = {}
+    boxes = scan.box.sheets
+    # An .ods keeps every table in content.xml, and its box under the table's name.
+    named = scan.parts if grid.format != "ods" else {name: name for name in boxes}
+    for name, part in named.items():
+        rows, cols = boxes.get(part, (0, 0))
+        if rows * cols <= budget:
+            budget -= rows * cols
+        else:
+            sparse[name] = part if grid.format != "ods" else "content.xml"
+    return sparse
+
+
+def _load(path: Path, password: str | None) -> tuple[bytes, Grid, Scan, int]:
     if not path.exists():
         raise UnreadableFile("file-illeggibile", "il file non esiste")
     if path.is_dir():
@@ -127,14 +216,15 @@ def _load(path: Path, password: str | None) -> tuple[bytes, Grid]:
         raise UnreadableFile("file-troppo-grande", "il file supera i limiti di dimensione")
     if not data:
         raise UnreadableFile("file-illeggibile", "il file è vuoto (0 byte)")
+    size = len(data)  # the bytes read: the bounds on memory are multiples of it
     grid = Grid(sha256=sha256_bytes(data), mtime=_from_timestamp(stat.st_mtime))
     if data.startswith(OLE_MAGIC):
         data = decrypt(data, password)
         grid.decrypted = True
     if not data.startswith(ZIP_MAGIC):
         raise UnreadableFile("file-illeggibile", not_a_workbook(data[:2048]))
-    _inspect_zip(data, grid)
-    return data, grid
+    scan = _inspect_zip(data, grid)
+    return data, grid, scan, size
 
 
 def _sheet_rows(sheet: Any) -> list[list[object]]:
@@ -145,7 +235,8 @@ def _sheet_rows(sheet: Any) -> list[list[object]]:
     kept: list[list[object]] = []
     empty_run = 0
     seen = 0
-    for row in sheet.iter_rows():
+    rows = sheet.iter_rows()
+    for row in rows:
         seen += 1
         # calamine yields rows from A1 but columns from the used range's first column.
         values = [""] * first_col + list(row)
@@ -157,12 +248,20 @@ def _sheet_rows(sheet: Any) -> list[list[object]]:
             empty_run += 1
             if empty_run > MAX_EMPTY_RUN:
                 break
-    if seen == sheet.height and first_row:  # a calamine that starts at the used range instead
+    beyond: tuple[object, int, int] | None = None  # the first value after the rows kept
+    for index, row in enumerate(rows, start=seen):
+        seen = index + 1
+        if beyond is None:
+            beyond = next(((v, index, c) for c, v in enumerate(row, start=first_col) if not is_blank(v)), None)
+    offset = first_row if seen == sheet.height and first_row else 0  # a calamine that starts at the used range
+    if beyond is not None:
+        refuse_beyond_empty_run(beyond[0], beyond[1] + offset, beyond[2])
+    if offset:
         kept[:0] = [[] for _ in range(first_row)]
     return kept
 
 
-def _inspect_zip(data: bytes, grid: Grid) -> None:
+def _inspect_zip(data: bytes, grid: Grid) -> Scan:
     """Refuse zip bombs and unsafe XML before calamine reads anything; collect formulas and merges."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -177,6 +276,7 @@ def _inspect_zip(data: bytes, grid: Grid) -> None:
                 raise UnreadableFile("file-illeggibile", "l'archivio non contiene una cartella di lavoro")
             _active_content(names, grid)
             scan = Scan(grid)
+            scan.inflated = sum(info.file_size for info in infos)  # each entry inflates to at most that
             for info in infos:
                 if info.is_dir():
                     continue
@@ -186,6 +286,7 @@ def _inspect_zip(data: bytes, grid: Grid) -> None:
                     for _ in Inflater(data, info).chunks():
                         pass
             scan.finish()
+            return scan
     except zipfile.BadZipFile:
         raise UnreadableFile("file-illeggibile", "il file è danneggiato o troncato (archivio zip non valido)") from None
     except (zipfile.LargeZipFile, NotImplementedError, struct.error, ValueError, EOFError, OSError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+from array import array
 from collections.abc import Iterator
 from datetime import datetime
 from xml.etree.ElementTree import Element
@@ -20,7 +21,6 @@ from defusedxml import ElementTree as SafeET
 from seregno_xlsx.ritorni.bounds import (
     CHUNK,
     MAX_COLS,
-    MAX_GRID_CELLS,
     MAX_RECORDED,
     MAX_ROWS,
     MAX_VALUE_CELLS,
@@ -51,6 +51,12 @@ class Scan:
         self.errors: dict[str, dict[str, str]] = {}
         self.recorded = 0
         self.box = _Box()
+        self.parts: dict[str, str] = {}  # sheet name -> its part, whose box the reader looks up
+        # What the reader's strings will cost: each cell gets its own copy of the shared string it names.
+        self.shared_refs: dict[str, int] = {}  # index of a shared string -> cells naming it
+        self.shared_lengths = array("I")  # length of each shared string
+        self.repeated_chars = 0  # characters an .ods cell repeated over many cells adds
+        self.inflated = 0  # bytes the package inflates to (the sizes its directory declares)
 
     def part(self, name: str, source: Inflater) -> None:
         stream = io.BufferedReader(source, CHUNK)
@@ -60,6 +66,8 @@ class Scan:
                 self._workbook(events)
             elif name == "xl/_rels/workbook.xml.rels":
                 self._rels(events)
+            elif name.casefold() == "xl/sharedstrings.xml":
+                self._shared_strings(fast_events(stream) if FAST_SCAN else tree_events(stream))
             elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 self._worksheet(name, fast_events(stream) if FAST_SCAN else tree_events(stream))
             elif name == "content.xml" and self.grid.format == "ods":
@@ -91,6 +99,7 @@ class Scan:
             target = self.rels.get(rid, "")
             part = target.lstrip("/") if target.startswith("/") else "xl/" + target
             _one_sheet_per_part(shown, posixpath.normpath(part).casefold(), sheet)
+            self.parts[sheet] = part
             if self.formulas.get(part):
                 self.grid.formulas[sheet] = self.formulas[part]
             if self.merged.get(part):
@@ -163,9 +172,30 @@ class Scan:
                     formulas[ref] = Formula("=" + formula if formula else "=(formula condivisa)", cached)
                 if is_error and value_text and self._record():
                     errors[attributes.get("r") or f"{_column_letter(col_number)}{row_number}"] = value_text
+                elif value_text and attributes.get("t") == "s":
+                    self.shared_refs[value_text] = self.shared_refs.get(value_text, 0) + 1
                 formula, cached = None, False
             elif tag == "mergeCell" and self._record():
                 merged.append(attributes.get("ref") or "")
+
+    def _shared_strings(self, events: Iterator[Event]) -> None:
+        length = 0
+        for event, tag, _, text in events:
+            if event == "end":
+                if tag == "t":
+                    length += len(text or "")
+                elif tag == "si":
+                    self.shared_lengths.append(min(length, 0xFFFFFFFF))
+                    length = 0
+
+    def shared_chars(self) -> int:
+        """Characters of the shared strings the cells name, each counted once per cell naming it."""
+        lengths = self.shared_lengths
+        return sum(
+            lengths[int(index)] * count
+            for index, count in self.shared_refs.items()
+            if index.isdigit() and int(index) < len(lengths)
+        )
 
     def _ods_content(self, events: Iterator[tuple[str, Element]]) -> None:
         table = ""
@@ -174,6 +204,7 @@ class Scan:
         row_repeat = 1
         t = f"{{{NS_TABLE}}}"
         tables: dict[str, str] = {}  # the bounds are kept per table name, the reader allocates per table
+        chars = 0  # text of the cell being read: a repeated cell repeats it
         for event, element in _pruned(events):
             tag = element.tag
             if event == "start":
@@ -191,6 +222,8 @@ class Scan:
                 repeat = int(element.get(f"{t}number-columns-repeated") or 1)
                 if element.get(_VALUE_TYPE) is not None or len(element):
                     self.box.extend(table, row + row_repeat, col + repeat, row_repeat * repeat)
+                    self.repeated_chars += (row_repeat * repeat - 1) * chars
+                chars = 0
                 formula = element.get(f"{t}formula")
                 coordinate = f"{_column_letter(col + 1)}{row + 1}"
                 if formula and self._record():
@@ -206,6 +239,8 @@ class Scan:
                 col += repeat
             elif tag == f"{t}table-row":
                 row += row_repeat
+            else:
+                chars += len(element.text or "") + len(element.tail or "")
 
     def _modified(self, events: Iterator[tuple[str, Element]], tag: str) -> None:
         for event, element in _pruned(events):
@@ -221,7 +256,6 @@ class _Box:
 
     def __init__(self) -> None:
         self.sheets: dict[str, tuple[int, int]] = {}
-        self.total = 0
         self.values = 0
 
     def extend(self, sheet: str, row: int, col: int, count: int = 1) -> None:
@@ -239,14 +273,7 @@ class _Box:
                 f"la cella {_column_letter(col)}{row} contiene un valore oltre i limiti di una scheda "
                 f"(al massimo {MAX_ROWS:,} righe e {MAX_COLS:,} colonne)".replace(",", "."),
             )
-        new_rows, new_cols = max(rows, row), max(cols, col)
-        self.total += new_rows * new_cols - rows * cols
-        self.sheets[sheet] = (new_rows, new_cols)
-        if self.total > MAX_GRID_CELLS:
-            raise UnreadableFile(
-                "file-troppo-grande",
-                "i valori dei fogli occupano un'area oltre i limiti di una scheda (celle lontanissime tra loro)",
-            )
+        self.sheets[sheet] = (max(rows, row), max(cols, col))
 
 
 def _refuse_dtd_in_rest(name: str, source: Inflater) -> None:

@@ -111,3 +111,36 @@ def edit_snapshot(source: Path, target: Path, edit: Callable[[dict[str, Any]], o
         cell.data_type = "s"
     workbook.save(target)
     return target
+
+
+def with_shared_strings(source: Path, target: Path) -> Path:
+    """The scheda with its inline texts as shared strings, as Excel saves them."""
+    parts = entries(source)
+    strings: dict[str, int] = {}
+
+    def shared(match: re.Match[str]) -> str:
+        index = strings.setdefault(match.group(2), len(strings))
+        return f'{match.group(1)} t="s"><v>{index}</v></c>'
+
+    for name in [n for n in parts if n.startswith("xl/worksheets/")]:
+        text = parts[name].decode()
+        parts[name] = re.sub(r'(<c [^>]*?) t="inlineStr"><is><t[^>]*>([^<]*)</t></is></c>', shared, text).encode()
+    items = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in strings)
+    parts["xl/sharedStrings.xml"] = (
+        f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+        f'uniqueCount="{len(strings)}">{items}</sst>'
+    ).encode()
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(
+        "</Relationships>",
+        '<Relationship Id="rIdSst" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    ).encode()
+    types = parts["[Content_Types].xml"].decode()
+    parts["[Content_Types].xml"] = types.replace(
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        'spreadsheetml.sharedStrings+xml"/></Types>',
+    ).encode()
+    assert strings
+    return write_zip(target, parts)
