@@ -19,14 +19,14 @@ from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.master import layout
 from seregno_xlsx.master.consolidation import Consolidamento
 from seregno_xlsx.master.scoring import (
-    assigned_objectives,
+    assigned_pct,
     counts,
     indicator_pct,
     indicator_weight,
     objective_pct,
     objectives_pct,
-    person_pct,
 )
+from seregno_xlsx.piano.assegnazioni import assignments
 
 INDICATORI = [
     "area",
@@ -158,11 +158,10 @@ def frames(consolidamento: Consolidamento) -> Tabelle:
                 objectives_pct(area.obiettivi, ril, regole),
             ]
         )
+    every = assignments(c.aree)  # once: person_pct would gather every area's again for each person
     for matricola, (nome, categoria) in people.items():
-        assigned = assigned_objectives(c.aree, matricola)
-        persone.append(
-            [matricola, nome, categoria, len(assigned), person_pct(c.aree, matricola, ril, regole, anno=c.anno)]
-        )
+        assigned = every.get(matricola.strip(), [])  # one per objective, as assigned_objectives counts
+        persone.append([matricola, nome, categoria, len(assigned), assigned_pct(assigned, ril, regole, c.anno)])
     anomalie: list[list[object]] = [
         [a.codice, a.gravita.value, a.area, a.obiettivo, a.fase, a.foglio, a.cella, a.messaggio] for a in c.anomalie
     ]

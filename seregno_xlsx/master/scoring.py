@@ -202,8 +202,14 @@ def person_pct(
     """
     areas = piano_or_areas.aree if isinstance(piano_or_areas, Piano) else list(piano_or_areas)
     year = piano_or_areas.anno if isinstance(piano_or_areas, Piano) and anno is None else anno
-    assigned = assignments(areas).get(matricola.strip(), [])
-    weights = assignment_weights(assigned, year, regole)
+    return assigned_pct(assignments(areas).get(matricola.strip(), []), rilevazione, regole, year)
+
+
+def assigned_pct(
+    assigned: list[Assegnazione], rilevazione: Rilevazione, regole: Regole, anno: int | None
+) -> float | None:
+    """``person_pct`` of one person's assignments (all of them, across areas, as ``assignments`` lists them)."""
+    weights = assignment_weights(assigned, anno, regole)
     return _weighted_mean(
         [(objective_pct(a.obiettivo, rilevazione, regole), w) for a, w in zip(assigned, weights, strict=True)]
     )

@@ -69,13 +69,13 @@ from seregno_xlsx.master.scoring import (
     Sent,
     area_pct,
     as_sent,
+    assigned_pct,
     assignment_weights,
     computed_objective_pct,
     counts,
     indicator_pct,
     indicator_weight,
     objective_pct,
-    person_pct,
     read_value,
     total_pct,
     without_invalid_values,
@@ -807,7 +807,8 @@ class _Master:
             assigned = people[matricola]
             me = PERSONALE.cell("matricola", PERSONALE.header_row + r)
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
-            cached = person_pct(self.aree, matricola, self.ril, self.regole, anno=self.anno)
+            # person_pct from the assignments already gathered (it gathers every area's again per person).
+            cached = assigned_pct(assigned, self.ril, self.regole, self.anno)
             person: dict[str, object] = {
                 "matricola": matricola,
                 "nome": assigned[0].persona.nome,
