@@ -409,6 +409,42 @@ def old_tree(commit: str, base: Path) -> Path:
     return target
 
 
+def solo_memoria(sizes: list[int], ripetizioni: int, cartella: Path | None) -> None:
+    """``--solo-memoria``: the serial command alone at each size, and how its peak memory grows."""
+    base = cartella or Path(tempfile.mkdtemp(prefix="bench_consolida_"))
+    base.mkdir(parents=True, exist_ok=True)
+    if not (base / MARCATORE).exists():
+        if any(base.iterdir()):
+            sys.exit(f"{base}: cartella non vuota e non creata dal benchmark; indicarne una nuova")
+        (base / MARCATORE).write_text("cartella di lavoro di benchmarks/bench_consolida.py\n")
+    print(f"Macchina: {len(os.sched_getaffinity(0))} CPU, Python {platform.python_version()}")
+    print(f"Carico al via (loadavg 1 min): {os.getloadavg()[0]:.1f}", flush=True)
+    picchi: list[float] = []
+    for n in sizes:
+        dove = base / f"aree_{n}"
+        dove.mkdir(exist_ok=True)
+        prepara(dove, n)
+        piano, ritorni, master = dove / "piano.json", dove / "ritorni", dove / "consolidato.xlsx"
+        tempo, cpu, albero, processo = Serie(), Serie(), Serie(), Serie()
+        for _ in range(ripetizioni):
+            corsa = corri(
+                [str(SCRIPT), "consolida", str(ritorni), "-o", str(master), "--piano", str(piano), "--processi", "1"]
+            )
+            tempo.valori.append(corsa.secondi)
+            cpu.valori.append(corsa.cpu)
+            albero.valori.append(corsa.picco_albero_mib)
+            processo.valori.append(corsa.picco_processo_mib)
+        picchi.append(processo.mediana)
+        print(f"\n== {n} aree, consolida --processi 1 ==")
+        print(f"  seriale    {tempo} s\n  cpu_seriale {cpu} s")
+        print(f"  memoria seriale_albero     {albero} MiB\n  memoria seriale_processo   {processo} MiB", flush=True)
+    if len(sizes) > 1:
+        serie = " → ".join(f"{v:.0f}" for v in picchi)
+        print(f"Esponente di crescita, memoria seriale_processo: {esponente(sizes, picchi):.2f} ({serie} MiB)")
+        print(f"Picco a {sizes[-1]} aree / picco a {sizes[0]} aree: {picchi[-1] / picchi[0]:.2f}×")
+    print(f"Carico alla fine (loadavg 1 min): {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--aree", type=int, nargs="+", default=[50, 200, 800])
@@ -423,7 +459,16 @@ def main() -> None:
     parser.add_argument(
         "--solo-genera", action="store_true", help="misura solo genera (ora e al commit --confronta), non consolida"
     )
+    parser.add_argument(
+        "--solo-memoria",
+        action="store_true",
+        help="solo consolida in sequenza per dimensione: tempo, CPU e picco di memoria (niente pavimenti, "
+        "parallelo, fasi, genera)",
+    )
     args = parser.parse_args()
+    if args.solo_memoria:
+        solo_memoria(args.aree, args.ripetizioni, args.cartella)
+        return
     if args.floor:
         floor_child(args.floor, args.cartella, args.celle, args.output)
         return

@@ -546,7 +546,18 @@ def test_sheets_tables_and_page_setup(master: Path) -> None:
         if ws.title not in TABLES:
             continue
         header = 6 if ws.title == "Riepilogo" else 1
-        assert list(ws.tables) == [f"Tabella_{ws.title}"], ws.title
+        # Each table: a filter over its header and data rows, a bold shaded header, odd data rows banded
+        # (plain cells written row by row, not an Excel table: the master is written in constant memory).
+        assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith(f"A{header}:"), ws.title
+        last = int("".join(ch for ch in ws.auto_filter.ref.split(":")[1] if ch.isdigit()))
+        assert last >= header + 1
+        if ws.title == "Riepilogo":  # two areas; the total row below, bold, outside the filter
+            assert last == header + 2 and ws.cell(last + 1, 1).value == "Totale" and ws.cell(last + 1, 1).font.b
+        assert ws.cell(header, 1).font.b and ws.cell(header, 1).fill.fgColor.rgb.endswith("D9E1F2")
+        if ws.cell(header + 1, 1).value is not None:
+            assert ws.cell(header + 1, 1).fill.fgColor.rgb.endswith("EEF3FA"), ws.title
+        if ws.cell(header + 2, 1).value is not None:
+            assert ws.cell(header + 2, 1).fill.fill_type is None, ws.title
         assert ws.freeze_panes == f"A{header + 1}"
         assert ws.print_title_rows == f"${header}:${header}"
     assert wb["Indicatori"][f"{INDICATORI.letter('pct')}2"].number_format == "0.00%"

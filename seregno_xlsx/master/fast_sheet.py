@@ -7,6 +7,11 @@ formula whose every call is to a function of ``PLAIN`` (none of which those expr
 a test checks each of them against each name) is only stripped of its ``=`` and braces, which is
 exactly what XlsxWriter returns for it; any other formula goes to XlsxWriter's own code. A property
 test compares the two on the master's formulas and on arbitrary ones.
+
+In ``constant_memory`` mode (the master's) XlsxWriter silently drops a cell or a row height given to a row
+already written out; here that is an error: the master never loses a cell unnoticed. And the height of a
+row written out is let go with it (XlsxWriter keeps every one until the end), except on a sheet whose
+objects (the chart) are placed by the heights of the rows under them.
 """
 
 from __future__ import annotations
@@ -48,6 +53,21 @@ _CALL = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*(?=\()")
 
 
 class FastWorksheet(Worksheet):  # type: ignore[misc]
+    # False on a sheet holding a chart or an image: XlsxWriter sizes them from the rows' heights at the end.
+    forget_written_rows = True
+
+    def _write_single_row(self, current_row_num: int = 0) -> None:
+        written = self.previous_row
+        super()._write_single_row(current_row_num)
+        if self.forget_written_rows:
+            self.row_info.pop(written, None)
+            self.row_sizes.pop(written, None)
+
+    def _check_dimensions(self, row: int, col: int, ignore_row: bool = False, ignore_col: bool = False) -> int:
+        if self.constant_memory and not (ignore_row or ignore_col) and 0 <= row < self.previous_row:
+            raise RuntimeError(f"{self.name}: riga {row + 1} già scritta (le righe vanno scritte in ordine)")
+        return int(super()._check_dimensions(row, col, ignore_row, ignore_col))
+
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> Any:
         if (
             "_xlfn." in formula

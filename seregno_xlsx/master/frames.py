@@ -158,9 +158,9 @@ def frames(consolidamento: Consolidamento) -> Tabelle:
                 objectives_pct(area.obiettivi, ril, regole),
             ]
         )
-    by_person = assignments(c.aree)  # once for everyone, never a scan of the plan per person
+    every = assignments(c.aree)  # once: person_pct would gather every area's again for each person
     for matricola, (nome, categoria) in people.items():
-        assigned = by_person.get(matricola, [])
+        assigned = every.get(matricola.strip(), [])  # one per objective, as assigned_objectives counts
         persone.append([matricola, nome, categoria, len(assigned), assigned_pct(assigned, ril, regole, c.anno)])
     anomalie: list[list[object]] = [
         [a.codice, a.gravita.value, a.area, a.obiettivo, a.fase, a.foglio, a.cella, a.messaggio] for a in c.anomalie

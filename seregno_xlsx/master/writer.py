@@ -96,6 +96,8 @@ TRUNCATED = " […testo troncato nel master]"
 NON_PERVENUTA, PERVENUTA = "non pervenuta", "pervenuta"
 # Findings listed on an area's page; the rest are in «Anomalie».
 MAX_AREA_FINDINGS = 25
+# The shade of a table's odd data rows (lighter than the header's #D9E1F2).
+BAND = "#EEF3FA"
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,9 @@ def write_master(
             "strings_to_urls": False,
             "strings_to_numbers": False,
             "remove_timezone": True,
+            # Each row goes to a temporary file as soon as the next one starts: memory stays flat however
+            # many areas (rows are written in order, headers first; FastWorksheet refuses anything else).
+            "constant_memory": True,
         }
         workbook = xlsxwriter.Workbook(str(temp), options)
         workbook.worksheet_class = FastWorksheet  # the same formulas, prepared faster
@@ -251,16 +256,24 @@ class _Master:
         self.subtitle = f"rilevazione {rilevazione} – data di riferimento {data_riferimento:%d/%m/%Y}"
         # Every cell wraps: a text wider than its column grows the row (see scheda.fit), never runs on.
         top = {"valign": "top", "text_wrap": True, "border": 1, "border_color": "#BFBFBF"}
-        self.fmt: dict[str, Format | None] = {
-            Kind.TEXT: wb.add_format(top),
-            Kind.CODE: wb.add_format({**top, "text_wrap": False, "shrink": True}),
-            Kind.NUM: wb.add_format(top),
-            Kind.PCT: wb.add_format({**top, "num_format": "0.00%"}),
-            Kind.DEC: wb.add_format({**top, "num_format": "0.00"}),
-            Kind.DATE: wb.add_format({**top, "num_format": "dd/mm/yyyy"}),
-            Kind.DATETIME: wb.add_format({**top, "num_format": "dd/mm/yyyy hh:mm"}),
+        cells: dict[str, dict[str, Any]] = {
+            Kind.TEXT: top,
+            Kind.CODE: {**top, "text_wrap": False, "shrink": True},
+            Kind.NUM: top,
+            Kind.PCT: {**top, "num_format": "0.00%"},
+            Kind.DEC: {**top, "num_format": "0.00"},
+            Kind.DATE: {**top, "num_format": "dd/mm/yyyy"},
+            Kind.DATETIME: {**top, "num_format": "dd/mm/yyyy hh:mm"},
             # SI/NO values stay numbers (100/0) for the formulas but read as SI/NO.
-            "si_no": wb.add_format({**top, "num_format": '[=100]"SI";[=0]"NO";General'}),
+            "si_no": {**top, "num_format": '[=100]"SI";[=0]"NO";General'},
+            Kind.LINK: {**top, "font_color": "#0563C1", "underline": 1},
+        }
+        # A table's odd data rows are shaded (what an Excel table's banded style shows) and its total row
+        # is bold over a double line: the rows are plain cells with a filter, written as they come.
+        self.banded = {key: wb.add_format({**spec, "bg_color": BAND}) for key, spec in cells.items()}
+        self.total = {key: wb.add_format({**spec, "bold": True, "top": 6}) for key, spec in cells.items()}
+        self.fmt: dict[str, Format | None] = {
+            **{key: wb.add_format(spec) for key, spec in cells.items()},
             "header": wb.add_format(
                 {"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#D9E1F2", "border": 1}
             ),
@@ -272,16 +285,22 @@ class _Master:
             "box_header": wb.add_format(
                 {"bold": True, "text_wrap": True, "valign": "vcenter", "bg_color": "#D9E1F2", "border": 1}
             ),
-            Kind.LINK: wb.add_format({**top, "font_color": "#0563C1", "underline": 1}),
             "note": wb.add_format({"valign": "top"}),
             "plain_date": wb.add_format({"num_format": "dd/mm/yyyy", "align": "left"}),
         }
         self.sheets: dict[str, Worksheet] = {name: self.wb.add_worksheet(name) for name in SHEET_ORDER}
+        self.sheets[RIEPILOGO.name].forget_written_rows = False  # its chart is sized by its rows' heights
+        # The colour bands' formats, made once (thresholds from modelli/master.toml): good, fair, poor.
+        self.band_formats = [
+            wb.add_format({"bg_color": background, "font_color": font})
+            for background, font in (("#C6EFCE", "#006100"), ("#FFEB9C", "#9C5700"), ("#FFC7CE", "#9C0006"))
+        ]
         # 0-based rows of objectives (by object) and of areas in Riepilogo; link targets by kind, area and code.
         self.obj_row: dict[int, int] = {}
         self.area_row: dict[str, int] = {}
         self.links: dict[tuple[str, str, str], str] = {}
         self.rows: dict[str, int] = {}
+        self.headed: set[str] = set()  # the sheets whose table header is written
         self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
         self.remit = FULL
         # The office's corrections and the 0-based «Rettifiche» row of each, by (area, objective, indicator code).
@@ -333,18 +352,25 @@ class _Master:
     def _row(self, sheet: Sheet, r: int, values: Mapping[str, object], formats: dict[str, str] | None = None) -> None:
         """Write one table row (0-based data row index ``r``) by column key; its height fits its text."""
         ws = self.sheets[sheet.name]
+        if sheet.name not in self.headed:
+            self._header(sheet)
         row = sheet.header_row + r
         unknown = set(values) - set(sheet.keys)
         assert not unknown, (sheet.name, unknown)
         count = 1
         for c, column in enumerate(sheet.columns):
             value = values.get(column.key)
-            self._write(ws, row, c, value, self.fmt[(formats or {}).get(column.key, column.kind)], sheet.name)
+            fmt = self._cell_format((formats or {}).get(column.key, column.kind), r)
+            self._write(ws, row, c, value, fmt, sheet.name)
             text = value.cached if isinstance(value, _Formula) else value
             if isinstance(text, str) and text and column.kind is not Kind.CODE:
                 count = max(count, lines(text[:MAX_CELL_TEXT], column.width))
         if count > 1:
             ws.set_row(row, height(count))
+
+    def _cell_format(self, key: str, r: int) -> Format | None:
+        """The format of a table's data cell on its 1-based data row ``r``: odd rows banded."""
+        return self.banded[key] if r % 2 else self.fmt[key]
 
     def _count_input(self, *values: object) -> None:
         self.summary.valori_scritti += _given(*values)
@@ -362,21 +388,27 @@ class _Master:
         remit = f"&L{self.remit.breve[:30].replace('&', '&&')}" if self.remit.breve else ""
         ws.set_footer(f"{remit}&CPagina &P di &N")
 
-    def _finish(self, sheet: Sheet, rows: int, total: list[dict[str, Any]] | None = None) -> None:
-        """Make the rows an Excel table (filters) with a wrapped header, frozen and printed on every page."""
-        ws, columns = self.sheets[sheet.name], []
-        header_lines = 1
+    def _header(self, sheet: Sheet) -> None:
+        """A table's header row, wrapped, with its column widths: written before its data rows."""
+        self.headed.add(sheet.name)
+        ws, header_lines = self.sheets[sheet.name], 1
         for c, column in enumerate(sheet.columns):
             ws.set_column(c, c, column.width)
             header_lines = max(header_lines, lines(column.header, column.width, bold=True))
-            options = {"header": column.header, "format": self.fmt[column.kind], "header_format": self.fmt["header"]}
-            columns.append({**options, **(total[c] if total else {})})
-        options = {"name": f"Tabella_{sheet.name}", "columns": columns, "style": "Table Style Medium 2"}
-        first = sheet.header_row
-        ws.add_table(
-            first, 0, first + max(rows, 1) + bool(total), len(columns) - 1, {**options, "total_row": bool(total)}
-        )
-        ws.set_row(first, height(header_lines))
+            self._str(ws, sheet.header_row, c, column.header, self.fmt["header"])
+        ws.set_row(sheet.header_row, height(header_lines))
+
+    def _finish(self, sheet: Sheet, rows: int, total: Sequence[object] | None = None) -> None:
+        """After a table's data rows: its total row (values by column), a filter over header and data,
+        the header frozen and printed on every page."""
+        ws, first = self.sheets[sheet.name], sheet.header_row
+        if sheet.name not in self.headed:
+            self._header(sheet)
+        last = first + max(rows, 1)  # an empty table keeps one (empty) data row, as a filter needs
+        if total is not None:
+            for c, (column, value) in enumerate(zip(sheet.columns, total, strict=True)):
+                self._write(ws, last + 1, c, value, self.total[column.kind], sheet.name)
+        ws.autofilter(first, 0, last, len(sheet.columns) - 1)
         ws.freeze_panes(first + 1, 0)
         ws.repeat_rows(first)
         self._page(ws)
@@ -387,13 +419,8 @@ class _Master:
         """Colour bands of a % column, thresholds from modelli/master.toml; an empty % stays white."""
         soglie = self.settings.soglie
         cell = str(xl_rowcol_to_cell(first_row, col))
-        bands = [
-            (f">={soglie.buona}", "#C6EFCE", "#006100"),
-            (f">={soglie.sufficiente},{cell}<{soglie.buona}", "#FFEB9C", "#9C5700"),
-            (f"<{soglie.sufficiente}", "#FFC7CE", "#9C0006"),
-        ]
-        for condition, background, font in bands:
-            fmt = self.wb.add_format({"bg_color": background, "font_color": font})
+        conditions = [f">={soglie.buona}", f">={soglie.sufficiente},{cell}<{soglie.buona}", f"<{soglie.sufficiente}"]
+        for condition, fmt in zip(conditions, self.band_formats, strict=True):
             criteria = f"=AND(ISNUMBER({cell}),{cell}{condition})"
             ws.conditional_format(
                 first_row, col, last_row, col, {"type": "formula", "criteria": criteria, "format": fmt}
@@ -423,10 +450,6 @@ class _Master:
         self._write_aree(anomalie)
         # Last: they report what the other sheets wrote.
         self._riepilogo_notes()
-        if self.remit.titolo:  # in the empty row above the table
-            ws = self.sheets[RIEPILOGO.name]
-            self._str(ws, RIEPILOGO.header_row - 1, 0, "Contenuto", self.fmt["label"])
-            self._str(ws, RIEPILOGO.header_row - 1, 1, self.remit.titolo, self.fmt["bold"])
 
     def _write_riepilogo(self, aree_mancanti: list[str]) -> None:
         sheet, ws = RIEPILOGO, self.sheets[RIEPILOGO.name]
@@ -434,6 +457,9 @@ class _Master:
         pct_range, area_range = OBIETTIVI.range("pct", n_obj), OBIETTIVI.range("area", n_obj)
         weight = OBIETTIVI.range("peso", n_obj) if self.regole.pesi_aree == "stelle" else None
         names = [(a, PERVENUTA) for a in self.aree] + [(nome, NON_PERVENUTA) for nome in aree_mancanti]
+        n = len(names)
+        totale = sum((counts(a, self.ril, self.rif, self.invalid.get(a.nome, {})) for a in self.aree), Conteggi())
+        self._riepilogo_top(n, totale, aree_mancanti)
         for r, (area, stato) in enumerate(names, start=1):
             if isinstance(area, str):
                 self.area_row[area.casefold()] = sheet.header_row + r
@@ -459,29 +485,29 @@ class _Master:
                     first, _cached(area_pct(as_sent(area), Rilevazione.INTERMEDIA, self.regole))
                 )
             self._row(sheet, r, values)
-        n = len(names)
-        totale = sum((counts(a, self.ril, self.rif, self.invalid.get(a.nome, {})) for a in self.aree), Conteggi())
-        total: list[dict[str, Any]] = []
+        total: list[object] = []
         for column in sheet.columns:
             if column.key == "area":
-                total.append({"total_string": "Totale"})
+                total.append("Totale")
             elif column.key == "stato":
-                total.append({"total_string": f"{len(self.aree)} di {n} aree"})
+                total.append(f"{len(self.aree)} di {n} aree")
             elif column.key in ("compilata_da", "approvazione"):
-                total.append({})
+                total.append(None)
             elif column.key == "pct":
                 formula = _mean_formula(None, pct_range, weight)
-                total.append(
-                    {"total_function": formula, "total_value": _cached(total_pct(self.aree, self.ril, self.regole))}
-                )
+                total.append(_Formula(formula, _cached(total_pct(self.aree, self.ril, self.regole))))
             elif column.key == "pct_prima":
                 total.append(self._first_round_total(n_obj, weight))
             else:
                 letter = sheet.letter(column.key)
                 span = f"{letter}{sheet.first_row + 1}:{letter}{sheet.first_row + max(n, 1)}"
-                total.append({"total_function": f"=SUM({span})", "total_value": getattr(totale, column.key)})
+                total.append(_Formula(f"=SUM({span})", getattr(totale, column.key)))
         self._finish(sheet, n, total)
         self._bands(ws, sheet.first_row, sheet.first_row + max(n, 1), sheet.index("pct"))
+
+    def _riepilogo_top(self, n: int, totale: Conteggi, aree_mancanti: list[str]) -> None:
+        """Title, round, reference date and coverage above Riepilogo's table (and what an extract holds)."""
+        ws = self.sheets[RIEPILOGO.name]
         self._str(ws, RIEPILOGO_TITLE_ROW, 0, self.title, self.fmt["title"])
         self._str(ws, RIEPILOGO_ROUND_ROW, 0, "Rilevazione", self.fmt["label"])
         self._str(ws, RIEPILOGO_ROUND_ROW, 1, f"{self.ril} – {self.versione}" if self.versione else str(self.ril), None)
@@ -492,18 +518,17 @@ class _Master:
         if aree_mancanti:
             coverage += f"; non pervenute: {len(aree_mancanti)}"
         self._str(ws, RIEPILOGO_COVERAGE_ROW, 1, coverage, None)
+        if self.remit.titolo:  # in the empty row above the table
+            self._str(ws, RIEPILOGO.header_row - 1, 0, "Contenuto", self.fmt["label"])
+            self._str(ws, RIEPILOGO.header_row - 1, 1, self.remit.titolo, self.fmt["bold"])
 
-    def _first_round_total(self, n_obj: int, weight: str | None) -> dict[str, Any]:
+    def _first_round_total(self, n_obj: int, weight: str | None) -> object:
         """The plan's % at the 1° rilevazione, beside the final one (final round only)."""
         if self.ril is not Rilevazione.FINALE:
-            return {"total_string": ""}
+            return None
         formula = _mean_formula(None, OBIETTIVI.range("pct_prima", n_obj), weight)
-        return {
-            "total_function": formula,
-            "total_value": _cached(
-                total_pct([self._as_sent(a) for a in self.aree], Rilevazione.INTERMEDIA, self.regole)
-            ),
-        }
+        sent = [self._as_sent(a) for a in self.aree]
+        return _Formula(formula, _cached(total_pct(sent, Rilevazione.INTERMEDIA, self.regole)))
 
     def _count_formula(self, count: Count, area_cell: str) -> str:
         """SUMPRODUCT over the detail sheet's rows of the area that meet every condition of ``count``."""
@@ -679,7 +704,7 @@ class _Master:
             }
             self._row(sheet, r, values, kinds)
             where = self.links[link]
-            col, fmt = sheet.index("vai_a"), self.fmt[Kind.LINK]
+            col, fmt = sheet.index("vai_a"), self._cell_format(Kind.LINK, r)
             ws.write_url(sheet.header_row + r, col, f"internal:{where}", fmt, where.replace("'", ""))
         self._finish(sheet, len(self.applicate))
 
@@ -783,6 +808,7 @@ class _Master:
             assigned = people[matricola]
             me = PERSONALE.cell("matricola", PERSONALE.header_row + r)
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
+            # person_pct from the assignments already gathered (it gathers every area's again per person).
             cached = assigned_pct(assigned, self.ril, self.regole, self.anno)
             person: dict[str, object] = {
                 "matricola": matricola,
@@ -851,7 +877,7 @@ class _Master:
                     sheet.header_row + r,
                     sheet.index("vai_a"),
                     f"internal:{target}",
-                    self.fmt[Kind.LINK],
+                    self._cell_format(Kind.LINK, r),
                     target.replace("'", ""),
                 )
         if omitted:

@@ -10,7 +10,7 @@ import re
 import secrets
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
 
@@ -77,9 +77,39 @@ class StatoFase(StrEnum):
     IN_CORSO = "in corso"
 
 
+# One set per distinct combination of fields given (see ``_Model.model_post_init``).
+_FIELDS_GIVEN: dict[frozenset[str], set[str]] = {}
+
+
+def _shared_fields_set(model: BaseModel) -> None:
+    given = model.__pydantic_fields_set__
+    object.__setattr__(model, "__pydantic_fields_set__", _FIELDS_GIVEN.setdefault(frozenset(given), given))
+
+
 class _Model(BaseModel):
     # NaN and infinities are refused: no figure of a plan or of a return may be one.
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    # Pydantic gives every instance its own set of the fields given (about 800 bytes: over half of a
+    # plan's memory, 20,000 rows a hundred areas); rows given the same fields share one. Nothing here
+    # asks which fields were given (no ``exclude_unset``), so a field assigned later marking it given in
+    # the shared set changes nothing.
+    def model_post_init(self, context: Any, /) -> None:
+        _shared_fields_set(self)
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:  # a compilation back from a reading process
+        super().__setstate__(state)
+        _shared_fields_set(self)
+
+    def __copy__(self) -> Self:
+        copied = super().__copy__()
+        _shared_fields_set(copied)
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:  # a compilation starts as the plan's copy
+        copied = super().__deepcopy__(memo)
+        _shared_fields_set(copied)
+        return copied
 
 
 class Persona(_Model):

@@ -1,0 +1,34 @@
+"""The plan's rows share one set of the fields given per combination (issue 13, point 1): pydantic keeps
+one per instance, over half of a plan's memory. Copies (a compilation starts as a deep copy of the plan's
+area) and compilations back from a reading process (pickled) share them too; equality is unchanged."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from pathlib import Path
+
+from seregno_xlsx.piano.model import Piano
+
+PIANO = Path(__file__).resolve().parents[1] / "esempi" / "piano_2021.json"
+
+
+def _sets(piano: Piano) -> list[int]:
+    rows = [p for a in piano.aree for o in a.obiettivi for p in o.risorse_umane]
+    rows += [f for a in piano.aree for o in a.obiettivi for f in o.fasi]
+    return [id(r.__pydantic_fields_set__) for r in rows]
+
+
+def test_rows_share_their_fields_given() -> None:
+    piano = Piano.from_json(PIANO.read_text(encoding="utf-8"))
+    sets = _sets(piano)
+    assert len(sets) > 100 and len(set(sets)) <= 10
+    for again in (copy.deepcopy(piano), pickle.loads(pickle.dumps(piano)), piano.model_copy(deep=True)):
+        assert again == piano
+        assert set(_sets(again)) <= set(sets)  # the very same sets, not copies
+    # A field assigned on one row changes that row only.
+    changed = copy.deepcopy(piano)
+    changed.aree[0].obiettivi[0].fasi[0].monitoraggio = "fatto"
+    assert changed.aree[0].obiettivi[0].fasi[0].monitoraggio == "fatto"
+    assert piano.aree[0].obiettivi[0].fasi[0].monitoraggio != "fatto"
+    assert changed.aree[0].obiettivi[0].fasi[1] == piano.aree[0].obiettivi[0].fasi[1]
