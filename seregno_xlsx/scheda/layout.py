@@ -261,9 +261,13 @@ COMPILAZIONE = SheetSpec(
 DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE, COMPILAZIONE)
 
 
+# The indicator fields staff fill, one per round.
+_ROUND_VALUE_FIELDS = frozenset(round_value_field(r) for r in Rilevazione)
+
+
 def cell_kind(column: Column, row: Row) -> Kind:
     """SI/NO indicators take SI or NO where other indicators take a number."""
-    is_value = column.field in {round_value_field(r) for r in Rilevazione}
+    is_value = column.field in _ROUND_VALUE_FIELDS
     if is_value and isinstance(row.item, Indicatore) and row.item.si_no:
         return Kind.SI_NO
     return column.kind
