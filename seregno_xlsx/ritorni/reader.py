@@ -394,6 +394,11 @@ class _SheetReader:
         expected_cells = {(c.row, c.col): c for c in sheet.cells}
         compiled_rows = sheet.spec.rows(self.compiled)
         moved_reported = False
+        # Per cell below, only lookups: column letters, the sheet's error cells and the maps, taken once.
+        letters = [_letter(col) for col in columns]
+        our_letters = [_letter(col) for col in range(1, len(sheet.spec.columns) + 1)]
+        error_cells = self.grid.errors.get(actual, {})
+        canonico, posizioni, value_at = self.lettura.canonico, self.lettura.posizioni, self.grid.value
         for index, (row, compiled_row) in enumerate(zip(sheet.rows, compiled_rows, strict=True)):
             key = sheet.spec.row_key(row)
             expected_row = FIRST_DATA_ROW + index
@@ -421,14 +426,14 @@ class _SheetReader:
                 )
             for col in range(1, len(sheet.spec.columns) + 1):
                 cell = expected_cells[(expected_row, col)]
-                where = (actual, _coordinate(columns[col - 1], actual_row))
-                self.lettura.canonico[where] = (sheet.name, cell.coordinate)
+                where = (actual, f"{letters[col - 1]}{actual_row}")
+                canonico[where] = (sheet.name, f"{our_letters[col - 1]}{expected_row}")  # cell.coordinate
                 if cell.column is not None and cell.column.field:
-                    self.lettura.posizioni[(sheet.spec.key, code, cell.column.field)] = where
-                raw = self.grid.value(actual, actual_row, columns[col - 1])
+                    posizioni[(sheet.spec.key, code, cell.column.field)] = where
+                raw = value_at(actual, actual_row, columns[col - 1])
                 if is_blank(raw):
                     # calamine reads an error cell as empty: the error must not pass for "not filled".
-                    raw = self.grid.errors.get(actual, {}).get(where[1], raw)
+                    raw = error_cells.get(where[1], raw)
                 if cell.locked:
                     self._compare_locked(cell, raw, where, row.obiettivo.codice, row.fase)
                 else:
