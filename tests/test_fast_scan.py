@@ -206,3 +206,135 @@ def test_hostile_files_scan_the_same_fast_and_full(
         assert fast == full, path.name
         outcomes.add(fast[0] if isinstance(fast[0], str) else "letta")
     assert outcomes == {"illeggibile", "letta"}  # the corpus has both kinds
+
+
+# --- a worksheet scanned on expat's callbacks against the scan of the tree's events ---------------------
+
+
+def _scan_outcome(document: bytes, fast: bool) -> object:
+    """What scanning ``document`` as a worksheet leaves (formulas, errors, merges, the box), or how it ended."""
+    from seregno_xlsx.ritorni.bounds import UnreadableFile
+    from seregno_xlsx.ritorni.grid import Grid
+    from seregno_xlsx.ritorni.xml_scan import Scan
+
+    scan = Scan(Grid())
+    try:
+        if fast:
+            scan._worksheet_fast(SHEET, io.BytesIO(document))
+        else:
+            scan._worksheet(SHEET, tree_events(io.BytesIO(document)))
+        ended = ""
+    except UnreadableFile as exc:
+        ended = exc.codice
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        ended = type(exc).__name__
+    outcome = (scan.formulas, scan.errors, scan.merged, scan.box.sheets, scan.box.values, scan.recorded)
+    return ended, *outcome, scan.shared_refs
+
+
+def _same_scan(document: bytes) -> None:
+    assert _scan_outcome(document, True) == _scan_outcome(document, False)
+
+
+_cell_refs = st.sampled_from(["A1", "B7", "H5", "XFD1", "AMK3", "AML3", "A1048576", "A1048577", "a1", "", "12", "7"])
+_cell_attrs = st.dictionaries(
+    st.sampled_from(["r", "t", "ref", "s", "x:r"]),
+    st.one_of(_cell_refs, st.sampled_from(["e", "s", "str", "B2:C3", "A:A", "&amp;"])),
+    max_size=3,
+)
+_cell_texts = st.sampled_from(["", "1", " SUM(A1) ", "#VALUE!", "#N/A" * 20, "&amp;", "&#x41;", "è", " "])
+
+
+@st.composite
+def _sheet_xml(draw: st.DrawFn, depth: int = 0) -> str:
+    name = draw(st.sampled_from(["row", "c", "v", "f", "is", "t", "mergeCell", "x:c", "x:v", "sheetData", "r"]))
+    attrs = "".join(f' {k}="{v}"' for k, v in draw(_cell_attrs).items())
+    if depth > 3 or draw(st.booleans()):
+        return f"<{name}{attrs}/>" if draw(st.booleans()) else f"<{name}{attrs}>{draw(_cell_texts)}</{name}>"
+    children = "".join(draw(st.lists(_sheet_xml(depth + 1), max_size=4)))
+    return f"<{name}{attrs}>{draw(_cell_texts)}{children}{draw(_cell_texts)}</{name}>"
+
+
+_SHEETS = st.builds(
+    lambda body, namespaces, prolog, cut: _document(body, namespaces, prolog, cut),
+    st.lists(_sheet_xml(), max_size=6).map("".join),
+    st.sampled_from(["", NS, 'xmlns:x="u"', f'{NS} xmlns:x="u"']),
+    st.sampled_from(["", "<?xml version='1.0'?>", "<!DOCTYPE w>"]),
+    st.integers(0, 3),
+)
+
+
+@given(_SHEETS)
+@settings(max_examples=150, deadline=None)
+def test_generated_worksheets_scan_the_same_fast_and_full(document: bytes) -> None:
+    _same_scan(document)
+
+
+@pytest.mark.fuzz
+@given(st.one_of(_SHEETS, _DOCUMENTS))
+@settings(max_examples=3000, deadline=None)
+def test_generated_worksheets_scan_the_same_at_length(document: bytes) -> None:
+    _same_scan(document)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<sheetData><row r="2"><c r="B2" t="e"><f>1/0</f><v>#DIV/0!</v></c><c><f/><v/></c></row></sheetData>'
+        '<mergeCells><mergeCell ref="A1:B2"/><mergeCell/></mergeCells>',
+        '<sheetData><row><c t="e"><v>#N/A</v></c><c t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+        "<c r='A1'><f>SUM<x/>tail</f><v>3<x/>4</v></c><c r='A2'><v><v>1</v>2</v></c>",
+        "<c r='B3'><f>a</f><f>b</f></c><c r='B4'><f><f>inner</f>outer</f></c><c r='XFE1'><v>1</v></c>",
+        "<row r='x'><c><v>1</v></c></row>",
+        '<row r="1048577"><c><v>1</v></c></row>',
+        '<row r="5"><c r="AMK5"><v>1</v></c><c><v>1</v></c></row>',
+        # Shared strings named by cells: what the reader's texts will cost is counted the same way.
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c t="s"><v>0</v></c><c t="s"><v>7<x/></v></c><c t="s"/></row>',
+        "<c r='A1'><v>1</v></c>" * 3000 + "<bad",
+        "<c r='A1'><v>1</v></c>" * 3000 + "&ignota;",
+    ],
+)
+def test_worksheets_scan_the_same_fast_and_full(body: str) -> None:
+    _same_scan(f"<worksheet {NS}>{body}</worksheet>".encode())
+    _same_scan((BILLION_LAUGHS.decode() + f"<worksheet>{body}</worksheet>").encode())
+
+
+def test_too_many_values_stop_both_scans_at_the_same_cell() -> None:
+    from seregno_xlsx.ritorni import xml_scan
+
+    cells = "<c><v>1</v></c>" * 40
+    rows = "<w>" + "".join(f'<row r="{n}">{cells}</row>' for n in range(1, 60)) + "</w>"
+    original = xml_scan.MAX_VALUE_CELLS
+    try:
+        xml_scan.MAX_VALUE_CELLS = 1_000
+        fast, full = _scan_outcome(rows.encode(), True), _scan_outcome(rows.encode(), False)
+    finally:
+        xml_scan.MAX_VALUE_CELLS = original
+    assert fast == full
+    assert fast[0] == "file-troppo-grande" and fast[5] == 1_001
+
+
+def test_parts_only_checked_refuse_and_fail_as_the_tree() -> None:
+    from seregno_xlsx.ritorni.xml_events import check_only
+
+    def outcome(check: object, data: bytes) -> str:
+        try:
+            check(io.BytesIO(data))  # type: ignore[operator]
+        except (ParseError, DefusedXmlException) as exc:
+            return type(exc).__name__
+        return ""
+
+    def full(stream: io.BytesIO) -> None:
+        for _ in tree_events(stream):
+            pass
+
+    for data in (
+        BILLION_LAUGHS + b"<sst>&lol9;</sst>",
+        EXTERNAL_ENTITY + b"<sst>&xxe;</sst>",
+        b'<!DOCTYPE w [<!ENTITY u SYSTEM "x" NDATA gif>]><w/>',
+        b"<sst><si><t>a</t></si>",
+        b"<sst>" + b"<si><t>testo</t></si>" * 2000 + b"</sst>",
+        b"<sst>&bad;</sst>",
+        b"",
+    ):
+        assert outcome(check_only, data) == outcome(full, data), data[:40]

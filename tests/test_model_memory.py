@@ -32,3 +32,15 @@ def test_rows_share_their_fields_given() -> None:
     assert changed.aree[0].obiettivi[0].fasi[0].monitoraggio == "fatto"
     assert piano.aree[0].obiettivi[0].fasi[0].monitoraggio != "fatto"
     assert changed.aree[0].obiettivi[0].fasi[1] == piano.aree[0].obiettivi[0].fasi[1]
+
+
+def test_an_assignment_never_writes_the_shared_set() -> None:
+    """Pydantic adds an assigned field to the set in place: the row gets its own set first."""
+    from seregno_xlsx.piano.model import Fase
+
+    one, two = (Fase(codice=c, descrizione="fase") for c in ("A", "B"))
+    assert one.model_fields_set is two.model_fields_set
+    one.monitoraggio = "fatto"
+    assert one.model_fields_set == {"codice", "descrizione", "monitoraggio"}
+    assert two.model_fields_set == {"codice", "descrizione"}
+    assert Fase(codice="C", descrizione="fase").model_fields_set == {"codice", "descrizione"}

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from copy import deepcopy
 from datetime import date, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator
@@ -91,11 +92,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     # Pydantic gives every instance its own set of the fields given (about 800 bytes: over half of a
-    # plan's memory, 20,000 rows a hundred areas); rows given the same fields share one. Nothing here
-    # asks which fields were given (no ``exclude_unset``), so a field assigned later marking it given in
-    # the shared set changes nothing.
+    # plan's memory, 20,000 rows a hundred areas); rows given the same fields share one. Pydantic adds an
+    # assigned field to the set in place: ``__setattr__`` gives the row its own set first (copy on
+    # write), so no row ever sees another's assignment as its own.
     def model_post_init(self, context: Any, /) -> None:
         _shared_fields_set(self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        given = self.__pydantic_fields_set__
+        if name not in given:
+            object.__setattr__(self, "__pydantic_fields_set__", set(given))
+            super().__setattr__(name, value)
+            _shared_fields_set(self)
+        else:
+            super().__setattr__(name, value)
 
     def __setstate__(self, state: dict[Any, Any]) -> None:  # a compilation back from a reading process
         super().__setstate__(state)
@@ -106,10 +116,41 @@ class _Model(BaseModel):
         _shared_fields_set(copied)
         return copied
 
-    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:  # a compilation starts as the plan's copy
-        copied = super().__deepcopy__(memo)
-        _shared_fields_set(copied)
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """pydantic's deep copy, without ``copy.deepcopy``'s dispatch on every text, number and date.
+
+        The same new objects (shared ones stay shared, through ``memo``), the same fields set and private
+        values: only values that cannot change (texts, numbers, dates, enums) are shared with the original
+        instead of copied. Reading a returned scheda copies the plan's area: through ``copy.deepcopy``, copies
+        were a fifth of the reading (tests/test_reading_fast_paths.py compares the two).
+        """
+        if memo is None:
+            memo = {}
+        copied = self.__copy__()  # pydantic's: the fields set, extra and private values as its deep copy has them
+        memo[id(self)] = copied
+        for values in (copied.__dict__, copied.__pydantic_extra__, copied.__pydantic_private__):
+            for key, value in (values or {}).items():
+                values[key] = _deep(value, memo)  # type: ignore[index]
         return copied
+
+
+# Values no one can change in place: a deep copy shares them (``copy.deepcopy`` returns texts, numbers and
+# enums themselves, and equal dates).
+_IMMUTABLE = (str, int, float, type(None), date, Enum)
+
+
+def _deep(value: Any, memo: dict[int, Any]) -> Any:
+    if isinstance(value, _IMMUTABLE):
+        return value
+    found = memo.get(id(value))
+    if found is not None:
+        return found
+    if type(value) is list:
+        items: list[Any] = []
+        memo[id(value)] = items
+        items.extend(_deep(v, memo) for v in value)
+        return items
+    return deepcopy(value, memo)
 
 
 class Persona(_Model):

@@ -185,17 +185,21 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     # The file's layout and the plan's snapshot are built once and shared by every check below.
     expected = _plan_snapshot(snapshot, piano)
     authority = _authenticate(snapshot, stored, piano, lettura, expected)
-    compiled = (authority or snapshot.area).model_copy(deep=True)
     sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
+    # Compared before the reading fills the values in: the plan's area (``expected``'s own fresh copy,
+    # referenced nowhere else) is then filled in place instead of copied once more.
+    plan_findings = compare_with_plan(snapshot, piano, expected=expected, in_file=sheets) if piano is not None else []
+    compiled = authority or snapshot.area
+    if expected is None or compiled is not expected.area:
+        compiled = compiled.model_copy(deep=True)
     reader = _SheetReader(grid, snapshot, compiled, lettura, sheets)
-    reader.matricole = known_matricole(piano.aree if piano is not None else [snapshot.area])
+    reader.people_from = piano.aree if piano is not None else [snapshot.area]
     for sheet in sheets:
         reader.read(sheet)
     lettura.anomalie.extend(reader.unexpected_sheets())
     lettura.compilata = compiled
     lettura.anomalie.extend(structure_findings(lettura, sheets))
-    if piano is not None:
-        lettura.anomalie.extend(compare_with_plan(snapshot, piano, expected=expected, in_file=sheets))
+    lettura.anomalie.extend(plan_findings)
     # The grid is not needed any more: a run over many files holds only what was read from each.
     lettura.griglia = None
     cap_findings(lettura)
@@ -361,7 +365,16 @@ class _SheetReader:
         self.area = snapshot.area.nome
         self.used = {META_SHEET, lettura.foglio_metadati, snapshot.testi.fogli.istruzioni}
         # The people the plan knows: a Personale row naming anyone else is a person to add to the plan.
-        self.matricole: set[str] = set()
+        # Gathered from these areas only when a row the scheda does not have turns up (most files have
+        # none: every plan's people for every one of thousands of files would cost quadratic time).
+        self.people_from: list[Area] = []
+        self._matricole: set[str] | None = None
+
+    @property
+    def matricole(self) -> set[str]:
+        if self._matricole is None:
+            self._matricole = known_matricole(self.people_from)
+        return self._matricole
 
     def _add(self, codice: str, dettaglio: str, **where: object) -> None:
         self.lettura.anomalie.append(finding(codice, dettaglio, area=self.area, **where))  # type: ignore[arg-type]
@@ -381,6 +394,11 @@ class _SheetReader:
         expected_cells = {(c.row, c.col): c for c in sheet.cells}
         compiled_rows = sheet.spec.rows(self.compiled)
         moved_reported = False
+        # Per cell below, only lookups: column letters, the sheet's error cells and the maps, taken once.
+        letters = [_letter(col) for col in columns]
+        our_letters = [_letter(col) for col in range(1, len(sheet.spec.columns) + 1)]
+        error_cells = self.grid.errors.get(actual, {})
+        canonico, posizioni, value_at = self.lettura.canonico, self.lettura.posizioni, self.grid.value
         for index, (row, compiled_row) in enumerate(zip(sheet.rows, compiled_rows, strict=True)):
             key = sheet.spec.row_key(row)
             expected_row = FIRST_DATA_ROW + index
@@ -408,14 +426,14 @@ class _SheetReader:
                 )
             for col in range(1, len(sheet.spec.columns) + 1):
                 cell = expected_cells[(expected_row, col)]
-                where = (actual, _coordinate(columns[col - 1], actual_row))
-                self.lettura.canonico[where] = (sheet.name, cell.coordinate)
+                where = (actual, f"{letters[col - 1]}{actual_row}")
+                canonico[where] = (sheet.name, f"{our_letters[col - 1]}{expected_row}")  # cell.coordinate
                 if cell.column is not None and cell.column.field:
-                    self.lettura.posizioni[(sheet.spec.key, code, cell.column.field)] = where
-                raw = self.grid.value(actual, actual_row, columns[col - 1])
+                    posizioni[(sheet.spec.key, code, cell.column.field)] = where
+                raw = value_at(actual, actual_row, columns[col - 1])
                 if is_blank(raw):
                     # calamine reads an error cell as empty: the error must not pass for "not filled".
-                    raw = self.grid.errors.get(actual, {}).get(where[1], raw)
+                    raw = error_cells.get(where[1], raw)
                 if cell.locked:
                     self._compare_locked(cell, raw, where, row.obiettivo.codice, row.fase)
                 else:
@@ -777,6 +795,10 @@ def compare_with_plan(
     versione = snapshot.versione_modello
     # Rows are matched by code, not position: a scheda generated before phases were sorted by code
     # (or with the export's 0 as mid-year context) shows the same plan. Cells are named as in the file.
+    if snapshot.area == expected.area:
+        # The usual case, without a copy: ``as_shown`` leaves an area it made as it is (the plan's snapshot
+        # is one), so an equal area shows as it (tests/test_workbook_reader.py checks that it does).
+        return []
     shown = as_shown(snapshot.area, snapshot.rilevazione)
     if shown == expected.area:
         # The same header (checked above), texts, round and area: the same layout, cell for cell, so

@@ -46,14 +46,7 @@ def tree_events(stream: IO[bytes]) -> Iterator[Event]:
 
 def fast_events(stream: IO[bytes]) -> Iterator[Event]:
     """The same events from expat's callbacks, with defusedxml's refusals installed on the parser."""
-    parser = expat.ParserCreate(None, "}")
-    parser.buffer_text = True
-    # defusedxml's own handlers (forbid_dtd as in tree_events). They only raise, using nothing of their
-    # instance: taken from the class, so no parser instance (and no reference cycle) is made per part.
-    parser.StartDoctypeDeclHandler = partial(DefusedXMLParser.defused_start_doctype_decl, None)
-    parser.EntityDeclHandler = partial(DefusedXMLParser.defused_entity_decl, None)
-    parser.UnparsedEntityDeclHandler = partial(DefusedXMLParser.defused_unparsed_entity_decl, None)
-    parser.ExternalEntityRefHandler = partial(DefusedXMLParser.defused_external_entity_ref_handler, None)
+    parser = safe_parser()
     pending: list[Event] = []
     # Per open element: its attributes, its text so far, and whether a child has begun (text after
     # a child is that child's tail, not the element's text).
@@ -102,6 +95,40 @@ def fast_events(stream: IO[bytes]) -> Iterator[Event]:
             raise error
         if not piece:
             return
+
+
+def safe_parser() -> expat.XMLParserType:
+    """An expat parser with defusedxml's refusals (forbid_dtd, as in ``tree_events``); names as "uri}local"."""
+    parser = expat.ParserCreate(None, "}")
+    parser.buffer_text = True
+    # defusedxml's own handlers. They only raise, using nothing of their instance: taken from the class,
+    # so no parser instance (and no reference cycle) is made per part.
+    parser.StartDoctypeDeclHandler = partial(DefusedXMLParser.defused_start_doctype_decl, None)
+    parser.EntityDeclHandler = partial(DefusedXMLParser.defused_entity_decl, None)
+    parser.UnparsedEntityDeclHandler = partial(DefusedXMLParser.defused_unparsed_entity_decl, None)
+    parser.ExternalEntityRefHandler = partial(DefusedXMLParser.defused_external_entity_ref_handler, None)
+    return parser
+
+
+def parse_all(parser: expat.XMLParserType, stream: IO[bytes]) -> None:
+    """Feed ``stream`` to ``parser`` in the pieces iterparse reads; a syntax error as iterparse raises it.
+
+    The parser's own handlers see each element as expat meets it: a handler that raises stops the parse
+    there, as the same check run on ``fast_events`` would stop at that event. A refusal (DTD, entity) can
+    only come before the first element (a DOCTYPE after it is a syntax error), so no handler has run.
+    """
+    while True:
+        piece = stream.read(PIECE)
+        error = _parse(parser, piece, final=not piece)
+        if error is not None:
+            raise error
+        if not piece:
+            return
+
+
+def check_only(stream: IO[bytes]) -> None:
+    """A part only checked: the refusals and syntax errors of ``fast_events``, without an event made."""
+    parse_all(safe_parser(), stream)
 
 
 def _parse(parser: expat.XMLParserType, data: bytes, *, final: bool) -> ParseError | None:

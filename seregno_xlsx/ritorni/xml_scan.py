@@ -2,8 +2,10 @@
 entities, no external references): the workbook's structure, the formulas, merged and error cells of the
 sheets, the save stamp, and the box of cells holding values, bounded before the reader allocates it.
 
-Worksheets and the parts only checked go through ``xml_events.fast_events`` (expat's callbacks, no tree),
-the same events as defusedxml's iterparse, which the other parts use (tests compare the two)."""
+Worksheets are scanned on expat's own callbacks (``Scan._worksheet_fast``: no event, no tree), the parts
+only checked by expat alone (``xml_events.check_only``), both with defusedxml's refusals; the other parts
+go through defusedxml's iterparse. ``FAST_SCAN = False`` scans everything through the tree, the reference
+the tests compare the fast scan with."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from datetime import datetime
+from typing import IO
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
@@ -28,12 +31,12 @@ from seregno_xlsx.ritorni.bounds import (
 )
 from seregno_xlsx.ritorni.grid import Formula, Grid
 from seregno_xlsx.ritorni.inflation import Inflater, safe_name
-from seregno_xlsx.ritorni.xml_events import Event, fast_events, tree_events
+from seregno_xlsx.ritorni.xml_events import Event, check_only, fast_events, parse_all, safe_parser, tree_events
 
 NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 
-# Worksheets and the parts only checked are parsed with expat's callbacks (xml_events.fast_events),
-# the rest through defusedxml's tree; False parses everything through the tree (the tests compare both).
+# Worksheets and the parts only checked are scanned on expat's callbacks (see the module's docstring),
+# the rest through defusedxml's tree; False scans everything through the tree (the tests compare both).
 FAST_SCAN = True
 
 _CELL_REF = re.compile(r"^([A-Z]{1,10})(\d{1,12})$")
@@ -60,22 +63,30 @@ class Scan:
 
     def part(self, name: str, source: Inflater) -> None:
         stream = io.BufferedReader(source, CHUNK)
+
+        def tree() -> Iterator[tuple[str, Element]]:
+            return SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)  # type: ignore[no-any-return]
+
         try:
-            events = SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)
             if name == "xl/workbook.xml":
-                self._workbook(events)
+                self._workbook(tree())
             elif name == "xl/_rels/workbook.xml.rels":
-                self._rels(events)
+                self._rels(tree())
             elif name.casefold() == "xl/sharedstrings.xml":
                 self._shared_strings(fast_events(stream) if FAST_SCAN else tree_events(stream))
             elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                self._worksheet(name, fast_events(stream) if FAST_SCAN else tree_events(stream))
+                if FAST_SCAN:
+                    self._worksheet_fast(name, stream)
+                else:
+                    self._worksheet(name, tree_events(stream))
             elif name == "content.xml" and self.grid.format == "ods":
-                self._ods_content(events)
+                self._ods_content(tree())
             elif name in ("docProps/core.xml", "meta.xml"):
-                self._modified(events, "modified" if name == "docProps/core.xml" else "date")
+                self._modified(tree(), "modified" if name == "docProps/core.xml" else "date")
+            elif FAST_SCAN:
+                check_only(stream)
             else:
-                for _ in fast_events(stream) if FAST_SCAN else tree_events(stream):
+                for _ in tree_events(stream):
                     pass
         except UnreadableFile:
             raise
@@ -197,6 +208,107 @@ class Scan:
             if index.isdigit() and int(index) < len(lengths)
         )
 
+    def _worksheet_fast(self, part: str, stream: IO[bytes]) -> None:
+        """``_worksheet`` on expat's callbacks: the same checks, as each element is met, with no event made.
+
+        The state ``_worksheet`` keeps between events is kept here between callbacks. Per open element
+        only what ``_worksheet`` reads at its end is kept: the text of <f> and <v> up to their first child
+        (ElementTree's ``text``), the "r" of <c>, the "ref" of <mergeCell>. tests/test_fast_scan.py
+        compares this with ``_worksheet`` on the tree's events, on the hostile corpus and on generated
+        worksheets.
+        """
+        box = self.box
+        formulas = self.formulas.setdefault(part, {})
+        merged = self.merged.setdefault(part, [])
+        errors = self.errors.setdefault(part, {})
+        record = self._record
+        row_number = 0
+        col_number = 0
+        formula: str | None = None
+        cached = False
+        is_error = is_shared = False
+        value_text = ""
+        shared_refs = self.shared_refs
+        # Per open element: a list of texts while gathered (<f>, <v>), the joined text once a child began;
+        # (attribute,) for <c> and <mergeCell>; None for every other element.
+        kept: list[list[str] | str | tuple[str | None] | None] = []
+        names: dict[str, str] = {}
+
+        def start(name: str, attributes: dict[str, str]) -> None:
+            nonlocal row_number, col_number, formula, cached, is_error, is_shared, value_text
+            tag = names.get(name)
+            if tag is None:
+                tag = _local(name)
+                if len(names) < 1_000:
+                    names[name] = tag
+            if kept:
+                top = kept[-1]
+                if type(top) is list:
+                    kept[-1] = "".join(top)  # a child began: what was gathered is the parent's text
+            if tag == "c":
+                ref = attributes.get("r")
+                match = _CELL_REF.match(ref or "")
+                col_number = _column_number(match.group(1)) if match else col_number + 1
+                if match:
+                    row_number = int(match.group(2))
+                formula, cached = None, False
+                kind = attributes.get("t")
+                is_error, is_shared, value_text = kind == "e", kind == "s", ""
+                kept.append((ref,))
+            elif tag == "v":
+                box.extend(part, row_number, col_number)
+                kept.append([])
+            elif tag == "f":
+                kept.append([])
+            elif tag == "row":
+                row_number = int(attributes.get("r") or row_number + 1)
+                col_number = 0
+                kept.append(None)
+            elif tag == "mergeCell":
+                kept.append((attributes.get("ref"),))
+            else:
+                if tag == "is":
+                    box.extend(part, row_number, col_number)
+                kept.append(None)
+
+        def end(name: str) -> None:
+            nonlocal formula, cached, value_text
+            top = kept.pop()
+            tag = names.get(name) or _local(name)
+            if tag == "f":
+                formula = _text(top).strip()
+            elif tag == "v":
+                text = _text(top)
+                cached = bool(text)  # openpyxl writes an empty <v/> after a formula
+                value_text = text[:40]
+            elif tag == "is":
+                cached = True
+            elif tag == "c":
+                ref = top[0] if type(top) is tuple else None
+                if formula is not None and record():
+                    formulas[ref or f"{_column_letter(col_number)}{row_number}"] = Formula(
+                        "=" + formula if formula else "=(formula condivisa)", cached
+                    )
+                if is_error and value_text and record():
+                    errors[ref or f"{_column_letter(col_number)}{row_number}"] = value_text
+                elif value_text and is_shared:
+                    shared_refs[value_text] = shared_refs.get(value_text, 0) + 1
+                formula, cached = None, False
+            elif tag == "mergeCell" and record():
+                merged.append((top[0] if type(top) is tuple else None) or "")
+
+        def data(text: str) -> None:
+            if kept:
+                top = kept[-1]
+                if type(top) is list:
+                    top.append(text)
+
+        parser = safe_parser()
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = data
+        parse_all(parser, stream)
+
     def _ods_content(self, events: Iterator[tuple[str, Element]]) -> None:
         table = ""
         row = 0
@@ -299,6 +411,13 @@ def _pruned(events: Iterator[tuple[str, Element]]) -> Iterator[tuple[str, Elemen
             stack.pop()
             if stack:
                 stack[-1].remove(element)
+
+
+def _text(kept: object) -> str:
+    """The text ``_worksheet_fast`` kept for an element (gathered, or joined when a child began)."""
+    if type(kept) is list:
+        return "".join(kept)
+    return kept if type(kept) is str else ""
 
 
 def _local(tag: str) -> str:

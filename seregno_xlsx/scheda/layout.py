@@ -261,7 +261,7 @@ COMPILAZIONE = SheetSpec(
 DATA_SHEETS: tuple[SheetSpec, ...] = (OBIETTIVI, FASI, INDICATORI, PERSONALE, COMPILAZIONE)
 
 
-# The fields of the rounds' own values (1° rilevazione, valore raggiunto).
+# The indicator fields staff fill, one per round (1° rilevazione, valore raggiunto).
 _ROUND_VALUE_FIELDS = frozenset(round_value_field(r) for r in Rilevazione)
 
 
