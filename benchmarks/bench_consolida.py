@@ -255,7 +255,7 @@ def floor_child(kind: str, cartella: Path, celle: Path | None, output: Path | No
     files = sorted((cartella / "ritorni").glob("*.xlsx"))
     cells_pickle = pickle.loads(celle.read_bytes()) if celle else None
     inizio, cpu = time.perf_counter(), time.process_time()
-    if kind in ("calamine", "calamine+xlsxwriter"):
+    if kind in ("calamine", "calamine+xlsxwriter", "calamine+xlsxwriter-stretto"):
         from python_calamine import CalamineWorkbook
 
         n = 0
@@ -263,11 +263,17 @@ def floor_child(kind: str, cartella: Path, celle: Path | None, output: Path | No
             workbook = CalamineWorkbook.from_path(str(path))
             for name in workbook.sheet_names:
                 n += sum(len(row) for row in workbook.get_sheet_by_name(name).to_python())
-    if kind == "calamine+xlsxwriter":
+    if kind in ("calamine+xlsxwriter", "calamine+xlsxwriter-stretto"):
         import xlsxwriter
 
         assert cells_pickle is not None and output is not None
         book = xlsxwriter.Workbook(str(output), {"strings_to_formulas": False, "strings_to_numbers": False})
+        if kind.endswith("stretto"):
+            # The strict floor: the same bytes without XlsxWriter's regular expressions on formulas that
+            # call only classic functions (master/fast_sheet.py), which the master's writer skips too.
+            from seregno_xlsx.master.fast_sheet import FastWorksheet
+
+            book.worksheet_class = FastWorksheet
         for sheet, cells in cells_pickle:
             ws = book.add_worksheet(sheet)
             for row, col, value, formula in cells:
@@ -508,7 +514,17 @@ def main() -> None:
         prepara(cartella, n)
         piano, ritorni = cartella / "piano.json", cartella / "ritorni"
         master = cartella / "consolidato.xlsx"
-        nomi = ("seriale", "parallelo", "calamine", "floor", "openpyxl", "cpu_seriale", "cpu_parallelo", "cpu_floor")
+        nomi = (
+            "seriale",
+            "parallelo",
+            "calamine",
+            "floor",
+            "openpyxl",
+            "cpu_seriale",
+            "cpu_parallelo",
+            "cpu_floor",
+            "cpu_floor_stretto",
+        )
         m: dict[str, Serie] = {k: Serie() for k in nomi}
         mem: dict[str, Serie] = {k: Serie() for k in ("seriale_albero", "seriale_processo", "parallelo_albero")}
         celle = cartella / "celle_master.pickle"
@@ -532,6 +548,7 @@ def main() -> None:
             wall, cpu = floor("calamine+xlsxwriter", cartella, celle)
             m["floor"].valori.append(wall)
             m["cpu_floor"].valori.append(cpu)
+            m["cpu_floor_stretto"].valori.append(floor("calamine+xlsxwriter-stretto", cartella, celle)[1])
             m["openpyxl"].valori.append(floor("openpyxl", cartella)[0])
         fasi = json.loads(
             subprocess.run(
@@ -561,6 +578,7 @@ def main() -> None:
             f"  consolida / floor: seriale {m['seriale'].mediana / m['floor'].mediana:.2f}×, "
             f"parallelo {m['parallelo'].mediana / m['floor'].mediana:.2f}× (tempo reale); "
             f"CPU seriale / CPU floor {cpu_ratio:.2f}×; "
+            f"CPU seriale / CPU floor stretto {m['cpu_seriale'].mediana / m['cpu_floor_stretto'].mediana:.2f}×; "
             f"parallelo / calamine {m['parallelo'].mediana / m['calamine'].mediana:.1f}×"
         )
         for k, v in mem.items():
