@@ -29,7 +29,7 @@ from seregno_xlsx.ritorni.grid import COL_BITS, SparseRows
 from seregno_xlsx.ritorni.inflation import Inflater, safe_name
 from seregno_xlsx.ritorni.values import is_blank
 from seregno_xlsx.ritorni.xml_events import fast_events
-from seregno_xlsx.ritorni.xml_scan import _CELL_REF, _column_number  # the scan's own placement
+from seregno_xlsx.ritorni.xml_scan import cell_place  # the scan's own placement
 
 _HEAD = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -107,10 +107,7 @@ def _compact_sheet(source: Inflater, sink: IO[bytes]) -> Places:
                 row_number = int(attributes.get("r") or row_number + 1)
                 col_number = 0
             elif tag == "c":
-                match = _CELL_REF.match(attributes.get("r") or "")
-                col_number = _column_number(match.group(1)) if match else col_number + 1
-                if match:
-                    row_number = int(match.group(2))
+                row_number, col_number = cell_place(attributes.get("r"), row_number, col_number)
                 cell, cell_attributes, opened, has_value, kept = [], attributes, [], False, False
             continue
         if kind == "start":

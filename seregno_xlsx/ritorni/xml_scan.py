@@ -161,10 +161,7 @@ class Scan:
                     row_number = int(attributes.get("r") or row_number + 1)
                     col_number = 0
                 elif tag == "c":
-                    match = _CELL_REF.match(attributes.get("r") or "")
-                    col_number = _column_number(match.group(1)) if match else col_number + 1
-                    if match:
-                        row_number = int(match.group(2))
+                    row_number, col_number = cell_place(attributes.get("r"), row_number, col_number)
                     formula, cached = None, False
                     is_error, value_text = attributes.get("t") == "e", ""
                 elif tag in ("v", "is"):
@@ -247,10 +244,7 @@ class Scan:
                     kept[-1] = "".join(top)  # a child began: what was gathered is the parent's text
             if tag == "c":
                 ref = attributes.get("r")
-                match = _CELL_REF.match(ref or "")
-                col_number = _column_number(match.group(1)) if match else col_number + 1
-                if match:
-                    row_number = int(match.group(2))
+                row_number, col_number = cell_place(ref, row_number, col_number)
                 formula, cached = None, False
                 kind = attributes.get("t")
                 is_error, is_shared, value_text = kind == "e", kind == "s", ""
@@ -422,6 +416,14 @@ def _text(kept: object) -> str:
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def cell_place(ref: str | None, row: int, col: int) -> tuple[int, int]:
+    """Where a <c> lies: its own reference, else the cell after the previous one on the row."""
+    match = _CELL_REF.match(ref or "")
+    if match is None:
+        return row, col + 1
+    return int(match.group(2)), _column_number(match.group(1))
 
 
 def _column_number(letters: str) -> int:
