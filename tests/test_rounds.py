@@ -226,6 +226,10 @@ def test_a_cleared_start_date_is_said_for_phases_as_for_objectives() -> None:
     assert "era 01/03/2021, ora vuota" in found[0].messaggio
     after.obiettivi[0].data_inizio_effettiva = None
     assert [a.fase for a in check_between_rounds(before, after, Regole(), 1.0)] == ["", "Ob_1 FASE 1"]
+    # A date entered only now is what the final round is for: no finding.
+    first_time = _area(1, 1)
+    first_time.obiettivi[0].fasi[0].data_inizio_effettiva = date(2021, 3, 1)
+    assert check_between_rounds(_area(1, 1), first_time, Regole(), 1.0) == []
 
 
 @pytest.mark.parametrize("regole", [Regole(), Regole(limite_100=False, pesi_aree="uguali")])
