@@ -7,9 +7,11 @@ last wins and the other is reported; every file of the folder is listed in Fonti
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
@@ -238,31 +240,34 @@ def consolidate(
             between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
             result.anomalie.extend(between)
             result.origine.update((id(a), lettura.file.name) for a in between)
-    write = functools.partial(
-        write_master,
-        ente=first.ente,
-        anno=anno,
-        aree=areas,
-        rilevazione=rilevazione,
-        regole=regole,
-        anomalie=result.anomalie,
-        fonti=result.fonti,
-        data_riferimento=reference,
-        valori_letti=result.valori_letti,
-        aree_mancanti=missing,
+    # The master's whole content, which each extract filters (``master/extracts.py``).
+    content: dict[str, Any] = {
+        "ente": first.ente,
+        "anno": anno,
+        "aree": areas,
+        "rilevazione": rilevazione,
+        "regole": regole,
+        "anomalie": result.anomalie,
+        "fonti": result.fonti,
+        "data_riferimento": reference,
+        "valori_letti": result.valori_letti,
+        "aree_mancanti": missing,
         # The file each finding was read from ("" for findings across files), in the findings' order.
-        file_anomalie=[result.origine.get(id(a), "") for a in result.anomalie],
-        non_validi=non_validi,
-        rettifiche=result.rettifiche,
-        versione_piano=version_words(piano, accepted),
-        impostazioni=settings,
-    )
+        "file_anomalie": [result.origine.get(id(a), "") for a in result.anomalie],
+        "non_validi": non_validi,
+        "rettifiche": result.rettifiche,
+        "versione_piano": version_words(piano, accepted),
+        "impostazioni": settings,
+    }
+    write: Callable[..., SintesiMaster] = functools.partial(write_master, **content)
     result.summary = write(output)
     result.master = output
     registro.written(output, "master")
     if estratti is not None:
         per_area = {lettura.area: lettura.valori_letti for lettura in accepted}
-        result.estratti = write_extracts(estratti, write, valori_letti=per_area, cartella_schede=folder, master=output)
+        result.estratti = write_extracts(
+            estratti, write, content, valori_letti=per_area, cartella_schede=folder, master=output
+        )
         for estratto in result.estratti:
             registro.written(estratto.path, f"estratto: {estratto.destinatario}")
     return result

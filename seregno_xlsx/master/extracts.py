@@ -12,8 +12,7 @@ An extract is the master itself, written by the same writer from the same conten
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,16 +51,16 @@ class Estratto:
 
 def write_extracts(
     folder: Path,
-    write: functools.partial[SintesiMaster],
+    write: Callable[..., SintesiMaster],
+    content: Mapping[str, Any],
     *,
     valori_letti: Mapping[str, int],
     cartella_schede: Path | None = None,
     master: Path | None = None,
 ) -> list[Estratto]:
-    """Write the extracts into ``folder`` with ``write``: ``write_master`` with the master's whole content
-    bound, which each extract filters (``valori_letti``: the values read per area). The folder of the
-    returns is refused: the next run would read the extracts as returns."""
-    content = write.keywords
+    """Write the extracts into ``folder`` with ``write``: ``write_master`` with ``content``, the master's
+    whole content, bound; each extract filters it (``valori_letti``: the values read per area). The folder
+    of the returns is refused: the next run would read the extracts as returns."""
     aree: Sequence[Area] = content["aree"]
     anomalie: Sequence[Anomalia] = content["anomalie"]
     file_anomalie: Sequence[str] = content.get("file_anomalie", ())
