@@ -438,6 +438,21 @@ def test_every_file_of_the_folder_is_in_fonti(ritorni: Path, tmp_path: Path) -> 
     assert any(name.startswith("nome-") for name in fonti)
 
 
+def test_a_readable_scheda_with_a_name_not_in_utf8_is_consolidated(ritorni: Path, tmp_path: Path) -> None:
+    """Its findings name it by its readable part in the master, the terminal and --json: it stops no one."""
+    scheda = _scheda(ritorni)
+    strange = ritorni / os.fsdecode(b"scheda-\xff" + os.fsencode(scheda.name))
+    scheda.rename(strange)
+    master = tmp_path / "master.xlsx"
+    result = cli("consolida", ritorni, "-o", master)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert "Errore interno" not in result.stderr
+    files = {c.value for c in openpyxl.load_workbook(master)["Anomalie"]["F"] if isinstance(c.value, str)}
+    assert any(name.startswith("scheda-\ufffd") for name in files), files
+    report = cli("consolida", ritorni, "-o", tmp_path / "m2.xlsx", "--json")
+    assert report.returncode in (0, 1) and "scheda-\ufffd" in report.stdout
+
+
 def test_added_sheet_and_repeated_column_are_findings(ritorni: Path, tmp_path: Path) -> None:
     scheda = _scheda(ritorni)
     workbook = openpyxl.load_workbook(scheda)

@@ -172,7 +172,7 @@ def consolidate(
     accepted = classificazione.accettati
     for lettura, fonte in zip(letture, result.fonti, strict=True):
         result.anomalie.extend(lettura.anomalie)
-        result.origine.update((id(a), lettura.file.name) for a in lettura.anomalie)
+        result.origine.update((id(a), printable(lettura.file.name)) for a in lettura.anomalie)
         registro.file_read(
             lettura.file,
             sha256=lettura.sha256,
@@ -234,12 +234,14 @@ def consolidate(
     calo = settings.controlli.calo_massimo_obiettivo
     for lettura, area in zip(accepted, result.aree, strict=True):
         assert lettura.metadati is not None
-        result.ritorni.append(Ritorno(area, lettura.file.name, lettura.sha256, lettura.metadati.versione_piano))
+        result.ritorni.append(
+            Ritorno(area, printable(lettura.file.name), lettura.sha256, lettura.metadati.versione_piano)
+        )
         if rilevazione is Rilevazione.FINALE:
             previous = previous_round(piano, lettura.metadati.area)
             between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
             result.anomalie.extend(between)
-            result.origine.update((id(a), lettura.file.name) for a in between)
+            result.origine.update((id(a), printable(lettura.file.name)) for a in between)
     # The master's whole content, which each extract filters (``master/extracts.py``).
     content: dict[str, Any] = {
         "ente": first.ente,

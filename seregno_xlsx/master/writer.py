@@ -27,7 +27,7 @@ from xlsxwriter.workbook import Workbook  # type: ignore[import-untyped]
 from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from seregno_xlsx.atomic import atomic_path
-from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.findings import Anomalia, printable
 from seregno_xlsx.limits import MAX_CELL_TEXT
 from seregno_xlsx.limits import MAX_LINKS_PER_SHEET as MAX_LINKS
 from seregno_xlsx.master.fast_sheet import FastWorksheet
@@ -325,7 +325,8 @@ class _Master:
     # -- cells -------------------------------------------------------------
 
     def _text(self, value: str) -> str:
-        value = self.remit.clean(value)
+        # Every text of the master passes here: a file name not in UTF-8 keeps its readable part.
+        value = self.remit.clean(printable(value))
         if len(value) > MAX_CELL_TEXT:
             self.summary.testi_troncati += 1
             return value[: MAX_CELL_TEXT - len(TRUNCATED)] + TRUNCATED
