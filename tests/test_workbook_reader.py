@@ -422,3 +422,15 @@ def test_error_cell_is_not_read_as_empty(scheda_reale: Path, tmp_path: Path) -> 
     wb.save(tmp_path / "err.xlsx")
     [finding] = [a for a in read_workbook(tmp_path / "err.xlsx").anomalie if a.codice == "valore-errore"]
     assert (finding.foglio, finding.cella, finding.valore) == (sheet, cell, "#VALUE!")
+
+
+def test_an_error_typed_over_a_prefilled_text_counts_as_blank(scheda_reale: Path, tmp_path: Path) -> None:
+    # Ob_Obiet093802's monitoring comes prefilled from the export; «#NAME?» over it is no text (found by
+    # test_round_trip_property): the area overwrote the prefill, so it reads as a blank, never the prefill.
+    target = tmp_path / "errore.xlsx"
+    fill_workbook(scheda_reale, target, [Entry("fasi", "Ob_Obiet093802", "monitoraggio", "#NAME?")])
+    back = read_workbook(target)
+    assert back.compilata is not None
+    fase = next(f for o in back.compilata.obiettivi for f in o.fasi if f.codice == "Ob_Obiet093802")
+    assert fase.monitoraggio == ""
+    assert "valore-errore" in {a.codice for a in back.anomalie}

@@ -607,6 +607,7 @@ class _SheetReader:
     def _read_input(self, cell: Cell, raw: object, where: Position, row: Row) -> None:
         assert cell.column is not None and cell.column.field is not None
         value: object
+        blank: object = None  # what a wrong value counts as: not given
         if cell.kind is Kind.DATE:
             value = parse_date(raw, date1904=self.grid.date1904)
         elif cell.kind is Kind.SI_NO:
@@ -615,16 +616,15 @@ class _SheetReader:
             value = parse_number(raw)
         else:
             text = parse_text(raw)
+            blank = text.value  # an error shown in a text cell is no text; a text over the limit, cut
             value = text.problem if text.problem and text.problem.codice != "carattere-non-ammesso" else text.value
             if text.problem and text.problem.codice == "carattere-non-ammesso":
                 self._problem(text.problem, raw, where, row)
         if isinstance(value, Problem):
             self._problem(value, raw, where, row)
-            if cell.kind in (Kind.DATE, Kind.SI_NO, Kind.NUMBER):
-                # A date, share or value the area typed wrong counts as not given, as a blank would: never
-                # the value the scheda was prefilled with (the plan's, or the previous round's), which the
-                # area has overwritten.
-                setattr(row.item, cell.column.field, None)
+            # What the area typed wrong counts as a blank would: never the value the scheda was prefilled
+            # with (the plan's, or the previous round's), which the area has overwritten.
+            setattr(row.item, cell.column.field, blank)
             return
         setattr(row.item, cell.column.field, value)
         if value not in (None, ""):
