@@ -616,7 +616,7 @@ class _SheetReader:
             value = parse_number(raw)
         else:
             text = parse_text(raw)
-            blank = text.value  # an error shown in a text cell is no text; a text over the limit, cut
+            blank = ""  # a text cell showing an error, or a text over the limit, counts as an empty one
             value = text.problem if text.problem and text.problem.codice != "carattere-non-ammesso" else text.value
             if text.problem and text.problem.codice == "carattere-non-ammesso":
                 self._problem(text.problem, raw, where, row)
