@@ -290,6 +290,8 @@ def test_generated_worksheets_scan_the_same_at_length(document: bytes) -> None:
         '<row r="5"><c r="AMK5"><v>1</v></c><c><v>1</v></c></row>',
         # Shared strings named by cells: what the reader's texts will cost is counted the same way.
         '<row r="1"><c r="A1" t="s"><v>0</v></c><c t="s"><v>0</v></c><c t="s"><v>7<x/></v></c><c t="s"/></row>',
+        # A cell inside a value names a shared string; the outer one does not (hypothesis found it).
+        '<c><v>1<c t="s"></c></v></c><c t="s"><v>2<c/></v></c>',
         "<c r='A1'><v>1</v></c>" * 3000 + "<bad",
         "<c r='A1'><v>1</v></c>" * 3000 + "&ignota;",
     ],

@@ -223,16 +223,16 @@ class Scan:
         col_number = 0
         formula: str | None = None
         cached = False
-        is_error = is_shared = False
+        is_error = False
         value_text = ""
         shared_refs = self.shared_refs
         # Per open element: a list of texts while gathered (<f>, <v>), the joined text once a child began;
-        # (attribute,) for <c> and <mergeCell>; None for every other element.
-        kept: list[list[str] | str | tuple[str | None] | None] = []
+        # (reference, names a shared string) for <c>, (reference,) for <mergeCell>; None for every other element.
+        kept: list[list[str] | str | tuple[str | None] | tuple[str | None, bool] | None] = []
         names: dict[str, str] = {}
 
         def start(name: str, attributes: dict[str, str]) -> None:
-            nonlocal row_number, col_number, formula, cached, is_error, is_shared, value_text
+            nonlocal row_number, col_number, formula, cached, is_error, value_text
             tag = names.get(name)
             if tag is None:
                 tag = _local(name)
@@ -247,8 +247,9 @@ class Scan:
                 row_number, col_number = cell_place(ref, row_number, col_number)
                 formula, cached = None, False
                 kind = attributes.get("t")
-                is_error, is_shared, value_text = kind == "e", kind == "s", ""
-                kept.append((ref,))
+                is_error, value_text = kind == "e", ""
+                # whether it names a shared string is the cell's own, as the full scan reads it at its end
+                kept.append((ref, kind == "s"))
             elif tag == "v":
                 box.extend(part, row_number, col_number)
                 kept.append([])
@@ -285,7 +286,7 @@ class Scan:
                     )
                 if is_error and value_text and record():
                     errors[ref or f"{_column_letter(col_number)}{row_number}"] = value_text
-                elif value_text and is_shared:
+                elif value_text and type(top) is tuple and len(top) == 2 and top[1]:
                     shared_refs[value_text] = shared_refs.get(value_text, 0) + 1
                 formula, cached = None, False
             elif tag == "mergeCell" and record():
