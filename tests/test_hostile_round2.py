@@ -98,12 +98,31 @@ def test_far_cell_is_a_finding_not_an_abort(ritorni: Path, tmp_path: Path, xml: 
     verifica = cli("verifica", scheda, "--json")
     assert verifica.returncode == 2
     [report] = json.loads(verifica.stdout)
-    assert [a["codice"] for a in report["anomalie"]] == ["cella-fuori-limiti"]
-    assert "XFD1048576" in report["anomalie"][0]["messaggio"]
+    [anomalia] = report["anomalie"]
+    assert anomalia["codice"] == "cella-fuori-limiti"
+    # Where: the sheet's name (the package holds its worksheets before the workbook that names them).
+    assert (anomalia["foglio"], anomalia["cella"]) == ("Fasi", "XFD1048576")
+    assert anomalia["messaggio"].startswith("Foglio «Fasi», cella XFD1048576: ")
+    assert "colonne fino alla AMJ" in anomalia["messaggio"] and "1.024" not in anomalia["messaggio"]
     master = tmp_path / "master.xlsx"
     consolida = cli("consolida", ritorni, "-o", master)
     assert consolida.returncode == 1 and master.exists()
     _consolidated_others(ritorni, master, scheda.name)
+
+
+@pytest.mark.parametrize("row", [2_200, 900_000])
+def test_value_after_the_empty_rows_names_sheet_and_cell(ritorni: Path, row: int) -> None:
+    scheda = _scheda(ritorni)
+    xml = f'<row r="{row}"><c r="C{row}" t="inlineStr"><is><t>nota</t></is></c></row>'
+    add_to_sheet_data(scheda, scheda, sheet_part(scheda, "Indicatori"), xml)
+    [report] = json.loads(cli("verifica", scheda, "--json").stdout)
+    [anomalia] = report["anomalie"]
+    assert (anomalia["codice"], anomalia["foglio"], anomalia["cella"]) == (
+        "cella-fuori-limiti",
+        "Indicatori",
+        f"C{row}",
+    )
+    assert "dopo più di 2.000 righe vuote, fuori dalla tabella" in anomalia["messaggio"]
 
 
 def test_added_sheet_asking_for_32_gib_is_refused(ritorni: Path, tmp_path: Path) -> None:

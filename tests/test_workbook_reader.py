@@ -412,6 +412,27 @@ def test_number_not_recognised(piano: Piano, tmp_path: Path) -> None:
     assert finding.fase == numeric.codice and finding.valore == "circa 40" and finding.foglio == "Indicatori"
 
 
+@pytest.mark.parametrize(
+    ("stored", "said"),
+    [
+        ("1e400", "la cella contiene un numero troppo grande"),  # beyond a float: no digits to quote
+        ("1e16", "«10.000.000.000.000.000» non è un numero ammesso"),  # as an Italian reads it, not 1e+16
+        ("-2.5e300", "«-2,5e+300» non è un numero ammesso"),
+    ],
+)
+def test_number_out_of_range_is_quoted_as_a_reader_reads_it(
+    scheda_reale: Path, piano: Piano, tmp_path: Path, stored: str, said: str
+) -> None:
+    from tests.hostile.round2 import set_cell, sheet_part
+
+    numeric = next(i for o in piano.area(REAL_AREA).obiettivi for i in o.indicatori if not i.si_no)
+    sheet, cell = read_workbook(scheda_reale).locate("indicatori", numeric.codice, "prima_rilevazione")
+    target = set_cell(scheda_reale, tmp_path / "big.xlsx", sheet_part(scheda_reale, sheet), cell, f"<v>{stored}</v>")
+    [finding] = [a for a in read_workbook(target).anomalie if a.codice == "numero-non-valido"]
+    assert (finding.foglio, finding.cella) == (sheet, cell)
+    assert said.casefold() in finding.messaggio.casefold() and "inf" not in finding.messaggio
+
+
 def test_error_cell_is_not_read_as_empty(scheda_reale: Path, tmp_path: Path) -> None:
     """A real error cell (t="e"), as a client saves a failed formula, is an error, never "not filled"."""
     lettura = read_workbook(scheda_reale)

@@ -93,7 +93,12 @@ class Regola(BaseModel):
 
 def numero(value: float) -> str:
     """A figure as an Italian reads it: 1.500, 7,5, 0,25."""
-    text = f"{value:,.10g}" if abs(value) < 1e15 else f"{value:.10g}"
+    if abs(value) < 1e15:
+        text = f"{value:,.10g}"
+    elif abs(value) < 1e21 and value == int(value):  # as typed, not as 1e+16
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:.10g}"
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 

@@ -43,9 +43,12 @@ STRING_CHARS_PER_BYTE = 20
 
 
 class UnreadableFile(Exception):
-    """The file cannot be read as a workbook: ``codice`` is a catalogue code, ``dettaglio`` Italian."""
+    """The file cannot be read as a workbook: ``codice`` is a catalogue code, ``dettaglio`` Italian;
+    ``foglio`` and ``cella`` where one cell of one sheet decided it."""
 
-    def __init__(self, codice: str, dettaglio: str) -> None:
+    def __init__(self, codice: str, dettaglio: str, *, foglio: str = "", cella: str = "") -> None:
         super().__init__(dettaglio)
         self.codice = codice
         self.dettaglio = dettaglio
+        self.foglio = foglio
+        self.cella = cella

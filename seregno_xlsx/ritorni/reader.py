@@ -149,7 +149,9 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     try:
         grid = open_grid(path, password=password)
     except UnreadableFile as exc:
-        lettura.anomalie.append(finding(exc.codice, exc.dettaglio, valore=path.name))
+        lettura.anomalie.append(
+            finding(exc.codice, exc.dettaglio, foglio=exc.foglio, cella=exc.cella, valore=path.name)
+        )
         return
     except OSError as exc:
         lettura.anomalie.append(finding("file-illeggibile", f"impossibile aprire il file ({exc.strerror})"))

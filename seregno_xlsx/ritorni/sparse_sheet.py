@@ -295,18 +295,19 @@ def sparse_rows(sheet: Any, places: Places, name: str) -> SparseRows:
             break
         height = row + 1
     for at in range(cut, len(keys)):
-        refuse_beyond_empty_run(values[at], keys[at] >> COL_BITS, keys[at] & ((1 << COL_BITS) - 1))
+        refuse_beyond_empty_run(values[at], keys[at] >> COL_BITS, keys[at] & ((1 << COL_BITS) - 1), name)
     if cut < len(keys):
         del keys[cut:], values[cut:]
     return SparseRows(keys, values, height, places.width)
 
 
-def refuse_beyond_empty_run(value: object, row: int, col: int) -> None:
+def refuse_beyond_empty_run(value: object, row: int, col: int, sheet: str) -> None:
     """A value after the rows the reader keeps (0-based ``row``, ``col``) is never dropped in silence: a
     mark LibreOffice may leave there (blank) is, anything else makes the file a finding."""
     if not is_blank(value):
         raise UnreadableFile(
             "cella-fuori-limiti",
-            f"la cella {column_letter(col + 1)}{row + 1} contiene un valore dopo più di "
-            f"{MAX_EMPTY_RUN:,} righe vuote, fuori dalla scheda".replace(",", "."),
+            f"il valore viene dopo più di {MAX_EMPTY_RUN:_} righe vuote, fuori dalla tabella".replace("_", "."),
+            foglio=sheet,
+            cella=f"{column_letter(col + 1)}{row + 1}",
         )

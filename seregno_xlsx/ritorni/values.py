@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from seregno_xlsx.limits import MAX_CELL_TEXT
+from seregno_xlsx.piano.regola import numero
 
 EXCEL_EPOCH = date(1899, 12, 30)
 EPOCH_1904 = date(1904, 1, 1)
@@ -123,7 +124,7 @@ def parse_number(value: object) -> float | Problem | None:
     if isinstance(value, bool):
         return Problem("numero-non-valido", f"«{value}» non è un numero")
     if isinstance(value, int | float):
-        return _bounded(float(value), str(value))
+        return _bounded(float(value), numero(float(value)))
     text = str(value).strip()
     # "80%" typed as text means 80 on the indicator's own scale (targets are 100).
     number = parse_plain_number(text.removesuffix("%"))
@@ -134,6 +135,9 @@ def parse_number(value: object) -> float | Problem | None:
 
 def _bounded(number: float, shown: str) -> float | Problem:
     """NaN, infinities and numbers no indicator reaches are refused: the master could not hold them."""
+    if not math.isfinite(number) and shown in ("inf", "-inf", "nan"):
+        # A number cell beyond what a float holds: the reader never saw its digits, so none are quoted.
+        return Problem("numero-non-valido", "la cella contiene un numero troppo grande, non ammesso (oltre ±10^15)")
     if not math.isfinite(number) or abs(number) > MAX_NUMBER:
         return Problem("numero-non-valido", f"«{_short(shown)}» non è un numero ammesso (oltre ±10^15)")
     return number

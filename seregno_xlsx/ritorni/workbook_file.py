@@ -58,7 +58,7 @@ def open_grid(path: Path, *, password: str | None = None) -> Grid:
             if meta.name in sparse:
                 grid.sheets[meta.name] = sparse_rows(sheet, places.get(meta.name, Places()), meta.name)
             else:
-                grid.sheets[meta.name] = _sheet_rows(sheet)
+                grid.sheets[meta.name] = _sheet_rows(sheet, meta.name)
             del sheet  # calamine's rectangle of this sheet goes before the next one is read
         if grid.format == "ods":
             _restore_ods_line_breaks(data, grid)
@@ -227,7 +227,7 @@ def _load(path: Path, password: str | None) -> tuple[bytes, Grid, Scan, int]:
     return data, grid, scan, size
 
 
-def _sheet_rows(sheet: Any) -> list[list[object]]:
+def _sheet_rows(sheet: Any, name: str) -> list[list[object]]:
     """Rows from A1, streamed: a used range reaching row 1,048,576 is never materialised."""
     if sheet.start is None:
         return []
@@ -255,7 +255,7 @@ def _sheet_rows(sheet: Any) -> list[list[object]]:
             beyond = next(((v, index, c) for c, v in enumerate(row, start=first_col) if not is_blank(v)), None)
     offset = first_row if seen == sheet.height and first_row else 0  # a calamine that starts at the used range
     if beyond is not None:
-        refuse_beyond_empty_run(beyond[0], beyond[1] + offset, beyond[2])
+        refuse_beyond_empty_run(beyond[0], beyond[1] + offset, beyond[2], name)
     if offset:
         kept[:0] = [[] for _ in range(first_row)]
     return kept

@@ -117,6 +117,10 @@ class Scan:
                 self.grid.merged[sheet] = self.merged[part]
             if self.errors.get(part):
                 self.grid.errors[sheet] = self.errors[part]
+        if self.grid.format == "ods":
+            self.box.refuse_beyond({table: table for table in self.box.beyond})
+        else:
+            self.box.refuse_beyond({part: sheet for sheet, part in self.parts.items()})
 
     def _record(self) -> bool:
         self.recorded += 1
@@ -364,6 +368,9 @@ class _Box:
     def __init__(self) -> None:
         self.sheets: dict[str, tuple[int, int]] = {}
         self.values = 0
+        # The first cell beyond the limits, per sheet: refused once the scan knows the sheet's name
+        # (a package may hold its worksheets before the workbook that names them).
+        self.beyond: dict[str, tuple[int, int]] = {}
 
     def extend(self, sheet: str, row: int, col: int, count: int = 1) -> None:
         self.values += count
@@ -375,12 +382,20 @@ class _Box:
         if row <= rows and col <= cols:
             return
         if row > MAX_ROWS or col > MAX_COLS:
+            self.beyond.setdefault(sheet, (row, col))
+            return
+        self.sheets[sheet] = (max(rows, row), max(cols, col))
+
+    def refuse_beyond(self, names: dict[str, str]) -> None:
+        """``names``: the sheet's name per key of ``sheets`` (its part, or an .ods table's own name)."""
+        for sheet, (row, col) in self.beyond.items():
             raise UnreadableFile(
                 "cella-fuori-limiti",
-                f"la cella {_column_letter(col)}{row} contiene un valore oltre i limiti di una scheda "
-                f"(al massimo {MAX_ROWS:,} righe e {MAX_COLS:,} colonne)".replace(",", "."),
+                f"una scheda usa solo le righe fino alla {MAX_ROWS:,} e le colonne fino alla "
+                f"{_column_letter(MAX_COLS)}".replace(",", "."),
+                foglio=names.get(sheet, ""),
+                cella=f"{_column_letter(col)}{row}",
             )
-        self.sheets[sheet] = (max(rows, row), max(cols, col))
 
 
 def _refuse_dtd_in_rest(name: str, source: Inflater) -> None:
