@@ -25,6 +25,11 @@ def on_office_clock(moment: datetime | None) -> datetime | None:
         return moment
 
 
+def office_now() -> datetime:
+    """Now on the office's clock, naive, to the second: when a scheda was generated, as Metadati says it."""
+    return datetime.now(OFFICE_TZ).replace(tzinfo=None, microsecond=0)
+
+
 def is_rettifiche(path: Path) -> bool:
     """The office's corrections kept beside the returns (master/rettifiche.py): never read as a returned scheda."""
     return path.name.casefold().startswith("rettifiche") and path.suffix.lower() in (".csv", ".xlsx")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -431,6 +432,46 @@ def test_number_out_of_range_is_quoted_as_a_reader_reads_it(
     [finding] = [a for a in read_workbook(target).anomalie if a.codice == "numero-non-valido"]
     assert (finding.foglio, finding.cella) == (sheet, cell)
     assert said.casefold() in finding.messaggio.casefold() and "inf" not in finding.messaggio
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("2021-07-10T08:30:00Z", datetime(2021, 7, 10, 10, 30)),  # Excel: UTC, read on the office's clock
+        ("2021-01-10T08:30:00Z", datetime(2021, 1, 10, 9, 30)),  # winter time
+        ("2021-07-10T10:30:00.25", datetime(2021, 7, 10, 10, 30, 0, 250000)),  # LibreOffice: the PC's own time
+    ],
+)
+def test_compiled_time_is_on_the_office_clock_whatever_the_server(
+    scheda_reale: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: str, expected: datetime
+) -> None:
+    import re
+    import time
+
+    from tests.hostile.round2 import edit_xml
+
+    monkeypatch.setenv("TZ", "UTC")  # a server in UTC: the office still reads Seregno's time
+    time.tzset()
+    try:
+
+        def restamp(xml: str) -> str:
+            return re.sub(r"(<dcterms:modified[^>]*>)[^<]*", lambda m: m.group(1) + stamp, xml)
+
+        target = edit_xml(scheda_reale, tmp_path / "s.xlsx", "docProps/core.xml", restamp)
+        assert read_workbook(target).compilato_il == expected
+        # Without a stamp, the file's time, on the same clock as its receipt.
+        bare = edit_xml(
+            scheda_reale,
+            tmp_path / "n.xlsx",
+            "docProps/core.xml",
+            lambda x: re.sub(r"<dcterms:modified.*?</dcterms:modified>", "", x),
+        )
+        os.utime(bare, (1625905800, 1625905800))  # 10/07/2021 08:30 UTC
+        lettura = read_workbook(bare)
+        assert lettura.compilato_il == lettura.ricevuto_il == datetime(2021, 7, 10, 10, 30)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_error_cell_is_not_read_as_empty(scheda_reale: Path, tmp_path: Path) -> None:

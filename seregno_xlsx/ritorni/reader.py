@@ -161,7 +161,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     lettura.formato = grid.format
     lettura.griglia = grid
     lettura.fogli = tuple(grid.sheets)
-    lettura.compilato_il = grid.modified or grid.mtime
+    lettura.compilato_il = grid.modified or on_office_clock(grid.mtime)
     # On the office's clock, as «raccogli» named the file: the name and the reason a reply won agree.
     lettura.ricevuto_il = on_office_clock(grid.mtime)
     if grid.has_macros or grid.active_content:

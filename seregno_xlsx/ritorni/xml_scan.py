@@ -21,6 +21,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from seregno_xlsx.files import OFFICE_TZ
 from seregno_xlsx.ritorni.bounds import (
     CHUNK,
     MAX_COLS,
@@ -458,10 +459,11 @@ def _column_letter(number: int) -> str:
 
 
 def parse_stamp(text: str) -> datetime | None:
-    """A save stamp as local time; one that cannot be (year 9999 in UTC+1, garbage) is no stamp."""
+    """A save stamp on the office's clock; one that cannot be (year 9999 in UTC+1, garbage) is no stamp.
+    Excel's stamp is UTC; LibreOffice's has no zone: the time of the PC that saved it, in the area's office."""
     try:
         stamp = datetime.fromisoformat(text.strip()[:40].replace("Z", "+00:00"))
-        return stamp.replace(tzinfo=None) if stamp.tzinfo is None else stamp.astimezone().replace(tzinfo=None)
+        return stamp if stamp.tzinfo is None else stamp.astimezone(OFFICE_TZ).replace(tzinfo=None)
     except (ValueError, OverflowError, OSError):
         return None
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import SeregnoError
-from seregno_xlsx.files import ascii_words
+from seregno_xlsx.files import ascii_words, office_now
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.processes import ordered_map, workers_for
 from seregno_xlsx.scheda.layout import TEMPLATE_VERSION
@@ -76,7 +76,7 @@ def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Test
         area=blank,
         rilevazione=rilevazione,
         scadenza=scadenza,
-        generato_il=datetime.now().replace(microsecond=0),
+        generato_il=office_now(),
         testi=testi,
         versione_piano=piano.versione,
     )
