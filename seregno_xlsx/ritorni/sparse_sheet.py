@@ -28,7 +28,7 @@ from seregno_xlsx.ritorni.bounds import CHUNK, MAX_EMPTY_RUN, UnreadableFile
 from seregno_xlsx.ritorni.grid import COL_BITS, SparseRows
 from seregno_xlsx.ritorni.inflation import Inflater, safe_name
 from seregno_xlsx.ritorni.values import is_blank
-from seregno_xlsx.ritorni.xml_events import fast_events
+from seregno_xlsx.ritorni.xml_events import CharRefsCleaned, fast_events
 from seregno_xlsx.ritorni.xml_scan import cell_place  # the scan's own placement
 
 _HEAD = (
@@ -99,7 +99,7 @@ def _compact_sheet(source: Inflater, sink: IO[bytes]) -> Places:
     opened: list[bool] = []  # per element open inside the cell: whether a child began (its text is whitespace)
     skipped = 0  # depth inside a formula, which the values do not need
     has_value = kept = False
-    for kind, tag, attributes, text in fast_events(io.BufferedReader(source, CHUNK)):
+    for kind, tag, attributes, text in fast_events(io.BufferedReader(CharRefsCleaned(source.chunks()), CHUNK)):
         if cell is None:
             if kind != "start":
                 continue
@@ -241,7 +241,8 @@ def _compact_ods(source: Inflater, sink: IO[bytes], tables: set[str]) -> dict[st
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
-    while chunk := source.read(CHUNK):
+    cleaned = CharRefsCleaned(source.chunks())  # as the scan read it
+    while chunk := cleaned.read(CHUNK):
         parser.Parse(chunk, False)
     parser.Parse(b"", True)
     sink.write("".join(out).encode())

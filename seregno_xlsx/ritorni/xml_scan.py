@@ -15,7 +15,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException
@@ -32,7 +32,15 @@ from seregno_xlsx.ritorni.bounds import (
 )
 from seregno_xlsx.ritorni.grid import Formula, Grid
 from seregno_xlsx.ritorni.inflation import Inflater, safe_name
-from seregno_xlsx.ritorni.xml_events import Event, check_only, fast_events, parse_all, safe_parser, tree_events
+from seregno_xlsx.ritorni.xml_events import (
+    CharRefsCleaned,
+    Event,
+    check_only,
+    fast_events,
+    parse_all,
+    safe_parser,
+    tree_events,
+)
 
 NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 
@@ -63,7 +71,7 @@ class Scan:
         self.inflated = 0  # bytes the package inflates to (the sizes its directory declares)
 
     def part(self, name: str, source: Inflater) -> None:
-        stream = io.BufferedReader(source, CHUNK)
+        stream = io.BufferedReader(CharRefsCleaned(source.chunks()), CHUNK)
 
         def tree() -> Iterator[tuple[str, Element]]:
             return SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)  # type: ignore[no-any-return]
@@ -81,7 +89,8 @@ class Scan:
                 else:
                     self._worksheet(name, tree_events(stream))
             elif name == "content.xml" and self.grid.format == "ods":
-                self._ods_content(tree())
+                events = SafeET.iterparse(stream, events=("start", "end", "start-ns"), forbid_dtd=True)
+                self._ods_content(_standard_prefixes(events))
             elif name in ("docProps/core.xml", "meta.xml"):
                 self._modified(tree(), "modified" if name == "docProps/core.xml" else "date")
             elif FAST_SCAN:
@@ -92,9 +101,12 @@ class Scan:
         except UnreadableFile:
             raise
         except SafeET.ParseError:
-            # Not well-formed XML (e.g. "&#x7;" that Excel tolerates): leave judging it to calamine,
-            # but never let a DTD through, and still inflate the rest under the bound.
+            # Not well-formed XML even with the references calamine tolerates cleaned: what calamine would
+            # make of it is beyond the scan's bounds, so the file is refused (a DTD said as such).
             _refuse_dtd_in_rest(name, source)
+            raise UnreadableFile(
+                "file-illeggibile", f"il file è danneggiato (elemento {safe_name(name)}: XML non ben formato)"
+            ) from None
         except DefusedXmlException:
             raise UnreadableFile(
                 "file-illeggibile",
@@ -327,11 +339,11 @@ class Scan:
                     tables[table] = table
                     row = 0
                 elif tag == f"{t}table-row":
-                    row_repeat = int(element.get(f"{t}number-rows-repeated") or 1)
+                    row_repeat = _repeat(element.get(f"{t}number-rows-repeated"))
                     col = 0
                 continue
             if tag in (f"{t}table-cell", f"{t}covered-table-cell"):
-                repeat = int(element.get(f"{t}number-columns-repeated") or 1)
+                repeat = _repeat(element.get(f"{t}number-columns-repeated"))
                 if element.get(_VALUE_TYPE) is not None or len(element):
                     self.box.extend(table, row + row_repeat, col + repeat, row_repeat * repeat)
                     self.repeated_chars += (row_repeat * repeat - 1) * chars
@@ -353,6 +365,11 @@ class Scan:
                 row += row_repeat
             else:
                 chars += len(element.text or "") + len(element.tail or "")
+                if tag == _SPACES:
+                    # <text:s text:c="N"/>: N spaces calamine writes out, a few bytes in the file.
+                    spaces = _repeat(element.get(_SPACES_COUNT))
+                    chars += spaces
+                    self.repeated_chars += spaces
 
     def _modified(self, events: Iterator[tuple[str, Element]], tag: str) -> None:
         for event, element in _pruned(events):
@@ -360,7 +377,38 @@ class Scan:
                 self.grid.modified = parse_stamp(element.text)
 
 
-_VALUE_TYPE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
+_ODF = "urn:oasis:names:tc:opendocument:xmlns"
+_VALUE_TYPE = f"{{{_ODF}:office:1.0}}value-type"
+_SPACES = f"{{{_ODF}:text:1.0}}s"
+_SPACES_COUNT = f"{{{_ODF}:text:1.0}}c"
+# calamine finds an .ods's tables, rows, cells, values and spaces by these literal prefixes, the scan by
+# namespace: the two agree only while each prefix names its own namespace.
+_ODS_PREFIXES = {"table": NS_TABLE, "office": f"{_ODF}:office:1.0", "text": f"{_ODF}:text:1.0"}
+
+
+def _standard_prefixes(events: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, Element]]:
+    for event, item in events:
+        if event == "start-ns":
+            prefix, uri = item
+            if prefix in _ODS_PREFIXES and uri != _ODS_PREFIXES[prefix]:
+                raise UnreadableFile(
+                    "file-illeggibile",
+                    f"il file è danneggiato (content.xml: il prefisso «{prefix}:» non indica lo spazio dei nomi "
+                    "di OpenDocument)",
+                )
+            continue
+        yield event, item
+
+
+def _repeat(text: str | None) -> int:
+    """A repeat count of an .ods (rows, columns, spaces): digits only, as calamine reads it; at least one."""
+    if text is None:
+        return 1
+    if not (text.isascii() and text.isdigit()):
+        raise UnreadableFile(
+            "file-illeggibile", f"il file è danneggiato (content.xml: ripetizione «{safe_name(text)[:20]}»)"
+        )
+    return max(int(text), 1)
 
 
 class _Box:

@@ -1,0 +1,120 @@
+"""Where calamine and the scan could read a file differently, the scan's bounds must still hold.
+
+calamine tolerates character references XML forbids (``&#x7;``), finds an .ods's tables by the literal
+prefix ``table:`` and writes out ``<text:s text:c="N"/>`` as N spaces; the scan parses with expat and
+resolves namespaces. Each disagreement was a file of a few hundred bytes that made calamine allocate
+gigabytes (or abort the process) past bounds the scan had not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from seregno_xlsx.ritorni.reader import read_workbook
+from seregno_xlsx.scheda.generation import SchedaGenerata
+
+from .hostile.round2 import add_to_sheet_data, cli, edit_xml, set_cell, sheet_part
+
+pytestmark = pytest.mark.slow
+
+ODF = "urn:oasis:names:tc:opendocument:xmlns"
+
+
+def _ods(path: Path, body: str, table_ns: str = f"{ODF}:table:1.0", declare_table: bool = True) -> Path:
+    table = f' xmlns:table="{table_ns}"' if declare_table else ""
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="{ODF}:office:1.0"'
+        f'{table} xmlns:text="{ODF}:text:1.0" office:version="1.2"><office:body><office:spreadsheet>'
+        f'<table:table table:name="Foglio1">{body}</table:table></office:spreadsheet></office:body>'
+        "</office:document-content>"
+    )
+    manifest = (
+        f'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="{ODF}:manifest:1.0" '
+        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
+    return path
+
+
+# Two million number cells from one repeated cell: refused by the scan when it sees them.
+MANY = (
+    '<table:table-row table:number-rows-repeated="2000"><table:table-cell table:number-columns-repeated="1000" '
+    'office:value-type="float" office:value="1"/></table:table-row>'
+)
+SPACES = (
+    '<table:table-row><table:table-cell office:value-type="string"><text:p>a<text:s text:c="200000000"/>b'
+    "</text:p></table:table-cell></table:table-row>"
+)
+
+
+def _verdict(path: Path) -> tuple[int, list[str], str]:
+    """``verifica --json`` in a process bounded to 2.5 GB (``cli`` fails on a signal or a traceback)."""
+    result = cli("verifica", path, "--json")
+    [report] = json.loads(result.stdout)
+    return result.returncode, [a["codice"] for a in report["anomalie"]], report["anomalie"][0]["messaggio"]
+
+
+def test_the_standard_ods_is_refused_by_the_count(tmp_path: Path) -> None:
+    # The reference: the same cells under the standard prefix are counted and refused.
+    assert _verdict(_ods(tmp_path / "giusto.ods", MANY))[1] == ["file-troppo-grande"]
+
+
+def test_table_prefix_bound_to_another_namespace_is_refused(tmp_path: Path) -> None:
+    status, codes, message = _verdict(_ods(tmp_path / "prefisso.ods", MANY, table_ns="urn:altro"))
+    assert (status, codes) == (2, ["file-illeggibile"])
+    assert "«table:»" in message
+
+
+def test_table_prefix_not_declared_is_refused(tmp_path: Path) -> None:
+    status, codes, message = _verdict(_ods(tmp_path / "senza.ods", MANY, declare_table=False))
+    assert (status, codes) == (2, ["file-illeggibile"])
+    assert "XML non ben formato" in message
+
+
+def test_spaces_written_out_by_calamine_are_counted(tmp_path: Path) -> None:
+    status, codes, message = _verdict(_ods(tmp_path / "spazi.ods", SPACES))
+    assert (status, codes) == (2, ["file-troppo-grande"])
+    assert "200.000.000 caratteri" in message
+
+
+@pytest.mark.parametrize("count", ["-5", "1e9", "٣"])
+def test_a_repeat_that_is_not_digits_is_refused(tmp_path: Path, count: str) -> None:
+    body = MANY.replace('table:number-rows-repeated="2000"', f'table:number-rows-repeated="{count}"')
+    assert _verdict(_ods(tmp_path / "ripetizione.ods", body))[:2] == (2, ["file-illeggibile"])
+
+
+def test_forbidden_character_reference_does_not_hide_a_far_cell(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path
+) -> None:
+    """Before: expat stopped at ``&#x7;``, the scan counted nothing after it, calamine allocated 32 GiB
+    for the far cell and the process aborted."""
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    part = sheet_part(scheda, "Indicatori")
+    early = '<row r="1"><c r="Z1" t="inlineStr"><is><t>a&#x7;b</t></is></c></row>'
+    target = edit_xml(scheda, tmp_path / "car.xlsx", part, lambda x: x.replace("<sheetData>", "<sheetData>" + early, 1))
+    add_to_sheet_data(target, target, part, '<row r="1048576"><c r="AMJ1048576"><v>1</v></c></row>')
+    assert _verdict(target)[:2] == (2, ["cella-fuori-limiti"])
+
+
+def test_forbidden_character_reference_in_an_input_is_flagged_and_removed(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path
+) -> None:
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    lettura = read_workbook(scheda)
+    assert lettura.compilata is not None
+    sheet, cell = lettura.locate("obiettivi", lettura.compilata.obiettivi[0].codice, "note")
+    inner = "<is><t>nota&#x7; scritta&#8;</t></is>"
+    target = set_cell(scheda, tmp_path / "nota.xlsx", sheet_part(scheda, sheet), cell, inner, ' t="inlineStr"')
+    read = read_workbook(target)
+    [finding] = [a for a in read.anomalie if a.codice == "carattere-non-ammesso"]
+    assert (finding.foglio, finding.cella) == (sheet, cell)
+    assert read.compilata is not None
+    assert read.compilata.obiettivi[0].note == "nota scritta"
