@@ -172,10 +172,9 @@ def _sparse_parts(grid: Grid, scan: Scan, size: int) -> dict[str, str]:
     if copied > STRING_CHARS_PER_BYTE * size:
         raise UnreadableFile(
             "file-troppo-grande",
-            f"i testi ripetuti nelle celle (testi condivisi, celle o spazi ripetuti) occupano {copied:,} caratteri in un "
-            f"file di {size:,} byte: più di quanti ne possa contenere un file salvato da Excel o LibreOffice".replace(
-                ",", "."
-            ),
+            f"i testi ripetuti nelle celle (testi condivisi, celle o spazi ripetuti) occupano {copied:_} caratteri "
+            f"in un file di {size:_} byte: più di quanti ne possa contenere un file salvato da Excel o "
+            "LibreOffice".replace("_", "."),
         )
     if scan.box.values > VALUES_PER_BYTE * size:
         raise UnreadableFile(
