@@ -17,6 +17,7 @@ import pytest
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import SchedaGenerata
 
+from .hostile.corpus import entries
 from .hostile.round2 import add_to_sheet_data, cli, edit_xml, set_cell, sheet_part
 
 pytestmark = pytest.mark.slow
@@ -118,3 +119,24 @@ def test_forbidden_character_reference_in_an_input_is_flagged_and_removed(
     assert (finding.foglio, finding.cella) == (sheet, cell)
     assert read.compilata is not None
     assert read.compilata.obiettivi[0].note == "nota scritta"
+
+
+@pytest.mark.parametrize(("declared", "said"), [("2000000000", "2.000.000.000"), ("-1", "«-1»"), ("9" * 40, "«999")])
+def test_shared_strings_declaring_more_than_the_file_holds_are_refused(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path, declared: str, said: str
+) -> None:
+    """calamine reserves room for ``uniqueCount`` strings before reading one: 2,000,000,000 asked for
+    48 GB and aborted the process, whatever the memory available."""
+    import re
+
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    assert 'uniqueCount="' in entries(scheda)["xl/sharedStrings.xml"].decode()  # as XlsxWriter writes it
+    assert _verdict(scheda)[0] != 2  # the file with its true count is read
+
+    def declare(xml: str) -> str:
+        return re.sub(r'uniqueCount="\d+"', f'uniqueCount="{declared}"', xml)
+
+    shared = edit_xml(scheda, tmp_path / "condivisi.xlsx", "xl/sharedStrings.xml", declare)
+    status, codes, message = _verdict(shared)
+    assert (status, codes) == (2, ["file-troppo-grande"])
+    assert f"dichiara {said}" in message

@@ -37,7 +37,7 @@ from seregno_xlsx.ritorni.bounds import (
 from seregno_xlsx.ritorni.decryption import decrypt
 from seregno_xlsx.ritorni.file_type import OLE_MAGIC, ZIP_MAGIC, not_a_workbook
 from seregno_xlsx.ritorni.grid import Grid, Rows, SparseRows
-from seregno_xlsx.ritorni.inflation import Inflater, check_directory, inflate_all
+from seregno_xlsx.ritorni.inflation import Inflater, check_directory, inflate_all, safe_name
 from seregno_xlsx.ritorni.sparse_sheet import Places, compact, refuse_beyond_empty_run, sparse_rows
 from seregno_xlsx.ritorni.values import is_blank
 from seregno_xlsx.ritorni.xml_scan import NS_TABLE, Scan
@@ -167,6 +167,16 @@ def _sparse_parts(grid: Grid, scan: Scan, size: int) -> dict[str, str]:
         raise UnreadableFile(
             "file-troppo-grande",
             f"il contenuto si espande a {inflated // size} volte la dimensione del file (al massimo {MAX_TOTAL_RATIO})",
+        )
+    declared = scan.shared_declared
+    number = int(declared) if declared and declared.isascii() and declared.isdigit() and len(declared) < 19 else -1
+    if declared is not None and not 0 <= number <= VALUES_PER_BYTE * size:
+        # calamine reserves 24 bytes per declared string before reading one: 2,000,000,000 asked for 48 GB.
+        shown = f"{number:_}".replace("_", ".") if number >= 0 else f"«{safe_name(declared)[:20]}»"
+        raise UnreadableFile(
+            "file-troppo-grande",
+            f"la tabella dei testi condivisi dichiara {shown} testi in un file di {size:_} byte: più di quanti "
+            "ne possa contenere un file salvato da Excel o LibreOffice".replace("_", "."),
         )
     copied = scan.shared_chars() + scan.repeated_chars
     if copied > STRING_CHARS_PER_BYTE * size:

@@ -67,6 +67,8 @@ class Scan:
         # What the reader's strings will cost: each cell gets its own copy of the shared string it names.
         self.shared_refs: dict[str, int] = {}  # index of a shared string -> cells naming it
         self.shared_lengths = array("I")  # length of each shared string
+        # How many shared strings the table says it holds: calamine reserves room for that many up front.
+        self.shared_declared: str | None = None
         self.repeated_chars = 0  # characters an .ods cell repeated over many cells adds
         self.inflated = 0  # bytes the package inflates to (the sizes its directory declares)
 
@@ -205,8 +207,11 @@ class Scan:
 
     def _shared_strings(self, events: Iterator[Event]) -> None:
         length = 0
-        for event, tag, _, text in events:
-            if event == "end":
+        for event, tag, attributes, text in events:
+            if event == "start":
+                if tag == "sst" and self.shared_declared is None:
+                    self.shared_declared = attributes.get("uniqueCount")
+            elif event == "end":
                 if tag == "t":
                     length += len(text or "")
                 elif tag == "si":
