@@ -140,3 +140,31 @@ def test_shared_strings_declaring_more_than_the_file_holds_are_refused(
     status, codes, message = _verdict(shared)
     assert (status, codes) == (2, ["file-troppo-grande"])
     assert f"dichiara {said}" in message
+
+
+@pytest.mark.parametrize(
+    ("entry", "target", "code"),
+    [
+        # calamine opens the entry whatever the case of its name: the scan bounds that entry.
+        ("xl/Worksheets/sheet4.xml", "worksheets/sheet4.xml", "cella-fuori-limiti"),
+        ("xl/WORKSHEETS/Sheet4.XML", "worksheets/sheet4.xml", "cella-fuori-limiti"),
+        # A sheet kept outside the worksheets: never read unbounded, whatever calamine makes of it.
+        ("xl/foo/data.xml", "foo/data.xml", "file-illeggibile"),
+    ],
+)
+def test_a_sheet_moved_elsewhere_in_the_package_keeps_its_bounds(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path, entry: str, target: str, code: str
+) -> None:
+    from .hostile.corpus import write_zip
+
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    part = sheet_part(scheda, "Indicatori")
+    parts = entries(scheda)
+    far = '<row r="1048576"><c r="AMJ1048576"><v>1</v></c></row></sheetData>'
+    parts[entry] = parts.pop(part).decode().replace("</sheetData>", far).encode()
+    old_target = part.removeprefix("xl/")
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    assert f'Target="{old_target}"' in rels
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(f'Target="{old_target}"', f'Target="{target}"').encode()
+    status, codes, _ = _verdict(write_zip(tmp_path / "spostato.xlsx", parts))
+    assert (status, codes) == (2, [code])

@@ -285,6 +285,7 @@ def _inspect_zip(data: bytes, grid: Grid) -> Scan:
                 raise UnreadableFile("file-illeggibile", "l'archivio non contiene una cartella di lavoro")
             _active_content(names, grid)
             scan = Scan(grid)
+            scan.entries = names
             scan.inflated = sum(info.file_size for info in infos)  # each entry inflates to at most that
             for info in infos:
                 if info.is_dir():

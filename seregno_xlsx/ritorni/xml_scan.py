@@ -64,6 +64,8 @@ class Scan:
         self.recorded = 0
         self.box = _Box()
         self.parts: dict[str, str] = {}  # sheet name -> its part, whose box the reader looks up
+        self.entries: set[str] = set()  # every entry of the package
+        self.worksheet_parts: set[str] = set()  # the entries scanned as worksheets
         # What the reader's strings will cost: each cell gets its own copy of the shared string it names.
         self.shared_refs: dict[str, int] = {}  # index of a shared string -> cells naming it
         self.shared_lengths = array("I")  # length of each shared string
@@ -85,7 +87,8 @@ class Scan:
                 self._rels(tree())
             elif name.casefold() == "xl/sharedstrings.xml":
                 self._shared_strings(fast_events(stream) if FAST_SCAN else tree_events(stream))
-            elif name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            elif _is_worksheet(name):
+                self.worksheet_parts.add(name)
                 if FAST_SCAN:
                     self._worksheet_fast(name, stream)
                 else:
@@ -121,10 +124,21 @@ class Scan:
 
     def finish(self) -> None:
         shown: dict[str, str] = {}  # part -> the sheet that shows it
+        folded = {entry.casefold(): entry for entry in sorted(self.entries, reverse=True)}
         for rid, sheet in self.sheet_parts.items():
             target = self.rels.get(rid, "")
             part = target.lstrip("/") if target.startswith("/") else "xl/" + target
             _one_sheet_per_part(shown, posixpath.normpath(part).casefold(), sheet)
+            if part not in self.entries:
+                # calamine finds the entry whatever the case of its name: the bounds are that entry's.
+                part = folded.get(part.casefold(), part)
+            if part in self.entries and part not in self.worksheet_parts:
+                # calamine reads the sheet where the workbook points; the scan bounds only worksheets.
+                raise UnreadableFile(
+                    "file-illeggibile",
+                    f"il foglio «{safe_name(sheet)[:60]}» è nell'elemento {safe_name(part)}, fuori da "
+                    "xl/worksheets/: non è un file salvato da Excel o LibreOffice",
+                )
             self.parts[sheet] = part
             if self.formulas.get(part):
                 self.grid.formulas[sheet] = self.formulas[part]
@@ -519,6 +533,12 @@ def parse_stamp(text: str) -> datetime | None:
         return stamp if stamp.tzinfo is None else stamp.astimezone(OFFICE_TZ).replace(tzinfo=None)
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def _is_worksheet(name: str) -> bool:
+    """A worksheet part, whatever the case of its path (calamine opens the part the workbook names)."""
+    lowered = name.casefold()
+    return lowered.startswith("xl/worksheets/") and lowered.endswith(".xml")
 
 
 def _one_sheet_per_part(shown: dict[str, str], part: str, sheet: str) -> None:
