@@ -13,7 +13,10 @@ matricole differ by more than case). No function newer than Excel 2010 is used.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -78,7 +81,6 @@ from seregno_xlsx.master.scoring import (
     objective_pct,
     read_value,
     total_pct,
-    without_invalid_values,
 )
 from seregno_xlsx.piano.assegnazioni import (
     FULL_SHARE,
@@ -148,7 +150,7 @@ def write_master(
     aree_mancanti: Sequence[str] = (),
     file_anomalie: Sequence[str] = (),
     impostazioni: Impostazioni | None = None,
-    non_validi: Mapping[str, Collection[str]] | None = None,
+    non_validi: Mapping[str, Mapping[str, float | None]] | None = None,
     remit: Remit = FULL,
     rettifiche: Sequence[Applicata] = (),
     versione_piano: str = "",
@@ -158,24 +160,15 @@ def write_master(
     ``aree_mancanti``: areas of the plan without a valid return, listed as «non pervenuta».
     ``file_anomalie``: the file each finding was read from, in the order of ``anomalie`` ("" or missing
     for findings across files; those name the area's accepted file).
-    ``non_validi``: per area, the codes of the indicators whose round value has an errore finding.
+    ``aree``: as they count, each invalid round value removed (``scoring.counted_areas``, the one place
+    that removes them); ``non_validi``: per area, what was read for each of those values (code -> value).
     ``remit``: what of people the reader may see (an extract, see ``master/extracts.py``).
     ``rettifiche``: the office's corrections applied to ``aree`` (master/rettifiche.py), listed in «Rettifiche».
     """
     summary = SintesiMaster(valori_letti=valori_letti, estratto=bool(remit.titolo))
-    # What was read for each invalid value, then the areas as they count (the value as missing).
     wanted = non_validi or {}
-    invalid = {
-        a.nome: {
-            i.codice: read_value(i, rilevazione)
-            for o in a.obiettivi
-            for i in o.indicatori
-            if i.codice in wanted.get(a.nome, ())
-        }
-        for a in aree
-    }
-    aree = [without_invalid_values(a, rilevazione, invalid[a.nome]) for a in aree]
-    with atomic_path(Path(path)) as temp:
+    invalid = {a.nome: dict(wanted.get(a.nome, {})) for a in aree}
+    with atomic_path(Path(path)) as temp, _scratch_folder(temp.parent) as scratch:
         options = {
             "strings_to_formulas": False,
             "strings_to_urls": False,
@@ -184,6 +177,9 @@ def write_master(
             # Each row goes to a temporary file as soon as the next one starts: memory stays flat however
             # many areas (rows are written in order, headers first; FastWorksheet refuses anything else).
             "constant_memory": True,
+            # ...and those temporary files (personal data) go beside the output, never to the system's temp
+            # folder: nothing left in /tmp, and a small /tmp does not stop a large master.
+            "tmpdir": str(scratch),
         }
         workbook = xlsxwriter.Workbook(str(temp), options)
         workbook.worksheet_class = FastWorksheet  # the same formulas, prepared faster
@@ -200,6 +196,17 @@ def write_master(
         finally:
             workbook.close()
     return summary
+
+
+@contextmanager
+def _scratch_folder(parent: Path) -> Iterator[Path]:
+    """A private folder beside the output for XlsxWriter's temporary files, removed with whatever it holds
+    once the master is written or has failed (XlsxWriter leaves its files behind when a write fails)."""
+    folder = Path(tempfile.mkdtemp(prefix=".seregno-xlsx-", dir=parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _cached(pct: float | None) -> float | str:
