@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import zipfile
+from collections.abc import Collection
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from seregno_xlsx.master import scoring
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.master.layout import TABLES
 from seregno_xlsx.piano.export_parser import parse_exports
-from seregno_xlsx.piano.model import Piano, Rilevazione
+from seregno_xlsx.piano.model import Area, Piano, Rilevazione
 from seregno_xlsx.piano.regole_indicatori import apply_rules, load_rules
 from seregno_xlsx.piano.revisions import with_area_codes
 from seregno_xlsx.ritorni.reader import compare_with_plan, read_workbook
@@ -345,6 +346,36 @@ def test_invalid_value_counts_exactly_as_missing(tmp_path: Path, mancante: scori
     ) == (1, 0)
     assert bad_area["Indicatori senza valore"] == blank_area["Indicatori senza valore"] - 1
     assert bad.summary is not None and bad.summary.valori_scritti == bad.valori_letti  # nothing lost from view
+
+
+def test_invalid_values_are_removed_once_for_the_master_and_its_extracts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One place removes an invalid value (scoring.counted_areas): the master, the extracts and the next
+    round's plan take the same copy, and each still shows what was read."""
+    source = ESEMPI / "ritorni" / "Obiettivi_2021_Area_Affari_Generali_intermedia.xlsx"
+    folder = tmp_path / "ritorni"
+    folder.mkdir()
+    fill_workbook(source, folder / source.name, [Entry("indicatori", "Ob_Obiet130102", "prima_rilevazione", -5)])
+    copies: list[str] = []
+    real = scoring.without_invalid_values
+
+    def counting(area: Area, rilevazione: Rilevazione, invalid: Collection[str]) -> Area:
+        if invalid:
+            copies.append(area.nome)
+        return real(area, rilevazione, invalid)
+
+    monkeypatch.setattr(scoring, "without_invalid_values", counting)
+    master = tmp_path / "m.xlsx"
+    result = consolidate(folder, master, data_riferimento=date(2021, 9, 30), estratti=tmp_path / "estratti")
+    assert copies == ["Area Affari Generali"]
+    [ind] = [i for o in result.aree[0].obiettivi for i in o.indicatori if i.codice == "Ob_Obiet130102"]
+    assert ind.prima_rilevazione is None
+    assert result.non_validi == {"Area Affari Generali": {"Ob_Obiet130102"}}
+    extract = next(e.path for e in result.estratti if e.destinatario == "Area Affari Generali")
+    for path in (master, extract):
+        [row] = [r for r in _sheet_rows(path, "Indicatori") if r["Codice attività"] == "Ob_Obiet130102"]
+        assert row["1° rilevazione"] == "valore non valido (-5)", path.name
 
 
 def test_invalid_value_second_engine_agrees(tmp_path: Path) -> None:

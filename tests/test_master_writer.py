@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -293,6 +294,21 @@ def master(tmp_path: Path) -> Path:
     path = tmp_path / "master.xlsx"
     write(path, piano())
     return path
+
+
+def test_temporary_files_go_beside_the_master_never_to_the_system_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written row by row, the master's rows (personal data) pass through temporary files: beside the output,
+    removed when it is done; a system temp folder that is missing (or full, or shared) plays no part."""
+    missing = tmp_path / "tmp-di-sistema-che-non-esiste"
+    monkeypatch.setattr(tempfile, "tempdir", str(missing))  # what TMPDIR names, as tempfile has taken it
+    folder = tmp_path / "uscita"
+    folder.mkdir()
+    summary = write(folder / "master.xlsx", piano())
+    assert summary.righe[INDICATORI.name] > 0
+    assert [p.name for p in folder.iterdir()] == ["master.xlsx"]
+    assert not missing.exists()
 
 
 # -- (a) formulas ------------------------------------------------------------

@@ -186,6 +186,51 @@ def test_fast_formula_preparation_is_xlsxwriter_s(pieces: list[str], future: boo
     assert fast._prepare_formula(formula, expand) == slow._prepare_formula(formula, expand)
 
 
+# Texts near every branch of XlsxWriter's escaping: markup, quotes, newlines, control characters, its
+# own _xHHHH_ escapes, the two non-characters, and leading or trailing white space.
+ESCAPE_PIECES = [
+    "a",
+    "è",
+    " ",
+    "\n",
+    "\t",
+    "\r",
+    "\x00",
+    "\x07",
+    "\x1f",
+    "\x7f",
+    "\x85",
+    "\u00a0",
+    "\u2028",
+    "\ufffe",
+    "\uffff",
+    "_x",
+    "_x0000_",
+    "_x00A9_",
+    "_",
+    "x",
+    "&",
+    "<",
+    ">",
+    '"',
+    "'",
+    "A1",
+]
+
+
+@given(st.one_of(st.lists(st.sampled_from(ESCAPE_PIECES), max_size=10).map("".join), st.text(), st.integers()))
+@settings(max_examples=300, deadline=None)
+def test_fast_xml_escaping_is_xlsxwriter_s(text: str | int) -> None:
+    from xlsxwriter.worksheet import Worksheet
+
+    from seregno_xlsx.master.fast_sheet import FastWorksheet
+
+    fast, slow = FastWorksheet(), Worksheet()
+    assert fast._escape_attributes(text) == slow._escape_attributes(text)
+    assert fast._escape_data(text) == slow._escape_data(text)
+    assert FastWorksheet._escape_control_characters(text) == Worksheet._escape_control_characters(text)
+
+
 def test_fast_formula_preparation_on_every_formula_of_the_master(tmp_path: Path) -> None:
     """The example master's formulas (every kind the writer makes) take the fast path, unchanged."""
     from xlsxwriter.worksheet import Worksheet

@@ -129,3 +129,35 @@ def test_few_collections_restores_the_collector() -> None:
         assert gc.get_freeze_count() == frozen and gc.get_threshold() == before
     finally:
         gc.unfreeze()
+
+
+REFERENCES = st.one_of(
+    st.none(),
+    st.from_regex(r"[A-Z]{1,3}[0-9]{1,7}", fullmatch=True),
+    st.from_regex(r"[A-Z]{1,10}[0-9]{1,12}\n?", fullmatch=True),
+    st.text(alphabet="AZaz019 $\n", max_size=14),
+)
+
+
+@given(REFERENCES, st.integers(0, 2_000_000), st.integers(0, 20_000))
+@settings(max_examples=300)
+def test_a_cell_s_place_remembered_is_its_place_parsed(ref: str | None, row: int, col: int) -> None:
+    """The scan remembers where each reference lies (every file of a round names the same cells): what it
+    remembers is what parsing the reference gives, the first time and every time after."""
+    from seregno_xlsx.ritorni.xml_scan import _CELL_REF, _column_number, cell_place
+
+    match = _CELL_REF.match(ref or "")
+    parsed = (row, col + 1) if match is None else (int(match.group(2)), _column_number(match.group(1)))
+    assert cell_place(ref, row, col) == parsed
+    assert cell_place(ref, row, col) == parsed
+
+
+def test_the_places_remembered_are_bounded(monkeypatch: Any) -> None:
+    """A hostile file naming a million different cells leaves at most MAX_PLACES of them in memory."""
+    from seregno_xlsx.ritorni import xml_scan
+
+    monkeypatch.setattr(xml_scan, "_PLACES", {})
+    monkeypatch.setattr(xml_scan, "MAX_PLACES", 100)
+    for n in range(1, 1_000):
+        assert xml_scan.cell_place(f"B{n}", 0, 0) == (n, 2)
+    assert len(xml_scan._PLACES) == 100

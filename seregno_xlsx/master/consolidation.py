@@ -20,7 +20,7 @@ from seregno_xlsx.master.extracts import Estratto, write_extracts
 from seregno_xlsx.master.layout import ANOMALIE, FONTI, INDICATORI, OBIETTIVI, RIEPILOGO, load_settings
 from seregno_xlsx.master.rettifiche import Applicata, apply_rettifiche, find_rettifiche, read_rettifiche
 from seregno_xlsx.master.rounds import check_between_rounds, onto_current_version, previous_round
-from seregno_xlsx.master.scoring import Regole, without_invalid_values
+from seregno_xlsx.master.scoring import Regole, counted_areas
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.assegnazioni import check_assignments
@@ -226,8 +226,9 @@ def consolidate(
     non_validi = {
         area.nome: invalid_values(lettura, rilevazione) for lettura, area in zip(accepted, areas, strict=True)
     }
-    # As they count: an invalid value is a missing one (the master shows what was read beside it).
-    result.aree = [without_invalid_values(a, rilevazione, non_validi.get(a.nome, set())) for a in areas]
+    # As they count, once for the master, its extracts and the next round's plan: an invalid value is a
+    # missing one (the master shows what was read beside it).
+    result.aree, read_invalid = counted_areas(areas, rilevazione, non_validi)
     result.non_validi, result.data_riferimento = non_validi, reference
     result.piano = piano
     settings = load_settings()
@@ -246,7 +247,7 @@ def consolidate(
     content: dict[str, Any] = {
         "ente": first.ente,
         "anno": anno,
-        "aree": areas,
+        "aree": result.aree,
         "rilevazione": rilevazione,
         "regole": regole,
         "anomalie": result.anomalie,
@@ -256,7 +257,7 @@ def consolidate(
         "aree_mancanti": missing,
         # The file each finding was read from ("" for findings across files), in the findings' order.
         "file_anomalie": [result.origine.get(id(a), "") for a in result.anomalie],
-        "non_validi": non_validi,
+        "non_validi": read_invalid,
         "rettifiche": result.rettifiche,
         "versione_piano": version_words(piano, accepted),
         "impostazioni": settings,

@@ -65,7 +65,7 @@ def write_extracts(
     anomalie: Sequence[Anomalia] = content["anomalie"]
     file_anomalie: Sequence[str] = content.get("file_anomalie", ())
     fonti: Sequence[Fonte] = content["fonti"]
-    non_validi: Mapping[str, Collection[str]] = content.get("non_validi") or {}
+    non_validi: Mapping[str, Mapping[str, float | None]] = content.get("non_validi") or {}
     folder = output_folder(folder)
     if cartella_schede is not None and _same_path(folder, cartella_schede):
         raise OutputError(f"{folder}: è la cartella delle schede lette; indicare un'altra cartella per gli estratti")
@@ -86,7 +86,7 @@ def write_extracts(
             "file_anomalie": [file_anomalie[n] if n < len(file_anomalie) else "" for n in mine],
             "fonti": [f for f in fonti if f.area.casefold() == key],
             "aree_mancanti": [],
-            "non_validi": {area.nome: non_validi.get(area.nome, ())},
+            "non_validi": {area.nome: non_validi.get(area.nome, {})},
             "valori_letti": valori_letti.get(area.nome, 0),
             "rettifiche": [x for x in content.get("rettifiche", ()) if x.area.nome.casefold() == key],
         }

@@ -6,7 +6,8 @@ the formula calls none of them: the master's tens of thousands of formulas pay f
 formula whose every call is to a function of ``PLAIN`` (none of which those expressions can match:
 a test checks each of them against each name) is only stripped of its ``=`` and braces, which is
 exactly what XlsxWriter returns for it; any other formula goes to XlsxWriter's own code. A property
-test compares the two on the master's formulas and on arbitrary ones.
+test compares the two on the master's formulas and on arbitrary ones. The XML escaping of every cell's
+attributes and text takes the same shortcut (a text with nothing to escape is returned as it is).
 
 In ``constant_memory`` mode (the master's) XlsxWriter silently drops a cell or a row height given to a row
 already written out; here that is an error: the master never loses a cell unnoticed. And the height of a
@@ -52,6 +53,11 @@ PLAIN = frozenset(
 _CALL = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*(?=\()")
 
 
+def _needs_xml_escape(text: str) -> bool:
+    """Whether XlsxWriter's ``xml_escapes`` (one of ``"&<>`` or a newline) finds anything in ``text``."""
+    return '"' in text or "&" in text or "<" in text or ">" in text or "\n" in text
+
+
 class FastWorksheet(Worksheet):  # type: ignore[misc]
     # False on a sheet holding a chart or an image: XlsxWriter sizes them from the rows' heights at the end.
     forget_written_rows = True
@@ -64,9 +70,33 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             self.row_sizes.pop(written, None)
 
     def _check_dimensions(self, row: int, col: int, ignore_row: bool = False, ignore_col: bool = False) -> int:
-        if self.constant_memory and not (ignore_row or ignore_col) and 0 <= row < self.previous_row:
+        # The cheapest test first: on almost every call the row is the current one or a later one.
+        if row < self.previous_row and row >= 0 and self.constant_memory and not (ignore_row or ignore_col):
             raise RuntimeError(f"{self.name}: riga {row + 1} già scritta (le righe vanno scritte in ordine)")
         return int(super()._check_dimensions(row, col, ignore_row, ignore_col))
+
+    # XML escaping, cell by cell: XlsxWriter runs regular expressions on every attribute (an exception for
+    # each number, the style index of every formatted cell) and on every in-line string (two substitutions
+    # for control characters). Here a text that cannot need them is returned as it is, which is what those
+    # expressions return for it; any other goes to XlsxWriter's own code (a property test compares them).
+
+    def _escape_attributes(self, attribute: Any) -> Any:
+        if type(attribute) is int or (type(attribute) is str and not _needs_xml_escape(attribute)):
+            return attribute
+        return super()._escape_attributes(attribute)
+
+    def _escape_data(self, data: Any) -> Any:
+        if type(data) is str and not _needs_xml_escape(data):
+            return data
+        return super()._escape_data(data)
+
+    @staticmethod
+    def _escape_control_characters(data: Any) -> Any:
+        # isprintable() is False for every control character and for U+FFFE and U+FFFF (not characters);
+        # "_x" starts every escape XlsxWriter would protect.
+        if type(data) is str and data.isprintable() and "_x" not in data:
+            return data
+        return Worksheet._escape_control_characters(data)
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> Any:
         if (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -60,14 +61,30 @@ class Sheet:
     def keys(self) -> list[str]:
         return [c.key for c in self.columns]
 
+    # Looked up once per sheet: the master asks for a column's place and letter hundreds of thousands of times.
+    @cached_property
+    def key_set(self) -> frozenset[str]:
+        return frozenset(c.key for c in self.columns)
+
+    @cached_property
+    def _indexes(self) -> dict[str, int]:
+        return {column.key: i for i, column in reversed(list(enumerate(self.columns)))}
+
+    @cached_property
+    def _letters(self) -> dict[str, str]:
+        return {key: str(xl_col_to_name(i)) for key, i in self._indexes.items()}
+
     def index(self, key: str) -> int:
-        for i, column in enumerate(self.columns):
-            if column.key == key:
-                return i
-        raise KeyError(f"{self.name}: nessuna colonna «{key}»")
+        try:
+            return self._indexes[key]
+        except KeyError:
+            raise KeyError(f"{self.name}: nessuna colonna «{key}»") from None
 
     def letter(self, key: str) -> str:
-        return str(xl_col_to_name(self.index(key)))
+        try:
+            return self._letters[key]
+        except KeyError:
+            raise KeyError(f"{self.name}: nessuna colonna «{key}»") from None
 
     def cell(self, key: str, row: int, *, sheet: bool = False) -> str:
         """A1 reference of the column's cell on the 0-based ``row`` (qualified by the sheet if asked)."""

@@ -8,7 +8,7 @@ count" (excluded from every mean above it), never 0.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, TypeVar
@@ -83,6 +83,22 @@ def without_invalid_values(area: Area, rilevazione: Rilevazione, invalid: Collec
             if indicatore.codice in invalid:
                 setattr(indicatore, round_value_field(rilevazione), None)
     return copy
+
+
+def counted_areas(
+    areas: Iterable[Area], rilevazione: Rilevazione, invalid: Mapping[str, Collection[str]]
+) -> tuple[list[Area], dict[str, dict[str, float | None]]]:
+    """The areas as they count (``without_invalid_values``, each copied once at most) and, per area, what was
+    read for each invalid value (code -> value): the master shows it beside the value that counts as missing."""
+    counted: list[Area] = []
+    read: dict[str, dict[str, float | None]] = {}
+    for area in areas:
+        wanted = invalid.get(area.nome, ())
+        read[area.nome] = {
+            i.codice: read_value(i, rilevazione) for o in area.obiettivi for i in o.indicatori if i.codice in wanted
+        }
+        counted.append(without_invalid_values(area, rilevazione, read[area.nome]))
+    return counted, read
 
 
 def _missing_words(value: MissingValue) -> str:
@@ -206,14 +222,19 @@ def person_pct(
 
 
 def assigned_pct(
-    assigned: list[Assegnazione], rilevazione: Rilevazione, regole: Regole, anno: int | None
+    assigned: list[Assegnazione],
+    rilevazione: Rilevazione,
+    regole: Regole,
+    anno: int | None,
+    *,
+    pct: Callable[[Obiettivo], float | None] | None = None,
 ) -> float | None:
     """:func:`person_pct` of one person's assignments (``piano.assegnazioni.assignments``), gathered once
-    for everyone: a master of thousands of people never rescans the plan for each of them."""
+    for everyone: a master of thousands of people never rescans the plan for each of them.
+    ``pct``: :func:`objective_pct` of an objective as the caller keeps it (each computed once)."""
     weights = assignment_weights(assigned, anno, regole)
-    return _weighted_mean(
-        [(objective_pct(a.obiettivo, rilevazione, regole), w) for a, w in zip(assigned, weights, strict=True)]
-    )
+    of = pct or (lambda obiettivo: objective_pct(obiettivo, rilevazione, regole))
+    return _weighted_mean([(of(a.obiettivo), w) for a, w in zip(assigned, weights, strict=True)])
 
 
 def assignment_weights(assigned: list[Assegnazione], anno: int | None, regole: Regole) -> list[float]:

@@ -13,7 +13,10 @@ matricole differ by more than case). No function newer than Excel 2010 is used.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -78,7 +81,6 @@ from seregno_xlsx.master.scoring import (
     objective_pct,
     read_value,
     total_pct,
-    without_invalid_values,
 )
 from seregno_xlsx.piano.assegnazioni import (
     FULL_SHARE,
@@ -148,7 +150,7 @@ def write_master(
     aree_mancanti: Sequence[str] = (),
     file_anomalie: Sequence[str] = (),
     impostazioni: Impostazioni | None = None,
-    non_validi: Mapping[str, Collection[str]] | None = None,
+    non_validi: Mapping[str, Mapping[str, float | None]] | None = None,
     remit: Remit = FULL,
     rettifiche: Sequence[Applicata] = (),
     versione_piano: str = "",
@@ -158,24 +160,15 @@ def write_master(
     ``aree_mancanti``: areas of the plan without a valid return, listed as «non pervenuta».
     ``file_anomalie``: the file each finding was read from, in the order of ``anomalie`` ("" or missing
     for findings across files; those name the area's accepted file).
-    ``non_validi``: per area, the codes of the indicators whose round value has an errore finding.
+    ``aree``: as they count, each invalid round value removed (``scoring.counted_areas``, the one place
+    that removes them); ``non_validi``: per area, what was read for each of those values (code -> value).
     ``remit``: what of people the reader may see (an extract, see ``master/extracts.py``).
     ``rettifiche``: the office's corrections applied to ``aree`` (master/rettifiche.py), listed in «Rettifiche».
     """
     summary = SintesiMaster(valori_letti=valori_letti, estratto=bool(remit.titolo))
-    # What was read for each invalid value, then the areas as they count (the value as missing).
     wanted = non_validi or {}
-    invalid = {
-        a.nome: {
-            i.codice: read_value(i, rilevazione)
-            for o in a.obiettivi
-            for i in o.indicatori
-            if i.codice in wanted.get(a.nome, ())
-        }
-        for a in aree
-    }
-    aree = [without_invalid_values(a, rilevazione, invalid[a.nome]) for a in aree]
-    with atomic_path(Path(path)) as temp:
+    invalid = {a.nome: dict(wanted.get(a.nome, {})) for a in aree}
+    with atomic_path(Path(path)) as temp, _scratch_folder(temp.parent) as scratch:
         options = {
             "strings_to_formulas": False,
             "strings_to_urls": False,
@@ -184,6 +177,9 @@ def write_master(
             # Each row goes to a temporary file as soon as the next one starts: memory stays flat however
             # many areas (rows are written in order, headers first; FastWorksheet refuses anything else).
             "constant_memory": True,
+            # ...and those temporary files (personal data) go beside the output, never to the system's temp
+            # folder: nothing left in /tmp, and a small /tmp does not stop a large master.
+            "tmpdir": str(scratch),
         }
         workbook = xlsxwriter.Workbook(str(temp), options)
         workbook.worksheet_class = FastWorksheet  # the same formulas, prepared faster
@@ -200,6 +196,17 @@ def write_master(
         finally:
             workbook.close()
     return summary
+
+
+@contextmanager
+def _scratch_folder(parent: Path) -> Iterator[Path]:
+    """A private folder beside the output for XlsxWriter's temporary files, removed with whatever it holds
+    once the master is written or has failed (XlsxWriter leaves its files behind when a write fails)."""
+    folder = Path(tempfile.mkdtemp(prefix=".seregno-xlsx-", dir=parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _cached(pct: float | None) -> float | str:
@@ -309,6 +316,18 @@ class _Master:
         # A corrected objective's mean before the correction, and indicators' rows, by the same key.
         self.computed: dict[tuple[str, str, str], _Formula] = {}
         self.ind_row: dict[tuple[str, str, str], int] = {}
+        # Each objective's % once (by object: the areas live as long as the master), not again for each of
+        # the people assigned to it, in Assegnazioni, Personale and the area's page.
+        self.objective_pcts: dict[int, float | None] = {}
+        # Assegnazioni's «Tempo» formula: the year's first and last day, the same on every row.
+        self.year = tuple(f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(anno))
+
+    def _objective_pct(self, ob: Obiettivo) -> float | None:
+        try:
+            return self.objective_pcts[id(ob)]
+        except KeyError:
+            pct = self.objective_pcts[id(ob)] = objective_pct(ob, self.ril, self.regole)
+            return pct
 
     def _as_sent(self, model: Sent) -> Sent:
         """The 1° rilevazione as it was: without this round's rettifiche (a copy only when there are some)."""
@@ -356,15 +375,27 @@ class _Master:
         if sheet.name not in self.headed:
             self._header(sheet)
         row = sheet.header_row + r
-        unknown = set(values) - set(sheet.keys)
-        assert not unknown, (sheet.name, unknown)
+        assert values.keys() <= sheet.key_set, (sheet.name, set(values) - sheet.key_set)
+        by_kind = self.banded if r % 2 else self.fmt  # as _cell_format: odd data rows banded
         count = 1
+        # What _write does, for the three kinds of almost every cell, without its checks in turn and calling
+        # XlsxWriter's writers under their argument-converting decorators (the row and column are numbers):
+        # hundreds of thousands of cells.
         for c, column in enumerate(sheet.columns):
             value = values.get(column.key)
-            fmt = self._cell_format((formats or {}).get(column.key, column.kind), r)
-            self._write(ws, row, c, value, fmt, sheet.name)
-            text = value.cached if isinstance(value, _Formula) else value
-            if isinstance(text, str) and text and column.kind is not Kind.CODE:
+            fmt = by_kind[formats.get(column.key, column.kind) if formats else column.kind]
+            text: object = value
+            if type(value) is str:
+                ws._write_string(row, c, self._text(value), fmt)
+            elif type(value) is _Formula:
+                ws._write_formula(row, c, value.text, fmt, value.cached)
+                text = value.cached
+            elif value is None:
+                ws._write_blank(row, c, None, fmt)
+                continue
+            else:
+                self._write(ws, row, c, value, fmt, sheet.name)
+            if text and isinstance(text, str) and column.kind is not Kind.CODE:
                 count = max(count, lines(text[:MAX_CELL_TEXT], column.width))
         if count > 1:
             ws.set_row(row, height(count))
@@ -591,9 +622,7 @@ class _Master:
                 r += 1
                 row = sheet.header_row + r
                 match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
-                pct = _Formula(
-                    _mean_formula(match, pct_col, weight_col), _cached(objective_pct(ob, self.ril, self.regole))
-                )
+                pct = _Formula(_mean_formula(match, pct_col, weight_col), _cached(self._objective_pct(ob)))
                 if ob.rettificato:
                     qualified = (
                         f"({area_col}={sheet.cell('area', row, sheet=True)})"
@@ -789,7 +818,7 @@ class _Master:
                 if self.regole.pesi_aree == "stelle":
                     stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", ob.peso)
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
-                link = _copy(source, _cached(objective_pct(ob, self.ril, self.regole)))
+                link = _copy(source, _cached(self._objective_pct(ob)))
                 values = {
                     "matricola": matricola,
                     "nome": assigned[0].persona.nome,
@@ -810,7 +839,7 @@ class _Master:
             me = PERSONALE.cell("matricola", PERSONALE.header_row + r)
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
             # person_pct from the assignments already gathered (it gathers every area's again per person).
-            cached = assigned_pct(assigned, self.ril, self.regole, self.anno)
+            cached = assigned_pct(assigned, self.ril, self.regole, self.anno, pct=self._objective_pct)
             person: dict[str, object] = {
                 "matricola": matricola,
                 "nome": assigned[0].persona.nome,
@@ -855,7 +884,7 @@ class _Master:
 
     def _time_formula(self, row: int) -> str:
         """Days on the objective within the year (both ends included) over the days of the year."""
-        start, end = (f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(self.anno))
+        start, end = self.year
         dal, al = ASSEGNAZIONI.cell("dal", row), ASSEGNAZIONI.cell("al", row)
         # ISNUMBER: an empty date and a «valore non valido» both count as not given.
         last = f"MIN(IF(ISNUMBER({al}),{al},{end}),{end})"
@@ -967,7 +996,7 @@ class _Master:
                     _stars(ob.peso),
                     _copy(
                         OBIETTIVI.cell("pct", self.obj_row[id(ob)], sheet=True),
-                        _cached(objective_pct(ob, self.ril, self.regole)),
+                        _cached(self._objective_pct(ob)),
                     ),
                     ob.data_fine_prevista,
                     ob.data_fine_effettiva,

@@ -504,10 +504,24 @@ def _local(tag: str) -> str:
 
 def cell_place(ref: str | None, row: int, col: int) -> tuple[int, int]:
     """Where a <c> lies: its own reference, else the cell after the previous one on the row."""
-    match = _CELL_REF.match(ref or "")
+    if ref is None:
+        return row, col + 1
+    place = _PLACES.get(ref)
+    if place is not None:
+        return place
+    match = _CELL_REF.match(ref)
     if match is None:
         return row, col + 1
-    return int(match.group(2)), _column_number(match.group(1))
+    place = int(match.group(2)), _column_number(match.group(1))
+    if len(_PLACES) < MAX_PLACES:
+        _PLACES[ref] = place
+    return place
+
+
+# Every file of a round names the same cells (one scheda): a reference is parsed once per process. Bounded,
+# so that a hostile file holds at most this many short keys (a reference that matches has ≤ 23 characters).
+MAX_PLACES = 20_000
+_PLACES: dict[str, tuple[int, int]] = {}
 
 
 def _column_number(letters: str) -> int:
