@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from seregno_xlsx.atomic import os_reason
 from seregno_xlsx.errors import PlanError
 from seregno_xlsx.piano.model import Piano
 
@@ -39,7 +40,7 @@ def read_plan(path: Path) -> Piano:
     except FileNotFoundError:
         raise PlanError(f"{path}: piano non trovato") from None
     except OSError as exc:
-        raise PlanError(f"{path}: impossibile leggere il piano ({exc.strerror or exc})") from None
+        raise PlanError(f"{path}: impossibile leggere il piano ({os_reason(exc)})") from None
     if len(data) > MAX_PLAN_BYTES:
         raise PlanError(f"{path}: il file supera {MAX_PLAN_BYTES // 1_048_576} MB, non è un piano")
     if data.startswith(b"\xef\xbb\xbf"):

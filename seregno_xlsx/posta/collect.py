@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from seregno_xlsx.atomic import describe_os_error, output_folder
+from seregno_xlsx.atomic import describe_os_error, os_reason, output_folder
 from seregno_xlsx.errors import OutputError, SeregnoError
 from seregno_xlsx.files import OFFICE_TZ, is_office_temp, sha256_bytes, sha256_file
 from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.posta.send import connection_reason
 from seregno_xlsx.ritorni.classification import OTHER_PLAN
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.scheda.generation import area_slug
@@ -164,7 +165,7 @@ def read_message_file(path: Path) -> Posta:
             )
         data = path.read_bytes()
     except (OSError, OverflowError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        reason = os_reason(exc) if isinstance(exc, OSError) else "data o dimensione fuori dai limiti"
         return Posta(path.name, _local(datetime.now(UTC)), problema=f"impossibile leggere il file ({reason})")
     if path.suffix.lower() == ".msg":
         return _from_msg(data, path.name, mtime)
@@ -289,7 +290,7 @@ def from_imap(config: ImapConfig) -> list[Posta]:
             if "STARTTLS" in client.capabilities:
                 client.starttls(ssl_context=context)
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise SeregnoError(f"impossibile collegarsi al server IMAP {where} ({exc})") from None
+        raise SeregnoError(f"impossibile collegarsi al server IMAP {where} ({connection_reason(exc)})") from None
     try:
         try:
             client.login(config.utente, config.password)
@@ -307,7 +308,7 @@ def from_imap(config: ImapConfig) -> list[Posta]:
             messages.append(_fetch(client, uid.decode(), config.cartella))
         return messages
     except (OSError, imaplib.IMAP4.abort) as exc:
-        raise SeregnoError(f"server IMAP {where}: connessione interrotta ({exc})") from None
+        raise SeregnoError(f"server IMAP {where}: connessione interrotta ({connection_reason(exc)})") from None
     finally:
         with contextlib.suppress(Exception):
             client.logout()
@@ -449,7 +450,7 @@ def _place(temp: Path, out_dir: Path, stem: str, ext: str) -> Path:
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise OutputError(f"{target}: impossibile scrivere il file ({exc.strerror})") from None
+                raise OutputError(f"{target}: impossibile scrivere il file ({os_reason(exc)})") from None
     raise OutputError(f"{out_dir}: troppi file con il nome {stem}{ext}")
 
 

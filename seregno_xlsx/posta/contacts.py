@@ -18,6 +18,7 @@ from email.headerregistry import Address
 from email.utils import getaddresses
 from pathlib import Path
 
+from seregno_xlsx.atomic import os_reason
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.piano.model import Piano
 
@@ -154,7 +155,7 @@ def _read_text(path: Path) -> str:
     except FileNotFoundError:
         raise SeregnoError(f"{path}: file dei contatti non trovato") from None
     except OSError as exc:
-        raise SeregnoError(f"{path}: impossibile leggere i contatti ({exc.strerror})") from None
+        raise SeregnoError(f"{path}: impossibile leggere i contatti ({os_reason(exc)})") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

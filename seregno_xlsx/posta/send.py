@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from seregno_xlsx.atomic import atomic_write_text
+from seregno_xlsx.atomic import atomic_write_text, os_reason
 from seregno_xlsx.choices import Sicurezza as Sicurezza
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.posta.compose import Messaggio, write_eml
@@ -88,7 +88,8 @@ class RegistroInvii:
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
-            raise SeregnoError(f"{self.path}: impossibile leggere il registro degli invii ({exc})") from None
+            why = os_reason(exc) if isinstance(exc, OSError) else "non è testo UTF-8"
+            raise SeregnoError(f"{self.path}: impossibile leggere il registro degli invii ({why})") from None
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -215,10 +216,10 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
         raise SeregnoError(f"server SMTP {where}: {exc}; provare un'altra --smtp-sicurezza") from None
     except ssl.SSLError as exc:
         _close(client)
-        raise SeregnoError(f"server SMTP {where}: connessione cifrata non riuscita ({exc.reason})") from None
+        raise SeregnoError(f"server SMTP {where}: {os_reason(exc)}") from None
     except (OSError, smtplib.SMTPException) as exc:
         _close(client)
-        raise SeregnoError(f"impossibile collegarsi al server SMTP {where} ({exc})") from None
+        raise SeregnoError(f"impossibile collegarsi al server SMTP {where} ({connection_reason(exc)})") from None
     return client
 
 
@@ -279,7 +280,7 @@ def _send_one(client: smtplib.SMTP, messaggio: Messaggio) -> tuple[Invio, smtpli
     except (smtplib.SMTPException, OSError) as exc:
         # The connection is no longer usable: the next message opens a new one.
         _close(client)
-        return _record(messaggio, ERRORE, f"connessione interrotta ({exc})"), None
+        return _record(messaggio, ERRORE, f"connessione interrotta ({connection_reason(exc)})"), None
     if not refused:
         return _record(messaggio, INVIATO), client
     to = {a.addr_spec.casefold() for a in messaggio.email["To"].addresses}
@@ -306,6 +307,19 @@ def _record(messaggio: Messaggio, esito: EsitoInvio, dettaglio: str = "", rifiut
         dettaglio=dettaglio,
         rifiutati=rifiutati or [],
     )
+
+
+def connection_reason(exc: BaseException) -> str:
+    """Why a connection to a mail server failed, in Italian (the server's own reply quoted as such)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "il server ha chiuso la connessione"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"risposta del server: {_reply(exc.smtp_code, exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPException):
+        return "il server non segue il protocollo SMTP"
+    if isinstance(exc, OSError):
+        return os_reason(exc)
+    return "il server non segue il protocollo"
 
 
 def _reply(code: int, text: bytes | str) -> str:

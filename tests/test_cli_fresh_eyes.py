@@ -1,0 +1,121 @@
+"""Mistakes an office worker makes, found using the product as README tells: each one a clear Italian
+message that names the file, exit 2, and nothing the command reads touched."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from .cli_runner import run
+from .conftest import ROOT
+
+PIANO = ROOT / "esempi" / "piano_2021.json"
+RITORNI = ROOT / "esempi" / "ritorni"
+CONTATTI = ROOT / "modelli" / "contatti.csv"
+# What the system says in English when a message passes its error text through.
+ENGLISH = re.compile(r"No such file|Is a directory|File exists|Connection refused|Errno|Not a directory|Permission")
+
+
+@pytest.fixture
+def ritorni(tmp_path: Path) -> Path:
+    folder = tmp_path / "ritorni"
+    shutil.copytree(RITORNI, folder)
+    return folder
+
+
+@pytest.mark.parametrize("command", ["verifica", "consolida"])
+def test_the_audit_log_never_writes_into_a_received_scheda(ritorni: Path, tmp_path: Path, command: str) -> None:
+    """«--registro» given the name of a scheda (a slip of the tab key) appended JSON lines to the
+    received file, and its new time made it «the last received»."""
+    scheda = sorted(ritorni.glob("*.xlsx"))[0]
+    before = scheda.read_bytes()
+    args = [scheda] if command == "verifica" else [ritorni, "-o", tmp_path / "m.xlsx"]
+    result = run(command, *args, "--registro", scheda)
+    assert result.returncode == 2, result.stdout
+    assert f"{scheda}: il file esiste e non è un registro di seregno-xlsx" in result.stderr
+    assert scheda.read_bytes() == before
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_the_audit_log_never_writes_into_the_plan(tmp_path: Path) -> None:
+    piano = tmp_path / "piano_2021.json"
+    piano.write_bytes(PIANO.read_bytes())
+    result = run("verifica", RITORNI, "--piano", piano, "--registro", piano)
+    assert result.returncode == 2 and "non è un registro" in result.stderr
+    assert piano.read_bytes() == PIANO.read_bytes()
+
+
+def test_an_existing_audit_log_grows_run_after_run(tmp_path: Path) -> None:
+    log = tmp_path / "registro.jsonl"
+    log.write_text("", encoding="utf-8")  # an empty file is a log not yet started
+    scheda = sorted(RITORNI.glob("*.xlsx"))[0]
+    for _ in range(2):
+        assert run("verifica", scheda, "--registro", log).returncode in (0, 1)
+    starts = [line for line in log.read_text(encoding="utf-8").splitlines() if '"avvio"' in line]
+    assert len(starts) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["importa", "manca.txt", "-o", "p.json"],
+            "manca.txt: impossibile leggere il file (file o cartella inesistente)",
+        ),
+        (["genera", "{dir}", "-o", "schede"], "impossibile leggere il piano (è una cartella)"),
+        (
+            ["distribuisci", PIANO, "schede", "--contatti", "{dir}"],
+            "impossibile leggere i contatti (è una cartella)",
+        ),
+    ],
+    ids=["fonte-mancante", "piano-cartella", "contatti-cartella"],
+)
+def test_system_errors_are_said_in_italian(tmp_path: Path, args: list[str | Path], expected: str) -> None:
+    folder = tmp_path / "cartella"
+    folder.mkdir()
+    (tmp_path / "schede").mkdir()
+    filled = [str(a).replace("{dir}", str(folder)) for a in args]
+    result = run(*filled, cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected.replace("{dir}", str(folder)) in result.stderr
+    assert not ENGLISH.search(result.stderr), result.stderr
+
+
+def test_an_unreachable_mail_server_is_said_in_italian(tmp_path: Path) -> None:
+    schede = tmp_path / "schede"
+    assert run("genera", PIANO, "-o", schede, "--area", "Area Affari Generali").returncode == 0
+    with socket.socket() as closed:  # a port nobody listens on: bound, never listening
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        result = run(
+            "distribuisci", PIANO, schede, "--contatti", CONTATTI, "--area", "Area Affari Generali", "--invia",
+            "--smtp-host", "127.0.0.1", "--smtp-porta", str(port), "--smtp-sicurezza", "nessuna",
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert f"server SMTP 127.0.0.1:{port} (connessione rifiutata" in result.stderr
+    assert not ENGLISH.search(result.stderr), result.stderr
+
+
+def test_a_folder_as_output_file_is_refused_not_renamed(tmp_path: Path) -> None:
+    """«-o uscita/» for a file: before, the plan became «uscita.json» beside the folder."""
+    folder = tmp_path / "uscita"
+    folder.mkdir()
+    result = run("importa", ROOT / "esempi" / "fonti", "-o", f"{folder}/")
+    assert result.returncode == 2
+    assert f"{folder}: è una cartella, indicare il nome di un file" in result.stderr
+    assert not (tmp_path / "uscita.json").exists() and not list(folder.iterdir())
+    master = run("consolida", RITORNI, "-o", folder)
+    assert master.returncode == 2 and "è una cartella" in master.stderr
+    assert not (tmp_path / "uscita.xlsx").exists()
+
+
+@pytest.mark.parametrize("name", ["piano.xlsx", "piano.ods", "piano.csv"])
+def test_a_plan_named_as_a_workbook_is_refused(tmp_path: Path, name: str) -> None:
+    """README: a name with another format's extension is refused (before: «piano.xlsx.json»)."""
+    result = run("importa", ROOT / "esempi" / "fonti", "-o", tmp_path / name)
+    assert result.returncode == 2 and "indicare un nome che termina in .json" in result.stderr
+    assert not list(tmp_path.iterdir())
