@@ -119,3 +119,29 @@ def test_a_plan_named_as_a_workbook_is_refused(tmp_path: Path, name: str) -> Non
     result = run("importa", ROOT / "esempi" / "fonti", "-o", tmp_path / name)
     assert result.returncode == 2 and "indicare un nome che termina in .json" in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_ctrl_c_inside_a_command_says_interrotto_exit_2(tmp_path: Path) -> None:
+    """Ctrl-C while a command works: typer turned it into a silent exit 130; README says exit 2."""
+    import os
+    import signal
+    import subprocess
+
+    from .cli_runner import BASE_ENV, script
+
+    fifo = tmp_path / "esportazione.txt"
+    os.mkfifo(fifo)  # the command blocks reading it: certainly inside its work when interrupted
+    process = subprocess.Popen(
+        [script(), "importa", str(fifo), "-o", str(tmp_path / "piano.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=BASE_ENV,
+    )  # fmt: skip
+    writer = os.open(fifo, os.O_WRONLY)  # returns once the command has opened the file to read it
+    try:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(writer)
+    assert process.returncode == 2, (process.returncode, err)
+    assert err.strip() == "Interrotto." and "Traceback" not in out + err
+    assert not (tmp_path / "piano.json").exists()
