@@ -145,3 +145,15 @@ def test_ctrl_c_inside_a_command_says_interrotto_exit_2(tmp_path: Path) -> None:
     assert process.returncode == 2, (process.returncode, err)
     assert err.strip() == "Interrotto." and "Traceback" not in out + err
     assert not (tmp_path / "piano.json").exists()
+
+
+def test_annotated_copies_never_go_among_the_returns(ritorni: Path, tmp_path: Path) -> None:
+    """«verifica ritorni --annota ritorni»: the next «consolida» took each annotated copy (newer) for the
+    area's latest return and set the received scheda aside as «sostituito»."""
+    before = sorted(p.name for p in ritorni.iterdir())
+    result = run("verifica", ritorni, "--annota", ritorni)
+    assert result.returncode == 2
+    assert f"--annota {ritorni}: è la cartella delle schede ricevute" in result.stderr
+    assert sorted(p.name for p in ritorni.iterdir()) == before
+    elsewhere = run("verifica", ritorni, "--annota", tmp_path / "annotate")
+    assert elsewhere.returncode in (0, 1) and list((tmp_path / "annotate").glob("*_annotato.xlsx"))
