@@ -157,3 +157,18 @@ def test_annotated_copies_never_go_among_the_returns(ritorni: Path, tmp_path: Pa
     assert sorted(p.name for p in ritorni.iterdir()) == before
     elsewhere = run("verifica", ritorni, "--annota", tmp_path / "annotate")
     assert elsewhere.returncode in (0, 1) and list((tmp_path / "annotate").glob("*_annotato.xlsx"))
+
+
+def test_reminders_never_write_annotated_copies_among_the_returns(ritorni: Path) -> None:
+    """«solleciti ritorni -o ritorni»: the annotated copy of an area with errors won the next «consolida»."""
+    import openpyxl
+
+    scheda = sorted(ritorni.glob("*.xlsx"))[0]
+    workbook = openpyxl.load_workbook(scheda)
+    workbook["Indicatori"]["H6"] = -5  # an error: the reminder carries an annotated copy
+    workbook.save(scheda)
+    before = sorted(p.name for p in ritorni.iterdir())
+    result = run("solleciti", ritorni, "--piano", PIANO, "--contatti", CONTATTI, "-o", ritorni)
+    assert result.returncode == 2, result.stdout
+    assert f"-o {ritorni}: è la cartella delle schede ricevute" in result.stderr
+    assert sorted(p.name for p in ritorni.iterdir()) == before
