@@ -142,6 +142,11 @@ def test_send_record_and_no_double_sending(schede: list[SchedaGenerata], tmp_pat
     again = run(*args, *smtp.args, "--mittente", "controllo@example.org")
     assert again.returncode == 0, again.stderr
     assert len(smtp.handler.received) == 3 and again.stdout.count("già inviato") == 3
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    rome = datetime.fromisoformat(record["quando"]).astimezone(ZoneInfo("Europe/Rome"))
+    assert f"il {rome:%d/%m/%Y alle %H:%M}; per inviarlo di nuovo: --reinvia" in again.stdout  # not ISO, not UTC
     assert len((output / "invii.jsonl").read_text(encoding="utf-8").splitlines()) == 3
 
     forced = run(*args, *smtp.args, "--reinvia", "--area", AREE[0])

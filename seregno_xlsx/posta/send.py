@@ -21,6 +21,7 @@ from pathlib import Path
 from seregno_xlsx.atomic import atomic_write_text, os_reason
 from seregno_xlsx.choices import Sicurezza as Sicurezza
 from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.files import OFFICE_TZ
 from seregno_xlsx.posta.compose import Messaggio, write_eml
 
 RECORD_NAME = "invii.jsonl"
@@ -179,7 +180,7 @@ def deliver(
     for message, invio in send_messages(messaggi, config, registro, reinvia=reinvia, avanzamento=advance):
         if invio is None:
             before = registro.inviato(message.area, message.chiave)
-            when = before.quando if before else ""
+            when = office_time(before.quando) if before else ""
             consegne.append(
                 EsitoArea(message.area, StatoConsegna.GIA_INVIATO, f"il {when}; per inviarlo di nuovo: --reinvia")
             )
@@ -307,6 +308,18 @@ def _record(messaggio: Messaggio, esito: EsitoInvio, dettaglio: str = "", rifiut
         dettaglio=dettaglio,
         rifiutati=rifiutati or [],
     )
+
+
+def office_time(stamp: str) -> str:
+    """A moment of the sending log as the office reads it: «01/12/2026 alle 08:29», Rome time; a stamp
+    edited by hand into something else is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(OFFICE_TZ)
+    return moment.strftime("%d/%m/%Y alle %H:%M")
 
 
 def connection_reason(exc: BaseException) -> str:
