@@ -172,3 +172,26 @@ def test_reminders_never_write_annotated_copies_among_the_returns(ritorni: Path)
     assert result.returncode == 2, result.stdout
     assert f"-o {ritorni}: è la cartella delle schede ricevute" in result.stderr
     assert sorted(p.name for p in ritorni.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["consolida", "{scheda}", "-o", "m.xlsx"], "è un file, non una cartella: indicare la cartella delle schede"),
+        (["distribuisci", PIANO, "{scheda}", "--contatti", CONTATTI], "è un file, non una cartella"),
+        (["solleciti", "{scheda}", "--piano", PIANO, "--contatti", CONTATTI], "è un file, non una cartella"),
+    ],
+    ids=["consolida", "distribuisci", "solleciti"],
+)
+def test_a_file_where_a_folder_is_expected_is_named_so(tmp_path: Path, args: list[str | Path], expected: str) -> None:
+    """Before: «…xlsx: cartella non trovata», as if the file did not exist."""
+    scheda = sorted(RITORNI.glob("*.xlsx"))[0]
+    result = run(*[str(a).replace("{scheda}", str(scheda)) for a in args], cwd=tmp_path)
+    assert result.returncode == 2 and f"{scheda}: {expected}" in result.stderr, result.stderr
+    assert "cartella non trovata" not in result.stderr
+
+
+def test_a_count_below_its_minimum_says_which_numbers_are_allowed(tmp_path: Path) -> None:
+    result = run("consolida", RITORNI, "-o", tmp_path / "m.xlsx", "--processi", "0")
+    assert result.returncode == 2
+    assert "--processi: «0» non è un valore ammesso; scrivere un numero intero da 1 in su" in result.stderr

@@ -150,6 +150,12 @@ def expand_paths(patterns: Sequence[Path], in_folder: Callable[[Path], list[Path
     return list(dict.fromkeys(found))
 
 
+def refuse_file_as_folder(path: Path, what: str, instead: str = "") -> None:
+    """A file where a folder is expected is a mistake to name as such, not a folder «not found»."""
+    if path.is_file():
+        fail(f"{path}: è un file, non una cartella: indicare {what}{instead}")
+
+
 def load_plan(path: Path) -> Piano:
     from seregno_xlsx.piano.plan_file import read_plan
 

@@ -28,6 +28,7 @@ from seregno_xlsx.cli.app import (
     out,
     parse_date,
     print_findings,
+    refuse_file_as_folder,
     styled,
 )
 
@@ -128,6 +129,11 @@ def consolida_cmd(
         pesi_aree="uguali" if pesi_uguali else "stelle",
         mancante_intermedia=mancante_intermedia,
         mancante_finale=mancante_finale,
+    )
+    refuse_file_as_folder(
+        cartella,
+        "la cartella delle schede ricevute",
+        f" (per controllare una sola scheda: seregno-xlsx verifica {cartella})",
     )
     if piano_aggiornato is not None:
         from seregno_xlsx.cli.rounds import check_updated_plan_target

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from seregno_xlsx.cli.app import app, err, fail, load_plan, parse_date, styled
+from seregno_xlsx.cli.app import app, err, fail, load_plan, parse_date, refuse_file_as_folder, styled
 from seregno_xlsx.cli.posta import (
     BOZZE,
     AreaOpt,
@@ -44,6 +44,7 @@ def distribuisci_cmd(
     """Prepara (o invia) a ogni area un'e-mail con la sua scheda da compilare."""
     from seregno_xlsx.posta.distribute import distribute
 
+    refuse_file_as_folder(schede, "la cartella delle schede prodotte da «genera»")
     piano = load_plan(piano_path)
     deadline = parse_date(scadenza, "--scadenza")
     with invio.progress() as advance:

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from seregno_xlsx.cli.app import DateOpt, PasswordOpt, app, err, load_plan, out, parse_date, styled
+from seregno_xlsx.cli.app import (
+    DateOpt,
+    PasswordOpt,
+    app,
+    err,
+    load_plan,
+    out,
+    parse_date,
+    refuse_file_as_folder,
+    styled,
+)
 from seregno_xlsx.cli.posta import (
     BOZZE,
     AreaOpt,
@@ -54,6 +64,9 @@ def solleciti_cmd(
     """Sollecita le aree che non hanno restituito una scheda valida o la cui scheda ha errori."""
     from seregno_xlsx.posta.remind import remind
 
+    refuse_file_as_folder(ritorni, "la cartella delle schede ricevute")
+    if schede is not None:
+        refuse_file_as_folder(schede, "la cartella delle schede prodotte da «genera»")
     piano = load_plan(piano_path)
     deadline = parse_date(scadenza, "--scadenza")
     reference = parse_date(data_riferimento, "--data-riferimento")
