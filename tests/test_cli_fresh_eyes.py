@@ -195,3 +195,21 @@ def test_a_count_below_its_minimum_says_which_numbers_are_allowed(tmp_path: Path
     result = run("consolida", RITORNI, "-o", tmp_path / "m.xlsx", "--processi", "0")
     assert result.returncode == 2
     assert "--processi: «0» non è un valore ammesso; scrivere un numero intero da 1 in su" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Area;Obiettivo\n", "riga 1: JSON non valido (manca un valore, o il file non è un piano JSON)"),
+        ('{"ente": "Seregno" "anno": 2021}', "riga 1: JSON non valido (manca una virgola)"),
+        ('{"ente": "Seregno",\n}', "riga 2: JSON non valido (nome di campo non tra virgolette doppie"),
+    ],
+    ids=["csv", "virgola", "virgola-di-troppo"],
+)
+def test_a_plan_that_is_not_json_is_said_in_italian(tmp_path: Path, text: str, expected: str) -> None:
+    """Before: «JSON non valido (Expecting value)», the reader's English."""
+    piano = tmp_path / "piano.json"
+    piano.write_text(text, encoding="utf-8")
+    result = run("genera", piano, "-o", tmp_path / "schede")
+    assert result.returncode == 2 and f"{piano}, {expected}" in result.stderr, result.stderr
+    assert "Expecting" not in result.stderr

@@ -32,6 +32,23 @@ _MESSAGES = {
 }
 
 
+# What Python's JSON reader says, as the office reads it (the reader's texts are English).
+_JSON_PROBLEMS = {
+    "Expecting value": "manca un valore, o il file non è un piano JSON",
+    "Expecting ',' delimiter": "manca una virgola",
+    "Expecting ':' delimiter": "mancano i due punti dopo il nome di un campo",
+    "Expecting property name enclosed in double quotes": "nome di campo non tra virgolette doppie, o virgola di troppo",
+    "Unterminated string starting at": "testo non chiuso dalle virgolette",
+    "Invalid control character at": "carattere di controllo dentro un testo",
+    "Invalid \\escape": "sequenza con \\ non valida in un testo",
+    "Extra data": "altro testo dopo la fine del piano",
+}
+
+
+def _json_problem(message: str) -> str:
+    return _JSON_PROBLEMS.get(message, "struttura non valida")
+
+
 def read_plan(path: Path) -> Piano:
     """The plan at ``path``; any problem is a :class:`PlanError` naming the file, the field and the line."""
     path = Path(path)
@@ -53,7 +70,7 @@ def read_plan(path: Path) -> Piano:
     try:
         raw = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise PlanError(f"{path}, riga {exc.lineno}: JSON non valido ({exc.msg})") from None
+        raise PlanError(f"{path}, riga {exc.lineno}: JSON non valido ({_json_problem(exc.msg)})") from None
     except _Constant as exc:
         raise PlanError(f"{path}, riga {_line_of(text, exc.word)}: «{exc.word}» non è un numero ammesso") from None
     except RecursionError:

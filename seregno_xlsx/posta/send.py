@@ -200,21 +200,26 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
     where = f"{config.host}:{config.porta}"
     context = ssl.create_default_context()
     client: smtplib.SMTP | None = None
+    step = "la connessione"  # what the server was asked for, to say what it does not offer
     try:
         if config.sicurezza is Sicurezza.SSL:
             client = smtplib.SMTP_SSL(config.host, config.porta, timeout=config.timeout, context=context)
         else:
             client = smtplib.SMTP(config.host, config.porta, timeout=config.timeout)
             if config.sicurezza is Sicurezza.STARTTLS:
+                step = "la cifratura STARTTLS"
                 client.starttls(context=context)
         if config.utente:
+            step = "l'accesso con utente e password (AUTH)"
             client.login(config.utente, config.password or "")
     except smtplib.SMTPAuthenticationError:
         _close(client)
         raise SeregnoError(f"server SMTP {where}: accesso rifiutato, controllare utente e password") from None
-    except smtplib.SMTPNotSupportedError as exc:
+    except smtplib.SMTPNotSupportedError:
         _close(client)
-        raise SeregnoError(f"server SMTP {where}: {exc}; provare un'altra --smtp-sicurezza") from None
+        raise SeregnoError(
+            f"server SMTP {where}: il server non offre {step}; provare un'altra --smtp-sicurezza"
+        ) from None
     except ssl.SSLError as exc:
         _close(client)
         raise SeregnoError(f"server SMTP {where}: {os_reason(exc)}") from None
