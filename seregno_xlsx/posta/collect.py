@@ -181,8 +181,8 @@ def from_eml_bytes(data: bytes, fonte: str, fallback: datetime) -> Posta:
         posta.allegati = list(_attachments(message))
     except RecursionError:
         return Posta(fonte, fallback, problema="messaggi inoltrati annidati oltre ogni limite ragionevole")
-    except Exception as exc:  # one message never stops the others
-        return Posta(fonte, fallback, problema=f"messaggio non leggibile ({type(exc).__name__})")
+    except Exception:  # one message never stops the others
+        return Posta(fonte, fallback, problema="messaggio non leggibile: struttura del messaggio danneggiata")
     return posta
 
 
@@ -212,14 +212,17 @@ def _attachments(message: Message, depth: int = 0) -> Iterator[Allegato]:
         yield Allegato(_clean_name(name), payload)
 
 
+_DAMAGED_MSG = "messaggio Outlook (.msg) illeggibile: file danneggiato o non salvato da Outlook"
+
+
 def _from_msg(data: bytes, fonte: str, fallback: datetime) -> Posta:
     """An Outlook ``.msg`` (OLE compound file) through extract-msg."""
     import extract_msg
 
     try:
         msg: Any = extract_msg.openMsg(data, delayAttachments=False)
-    except Exception as exc:  # extract-msg raises many kinds of errors on damaged files
-        return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
+    except Exception:  # extract-msg raises many kinds of errors on damaged files
+        return Posta(fonte, fallback, problema=_DAMAGED_MSG)
     try:
         # The time the office's server delivered it (PR_MESSAGE_DELIVERY_TIME), not the sender's date.
         received = msg.receivedTime if isinstance(getattr(msg, "receivedTime", None), datetime) else None
@@ -227,8 +230,8 @@ def _from_msg(data: bytes, fonte: str, fallback: datetime) -> Posta:
         posta = Posta(fonte, min(_local(received), fallback) if received else fallback)
         posta.data_mittente = _local(sent) if sent else None
         posta.allegati = list(_msg_attachments(msg))
-    except Exception as exc:
-        return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
+    except Exception:
+        return Posta(fonte, fallback, problema=_DAMAGED_MSG)
     finally:
         with contextlib.suppress(Exception):
             msg.close()
