@@ -213,3 +213,60 @@ def test_a_plan_that_is_not_json_is_said_in_italian(tmp_path: Path, text: str, e
     result = run("genera", piano, "-o", tmp_path / "schede")
     assert result.returncode == 2 and f"{piano}, {expected}" in result.stderr, result.stderr
     assert "Expecting" not in result.stderr
+
+
+def _plan_with(tmp_path: Path, change: str) -> Path:
+    import json
+
+    data = json.loads(PIANO.read_text(encoding="utf-8"))
+    fase = data["aree"][0]["obiettivi"][0]["fasi"][0]
+    if change == "anno":
+        data["anno"] = "duemila"
+    elif change == "data":
+        fase["data_fine_prevista"] = "31/13/2021"
+    elif change == "elenco":
+        data["aree"][0]["obiettivi"] = {}
+    elif change == "versione":
+        data["versione"] = 0
+    target = tmp_path / f"piano_{change}.json"
+    target.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("anno", "campo «anno»: deve essere un numero intero"),
+        ("data", "campo «aree[1].obiettivi[1].fasi[1].data_fine_prevista»: deve essere una data AAAA-MM-GG"),
+        ("elenco", "campo «aree[1].obiettivi»: deve essere un elenco [ … ]"),
+        ("versione", "campo «versione»: deve essere almeno 1"),
+    ],
+)
+def test_a_wrong_field_of_the_plan_is_said_in_italian(tmp_path: Path, change: str, expected: str) -> None:
+    """Before: «Input should be a valid integer, unable to parse string as an integer», pydantic's English."""
+    result = run("genera", _plan_with(tmp_path, change), "-o", tmp_path / "schede")
+    assert result.returncode == 2 and expected in result.stderr, result.stderr
+    assert "Input should" not in result.stderr
+
+
+def test_a_text_file_of_modelli_that_is_not_toml_says_where(tmp_path: Path) -> None:
+    """Before: «(Invalid statement (at line 1, column 1))»; a missing entry: «(Field required)»."""
+    regole = tmp_path / "regole.toml"
+    regole.write_text('[indicatori]\n"Ob_X" = { direzione = "crescente" }\nnon toml\n', encoding="utf-8")
+    result = run("importa", ROOT / "esempi" / "fonti", "-o", tmp_path / "p.json", "--regole", regole)
+    assert result.returncode == 2
+    assert f"{regole}, riga 3, colonna 5: file delle regole degli indicatori non valido" in result.stderr
+    modelli = tmp_path / "modelli"
+    modelli.mkdir()
+    (modelli / "posta.toml").write_text("[ufficio]\n", encoding="utf-8")
+    schede = tmp_path / "schede"
+    assert run("genera", PIANO, "-o", schede, "--area", "Area Affari Generali").returncode == 0
+    posta = run("distribuisci", PIANO, schede, "--contatti", CONTATTI, "--modelli", modelli)
+    assert posta.returncode == 2 and "mancante o non valida (voce obbligatoria mancante)" in posta.stderr
+    assert not re.search(r"Field required|Invalid statement", result.stderr + posta.stderr)
+
+
+def test_one_area_named_twice_is_generated_once(tmp_path: Path) -> None:
+    """«--area "area affari generali" --area "Area Affari Generali"» wrote the same workbook twice."""
+    result = run("genera", PIANO, "-o", tmp_path, "--area", "area affari generali", "--area", "Area Affari Generali")
+    assert result.returncode == 0 and result.stdout.count("Area Affari Generali:") == 1, result.stdout

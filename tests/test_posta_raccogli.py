@@ -118,7 +118,7 @@ def test_folder_of_messages(posta: Path, compilate: dict[str, bytes], tmp_path: 
 
     # Collecting again changes nothing: every workbook is already there.
     again = run("raccogli", posta, "-o", output)
-    assert again.returncode == 1 and "già presente" in again.stdout and "Prese 0 schede" in again.stdout
+    assert again.returncode == 1 and "già presente" in again.stdout and "Schede prese: 0;" in again.stdout
     assert len(list(output.iterdir())) == 2
 
 

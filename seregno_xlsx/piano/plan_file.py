@@ -15,21 +15,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from seregno_xlsx.atomic import os_reason
-from seregno_xlsx.errors import PlanError
+from seregno_xlsx.errors import PlanError, validation_reason
 from seregno_xlsx.piano.model import Piano
 
 # A plan of a large comune is a few MB; more is not a plan.
 MAX_PLAN_BYTES = 50 * 1024 * 1024
 # File names under which consolida looks for the plan beside the returns.
 PLAN_GLOB = "piano*.json"
-
-_MESSAGES = {
-    "string_too_long": "testo troppo lungo",
-    "finite_number": "deve essere un numero finito (non NaN né infinito)",
-    "missing": "voce obbligatoria mancante",
-    "extra_forbidden": "voce non prevista",
-    "string_pattern_mismatch": "formato non valido",
-}
 
 
 # What Python's JSON reader says, as the office reads it (the reader's texts are English).
@@ -81,7 +73,7 @@ def read_plan(path: Path) -> Piano:
         first = exc.errors()[0]
         where = _field_name(first["loc"])
         line = _line_of_field(text, first["loc"], first.get("input"))
-        message = _MESSAGES.get(first["type"], first["msg"].removeprefix("Value error, "))
+        message = validation_reason(first)
         raise PlanError(f"{path}, riga {line}: campo «{where}»: {message}") from None
     _refuse_duplicates(path, text, piano)
     return piano
