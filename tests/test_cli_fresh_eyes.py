@@ -270,3 +270,13 @@ def test_one_area_named_twice_is_generated_once(tmp_path: Path) -> None:
     """«--area "area affari generali" --area "Area Affari Generali"» wrote the same workbook twice."""
     result = run("genera", PIANO, "-o", tmp_path, "--area", "area affari generali", "--area", "Area Affari Generali")
     assert result.returncode == 0 and result.stdout.count("Area Affari Generali:") == 1, result.stdout
+
+
+def test_the_audit_log_is_never_the_master(tmp_path: Path) -> None:
+    """«-o m.xlsx --registro m.xlsx»: the master replaced the log it had just started, silently."""
+    master = tmp_path / "m.xlsx"
+    result = run("consolida", RITORNI, "-o", master, "--registro", master)
+    assert result.returncode == 2 and f"--registro {master}: è il file del master (-o)" in result.stderr
+    assert not master.exists()
+    plain = run("consolida", RITORNI, "-o", tmp_path / "m", "--registro", tmp_path / "m.xlsx")
+    assert plain.returncode == 2 and "è il file del master" in plain.stderr

@@ -24,6 +24,7 @@ from seregno_xlsx.cli.app import (
     RegistroOpt,
     app,
     err,
+    fail,
     load_plan,
     out,
     parse_date,
@@ -135,6 +136,12 @@ def consolida_cmd(
         "la cartella delle schede ricevute",
         f" (per controllare una sola scheda: seregno-xlsx verifica {cartella})",
     )
+    if registro_path is not None:
+        from seregno_xlsx.outputs import same_path
+
+        # The master replaces its file whole: a log there would vanish without a word.
+        if any(same_path(registro_path, master) for master in (output, output.with_name(output.name + ".xlsx"))):
+            fail(f"--registro {registro_path}: è il file del master (-o); indicare un altro nome per il registro")
     if piano_aggiornato is not None:
         from seregno_xlsx.cli.rounds import check_updated_plan_target
 
