@@ -58,7 +58,12 @@ PasswordOpt = Annotated[
     ),
 ]
 PianoOpt = Annotated[
-    Path | None, typer.Option("--piano", metavar="FILE", help="Piano JSON con cui confrontare le schede.")
+    Path | None,
+    typer.Option(
+        "--piano",
+        metavar="FILE",
+        help="Piano JSON con cui confrontare le schede (senza: il piano*.json accanto alle schede, se c'è).",
+    ),
 ]
 DATE_METAVAR = "GG/MM/AAAA"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Stampa il risultato in JSON (lo stesso del modulo Python).")]
@@ -98,7 +103,7 @@ RegistroOpt = Annotated[
     typer.Option(
         "--registro",
         metavar="FILE",
-        help="File del registro (JSON lines, in aggiunta): cosa è stato letto, deciso e scritto.",
+        help="File del registro (righe JSON, aggiunte in fondo): cosa è stato letto, deciso e scritto.",
         show_default=False,
     ),
 ]
