@@ -280,3 +280,24 @@ def test_the_audit_log_is_never_the_master(tmp_path: Path) -> None:
     assert not master.exists()
     plain = run("consolida", RITORNI, "-o", tmp_path / "m", "--registro", tmp_path / "m.xlsx")
     assert plain.returncode == 2 and "è il file del master" in plain.stderr
+
+
+@pytest.mark.parametrize("existing", ["altro-json", "altro-anno"])
+def test_importa_never_replaces_a_file_that_is_not_this_plan(tmp_path: Path, existing: str) -> None:
+    """«importa esportazioni_2022 -o piano_2021.json» replaced last year's plan, and with it the key that
+    verifies its schede; any other .json was replaced too, without a word."""
+    import json
+
+    target = tmp_path / "piano.json"
+    if existing == "altro-json":
+        target.write_text('{"name": "altro"}', encoding="utf-8")
+    else:
+        data = json.loads(PIANO.read_text(encoding="utf-8"))
+        data["anno"] = 2020
+        target.write_text(json.dumps(data), encoding="utf-8")
+    before = target.read_bytes()
+    result = run("importa", ROOT / "esempi" / "fonti", "-o", target)
+    assert result.returncode == 2 and "il file è intatto; indicare un altro nome" in result.stderr, result.stderr
+    assert target.read_bytes() == before
+    if existing == "altro-anno":
+        assert "contiene il piano «Città di Seregno 2020», l'esportazione è «Città di Seregno 2021»" in result.stderr

@@ -74,11 +74,19 @@ def _current(piano: Piano, output: Path, given: Path | None) -> Piano | None:
         return current
     if not output.is_file():
         return None
+    # The file replaced holds the key that verifies every scheda sent from it, and the year's history:
+    # only the same plan's next version may take its place.
+    keep = "il file è intatto; indicare un altro nome, o spostare prima il file se va davvero sostituito"
     try:
         current = read_plan(output)
-    except PlanError:
-        return None
-    return current if (current.ente, current.anno) == (piano.ente, piano.anno) else None
+    except PlanError as exc:
+        raise PlanError(f"{output}: esiste già e non è un piano leggibile ({exc.messaggio}); {keep}") from None
+    if (current.ente, current.anno) != (piano.ente, piano.anno):
+        raise PlanError(
+            f"{output}: contiene il piano «{current.ente} {current.anno}», l'esportazione è «{piano.ente} "
+            f"{piano.anno}»: sostituirlo perderebbe la chiave con cui si verificano le sue schede; {keep}"
+        )
+    return current
 
 
 def print_history(storia: Storia) -> None:
