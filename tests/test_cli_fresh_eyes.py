@@ -300,4 +300,20 @@ def test_importa_never_replaces_a_file_that_is_not_this_plan(tmp_path: Path, exi
     assert result.returncode == 2 and "il file è intatto; indicare un altro nome" in result.stderr, result.stderr
     assert target.read_bytes() == before
     if existing == "altro-anno":
-        assert "contiene il piano «Città di Seregno 2020», l'esportazione è «Città di Seregno 2021»" in result.stderr
+        assert (
+            "contiene il piano «Città di Seregno 2020», quello da scrivere è «Città di Seregno 2021»" in result.stderr
+        )
+
+
+def test_the_updated_plan_never_replaces_a_file_that_is_not_this_plan(tmp_path: Path) -> None:
+    """«consolida … --piano-aggiornato» over another year's plan replaced it, as importa did."""
+    import json
+
+    data = json.loads(PIANO.read_text(encoding="utf-8"))
+    data["anno"] = 2020
+    target = tmp_path / "piano_2020.json"
+    target.write_text(json.dumps(data), encoding="utf-8")
+    before = target.read_bytes()
+    result = run("consolida", RITORNI, "-o", tmp_path / "m.xlsx", "--piano", PIANO, "--piano-aggiornato", target)
+    assert result.returncode == 2 and "contiene il piano «Città di Seregno 2020»" in result.stderr, result.stderr
+    assert target.read_bytes() == before and not (tmp_path / "m.xlsx").exists()

@@ -11,7 +11,7 @@ from rich.table import Table
 from seregno_xlsx.cli.app import err, out, styled
 from seregno_xlsx.errors import PlanError
 from seregno_xlsx.piano.model import Piano, Variazione
-from seregno_xlsx.piano.plan_file import read_plan
+from seregno_xlsx.piano.plan_file import read_plan, replaceable_plan
 from seregno_xlsx.piano.revisions import link_previous_year, revise, with_area_codes
 
 
@@ -72,21 +72,7 @@ def _current(piano: Piano, output: Path, given: Path | None) -> Piano | None:
                 f"«{piano.ente} {piano.anno}»: per collegare l'anno precedente usare --anno-precedente"
             )
         return current
-    if not output.is_file():
-        return None
-    # The file replaced holds the key that verifies every scheda sent from it, and the year's history:
-    # only the same plan's next version may take its place.
-    keep = "il file è intatto; indicare un altro nome, o spostare prima il file se va davvero sostituito"
-    try:
-        current = read_plan(output)
-    except PlanError as exc:
-        raise PlanError(f"{output}: esiste già e non è un piano leggibile ({exc.messaggio}); {keep}") from None
-    if (current.ente, current.anno) != (piano.ente, piano.anno):
-        raise PlanError(
-            f"{output}: contiene il piano «{current.ente} {current.anno}», l'esportazione è «{piano.ente} "
-            f"{piano.anno}»: sostituirlo perderebbe la chiave con cui si verificano le sue schede; {keep}"
-        )
-    return current
+    return replaceable_plan(output, piano.ente, piano.anno)
 
 
 def print_history(storia: Storia) -> None:

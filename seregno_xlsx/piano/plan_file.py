@@ -79,6 +79,27 @@ def read_plan(path: Path) -> Piano:
     return piano
 
 
+def replaceable_plan(target: Path, ente: str, anno: int) -> Piano | None:
+    """The plan a plan of ``ente`` and ``anno`` is about to replace in ``target`` (None: no file there).
+
+    The file replaced holds the key that verifies every scheda sent from it, and the year's history: only
+    the same plan (its next version, its update) may take its place; anything else is a :class:`PlanError`.
+    """
+    if not target.is_file():
+        return None
+    keep = "il file è intatto; indicare un altro nome, o spostare prima il file se va davvero sostituito"
+    try:
+        current = read_plan(target)
+    except PlanError as exc:
+        raise PlanError(f"{target}: esiste già e non è un piano leggibile ({exc.messaggio}); {keep}") from None
+    if (current.ente, current.anno) != (ente, anno):
+        raise PlanError(
+            f"{target}: contiene il piano «{current.ente} {current.anno}», quello da scrivere è «{ente} {anno}»: "
+            f"sostituirlo perderebbe la chiave con cui si verificano le sue schede; {keep}"
+        )
+    return current
+
+
 def find_plan(folder: Path) -> Path | None:
     """The plan the office keeps beside the returns: a ``piano*.json`` in ``folder`` or in its parent.
 
