@@ -317,3 +317,27 @@ def test_the_updated_plan_never_replaces_a_file_that_is_not_this_plan(tmp_path: 
     result = run("consolida", RITORNI, "-o", tmp_path / "m.xlsx", "--piano", PIANO, "--piano-aggiornato", target)
     assert result.returncode == 2 and "contiene il piano «Città di Seregno 2020»" in result.stderr, result.stderr
     assert target.read_bytes() == before and not (tmp_path / "m.xlsx").exists()
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["indicato", "trovato"])
+def test_the_master_never_replaces_the_corrections_file(tmp_path: Path, given: bool) -> None:
+    """«consolida ritorni -o rettifiche_2021.xlsx»: the office's corrections, read and applied, were then
+    replaced by the master."""
+    import csv
+
+    import openpyxl
+
+    shutil.copytree(RITORNI, tmp_path / "ritorni")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    with (ROOT / "esempi" / "rettifiche_2021.csv").open(encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter=";"):
+            sheet.append(row)
+    corrections = tmp_path / "rettifiche_2021.xlsx"
+    workbook.save(corrections)
+    before = corrections.read_bytes()
+    extra = ["--rettifiche", corrections] if given else []
+    result = run("consolida", tmp_path / "ritorni", "-o", corrections, "--piano", PIANO, *extra)
+    assert result.returncode == 2 and "non può essere sostituito dal master" in result.stderr, result.stderr
+    assert corrections.read_bytes() == before

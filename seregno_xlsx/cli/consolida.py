@@ -189,6 +189,12 @@ def _consolida(
     output, note = output_file(output, ".xlsx")
     if note:
         err.print(styled("Nota:", "yellow", note))
+    from seregno_xlsx.master.rettifiche import find_rettifiche
+    from seregno_xlsx.outputs import refuse_input_as_output
+
+    # The office's corrections (given, or found beside the returns) are read, never replaced by the master.
+    corrections = rettifiche or find_rettifiche(cartella)
+    refuse_input_as_output(output, [corrections] if corrections else [], what="dal master")
     with _settled_collector():
         result = consolidate(
             cartella,
