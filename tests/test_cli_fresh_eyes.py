@@ -341,3 +341,20 @@ def test_the_master_never_replaces_the_corrections_file(tmp_path: Path, given: b
     result = run("consolida", tmp_path / "ritorni", "-o", corrections, "--piano", PIANO, *extra)
     assert result.returncode == 2 and "non può essere sostituito dal master" in result.stderr, result.stderr
     assert corrections.read_bytes() == before
+
+
+def test_genera_never_replaces_a_reply_of_an_area(ritorni: Path, tmp_path: Path) -> None:
+    """The example returns carry the names genera gives: «genera … -o ritorni» replaced each area's reply with
+    a blank scheda. A blank scheda of ours is still replaced (generating again is normal)."""
+    before = {p.name: p.read_bytes() for p in ritorni.iterdir()}
+    result = run("genera", PIANO, "-o", ritorni)
+    assert result.returncode == 2 and "è una scheda compilata dall'area (una risposta)" in result.stderr
+    assert {p.name: p.read_bytes() for p in ritorni.iterdir()} == before
+    other = tmp_path / "altro"
+    other.mkdir()
+    (other / next(iter(before))).write_bytes(b"un file dell'ufficio")
+    assert "non è una scheda generata" in run("genera", PIANO, "-o", other).stderr
+    schede = tmp_path / "schede"
+    assert run("genera", PIANO, "-o", schede).returncode == 0
+    again = run("genera", PIANO, "-o", schede)
+    assert again.returncode == 0, again.stderr

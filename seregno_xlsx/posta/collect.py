@@ -416,7 +416,7 @@ def _store_one(
         other = next((a for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
         if other is not None:
             return EsitoAllegato(posta.fonte, allegato.nome, IGNORATO, f"scheda di un altro piano: {other.messaggio}")
-        if _blank(lettura):
+        if is_blank(lettura):
             return EsitoAllegato(
                 posta.fonte, allegato.nome, IGNORATO, "scheda vuota: nulla compilato dall'area", area=area
             )
@@ -500,7 +500,7 @@ def _taken(area: str, posta: Posta) -> str:
     return text
 
 
-def _blank(lettura: Lettura) -> bool:
+def is_blank(lettura: Lettura) -> bool:
     """Nothing in it came from the area: every input as we sent it, and either never saved since it was
     generated (our own attachment, e.g. in an outgoing draft) or all empty (a round without prefill).
     Prefilled values saved as they were by the area are a return that confirms them."""
