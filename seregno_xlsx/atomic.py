@@ -51,7 +51,24 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 # Formats a name may already claim: writing xlsx content under them would mislead Excel and the office.
-_OTHER_FORMATS = frozenset({".xls", ".xlsm", ".xlsb", ".ods", ".csv", ".json", ".txt", ".pdf", ".eml", ".msg"})
+_OTHER_FORMATS = frozenset(
+    {
+        ".xls",
+        ".xlsx",
+        ".xlsm",
+        ".xlsb",
+        ".xltx",
+        ".ods",
+        ".csv",
+        ".json",
+        ".jsonl",
+        ".toml",
+        ".txt",
+        ".pdf",
+        ".eml",
+        ".msg",
+    }
+)
 
 
 def output_file(target: Path, suffix: str) -> tuple[Path, str]:
@@ -62,6 +79,10 @@ def output_file(target: Path, suffix: str) -> tuple[Path, str]:
     """
     target = Path(target)
     note = ""
+    if target.is_dir():  # «-o schede/»: a folder is not the file's name, nor is a name beside it
+        raise OutputError(
+            f"{target}: è una cartella, indicare il nome di un file (per esempio {target / ('nome' + suffix)})"
+        )
     if target.suffix.lower() != suffix:
         if target.suffix.lower() in _OTHER_FORMATS:
             raise OutputError(
@@ -144,11 +165,47 @@ _REASONS = {
     errno.ENOENT: "file o cartella inesistente",
     errno.ENOTDIR: "un elemento del percorso non è una cartella",
     errno.EISDIR: "è una cartella",
+    errno.EEXIST: "esiste già un file con questo nome",
+    errno.ENOTEMPTY: "la cartella non è vuota",
+    errno.EBUSY: "in uso da un altro programma",
+    errno.ETXTBSY: "in uso da un altro programma",
+    errno.EMFILE: "troppi file aperti",
+    errno.ENFILE: "troppi file aperti",
+    errno.ENOMEM: "memoria esaurita",
+    errno.EIO: "errore di lettura o scrittura del disco",
+    errno.EXDEV: "su un disco diverso",
+    errno.ECONNREFUSED: "connessione rifiutata: nessun server in ascolto su quella porta",
+    errno.ECONNRESET: "connessione interrotta dal server",
+    errno.ECONNABORTED: "connessione interrotta",
+    errno.ETIMEDOUT: "il server non risponde (tempo scaduto)",
+    errno.EHOSTUNREACH: "server non raggiungibile",
+    errno.ENETUNREACH: "rete non raggiungibile",
+    errno.EPIPE: "connessione interrotta",
 }
 
 
 def _reason(exc: OSError) -> str:
-    return _REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+    """Why the system refused, in Italian; never the system's own English text."""
+    import socket
+    import ssl
+
+    if isinstance(exc, socket.gaierror):  # its errno is the resolver's, not the system's
+        return "nome del server sconosciuto o rete non raggiungibile"
+    if isinstance(exc, TimeoutError):
+        return "il server non risponde (tempo scaduto)"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "il certificato del server non è valido"
+    if isinstance(exc, ssl.SSLError):
+        return "connessione cifrata non riuscita (TLS): verificare la porta e la cifratura indicate"
+    known = _REASONS.get(exc.errno or 0)
+    if known:
+        return known
+    return f"errore del sistema n. {exc.errno}" if exc.errno else "errore del sistema"
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system refused, in Italian, without the file name (for a message that already names it)."""
+    return _reason(exc)
 
 
 def describe_os_error(exc: OSError) -> str:

@@ -49,6 +49,7 @@ class Registro:
                 raise OutputError(f"{self.path}: il registro è una cartella, indicare il nome di un file")
             if not self.path.parent.is_dir():
                 raise OutputError(f"{self.path.parent}: la cartella del registro non esiste")
+            refuse_other_file(self.path)
             try:
                 self._handle = self.path.open("a", encoding="utf-8")
             except OSError as exc:
@@ -124,6 +125,32 @@ class Registro:
 
 
 NESSUN_REGISTRO: Registro = Registro(None, "")
+
+# A log's first line is short; a returned scheda, a plan or a master are not logs whatever they hold there.
+_FIRST_LINE_BYTES = 64 * 1024
+
+
+def refuse_other_file(path: Path) -> None:
+    """Lines are only ever appended to a log: an existing file that is not one (a returned scheda, the
+    plan, a master given by mistake) is refused before a byte is added to it."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(_FIRST_LINE_BYTES)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"{path}: impossibile leggere il registro ({describe_os_error(exc)})") from None
+    if not first.strip():
+        return
+    try:
+        record = json.loads(first)
+    except ValueError:
+        record = None
+    if not (isinstance(record, dict) and "esecuzione" in record and "evento" in record):
+        raise OutputError(
+            f"{path}: il file esiste e non è un registro di seregno-xlsx (righe JSON): il registro si aggiunge "
+            "solo a un registro; indicare un altro nome. Il file è intatto"
+        )
 
 
 def mask_secrets(argomenti: Sequence[str]) -> list[str]:

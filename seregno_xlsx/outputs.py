@@ -28,6 +28,11 @@ def refuse_input_as_output(output: Path, inputs: Iterable[Path], *, what: str) -
             )
 
 
+def same_path(first: Path, second: Path) -> bool:
+    """The same file or folder, however it is written (relative, with links)."""
+    return _resolved(first) == _resolved(second)
+
+
 def free_name(folder: Path, stem: str, suffix: str, *, avoid: Iterable[Path] = ()) -> Path:
     """``folder/stem+suffix``, or ``stem_2``, ``stem_3``... : never an existing file, never one of ``avoid``."""
     stem = short_stem(stem)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.errors import SeregnoError, validation_reason
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 M = TypeVar("M", bound=BaseModel)
@@ -132,11 +133,16 @@ def load_toml(path: Path, model: type[M], what: str) -> M:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SeregnoError(f"{path}: {what} non trovato") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SeregnoError(f"{path}: {what} non valido ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says where in English, «Invalid statement (at line 3, column 1)»: the place is what helps.
+        place = re.search(r"at line (\d+), column (\d+)", str(exc))
+        where = f", riga {place[1]}, colonna {place[2]}" if place else ""
+        raise SeregnoError(f"{path}{where}: {what} non valido (sintassi TOML non valida)") from None
+    except UnicodeDecodeError:
+        raise SeregnoError(f"{path}: {what} non valido (il testo non è UTF-8)") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise SeregnoError(f"{path}: voce «{where}» mancante o non valida ({first['msg']})") from None
+        raise SeregnoError(f"{path}: voce «{where}» mancante o non valida ({validation_reason(first)})") from None

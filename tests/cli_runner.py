@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) 
 
     environment = {**BASE_ENV, **(env or {})}
     saved_env, saved_cwd, saved_argv, saved_stdin = dict(os.environ), Path.cwd(), sys.argv, sys.stdin
+    saved_sigint = signal.getsignal(signal.SIGINT)  # main() ignores Ctrl-C once its work is done
     stdout, stderr = io.StringIO(), io.StringIO()
     code = 0
     width = int(environment["COLUMNS"])
@@ -45,6 +47,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path = ROOT) 
         os.environ.update(saved_env)
         os.chdir(saved_cwd)
         sys.argv, sys.stdin = saved_argv, saved_stdin
+        signal.signal(signal.SIGINT, saved_sigint)
         out._width, err._width = saved_widths
     result = subprocess.CompletedProcess(sys.argv, code, stdout.getvalue(), stderr.getvalue())
     assert "Traceback" not in result.stdout + result.stderr, result.stderr

@@ -26,6 +26,23 @@ ESEMPI = Path(__file__).resolve().parent.parent / "esempi"
 PIANO = ESEMPI / "piano_2021.json"
 # One whole page: a file that ends inside a page would leave room to append to it (the audit log).
 PREVIOUS = b"uscita precedente\n".ljust(4096, b" ")
+# A previous output that a command may replace is one of its own kind (the commands refuse to replace
+# anything else): the same plan, a blank scheda of ours, an audit log; one whole page for the log.
+_LOG_LINE = (
+    b'{"ora": "2021-09-30T10:00:00+02:00", "esecuzione": "precedente", "comando": "verifica", "evento": "fine"}\n'
+)
+
+
+def _previous(target: Path) -> bytes:
+    if target.suffix == ".json":
+        return PIANO.read_bytes()
+    if target.parent.name == "schede":
+        return (ESEMPI / "schede" / target.name).read_bytes()
+    if target.suffix == ".jsonl":
+        return _LOG_LINE.ljust(4096, b" ")
+    return PREVIOUS
+
+
 # Free space left on the disk: none, a few pages, about a small scheda (tmpfs counts 4 KiB pages).
 FREE = (0, 12_000, 20_000)
 
@@ -106,7 +123,8 @@ def test_full_disk_under_every_command_that_writes(small_disk: Mount, command: C
     disk = small_disk("size=1m")
     args, previous = command(disk)
     previous.parent.mkdir(parents=True, exist_ok=True)
-    previous.write_bytes(PREVIOUS)
+    content = _previous(previous)
+    previous.write_bytes(content)
     fill(disk, free)
     before = _tree(disk)
 
@@ -114,7 +132,7 @@ def test_full_disk_under_every_command_that_writes(small_disk: Mount, command: C
 
     assert result.returncode == 2, result.stdout[-2000:] + result.stderr
     assert "disco pieno" in result.stderr, result.stderr
-    assert previous.read_bytes() == PREVIOUS
+    assert previous.read_bytes() == content
     after = _tree(disk)
     for name, data in after.items():
         # No temporary file left; whatever was written before the disk filled is whole.
@@ -131,7 +149,7 @@ def test_full_disk_while_the_disk_empties_again(small_disk: Mount, tmp_path: Pat
     disk = small_disk("size=1m")
     args, previous = _genera(disk)
     previous.parent.mkdir(parents=True)
-    previous.write_bytes(PREVIOUS)
+    previous.write_bytes(_previous(previous))
     fill(disk, 0)
     assert cli(*args).returncode == 2
     (disk / "riempitivo").unlink()

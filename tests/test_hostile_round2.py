@@ -284,9 +284,17 @@ def test_annotated_copy_never_replaces_a_received_reply(ritorni: Path, tmp_path:
     reply = ritorni / f"{scheda.stem}_annotato.xlsx"
     shutil.copy(scheda, reply)
     before = reply.read_bytes()
-    cli("verifica", scheda, reply, "--annota", ritorni)
+    # Among the returns an annotated copy would be read as the latest reply: that folder is refused.
+    assert cli("verifica", scheda, reply, "--annota", ritorni).returncode == 2
     assert reply.read_bytes() == before
-    assert (ritorni / f"{scheda.stem}_annotato_2.xlsx").exists()
+    assert not (ritorni / f"{scheda.stem}_annotato_2.xlsx").exists()
+    annotate = tmp_path / "annotate"
+    annotate.mkdir()
+    earlier = annotate / f"{scheda.stem}_annotato.xlsx"  # an earlier annotated copy is never replaced either
+    shutil.copy(scheda, earlier)
+    cli("verifica", scheda, "--annota", annotate)
+    assert earlier.read_bytes() == before
+    assert (annotate / f"{scheda.stem}_annotato_2.xlsx").exists()
 
 
 def test_over_long_name_with_annota(ritorni: Path, tmp_path: Path) -> None:

@@ -79,3 +79,22 @@ def test_cli_bad_contacts_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "riga 3" in result.stderr and "«lavori.pubblici@» non è un indirizzo e-mail valido" in result.stderr
     assert not output.exists()
+
+
+def test_contacts_saved_as_a_workbook_say_how_to_save_them(tmp_path: Path, piano_esempio: Piano) -> None:
+    """README: the file «si apre e si salva con Excel»; a plain «Salva» of a workbook said only
+    «mancano le colonne area, email»."""
+    import openpyxl
+
+    from seregno_xlsx.errors import SeregnoError
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["area", "responsabile", "email", "copia"])
+    sheet.append([AREE[0], "Dott.ssa Anna Bianchi", "affari.generali@example.org", ""])
+    target = tmp_path / "contatti.xlsx"
+    workbook.save(target)
+    with pytest.raises(SeregnoError, match="è una cartella di lavoro di Excel o LibreOffice, non un CSV") as caught:
+        load_contacts(target, piano_esempio)
+    assert "CSV (delimitato dal separatore di elenco)" in caught.value.messaggio, "says how to save it"

@@ -142,6 +142,11 @@ def test_send_record_and_no_double_sending(schede: list[SchedaGenerata], tmp_pat
     again = run(*args, *smtp.args, "--mittente", "controllo@example.org")
     assert again.returncode == 0, again.stderr
     assert len(smtp.handler.received) == 3 and again.stdout.count("già inviato") == 3
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    rome = datetime.fromisoformat(record["quando"]).astimezone(ZoneInfo("Europe/Rome"))
+    assert f"il {rome:%d/%m/%Y alle %H:%M}; per inviarlo di nuovo: --reinvia" in again.stdout  # not ISO, not UTC
     assert len((output / "invii.jsonl").read_text(encoding="utf-8").splitlines()) == 3
 
     forced = run(*args, *smtp.args, "--reinvia", "--area", AREE[0])
@@ -263,3 +268,20 @@ def test_encrypted_connection(schede: list[SchedaGenerata], tmp_path: Path, sicu
         assert AREE[0] in received.message["Subject"]
     finally:
         controller.stop()
+
+
+def test_a_server_without_starttls_is_said_in_italian(
+    schede: list[SchedaGenerata],
+    tmp_path: Path,
+    smtp: Smtp,  # noqa: F811
+) -> None:
+    """The default --smtp-sicurezza starttls against a server that does not offer it: before, Python's
+    own «STARTTLS extension not supported by server.»"""
+    contatti = contacts_file(tmp_path)
+    result = run(
+        "distribuisci", PIANO, _folder(schede), "--contatti", contatti, "-o", tmp_path / "posta", "--invia",
+        "--smtp-host", smtp.host, "--smtp-porta", str(smtp.port),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert f"server SMTP {smtp.host}:{smtp.port}: il server non offre la cifratura STARTTLS" in result.stderr
+    assert "not supported" not in result.stderr and not smtp.handler.received

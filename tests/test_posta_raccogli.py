@@ -118,7 +118,7 @@ def test_folder_of_messages(posta: Path, compilate: dict[str, bytes], tmp_path: 
 
     # Collecting again changes nothing: every workbook is already there.
     again = run("raccogli", posta, "-o", output)
-    assert again.returncode == 1 and "già presente" in again.stdout and "Prese 0 schede" in again.stdout
+    assert again.returncode == 1 and "già presente" in again.stdout and "Schede prese: 0;" in again.stdout
     assert len(list(output.iterdir())) == 2
 
 
@@ -205,3 +205,16 @@ def test_blank_templates_are_skipped(
     blank = next(v for v in raccolta.esiti if v.fonte == "bozza.eml")
     assert (blank.stato, blank.area) == ("ignorato", AREE[1]) and "nulla compilato" in blank.motivo
     assert [v.area for v in raccolta.presi] == [AREE[0]]
+
+
+def test_a_damaged_outlook_message_is_said_in_italian(tmp_path: Path) -> None:
+    """Before: «messaggio Outlook (.msg) illeggibile (InvalidFileFormatError)», a class name for a reason."""
+    from seregno_xlsx.posta.collect import collect
+
+    posta = tmp_path / "posta"
+    posta.mkdir()
+    (posta / "risposta.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    raccolta = collect(posta, tmp_path / "ritorni")
+    [problema] = [e.motivo for e in raccolta.esiti]
+    assert problema.endswith("messaggio Outlook (.msg) illeggibile: file danneggiato o non salvato da Outlook")
+    assert "Error" not in problema

@@ -17,7 +17,7 @@ from seregno_xlsx.master.rounds import check_between_rounds, fold_consolidation,
 from seregno_xlsx.master.scoring import Regole, area_pct, indicator_pct, objective_pct
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione
 from seregno_xlsx.piano.rounds import Ritorno
-from seregno_xlsx.posta.collect import _blank
+from seregno_xlsx.posta.collect import is_blank
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import generate
 from seregno_xlsx.simulation import Entry, fill_workbook, sample_entries
@@ -110,12 +110,12 @@ def test_prefilled_scheda_saved_unchanged_is_a_return_our_attachment_is_not(
 ) -> None:
     _, updated = intermedia
     item = generate(updated, tmp_path / "schede", aree=[REAL_AREA], rilevazione=Rilevazione.FINALE)[0]
-    assert _blank(read_workbook(item.path, piano=updated)), "our own attachment, byte for byte, is blank"
+    assert is_blank(read_workbook(item.path, piano=updated)), "our own attachment, byte for byte, is blank"
     saved = tmp_path / "salvata.xlsx"
     _saved_later(item.path, saved, hours=3)  # the area opened it, changed nothing, saved it
     lettura = read_workbook(saved, piano=updated)
     assert lettura.compilata == lettura.metadati.area  # type: ignore[union-attr]  # nothing changed...
-    assert not _blank(lettura), "...and yet it is a return that confirms the prefilled values"
+    assert not is_blank(lettura), "...and yet it is a return that confirms the prefilled values"
 
 
 def _saved_later(source: Path, target: Path, *, hours: int) -> None:

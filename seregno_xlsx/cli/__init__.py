@@ -58,8 +58,24 @@ def _quiet_os_errors(unraisable: sys.UnraisableHookArgs) -> None:
     sys.__unraisablehook__(unraisable)
 
 
+# What the shell reports for a command stopped by Ctrl-C; typer returns it for an interruption.
+_INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: Italian messages, never a traceback."""
+    try:
+        _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the command starts (imports), before its own handling
+        _interrupted()
+
+
+def _interrupted() -> None:
+    sys.stderr.write("Interrotto.\n")
+    sys.exit(2)
+
+
+def _main(argv: Sequence[str] | None) -> None:
     sys.unraisablehook = _quiet_os_errors
     if hasattr(signal, "SIGXFSZ"):
         # Over a file-size limit (ulimit -f) a write fails with an error we report, not a killed process.
@@ -95,8 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         err.print(styled("Errore:", "bold red", describe_os_error(exc) + ": operazione interrotta"))
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt, EOFError):
-        err.print("Interrotto.")
-        sys.exit(2)
+        _interrupted()
     except ClickException as exc:
         err.print(styled("Errore:", "bold red", str(getattr(exc, "message", exc))))
         sys.exit(2)
@@ -107,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             styled("Errore interno", "bold red", f"(un difetto del programma): {type(exc).__name__}: {exc}.{where}")
         )
         sys.exit(2)
+    # The work is done and said: a Ctrl-C now must not turn its status into «killed by a signal».
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if code == _INTERRUPTED:  # typer's answer to Ctrl-C inside a command: no command exits 130 itself
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
 
 

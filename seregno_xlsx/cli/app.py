@@ -58,7 +58,12 @@ PasswordOpt = Annotated[
     ),
 ]
 PianoOpt = Annotated[
-    Path | None, typer.Option("--piano", metavar="FILE", help="Piano JSON con cui confrontare le schede.")
+    Path | None,
+    typer.Option(
+        "--piano",
+        metavar="FILE",
+        help="Piano JSON con cui confrontare le schede (senza: il piano*.json accanto alle schede, se c'è).",
+    ),
 ]
 DATE_METAVAR = "GG/MM/AAAA"
 JsonOpt = Annotated[bool, typer.Option("--json", help="Stampa il risultato in JSON (lo stesso del modulo Python).")]
@@ -98,7 +103,7 @@ RegistroOpt = Annotated[
     typer.Option(
         "--registro",
         metavar="FILE",
-        help="File del registro (JSON lines, in aggiunta): cosa è stato letto, deciso e scritto.",
+        help="File del registro (righe JSON, aggiunte in fondo): cosa è stato letto, deciso e scritto.",
         show_default=False,
     ),
 ]
@@ -148,6 +153,12 @@ def expand_paths(patterns: Sequence[Path], in_folder: Callable[[Path], list[Path
         else:
             found.append(pattern)
     return list(dict.fromkeys(found))
+
+
+def refuse_file_as_folder(path: Path, what: str, instead: str = "") -> None:
+    """A file where a folder is expected is a mistake to name as such, not a folder «not found»."""
+    if path.is_file():
+        fail(f"{path}: è un file, non una cartella: indicare {what}{instead}")
 
 
 def load_plan(path: Path) -> Piano:

@@ -24,10 +24,12 @@ from seregno_xlsx.cli.app import (
     RegistroOpt,
     app,
     err,
+    fail,
     load_plan,
     out,
     parse_date,
     print_findings,
+    refuse_file_as_folder,
     styled,
 )
 
@@ -129,6 +131,17 @@ def consolida_cmd(
         mancante_intermedia=mancante_intermedia,
         mancante_finale=mancante_finale,
     )
+    refuse_file_as_folder(
+        cartella,
+        "la cartella delle schede ricevute",
+        f" (per controllare una sola scheda: seregno-xlsx verifica {cartella})",
+    )
+    if registro_path is not None:
+        from seregno_xlsx.outputs import same_path
+
+        # The master replaces its file whole: a log there would vanish without a word.
+        if any(same_path(registro_path, master) for master in (output, output.with_name(output.name + ".xlsx"))):
+            fail(f"--registro {registro_path}: è il file del master (-o); indicare un altro nome per il registro")
     if piano_aggiornato is not None:
         from seregno_xlsx.cli.rounds import check_updated_plan_target
 
@@ -176,6 +189,12 @@ def _consolida(
     output, note = output_file(output, ".xlsx")
     if note:
         err.print(styled("Nota:", "yellow", note))
+    from seregno_xlsx.master.rettifiche import find_rettifiche
+    from seregno_xlsx.outputs import refuse_input_as_output
+
+    # The office's corrections (given, or found beside the returns) are read, never replaced by the master.
+    corrections = rettifiche or find_rettifiche(cartella)
+    refuse_input_as_output(output, [corrections] if corrections else [], what="dal master")
     with _settled_collector():
         result = consolidate(
             cartella,

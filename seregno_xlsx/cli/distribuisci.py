@@ -7,28 +7,22 @@ from typing import Annotated
 
 import typer
 
-from seregno_xlsx.choices import Sicurezza
-from seregno_xlsx.cli.app import app, err, fail, load_plan, parse_date, styled
+from seregno_xlsx.cli.app import app, err, fail, load_plan, parse_date, refuse_file_as_folder, styled
 from seregno_xlsx.cli.posta import (
+    BOZZE,
     AreaOpt,
     ContattiOpt,
-    HostOpt,
-    InviaOpt,
-    MittenteOpt,
     ModelliOpt,
-    PortaOpt,
-    ReinviaOpt,
+    OpzioniInvio,
     ScadenzaOpt,
-    SicurezzaOpt,
-    UtenteOpt,
     outcome_table,
     print_registro,
-    send_progress,
-    smtp_when_sending,
+    sending_options,
 )
 
 
 @app.command("distribuisci")
+@sending_options
 def distribuisci_cmd(
     piano_path: Annotated[Path, typer.Argument(metavar="PIANO", help="Piano JSON prodotto da «importa».")],
     schede: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella delle schede prodotte da «genera».")],
@@ -44,21 +38,16 @@ def distribuisci_cmd(
             help="Cartella dei messaggi .eml e del registro (predefinita: CARTELLA/posta).",
         ),
     ] = None,
-    invia: InviaOpt = False,
-    reinvia: ReinviaOpt = False,
-    mittente: MittenteOpt = None,
-    smtp_host: HostOpt = None,
-    smtp_porta: PortaOpt = None,
-    smtp_sicurezza: SicurezzaOpt = Sicurezza.STARTTLS,
-    smtp_utente: UtenteOpt = None,
+    invio: OpzioniInvio = BOZZE,
     modelli: ModelliOpt = None,
 ) -> None:
     """Prepara (o invia) a ogni area un'e-mail con la sua scheda da compilare."""
     from seregno_xlsx.posta.distribute import distribute
 
+    refuse_file_as_folder(schede, "la cartella delle schede prodotte da «genera»")
     piano = load_plan(piano_path)
     deadline = parse_date(scadenza, "--scadenza")
-    with send_progress(invia) as advance:
+    with invio.progress() as advance:
         result = distribute(
             piano,
             schede,
@@ -66,10 +55,10 @@ def distribuisci_cmd(
             output=output,
             scadenza=deadline,
             aree=area,
-            mittente=mittente,
+            mittente=invio.mittente,
             modelli=modelli,
-            smtp=smtp_when_sending(invia, smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
-            reinvia=reinvia,
+            smtp=invio.smtp(),
+            reinvia=invio.reinvia,
             avanzamento=advance,
         )
     for note in result.avvisi:
@@ -80,5 +69,5 @@ def distribuisci_cmd(
         outcome_table("Distribuzione", result.esiti)
         fail("nessun messaggio da preparare: nessuna scheda del piano trovata per le aree indicate")
     print_registro(result.registro)
-    outcome_table("Distribuzione" + (" (invio)" if invia else f" (bozze in {result.output})"), result.esiti)
+    outcome_table("Distribuzione" + (" (invio)" if invio.invia else f" (bozze in {result.output})"), result.esiti)
     raise typer.Exit(result.exit_code)

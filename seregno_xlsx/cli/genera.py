@@ -14,6 +14,7 @@ from seregno_xlsx.cli.app import (
     ProcessiOpt,
     app,
     err,
+    fail,
     load_plan,
     out,
     parse_date,
@@ -49,6 +50,7 @@ def genera_cmd(
 
     piano = load_plan(piano_path)
     texts = load_texts(modelli) if modelli else load_texts()
+    _refuse_replacing_returns(piano, output, area or [], rilevazione)
     generated = generate(
         piano,
         output,
@@ -81,3 +83,27 @@ def _say_what_is_prefilled(piano: Piano) -> None:
                 "«consolida --piano-aggiornato».",
             )
         )
+
+
+def _refuse_replacing_returns(piano: Piano, output: Path, aree: list[str], rilevazione: Rilevazione) -> None:
+    """A folder may hold the areas' replies under the names genera gives (saved there by hand): a new
+    scheda replaces only a scheda nothing was written into, never a reply nor a file that is not ours."""
+    from seregno_xlsx.posta.collect import is_blank
+    from seregno_xlsx.ritorni.reader import read_workbook
+    from seregno_xlsx.scheda.generation import select_areas, workbook_filename
+
+    for chosen in select_areas(piano, aree):
+        target = output / workbook_filename(piano.anno, chosen.nome, rilevazione)
+        if not target.is_file():
+            continue
+        lettura = read_workbook(target)
+        if lettura.metadati is None:
+            fail(
+                f"{target}: esiste già e non è una scheda generata da seregno-xlsx; il file è intatto: indicare "
+                "un'altra cartella con -o"
+            )
+        if not is_blank(lettura):
+            fail(
+                f"{target}: è una scheda compilata dall'area (una risposta), non si sostituisce con una scheda "
+                "vuota; il file è intatto: indicare un'altra cartella con -o"
+            )

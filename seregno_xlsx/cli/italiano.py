@@ -223,6 +223,9 @@ def usage_message(exc: Exception, argv: Sequence[str] = ()) -> str:
         metavar = _metavar(param)
         if "|" in metavar:
             return f"{name}: {value}; scrivere uno di: {', '.join(metavar.split('|'))}"
+        lowest = _lowest_allowed(exc)
+        if lowest is not None:  # an option with a minimum: «--processi 0»
+            return f"{name}: {value}; scrivere un numero intero da {lowest} in su"
         if metavar == "NUMERO":
             value = f"«{typed}» non è un numero intero" if typed is not None else "serve un numero intero"
             return f"{name}: {value}; scrivere per esempio 587"
@@ -233,6 +236,18 @@ def usage_message(exc: Exception, argv: Sequence[str] = ()) -> str:
         return f"manca il comando: scrivere uno di: {', '.join(names)}"
     # A kind of mistake not foreseen here: still Italian, with click's own words as the detail.
     return f"il comando non è scritto correttamente ({getattr(exc, 'message', '') or exc})"
+
+
+def _lowest_allowed(exc: Exception) -> object | None:
+    """The minimum an option's value missed (typer checks it with pydantic: «greater_than_equal»)."""
+    errors = getattr(exc.__cause__, "errors", None)
+    if not callable(errors):
+        return None
+    for error in errors():
+        if error.get("type") == "greater_than_equal":
+            lowest: object = error.get("ctx", {}).get("ge")
+            return lowest
+    return None
 
 
 def show_usage_error(exc: Exception, err: Any, group: Any, argv: Sequence[str] = ()) -> None:

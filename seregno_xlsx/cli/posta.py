@@ -11,12 +11,15 @@ Passwords are never options: only environment variables or an interactive prompt
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.text import Text
@@ -109,6 +112,73 @@ ModelliOpt = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class OpzioniInvio:
+    """How a mail command sends its messages: the options «--invia» … «--smtp-utente», gathered.
+
+    The default is the one without options: drafts (.eml) to open and send by hand.
+    """
+
+    invia: bool = False
+    reinvia: bool = False
+    mittente: str | None = None
+    smtp_host: str | None = None
+    smtp_porta: int | None = None
+    smtp_sicurezza: Sicurezza = Sicurezza.STARTTLS
+    smtp_utente: str | None = None
+
+    def smtp(self) -> Callable[[], SmtpConfig] | None:
+        """Without --invia, drafts; with it, the configuration is asked for (and checked) only if a message
+        is due."""
+        if not self.invia:
+            return None
+        return lambda: smtp_settings(self.smtp_host, self.smtp_porta, self.smtp_sicurezza, self.smtp_utente)
+
+    def progress(self) -> AbstractContextManager[Avanzamento | None]:
+        return send_progress(self.invia)
+
+
+BOZZE = OpzioniInvio()
+
+# The typer option of each field of OpzioniInvio; the fields' order is the order «--help» shows them in.
+_OPTION_OF_FIELD: dict[str, Any] = {
+    "invia": InviaOpt,
+    "reinvia": ReinviaOpt,
+    "mittente": MittenteOpt,
+    "smtp_host": HostOpt,
+    "smtp_porta": PortaOpt,
+    "smtp_sicurezza": SicurezzaOpt,
+    "smtp_utente": UtenteOpt,
+}
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def sending_options(command: Command) -> Command:
+    """Declares the sending options once for every mail command: they take the place of the command's
+    ``invio`` parameter, typer sees each of them (names, help, defaults, order) and the command receives
+    them gathered in one :class:`OpzioniInvio`."""
+    signature = inspect.signature(command, eval_str=True)
+    parameters = list(signature.parameters.values())
+    at = [p.name for p in parameters].index("invio")
+    options = [
+        inspect.Parameter(
+            f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_OPTION_OF_FIELD[f.name], default=f.default
+        )
+        for f in fields(OpzioniInvio)
+    ]
+
+    @functools.wraps(command)
+    def with_options(**values: Any) -> None:
+        invio = OpzioniInvio(**{f.name: values.pop(f.name) for f in fields(OpzioniInvio)})
+        command(**values, invio=invio)
+
+    with_options.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*parameters[:at], *options, *parameters[at + 1 :]]
+    )
+    return with_options  # type: ignore[return-value]
+
+
 def ask_password(env: str, what: str) -> str:
     value = os.environ.get(env)
     if value:
@@ -147,13 +217,6 @@ def send_progress(active: bool) -> Iterator[Avanzamento | None]:
             progress.update(task, completed=done, description=f"Invio: {message.area}")
 
         yield advance
-
-
-def smtp_when_sending(
-    invia: bool, host: str | None, porta: int | None, sicurezza: Sicurezza, utente: str | None
-) -> Callable[[], SmtpConfig] | None:
-    """Without --invia, drafts; with it, the configuration is asked for (and checked) only if a message is due."""
-    return (lambda: smtp_settings(host, porta, sicurezza, utente)) if invia else None
 
 
 def print_registro(registro: RegistroInvii | None) -> None:

@@ -77,8 +77,8 @@ def raccogli_cmd(
             table.add_row(voce.fonte, voce.allegato, Text(str(voce.stato), style=color), detail)
         out.print(table)
         out.print(
-            f"Prese {len(raccolta.presi)} schede, ignorati {len(raccolta.ignorati)} allegati o messaggi, "
-            f"{len(raccolta.errori)} messaggi illeggibili.",
+            f"Schede prese: {len(raccolta.presi)}; allegati o messaggi ignorati: {len(raccolta.ignorati)}; "
+            f"messaggi illeggibili: {len(raccolta.errori)}.",
             highlight=False,
         )
         if raccolta.exit_code == 2:

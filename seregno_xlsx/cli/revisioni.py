@@ -11,7 +11,7 @@ from rich.table import Table
 from seregno_xlsx.cli.app import err, out, styled
 from seregno_xlsx.errors import PlanError
 from seregno_xlsx.piano.model import Piano, Variazione
-from seregno_xlsx.piano.plan_file import read_plan
+from seregno_xlsx.piano.plan_file import read_plan, replaceable_plan
 from seregno_xlsx.piano.revisions import link_previous_year, revise, with_area_codes
 
 
@@ -72,13 +72,7 @@ def _current(piano: Piano, output: Path, given: Path | None) -> Piano | None:
                 f"«{piano.ente} {piano.anno}»: per collegare l'anno precedente usare --anno-precedente"
             )
         return current
-    if not output.is_file():
-        return None
-    try:
-        current = read_plan(output)
-    except PlanError:
-        return None
-    return current if (current.ente, current.anno) == (piano.ente, piano.anno) else None
+    return replaceable_plan(output, piano.ente, piano.anno)
 
 
 def print_history(storia: Storia) -> None:

@@ -13,7 +13,7 @@ from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.master.consolidation import Consolidamento
 from seregno_xlsx.master.rounds import fold_consolidation
 from seregno_xlsx.outputs import refuse_input_as_output
-from seregno_xlsx.piano.plan_file import find_plan
+from seregno_xlsx.piano.plan_file import find_plan, read_plan, replaceable_plan
 
 WHO = "dal piano aggiornato"
 NO_PLAN = (
@@ -27,7 +27,10 @@ def check_updated_plan_target(target: Path, piano_path: Path | None, cartella: P
     read = piano_path or find_plan(cartella)
     if read is None:
         raise SeregnoError(NO_PLAN)
-    refuse_input_as_output(output_file(target, ".json")[0], [read], what=WHO)
+    target = output_file(target, ".json")[0]
+    refuse_input_as_output(target, [read], what=WHO)
+    plan = read_plan(read)
+    replaceable_plan(target, plan.ente, plan.anno)
 
 
 def write_updated_plan(

@@ -7,28 +7,32 @@ from typing import Annotated
 
 import typer
 
-from seregno_xlsx.choices import Sicurezza
-from seregno_xlsx.cli.app import DateOpt, PasswordOpt, app, err, load_plan, out, parse_date, styled
+from seregno_xlsx.cli.app import (
+    DateOpt,
+    PasswordOpt,
+    app,
+    err,
+    load_plan,
+    out,
+    parse_date,
+    refuse_file_as_folder,
+    styled,
+)
 from seregno_xlsx.cli.posta import (
+    BOZZE,
     AreaOpt,
     ContattiOpt,
-    HostOpt,
-    InviaOpt,
-    MittenteOpt,
     ModelliOpt,
-    PortaOpt,
-    ReinviaOpt,
+    OpzioniInvio,
     ScadenzaOpt,
-    SicurezzaOpt,
-    UtenteOpt,
     outcome_table,
     print_registro,
-    send_progress,
-    smtp_when_sending,
+    sending_options,
 )
 
 
 @app.command("solleciti")
+@sending_options
 def solleciti_cmd(
     ritorni: Annotated[Path, typer.Argument(metavar="CARTELLA", help="Cartella con le schede restituite dalle aree.")],
     piano_path: Annotated[Path, typer.Option("--piano", metavar="FILE", help="Piano JSON con le aree attese.")],
@@ -52,13 +56,7 @@ def solleciti_cmd(
             help="Cartella di solleciti, copie annotate e registro (predefinita: CARTELLA/solleciti).",
         ),
     ] = None,
-    invia: InviaOpt = False,
-    reinvia: ReinviaOpt = False,
-    mittente: MittenteOpt = None,
-    smtp_host: HostOpt = None,
-    smtp_porta: PortaOpt = None,
-    smtp_sicurezza: SicurezzaOpt = Sicurezza.STARTTLS,
-    smtp_utente: UtenteOpt = None,
+    invio: OpzioniInvio = BOZZE,
     data_riferimento: DateOpt = None,
     password: PasswordOpt = None,
     modelli: ModelliOpt = None,
@@ -66,10 +64,13 @@ def solleciti_cmd(
     """Sollecita le aree che non hanno restituito una scheda valida o la cui scheda ha errori."""
     from seregno_xlsx.posta.remind import remind
 
+    refuse_file_as_folder(ritorni, "la cartella delle schede ricevute")
+    if schede is not None:
+        refuse_file_as_folder(schede, "la cartella delle schede prodotte da «genera»")
     piano = load_plan(piano_path)
     deadline = parse_date(scadenza, "--scadenza")
     reference = parse_date(data_riferimento, "--data-riferimento")
-    with send_progress(invia) as advance:
+    with invio.progress() as advance:
         result = remind(
             piano,
             ritorni,
@@ -79,11 +80,11 @@ def solleciti_cmd(
             scadenza=deadline,
             data_riferimento=reference,
             aree=area,
-            mittente=mittente,
+            mittente=invio.mittente,
             modelli=modelli,
             password=password,
-            smtp=smtp_when_sending(invia, smtp_host, smtp_porta, smtp_sicurezza, smtp_utente),
-            reinvia=reinvia,
+            smtp=invio.smtp(),
+            reinvia=invio.reinvia,
             avanzamento=advance,
         )
     for note in result.ignorati:

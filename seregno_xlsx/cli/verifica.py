@@ -76,6 +76,8 @@ def _verifica(
     files = expand_paths(files, lambda d: [d] if d.suffix.lower() in WORKBOOK_SUFFIXES else workbook_files(d))
     if not files:
         fail("nessuna scheda da verificare: le cartelle indicate non contengono file .xlsx, .xlsm o .ods")
+    if annota is not None:
+        refuse_annota_among_returns(annota, files)
     reports = verify(
         files,
         piano=piano,
@@ -104,3 +106,17 @@ def _verifica(
     from seregno_xlsx.findings import has_errors
 
     raise typer.Exit(1 if any(has_errors(r.anomalie) for r in reports) else 0)
+
+
+def refuse_annota_among_returns(annota: Path, files: list[Path]) -> None:
+    """Annotated copies are workbooks of the area, written now: among the received ones, ``consolida``
+    would take them for the latest return of each area."""
+    from seregno_xlsx.outputs import same_path
+
+    for file in files:
+        if same_path(file.parent, annota):
+            fail(
+                f"--annota {annota}: è la cartella delle schede ricevute ({file.name}); le copie annotate vi "
+                "sarebbero lette da «consolida» come le schede più recenti delle aree: indicare un'altra "
+                "cartella (per esempio annotate/)"
+            )

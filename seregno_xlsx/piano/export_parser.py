@@ -34,6 +34,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
+from seregno_xlsx.atomic import os_reason
 from seregno_xlsx.errors import SourceError
 from seregno_xlsx.findings import Anomalia, finding
 from seregno_xlsx.piano.model import (
@@ -131,7 +132,7 @@ def _read_lines(path: Path) -> list[_Line]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SourceError(path, None, f"impossibile leggere il file ({exc.strerror})") from exc
+        raise SourceError(path, None, f"impossibile leggere il file ({os_reason(exc)})") from None
     lines = []
     for number, raw in enumerate(_decode(path, data).split("\n"), start=1):
         text = raw.rstrip("\r")

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from seregno_xlsx.errors import PlanError
+from seregno_xlsx.atomic import os_reason
+from seregno_xlsx.errors import PlanError, validation_reason
 from seregno_xlsx.piano.model import Piano
 
 # A plan of a large comune is a few MB; more is not a plan.
@@ -22,13 +23,22 @@ MAX_PLAN_BYTES = 50 * 1024 * 1024
 # File names under which consolida looks for the plan beside the returns.
 PLAN_GLOB = "piano*.json"
 
-_MESSAGES = {
-    "string_too_long": "testo troppo lungo",
-    "finite_number": "deve essere un numero finito (non NaN né infinito)",
-    "missing": "voce obbligatoria mancante",
-    "extra_forbidden": "voce non prevista",
-    "string_pattern_mismatch": "formato non valido",
+
+# What Python's JSON reader says, as the office reads it (the reader's texts are English).
+_JSON_PROBLEMS = {
+    "Expecting value": "manca un valore, o il file non è un piano JSON",
+    "Expecting ',' delimiter": "manca una virgola",
+    "Expecting ':' delimiter": "mancano i due punti dopo il nome di un campo",
+    "Expecting property name enclosed in double quotes": "nome di campo non tra virgolette doppie, o virgola di troppo",
+    "Unterminated string starting at": "testo non chiuso dalle virgolette",
+    "Invalid control character at": "carattere di controllo dentro un testo",
+    "Invalid \\escape": "sequenza con \\ non valida in un testo",
+    "Extra data": "altro testo dopo la fine del piano",
 }
+
+
+def _json_problem(message: str) -> str:
+    return _JSON_PROBLEMS.get(message, "struttura non valida")
 
 
 def read_plan(path: Path) -> Piano:
@@ -39,7 +49,7 @@ def read_plan(path: Path) -> Piano:
     except FileNotFoundError:
         raise PlanError(f"{path}: piano non trovato") from None
     except OSError as exc:
-        raise PlanError(f"{path}: impossibile leggere il piano ({exc.strerror or exc})") from None
+        raise PlanError(f"{path}: impossibile leggere il piano ({os_reason(exc)})") from None
     if len(data) > MAX_PLAN_BYTES:
         raise PlanError(f"{path}: il file supera {MAX_PLAN_BYTES // 1_048_576} MB, non è un piano")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -52,7 +62,7 @@ def read_plan(path: Path) -> Piano:
     try:
         raw = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise PlanError(f"{path}, riga {exc.lineno}: JSON non valido ({exc.msg})") from None
+        raise PlanError(f"{path}, riga {exc.lineno}: JSON non valido ({_json_problem(exc.msg)})") from None
     except _Constant as exc:
         raise PlanError(f"{path}, riga {_line_of(text, exc.word)}: «{exc.word}» non è un numero ammesso") from None
     except RecursionError:
@@ -63,10 +73,31 @@ def read_plan(path: Path) -> Piano:
         first = exc.errors()[0]
         where = _field_name(first["loc"])
         line = _line_of_field(text, first["loc"], first.get("input"))
-        message = _MESSAGES.get(first["type"], first["msg"].removeprefix("Value error, "))
+        message = validation_reason(first)
         raise PlanError(f"{path}, riga {line}: campo «{where}»: {message}") from None
     _refuse_duplicates(path, text, piano)
     return piano
+
+
+def replaceable_plan(target: Path, ente: str, anno: int) -> Piano | None:
+    """The plan a plan of ``ente`` and ``anno`` is about to replace in ``target`` (None: no file there).
+
+    The file replaced holds the key that verifies every scheda sent from it, and the year's history: only
+    the same plan (its next version, its update) may take its place; anything else is a :class:`PlanError`.
+    """
+    if not target.is_file():
+        return None
+    keep = "il file è intatto; indicare un altro nome, o spostare prima il file se va davvero sostituito"
+    try:
+        current = read_plan(target)
+    except PlanError as exc:
+        raise PlanError(f"{target}: esiste già e non è un piano leggibile ({exc.messaggio}); {keep}") from None
+    if (current.ente, current.anno) != (ente, anno):
+        raise PlanError(
+            f"{target}: contiene il piano «{current.ente} {current.anno}», quello da scrivere è «{ente} {anno}»: "
+            f"sostituirlo perderebbe la chiave con cui si verificano le sue schede; {keep}"
+        )
+    return current
 
 
 def find_plan(folder: Path) -> Path | None:

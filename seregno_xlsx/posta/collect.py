@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from seregno_xlsx.atomic import describe_os_error, output_folder
+from seregno_xlsx.atomic import describe_os_error, os_reason, output_folder
 from seregno_xlsx.errors import OutputError, SeregnoError
 from seregno_xlsx.files import OFFICE_TZ, is_office_temp, sha256_bytes, sha256_file
 from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.posta.send import connection_reason
 from seregno_xlsx.ritorni.classification import OTHER_PLAN
 from seregno_xlsx.ritorni.reader import Lettura, read_workbook
 from seregno_xlsx.scheda.generation import area_slug
@@ -164,7 +165,7 @@ def read_message_file(path: Path) -> Posta:
             )
         data = path.read_bytes()
     except (OSError, OverflowError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        reason = os_reason(exc) if isinstance(exc, OSError) else "data o dimensione fuori dai limiti"
         return Posta(path.name, _local(datetime.now(UTC)), problema=f"impossibile leggere il file ({reason})")
     if path.suffix.lower() == ".msg":
         return _from_msg(data, path.name, mtime)
@@ -180,8 +181,8 @@ def from_eml_bytes(data: bytes, fonte: str, fallback: datetime) -> Posta:
         posta.allegati = list(_attachments(message))
     except RecursionError:
         return Posta(fonte, fallback, problema="messaggi inoltrati annidati oltre ogni limite ragionevole")
-    except Exception as exc:  # one message never stops the others
-        return Posta(fonte, fallback, problema=f"messaggio non leggibile ({type(exc).__name__})")
+    except Exception:  # one message never stops the others
+        return Posta(fonte, fallback, problema="messaggio non leggibile: struttura del messaggio danneggiata")
     return posta
 
 
@@ -211,14 +212,17 @@ def _attachments(message: Message, depth: int = 0) -> Iterator[Allegato]:
         yield Allegato(_clean_name(name), payload)
 
 
+_DAMAGED_MSG = "messaggio Outlook (.msg) illeggibile: file danneggiato o non salvato da Outlook"
+
+
 def _from_msg(data: bytes, fonte: str, fallback: datetime) -> Posta:
     """An Outlook ``.msg`` (OLE compound file) through extract-msg."""
     import extract_msg
 
     try:
         msg: Any = extract_msg.openMsg(data, delayAttachments=False)
-    except Exception as exc:  # extract-msg raises many kinds of errors on damaged files
-        return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
+    except Exception:  # extract-msg raises many kinds of errors on damaged files
+        return Posta(fonte, fallback, problema=_DAMAGED_MSG)
     try:
         # The time the office's server delivered it (PR_MESSAGE_DELIVERY_TIME), not the sender's date.
         received = msg.receivedTime if isinstance(getattr(msg, "receivedTime", None), datetime) else None
@@ -226,8 +230,8 @@ def _from_msg(data: bytes, fonte: str, fallback: datetime) -> Posta:
         posta = Posta(fonte, min(_local(received), fallback) if received else fallback)
         posta.data_mittente = _local(sent) if sent else None
         posta.allegati = list(_msg_attachments(msg))
-    except Exception as exc:
-        return Posta(fonte, fallback, problema=f"messaggio Outlook (.msg) illeggibile ({type(exc).__name__})")
+    except Exception:
+        return Posta(fonte, fallback, problema=_DAMAGED_MSG)
     finally:
         with contextlib.suppress(Exception):
             msg.close()
@@ -289,7 +293,7 @@ def from_imap(config: ImapConfig) -> list[Posta]:
             if "STARTTLS" in client.capabilities:
                 client.starttls(ssl_context=context)
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise SeregnoError(f"impossibile collegarsi al server IMAP {where} ({exc})") from None
+        raise SeregnoError(f"impossibile collegarsi al server IMAP {where} ({connection_reason(exc)})") from None
     try:
         try:
             client.login(config.utente, config.password)
@@ -307,7 +311,7 @@ def from_imap(config: ImapConfig) -> list[Posta]:
             messages.append(_fetch(client, uid.decode(), config.cartella))
         return messages
     except (OSError, imaplib.IMAP4.abort) as exc:
-        raise SeregnoError(f"server IMAP {where}: connessione interrotta ({exc})") from None
+        raise SeregnoError(f"server IMAP {where}: connessione interrotta ({connection_reason(exc)})") from None
     finally:
         with contextlib.suppress(Exception):
             client.logout()
@@ -412,7 +416,7 @@ def _store_one(
         other = next((a for a in lettura.anomalie if a.codice in OTHER_PLAN), None)
         if other is not None:
             return EsitoAllegato(posta.fonte, allegato.nome, IGNORATO, f"scheda di un altro piano: {other.messaggio}")
-        if _blank(lettura):
+        if is_blank(lettura):
             return EsitoAllegato(
                 posta.fonte, allegato.nome, IGNORATO, "scheda vuota: nulla compilato dall'area", area=area
             )
@@ -449,7 +453,7 @@ def _place(temp: Path, out_dir: Path, stem: str, ext: str) -> Path:
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise OutputError(f"{target}: impossibile scrivere il file ({exc.strerror})") from None
+                raise OutputError(f"{target}: impossibile scrivere il file ({os_reason(exc)})") from None
     raise OutputError(f"{out_dir}: troppi file con il nome {stem}{ext}")
 
 
@@ -496,7 +500,7 @@ def _taken(area: str, posta: Posta) -> str:
     return text
 
 
-def _blank(lettura: Lettura) -> bool:
+def is_blank(lettura: Lettura) -> bool:
     """Nothing in it came from the area: every input as we sent it, and either never saved since it was
     generated (our own attachment, e.g. in an outgoing draft) or all empty (a round without prefill).
     Prefilled values saved as they were by the area are a return that confirms them."""

@@ -18,6 +18,7 @@ from email.headerregistry import Address
 from email.utils import getaddresses
 from pathlib import Path
 
+from seregno_xlsx.atomic import os_reason
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.piano.model import Piano
 
@@ -148,13 +149,23 @@ def parse_addresses(text: str) -> tuple[list[Address], list[str]]:
     return found, problems
 
 
+# .xlsx/.ods (a zip) and .xls (an OLE compound file).
+_WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
 def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise SeregnoError(f"{path}: file dei contatti non trovato") from None
     except OSError as exc:
-        raise SeregnoError(f"{path}: impossibile leggere i contatti ({exc.strerror})") from None
+        raise SeregnoError(f"{path}: impossibile leggere i contatti ({os_reason(exc)})") from None
+    if raw.startswith(_WORKBOOK_SIGNATURES):
+        # Saved with Excel's plain «Salva»: a workbook, whose bytes would read as no header at all.
+        raise SeregnoError(
+            f"{path}: è una cartella di lavoro di Excel o LibreOffice, non un CSV: aprirla e salvarla con "
+            "«Salva con nome», tipo «CSV (delimitato dal separatore di elenco) (*.csv)», poi indicare il file .csv"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -12,7 +12,9 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
+from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import Gravita, has_errors
+from seregno_xlsx.outputs import same_path
 from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.posta.compose import (
     Contesto,
@@ -83,6 +85,14 @@ def remind(
     rubrica = load_contacts(contatti, piano, aree=[a.nome for a in selected])
     sender = mittente or testi.ufficio.email
     output = output or ritorni / "solleciti"
+    if same_path(output, ritorni):
+        # The annotated copies are workbooks of the areas, newer than their returns: among the returns,
+        # «consolida» would take them for each area's latest one.
+        raise OutputError(
+            f"-o {output}: è la cartella delle schede ricevute; le copie annotate vi sarebbero lette da "
+            "«consolida» come le schede più recenti delle aree: indicare un'altra cartella (predefinita: "
+            f"{ritorni / 'solleciti'})"
+        )
     letture = [verify_file(p, piano=piano, data_riferimento=data_riferimento) for p in workbook_files(ritorni)]
     blanks = [read_workbook(path, piano=piano) for path in workbook_files(schede)] if schede else []
     blanks = [b for b in blanks if b.metadati is not None and rejection(b) is None]

@@ -18,9 +18,10 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from seregno_xlsx.atomic import atomic_write_text
+from seregno_xlsx.atomic import atomic_write_text, os_reason
 from seregno_xlsx.choices import Sicurezza as Sicurezza
 from seregno_xlsx.errors import SeregnoError
+from seregno_xlsx.files import OFFICE_TZ
 from seregno_xlsx.posta.compose import Messaggio, write_eml
 
 RECORD_NAME = "invii.jsonl"
@@ -88,7 +89,8 @@ class RegistroInvii:
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
-            raise SeregnoError(f"{self.path}: impossibile leggere il registro degli invii ({exc})") from None
+            why = os_reason(exc) if isinstance(exc, OSError) else "non è testo UTF-8"
+            raise SeregnoError(f"{self.path}: impossibile leggere il registro degli invii ({why})") from None
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -178,7 +180,7 @@ def deliver(
     for message, invio in send_messages(messaggi, config, registro, reinvia=reinvia, avanzamento=advance):
         if invio is None:
             before = registro.inviato(message.area, message.chiave)
-            when = before.quando if before else ""
+            when = office_time(before.quando) if before else ""
             consegne.append(
                 EsitoArea(message.area, StatoConsegna.GIA_INVIATO, f"il {when}; per inviarlo di nuovo: --reinvia")
             )
@@ -198,27 +200,32 @@ def connect(config: SmtpConfig) -> smtplib.SMTP:
     where = f"{config.host}:{config.porta}"
     context = ssl.create_default_context()
     client: smtplib.SMTP | None = None
+    step = "la connessione"  # what the server was asked for, to say what it does not offer
     try:
         if config.sicurezza is Sicurezza.SSL:
             client = smtplib.SMTP_SSL(config.host, config.porta, timeout=config.timeout, context=context)
         else:
             client = smtplib.SMTP(config.host, config.porta, timeout=config.timeout)
             if config.sicurezza is Sicurezza.STARTTLS:
+                step = "la cifratura STARTTLS"
                 client.starttls(context=context)
         if config.utente:
+            step = "l'accesso con utente e password (AUTH)"
             client.login(config.utente, config.password or "")
     except smtplib.SMTPAuthenticationError:
         _close(client)
         raise SeregnoError(f"server SMTP {where}: accesso rifiutato, controllare utente e password") from None
-    except smtplib.SMTPNotSupportedError as exc:
+    except smtplib.SMTPNotSupportedError:
         _close(client)
-        raise SeregnoError(f"server SMTP {where}: {exc}; provare un'altra --smtp-sicurezza") from None
+        raise SeregnoError(
+            f"server SMTP {where}: il server non offre {step}; provare un'altra --smtp-sicurezza"
+        ) from None
     except ssl.SSLError as exc:
         _close(client)
-        raise SeregnoError(f"server SMTP {where}: connessione cifrata non riuscita ({exc.reason})") from None
+        raise SeregnoError(f"server SMTP {where}: {os_reason(exc)}") from None
     except (OSError, smtplib.SMTPException) as exc:
         _close(client)
-        raise SeregnoError(f"impossibile collegarsi al server SMTP {where} ({exc})") from None
+        raise SeregnoError(f"impossibile collegarsi al server SMTP {where} ({connection_reason(exc)})") from None
     return client
 
 
@@ -279,7 +286,7 @@ def _send_one(client: smtplib.SMTP, messaggio: Messaggio) -> tuple[Invio, smtpli
     except (smtplib.SMTPException, OSError) as exc:
         # The connection is no longer usable: the next message opens a new one.
         _close(client)
-        return _record(messaggio, ERRORE, f"connessione interrotta ({exc})"), None
+        return _record(messaggio, ERRORE, f"connessione interrotta ({connection_reason(exc)})"), None
     if not refused:
         return _record(messaggio, INVIATO), client
     to = {a.addr_spec.casefold() for a in messaggio.email["To"].addresses}
@@ -306,6 +313,31 @@ def _record(messaggio: Messaggio, esito: EsitoInvio, dettaglio: str = "", rifiut
         dettaglio=dettaglio,
         rifiutati=rifiutati or [],
     )
+
+
+def office_time(stamp: str) -> str:
+    """A moment of the sending log as the office reads it: «01/12/2026 alle 08:29», Rome time; a stamp
+    edited by hand into something else is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(OFFICE_TZ)
+    return moment.strftime("%d/%m/%Y alle %H:%M")
+
+
+def connection_reason(exc: BaseException) -> str:
+    """Why a connection to a mail server failed, in Italian (the server's own reply quoted as such)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "il server ha chiuso la connessione"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"risposta del server: {_reply(exc.smtp_code, exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPException):
+        return "il server non segue il protocollo SMTP"
+    if isinstance(exc, OSError):
+        return os_reason(exc)
+    return "il server non segue il protocollo"
 
 
 def _reply(code: int, text: bytes | str) -> str:

@@ -85,13 +85,15 @@ def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Test
 def select_areas(piano: Piano, names: Sequence[str]) -> list[Area]:
     if not names:
         return list(piano.aree)
-    selected = []
+    selected: list[Area] = []
     for name in names:
         try:
-            selected.append(piano.area(name))
+            area = piano.area(name)
         except KeyError:
             known = ", ".join(a.nome for a in piano.aree)
             raise SeregnoError(f"area «{name}» non presente nel piano (aree: {known})") from None
+        if all(area is not chosen for chosen in selected):  # «--area X --area x»: one workbook, one message
+            selected.append(area)
     return selected
 
 
