@@ -358,3 +358,27 @@ def test_genera_never_replaces_a_reply_of_an_area(ritorni: Path, tmp_path: Path)
     assert run("genera", PIANO, "-o", schede).returncode == 0
     again = run("genera", PIANO, "-o", schede)
     assert again.returncode == 0, again.stderr
+
+
+def test_a_mistyped_scheda_is_a_usage_error_not_a_return_to_send_back(tmp_path: Path) -> None:
+    """Before: a finding «Inviare di nuovo la cartella di lavoro ricevuta», advice meant for an area."""
+    result = run("verifica", tmp_path / "mancante.xlsx", RITORNI)
+    assert result.returncode == 2
+    assert f"{tmp_path / 'mancante.xlsx'}: file o cartella non trovati" in result.stderr
+    assert "Inviare di nuovo" not in result.stdout + result.stderr
+
+
+def test_a_folder_given_as_corrections_file_is_named_so(tmp_path: Path) -> None:
+    result = run("consolida", RITORNI, "-o", tmp_path / "m.xlsx", "--rettifiche", tmp_path)
+    assert result.returncode == 2
+    assert f"{tmp_path}: è una cartella; --rettifiche indica il file delle rettifiche" in result.stderr
+    assert not (tmp_path / "m.xlsx").exists()
+
+
+def test_the_library_names_a_file_given_as_the_returns_folder() -> None:
+    from seregno_xlsx.errors import SeregnoError
+    from seregno_xlsx.ritorni.classification import returned_files
+
+    scheda = sorted(RITORNI.glob("*.xlsx"))[0]
+    with pytest.raises(SeregnoError, match="è un file, non una cartella"):
+        returned_files(scheda)

@@ -109,6 +109,8 @@ def find_rettifiche(folder: Path) -> Path | None:
 
 def read_rettifiche(path: Path) -> list[Rettifica]:
     """Every row of the file; an unreadable file is an error of the command, never a master without them."""
+    if path.is_dir():
+        raise SeregnoError(f"{path}: è una cartella; --rettifiche indica il file delle rettifiche (.csv o .xlsx)")
     try:
         if path.stat().st_size > MAX_BYTES:
             raise SeregnoError(f"{path}: file delle rettifiche troppo grande (oltre 5 MB)")

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from seregno_xlsx.atomic import os_reason
 from seregno_xlsx.errors import SeregnoError
 from seregno_xlsx.files import is_office_temp, is_rettifiche
 from seregno_xlsx.findings import finding, printable
@@ -57,13 +58,15 @@ def workbook_files(folder: Path, exclude: Path | None = None) -> list[Path]:
 def returned_files(folder: Path, exclude: Path | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
     """The workbooks of a returns folder, and every other entry with why it is not read (nothing in silence)."""
     if not folder.is_dir():
+        if folder.exists():
+            raise SeregnoError(f"{folder}: è un file, non una cartella (per un solo file: seregno-xlsx verifica)")
         raise SeregnoError(f"{folder}: cartella non trovata")
     found: list[Path] = []
     ignored: list[tuple[str, str]] = []
     try:
         entries = sorted(folder.iterdir(), key=lambda p: p.name.casefold())
     except OSError as exc:
-        raise SeregnoError(f"{folder}: impossibile leggere la cartella ({exc.strerror})") from None
+        raise SeregnoError(f"{folder}: impossibile leggere la cartella ({os_reason(exc)})") from None
     for path in entries:
         if exclude is not None and same_file(path, exclude):
             continue

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from seregno_xlsx.atomic import os_reason
 from seregno_xlsx.cells import column_letter
 from seregno_xlsx.files import on_office_clock
 from seregno_xlsx.findings import Anomalia, finding, has_errors
@@ -154,7 +155,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
         )
         return
     except OSError as exc:
-        lettura.anomalie.append(finding("file-illeggibile", f"impossibile aprire il file ({exc.strerror})"))
+        lettura.anomalie.append(finding("file-illeggibile", f"impossibile aprire il file ({os_reason(exc)})"))
         return
     # The hash of the very bytes parsed, not of the file read again (it may have changed meanwhile).
     lettura.sha256 = grid.sha256
