@@ -27,6 +27,7 @@ from seregno_xlsx.master.layout import (
     COUNTS,
     FASI,
     INDICATORI,
+    Kind,
     OBIETTIVI,
     PERSONALE,
     RIEPILOGO,
@@ -704,3 +705,16 @@ def test_empty_plan_still_valid(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == SHEETS
     assert summary.righe["Obiettivi"] == 0
+
+
+def test_counts_are_centred_never_against_the_next_columns_text(tmp_path: Path) -> None:
+    """A right-aligned count touched the name beside it («1Bonfanti Carla» in Riepilogo): LibreOffice
+    ignores a right indent, so counts are centred."""
+    write(tmp_path / "m.xlsx", piano())
+    ws = openpyxl.load_workbook(tmp_path / "m.xlsx")[RIEPILOGO.name]
+    counts = [c for c in RIEPILOGO.columns if c.kind is Kind.NUM]
+    assert any(c.key == "rettifiche" for c in counts)
+    for r, _ in rows(ws):
+        for column in counts:
+            cell = ws[f"{RIEPILOGO.letter(column.key)}{r}"]
+            assert cell.alignment.horizontal == "center", (column.key, r)
