@@ -27,11 +27,11 @@ from seregno_xlsx.master.layout import (
     COUNTS,
     FASI,
     INDICATORI,
-    Kind,
     OBIETTIVI,
     PERSONALE,
     RIEPILOGO,
     SHEET_ORDER,
+    Kind,
     Sheet,
 )
 from seregno_xlsx.master.scoring import (
