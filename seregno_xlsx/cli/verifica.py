@@ -69,15 +69,15 @@ def _verifica(
     from seregno_xlsx.ritorni.classification import WORKBOOK_SUFFIXES, workbook_files
     from seregno_xlsx.ritorni.verification import verify
 
-    # A name mistyped by the office is a usage error, not an unreadable return to send back to an area.
-    missing = [path for path in files if not path.exists()]
-    if missing:
-        fail(f"{missing[0]}: file o cartella non trovati")
     # Like consolida, the plan the office keeps beside the returns checks the fingerprints.
     piano_path = piano_path or (find_plan(files[0].parent) if files else None)
     piano = load_plan(piano_path) if piano_path else None
     # A folder named like a workbook (x.xlsx/) is what someone gave as a file: reported, not expanded.
     files = expand_paths(files, lambda d: [d] if d.suffix.lower() in WORKBOOK_SUFFIXES else workbook_files(d))
+    # A name mistyped by the office is a usage error, not an unreadable return to send back to an area.
+    missing = [path for path in files if not path.exists()]
+    if missing:
+        fail(f"{missing[0]}: file o cartella non trovati")
     if not files:
         fail("nessuna scheda da verificare: le cartelle indicate non contengono file .xlsx, .xlsm o .ods")
     if annota is not None:
