@@ -168,3 +168,24 @@ def test_a_sheet_moved_elsewhere_in_the_package_keeps_its_bounds(
     parts["xl/_rels/workbook.xml.rels"] = rels.replace(f'Target="{old_target}"', f'Target="{target}"').encode()
     status, codes, _ = _verdict(write_zip(tmp_path / "spostato.xlsx", parts))
     assert (status, codes) == (2, [code])
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        # calamine reads a reference in either case: the scan took «amj1048576» for the next cell of row 9000.
+        '<row r="9000"><c r="amj1048576"><v>1</v></c></row>',
+        '<row r="9000"><c r="AMJ00000000001048576"><v>1</v></c></row>',
+        # calamine puts a cell without a reference on its <row>'s row, not on the previous reference's.
+        '<row r="1048576"><c r="A1"><v>1</v></c><c r="AMI1"/><c><v>1</v></c></row>',
+    ],
+)
+def test_a_cell_is_placed_where_calamine_places_it(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path, row: str
+) -> None:
+    """Before: the scan counted a box of one row, calamine allocated a billion cells and aborted."""
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    target = add_to_sheet_data(scheda, tmp_path / "posto.xlsx", sheet_part(scheda, "Indicatori"), row)
+    status, codes, message = _verdict(target)
+    assert (status, codes) == (2, ["cella-fuori-limiti"])
+    assert "AMJ1048576" in message

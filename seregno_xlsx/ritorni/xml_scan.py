@@ -48,7 +48,8 @@ NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 # the rest through defusedxml's tree; False scans everything through the tree (the tests compare both).
 FAST_SCAN = True
 
-_CELL_REF = re.compile(r"^([A-Z]{1,10})(\d{1,12})$")
+# A cell's own reference as calamine reads it: letters in either case, then ASCII digits (leading zeros too).
+_CELL_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
 
 
 class Scan:
@@ -181,8 +182,9 @@ class Scan:
         formulas = self.formulas.setdefault(part, {})
         merged = self.merged.setdefault(part, [])
         errors = self.errors.setdefault(part, {})
-        row_number = 0
+        row_number = 1  # the row a cell without a reference lies on (see ``cell_place``)
         col_number = 0
+        cell_row = 0
         # Children are detached when they end, so a cell's formula and value are noted as they pass.
         formula: str | None = None
         cached = False
@@ -191,16 +193,18 @@ class Scan:
         for event, tag, attributes, text in events:
             if event == "start":
                 if tag == "row":
-                    row_number = int(attributes.get("r") or row_number + 1)
+                    row_number = int(attributes.get("r") or row_number)
                     col_number = 0
                 elif tag == "c":
-                    row_number, col_number = cell_place(attributes.get("r"), row_number, col_number)
+                    cell_row, col_number = cell_place(attributes.get("r"), row_number, col_number)
                     formula, cached = None, False
                     is_error, value_text = attributes.get("t") == "e", ""
                 elif tag in ("v", "is"):
-                    box.extend(part, row_number, col_number)
+                    box.extend(part, cell_row, col_number)
                 continue
-            if tag == "f":
+            if tag == "row":
+                row_number, col_number = row_number + 1, 0
+            elif tag == "f":
                 formula = (text or "").strip()
             elif tag == "v":
                 cached = bool(text)  # openpyxl writes an empty <v/> after a formula
@@ -209,10 +213,10 @@ class Scan:
                 cached = True
             elif tag == "c":
                 if formula is not None and self._record():
-                    ref = attributes.get("r") or f"{_column_letter(col_number)}{row_number}"
+                    ref = attributes.get("r") or f"{_column_letter(col_number)}{cell_row}"
                     formulas[ref] = Formula("=" + formula if formula else "=(formula condivisa)", cached)
                 if is_error and value_text and self._record():
-                    errors[attributes.get("r") or f"{_column_letter(col_number)}{row_number}"] = value_text
+                    errors[attributes.get("r") or f"{_column_letter(col_number)}{cell_row}"] = value_text
                 elif value_text and attributes.get("t") == "s":
                     self.shared_refs[value_text] = self.shared_refs.get(value_text, 0) + 1
                 formula, cached = None, False
@@ -255,8 +259,9 @@ class Scan:
         merged = self.merged.setdefault(part, [])
         errors = self.errors.setdefault(part, {})
         record = self._record
-        row_number = 0
+        row_number = 1  # as in ``_worksheet``
         col_number = 0
+        cell_row = 0
         formula: str | None = None
         cached = False
         is_error = False
@@ -268,7 +273,7 @@ class Scan:
         names: dict[str, str] = {}
 
         def start(name: str, attributes: dict[str, str]) -> None:
-            nonlocal row_number, col_number, formula, cached, is_error, value_text
+            nonlocal row_number, col_number, cell_row, formula, cached, is_error, value_text
             tag = names.get(name)
             if tag is None:
                 tag = _local(name)
@@ -280,33 +285,35 @@ class Scan:
                     kept[-1] = "".join(top)  # a child began: what was gathered is the parent's text
             if tag == "c":
                 ref = attributes.get("r")
-                row_number, col_number = cell_place(ref, row_number, col_number)
+                cell_row, col_number = cell_place(ref, row_number, col_number)
                 formula, cached = None, False
                 kind = attributes.get("t")
                 is_error, value_text = kind == "e", ""
                 # whether it names a shared string is the cell's own, as the full scan reads it at its end
                 kept.append((ref, kind == "s"))
             elif tag == "v":
-                box.extend(part, row_number, col_number)
+                box.extend(part, cell_row, col_number)
                 kept.append([])
             elif tag == "f":
                 kept.append([])
             elif tag == "row":
-                row_number = int(attributes.get("r") or row_number + 1)
+                row_number = int(attributes.get("r") or row_number)
                 col_number = 0
                 kept.append(None)
             elif tag == "mergeCell":
                 kept.append((attributes.get("ref"),))
             else:
                 if tag == "is":
-                    box.extend(part, row_number, col_number)
+                    box.extend(part, cell_row, col_number)
                 kept.append(None)
 
         def end(name: str) -> None:
-            nonlocal formula, cached, value_text
+            nonlocal formula, cached, value_text, row_number, col_number
             top = kept.pop()
             tag = names.get(name) or _local(name)
-            if tag == "f":
+            if tag == "row":
+                row_number, col_number = row_number + 1, 0
+            elif tag == "f":
                 formula = _text(top).strip()
             elif tag == "v":
                 text = _text(top)
@@ -317,11 +324,11 @@ class Scan:
             elif tag == "c":
                 ref = top[0] if type(top) is tuple else None
                 if formula is not None and record():
-                    formulas[ref or f"{_column_letter(col_number)}{row_number}"] = Formula(
+                    formulas[ref or f"{_column_letter(col_number)}{cell_row}"] = Formula(
                         "=" + formula if formula else "=(formula condivisa)", cached
                     )
                 if is_error and value_text and record():
-                    errors[ref or f"{_column_letter(col_number)}{row_number}"] = value_text
+                    errors[ref or f"{_column_letter(col_number)}{cell_row}"] = value_text
                 elif value_text and type(top) is tuple and len(top) == 2 and top[1]:
                     shared_refs[value_text] = shared_refs.get(value_text, 0) + 1
                 formula, cached = None, False
@@ -503,11 +510,15 @@ def _local(tag: str) -> str:
 
 
 def cell_place(ref: str | None, row: int, col: int) -> tuple[int, int]:
-    """Where a <c> lies: its own reference, else the cell after the previous one on the row."""
-    match = _CELL_REF.match(ref or "")
+    """Where a <c> lies, as calamine places it: its own reference, else the cell after the previous one on
+    ``row``, the row its <row> says (or the one after the previous <row>), never a reference's row.
+
+    calamine reads ``amj1048576`` as ``AMJ1048576`` and ``A0001`` as ``A1``: the scan read either as the next
+    cell of its row, and calamine allocated a box of a billion cells the scan had not counted."""
+    match = _CELL_REF.fullmatch(ref or "")
     if match is None:
         return row, col + 1
-    return int(match.group(2)), _column_number(match.group(1))
+    return int(match.group(2)), _column_number(match.group(1).upper())
 
 
 def _column_number(letters: str) -> int:
