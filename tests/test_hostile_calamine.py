@@ -189,3 +189,46 @@ def test_a_cell_is_placed_where_calamine_places_it(
     status, codes, message = _verdict(target)
     assert (status, codes) == (2, ["cella-fuori-limiti"])
     assert "AMJ1048576" in message
+
+
+def _far_indicatori(scheda: Path) -> tuple[dict[str, bytes], str]:
+    """The scheda's entries with a far cell on the Indicatori sheet (read sparsely when the scan sees it)."""
+    part = sheet_part(scheda, "Indicatori")
+    parts = entries(scheda)
+    far = '<row r="1048576"><c r="AMJ1048576"><v>1</v></c></row></sheetData>'
+    parts[part] = parts[part].decode().replace("</sheetData>", far, 1).encode()
+    return parts, part
+
+
+@pytest.mark.parametrize("ids", ['r:id="rSmall" id="RID"', 'r:id="rSmall" x:id="RID"', 'x:id="rSmall" r:id="RID"'])
+def test_a_sheet_naming_two_parts_is_refused(schede_intermedia: list[SchedaGenerata], tmp_path: Path, ids: str) -> None:
+    """calamine takes a sheet's last id attribute, whatever its prefix, the scan took the first: the scan
+    bounded a small sheet, calamine read the far one densely and aborted on 32 GiB."""
+    import re
+
+    from .hostile.corpus import write_zip
+
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    parts, _ = _far_indicatori(scheda)
+    workbook = parts["xl/workbook.xml"].decode()
+    rid = re.search(r'<sheet [^>]*name="Indicatori"[^>]*r:id="([^"]+)"', workbook)
+    assert rid is not None
+    small = sheet_part(scheda, "Compilazione").removeprefix("xl/")
+    copy = small.replace(".xml", "_copia.xml")
+    rels = (
+        parts["xl/_rels/workbook.xml.rels"]
+        .decode()
+        .replace(
+            "</Relationships>",
+            '<Relationship Id="rSmall" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            f'worksheet" Target="{copy}"/></Relationships>',
+        )
+    )
+    parts["xl/_rels/workbook.xml.rels"] = rels.encode()
+    parts["xl/" + copy] = parts["xl/" + small]
+    workbook = workbook.replace(f'r:id="{rid[1]}"', ids.replace("RID", rid[1]), 1)
+    parts["xl/workbook.xml"] = workbook.replace("<workbook ", '<workbook xmlns:x="urn:x" ', 1).encode()
+    status, codes, message = _verdict(write_zip(tmp_path / "due_id.xlsx", parts))
+    assert (status, codes) == (2, ["file-illeggibile"])
+    assert "«Indicatori» indica 2 elementi" in message
+

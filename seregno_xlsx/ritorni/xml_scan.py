@@ -164,8 +164,16 @@ class Scan:
             if tag == "workbookPr":
                 self.grid.date1904 = element.get("date1904", "0").lower() in ("1", "true")
             elif tag == "sheet":
-                rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
                 name = element.get("name") or ""
+                # calamine takes the last attribute called id, whatever its prefix: one only, so both read it.
+                ids = [v for k, v in element.attrib.items() if _local(k) == "id"]
+                if len(ids) > 1:
+                    raise UnreadableFile(
+                        "file-illeggibile",
+                        f"il foglio «{safe_name(name)[:60]}» indica {len(ids)} elementi (attributi id): non è un "
+                        "file salvato da Excel o LibreOffice",
+                    )
+                rid = ids[0] if ids else ""
                 if rid in self.sheet_parts:
                     _one_sheet_per_part({rid: self.sheet_parts[rid]}, rid, name)
                 if name.casefold() in (n.casefold() for n in self.sheet_parts.values()):
