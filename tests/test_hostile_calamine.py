@@ -232,3 +232,22 @@ def test_a_sheet_naming_two_parts_is_refused(schede_intermedia: list[SchedaGener
     assert (status, codes) == (2, ["file-illeggibile"])
     assert "«Indicatori» indica 2 elementi" in message
 
+
+@pytest.mark.parametrize("rels", ["xl/_rels/WORKBOOK.xml.rels", "XL/_rels/Workbook.XML.rels"])
+def test_workbook_relationships_are_read_whatever_the_case_of_their_name(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path, rels: str
+) -> None:
+    """calamine opens the relationships whatever the case of their name; the scan read none, so bounded no
+    sheet: with one sheet left (no other sheet to share its empty target), calamine aborted on 32 GiB."""
+    import re
+
+    from .hostile.corpus import write_zip
+
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    parts, _ = _far_indicatori(scheda)
+    workbook = parts["xl/workbook.xml"].decode()
+    parts["xl/workbook.xml"] = re.sub(r'<sheet name="(?!Indicatori")[^>]*/>', "", workbook).encode()
+    parts[rels] = parts.pop("xl/_rels/workbook.xml.rels")
+    status, codes, message = _verdict(write_zip(tmp_path / "relazioni.xlsx", parts))
+    assert (status, codes) == (2, ["cella-fuori-limiti"])
+    assert "AMJ1048576" in message

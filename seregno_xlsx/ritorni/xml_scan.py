@@ -82,9 +82,10 @@ class Scan:
             return SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)  # type: ignore[no-any-return]
 
         try:
-            if name == "xl/workbook.xml":
+            # calamine opens these entries whatever the case of their names, as the worksheets.
+            if name.casefold() == "xl/workbook.xml":
                 self._workbook(tree())
-            elif name == "xl/_rels/workbook.xml.rels":
+            elif name.casefold() == "xl/_rels/workbook.xml.rels":
                 self._rels(tree())
             elif name.casefold() == "xl/sharedstrings.xml":
                 self._shared_strings(fast_events(stream) if FAST_SCAN else tree_events(stream))
