@@ -251,3 +251,19 @@ def test_workbook_relationships_are_read_whatever_the_case_of_their_name(
     status, codes, message = _verdict(write_zip(tmp_path / "relazioni.xlsx", parts))
     assert (status, codes) == (2, ["cella-fuori-limiti"])
     assert "AMJ1048576" in message
+
+
+@pytest.mark.parametrize("suffix", [".ods", ".xlsx"])
+def test_a_package_holding_two_kinds_of_workbook_is_refused(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path, suffix: str
+) -> None:
+    """An OpenDocument mimetype before an Excel workbook: the scan read an .ods (no table, nothing bounded),
+    calamine, trying Excel first, read the Excel sheets densely and aborted on 32 GiB."""
+    from .hostile.corpus import write_zip
+
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    parts, _ = _far_indicatori(scheda)
+    mixed = {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", **parts}
+    status, codes, message = _verdict(write_zip(tmp_path / f"misto{suffix}", mixed))
+    assert (status, codes) == (2, ["file-illeggibile"])
+    assert "più cartelle di lavoro (Excel, OpenDocument)" in message
