@@ -381,6 +381,8 @@ class Scan:
                 repeat = _repeat(element.get(f"{t}number-columns-repeated"))
                 if element.get(_VALUE_TYPE) is not None or len(element):
                     self.box.extend(table, row + row_repeat, col + repeat, row_repeat * repeat)
+                    # calamine copies a value given as an attribute (office:string-value, date-value...) too
+                    chars += sum(len(v) for k, v in element.attrib.items() if k.startswith(_OFFICE))
                     self.repeated_chars += (row_repeat * repeat - 1) * chars
                 chars = 0
                 formula = element.get(f"{t}formula")
@@ -413,7 +415,8 @@ class Scan:
 
 
 _ODF = "urn:oasis:names:tc:opendocument:xmlns"
-_VALUE_TYPE = f"{{{_ODF}:office:1.0}}value-type"
+_OFFICE = f"{{{_ODF}:office:1.0}}"
+_VALUE_TYPE = f"{_OFFICE}value-type"
 _SPACES = f"{{{_ODF}:text:1.0}}s"
 _SPACES_COUNT = f"{{{_ODF}:text:1.0}}c"
 # calamine finds an .ods's tables, rows, cells, values and spaces by these literal prefixes, the scan by
