@@ -288,3 +288,31 @@ def test_a_value_given_as_an_attribute_of_a_repeated_cell_is_counted(tmp_path: P
     status, codes, message = _verdict(_ods(tmp_path / "attributo.ods", f"<table:table-row>{cell}</table:table-row>"))
     assert (status, codes) == (2, ["file-troppo-grande"])
     assert "testi ripetuti" in message
+
+
+@pytest.mark.parametrize("index", ["+5", "0" * 40 + "5"])
+def test_a_shared_string_index_is_read_as_calamine_reads_it(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path, index: str
+) -> None:
+    """calamine reads «+5» and forty zeros before a 5 as string 5, the scan as no index (or, cut at forty
+    characters, string 0): 5,000 cells each got a copy of a 300,000-character string, 2.6 GB for 266 KB."""
+    import random
+    import string
+
+    from .hostile.corpus import write_zip
+
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    part = sheet_part(scheda, "Indicatori")
+    parts = entries(scheda)
+    text = "".join(random.Random(14).choices(string.ascii_letters, k=300_000))
+    shared = "".join(f"<si><t>{t}</t></si>" for t in ["a"] * 5 + [text])
+    parts["xl/sharedStrings.xml"] = (
+        f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="6">{shared}</sst>'
+    ).encode()
+    rels = parts["xl/_rels/workbook.xml.rels"].decode()
+    assert "sharedStrings" in rels
+    cells = "".join(f'<row r="{r}">' + f'<c t="s"><v>{index}</v></c>' * 50 + "</row>" for r in range(200, 300))
+    parts[part] = parts[part].decode().replace("</sheetData>", cells + "</sheetData>", 1).encode()
+    status, codes, message = _verdict(write_zip(tmp_path / "indice.xlsx", parts))
+    assert (status, codes) == (2, ["file-troppo-grande"])
+    assert "testi ripetuti" in message

@@ -68,7 +68,7 @@ class Scan:
         self.entries: set[str] = set()  # every entry of the package
         self.worksheet_parts: set[str] = set()  # the entries scanned as worksheets
         # What the reader's strings will cost: each cell gets its own copy of the shared string it names.
-        self.shared_refs: dict[str, int] = {}  # index of a shared string -> cells naming it
+        self.shared_refs: dict[str, int] = {}  # index of a shared string (``_shared_key``) -> cells naming it
         self.shared_lengths = array("I")  # length of each shared string
         # How many shared strings the table says it holds: calamine reserves room for that many up front.
         self.shared_declared: str | None = None
@@ -217,7 +217,7 @@ class Scan:
                 formula = (text or "").strip()
             elif tag == "v":
                 cached = bool(text)  # openpyxl writes an empty <v/> after a formula
-                value_text = (text or "")[:40]
+                value_text = text or ""
             elif tag == "is":
                 cached = True
             elif tag == "c":
@@ -225,9 +225,9 @@ class Scan:
                     ref = attributes.get("r") or f"{_column_letter(col_number)}{cell_row}"
                     formulas[ref] = Formula("=" + formula if formula else "=(formula condivisa)", cached)
                 if is_error and value_text and self._record():
-                    errors[attributes.get("r") or f"{_column_letter(col_number)}{cell_row}"] = value_text
-                elif value_text and attributes.get("t") == "s":
-                    self.shared_refs[value_text] = self.shared_refs.get(value_text, 0) + 1
+                    errors[attributes.get("r") or f"{_column_letter(col_number)}{cell_row}"] = value_text[:40]
+                elif value_text and attributes.get("t") == "s" and (key := _shared_key(value_text)):
+                    self.shared_refs[key] = self.shared_refs.get(key, 0) + 1
                 formula, cached = None, False
             elif tag == "mergeCell" and self._record():
                 merged.append(attributes.get("ref") or "")
@@ -327,7 +327,7 @@ class Scan:
             elif tag == "v":
                 text = _text(top)
                 cached = bool(text)  # openpyxl writes an empty <v/> after a formula
-                value_text = text[:40]
+                value_text = text
             elif tag == "is":
                 cached = True
             elif tag == "c":
@@ -337,9 +337,11 @@ class Scan:
                         "=" + formula if formula else "=(formula condivisa)", cached
                     )
                 if is_error and value_text and record():
-                    errors[ref or f"{_column_letter(col_number)}{cell_row}"] = value_text
-                elif value_text and type(top) is tuple and len(top) == 2 and top[1]:
-                    shared_refs[value_text] = shared_refs.get(value_text, 0) + 1
+                    errors[ref or f"{_column_letter(col_number)}{cell_row}"] = value_text[:40]
+                elif (
+                    value_text and type(top) is tuple and len(top) == 2 and top[1] and (key := _shared_key(value_text))
+                ):
+                    shared_refs[key] = shared_refs.get(key, 0) + 1
                 formula, cached = None, False
             elif tag == "mergeCell" and record():
                 merged.append((top[0] if type(top) is tuple else None) or "")
@@ -508,6 +510,17 @@ def _pruned(events: Iterator[tuple[str, Element]]) -> Iterator[tuple[str, Elemen
             stack.pop()
             if stack:
                 stack[-1].remove(element)
+
+
+def _shared_key(text: str) -> str | None:
+    """The index a shared-string cell names, as calamine reads it (Rust's usize: an optional «+», ASCII
+    digits, leading zeros): «+0» and «0000…05» named a long string the scan did not count, copied into every
+    such cell (2.6 GB for a 266 KB file)."""
+    digits = text.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    digits = digits.lstrip("0") or "0"
+    return digits if len(digits) < 20 else None
 
 
 def _text(kept: object) -> str:
