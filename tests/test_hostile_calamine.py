@@ -290,29 +290,50 @@ def test_a_value_given_as_an_attribute_of_a_repeated_cell_is_counted(tmp_path: P
     assert "testi ripetuti" in message
 
 
+def _shared_text_copied(scheda: Path, target: Path, strings: list[str], index: str) -> Path:
+    """The scheda with ``strings`` as its shared strings, and 5,000 cells naming string ``index``."""
+    from .hostile.corpus import write_zip
+
+    part = sheet_part(scheda, "Indicatori")
+    parts = entries(scheda)
+    shared = "".join(f"<si>{t}</si>" for t in strings)
+    parts["xl/sharedStrings.xml"] = (
+        f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="{len(strings)}">'
+        f"{shared}</sst>"
+    ).encode()
+    assert "sharedStrings" in parts["xl/_rels/workbook.xml.rels"].decode()
+    cells = "".join(f'<row r="{r}">' + f'<c t="s"><v>{index}</v></c>' * 50 + "</row>" for r in range(200, 300))
+    parts[part] = parts[part].decode().replace("</sheetData>", cells + "</sheetData>", 1).encode()
+    return write_zip(target, parts)
+
+
+def _long_text() -> str:
+    import random
+    import string
+
+    return "".join(random.Random(14).choices(string.ascii_letters, k=300_000))
+
+
 @pytest.mark.parametrize("index", ["+5", "0" * 40 + "5"])
 def test_a_shared_string_index_is_read_as_calamine_reads_it(
     schede_intermedia: list[SchedaGenerata], tmp_path: Path, index: str
 ) -> None:
     """calamine reads «+5» and forty zeros before a 5 as string 5, the scan as no index (or, cut at forty
     characters, string 0): 5,000 cells each got a copy of a 300,000-character string, 2.6 GB for 266 KB."""
-    import random
-    import string
-
-    from .hostile.corpus import write_zip
-
     scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
-    part = sheet_part(scheda, "Indicatori")
-    parts = entries(scheda)
-    text = "".join(random.Random(14).choices(string.ascii_letters, k=300_000))
-    shared = "".join(f"<si><t>{t}</t></si>" for t in ["a"] * 5 + [text])
-    parts["xl/sharedStrings.xml"] = (
-        f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="6">{shared}</sst>'
-    ).encode()
-    rels = parts["xl/_rels/workbook.xml.rels"].decode()
-    assert "sharedStrings" in rels
-    cells = "".join(f'<row r="{r}">' + f'<c t="s"><v>{index}</v></c>' * 50 + "</row>" for r in range(200, 300))
-    parts[part] = parts[part].decode().replace("</sheetData>", cells + "</sheetData>", 1).encode()
-    status, codes, message = _verdict(write_zip(tmp_path / "indice.xlsx", parts))
+    strings = ["<t>a</t>"] * 5 + [f"<t>{_long_text()}</t>"]
+    status, codes, message = _verdict(_shared_text_copied(scheda, tmp_path / "indice.xlsx", strings, index))
     assert (status, codes) == (2, ["file-troppo-grande"])
     assert "testi ripetuti" in message
+
+
+def test_a_shared_string_with_an_element_inside_its_text_is_refused(
+    schede_intermedia: list[SchedaGenerata], tmp_path: Path
+) -> None:
+    """calamine takes all the text of a <t>, the scan only what came before a child: ``<t>a<x/>…</t>``
+    hid 300,000 characters copied into 5,000 cells (2.6 GB for 266 KB)."""
+    scheda = next(s.path for s in schede_intermedia if s.area == "Area Servizi alla Persona")
+    target = _shared_text_copied(scheda, tmp_path / "annidato.xlsx", [f"<t>a<x/>{_long_text()}</t>"], "0")
+    status, codes, message = _verdict(target)
+    assert (status, codes) == (2, ["file-illeggibile"])
+    assert "un elemento dentro un testo" in message

@@ -234,11 +234,21 @@ class Scan:
 
     def _shared_strings(self, events: Iterator[Event]) -> None:
         length = 0
+        in_text = False
         for event, tag, attributes, text in events:
             if event == "start":
+                if in_text:
+                    # calamine takes all the text inside a <t>, the events only what comes before a child.
+                    raise UnreadableFile(
+                        "file-illeggibile",
+                        "il file è danneggiato (testi condivisi: un elemento dentro un testo, che Excel e "
+                        "LibreOffice non scrivono)",
+                    )
+                in_text = tag == "t"
                 if tag == "sst" and self.shared_declared is None:
                     self.shared_declared = attributes.get("uniqueCount")
             elif event == "end":
+                in_text = False
                 if tag == "t":
                     length += len(text or "")
                 elif tag == "si":
