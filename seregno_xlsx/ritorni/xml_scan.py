@@ -394,7 +394,9 @@ class Scan:
                 if element.get(_VALUE_TYPE) is not None or len(element):
                     self.box.extend(table, row + row_repeat, col + repeat, row_repeat * repeat)
                     # calamine copies a value given as an attribute (office:string-value, date-value...) too
-                    chars += sum(len(v) for k, v in element.attrib.items() if k.startswith(_OFFICE))
+                    chars += sum(
+                        len(v) for k, v in element.attrib.items() if k.startswith(_OFFICE) and k.endswith("-value")
+                    )
                     self.repeated_chars += (row_repeat * repeat - 1) * chars
                 chars = 0
                 formula = element.get(f"{t}formula")
