@@ -146,8 +146,8 @@ def test_a_cell_s_place_remembered_is_its_place_parsed(ref: str | None, row: int
     remembers is what parsing the reference gives, the first time and every time after."""
     from seregno_xlsx.ritorni.xml_scan import _CELL_REF, _column_number, cell_place
 
-    match = _CELL_REF.match(ref or "")
-    parsed = (row, col + 1) if match is None else (int(match.group(2)), _column_number(match.group(1)))
+    match = _CELL_REF.fullmatch(ref or "")
+    parsed = (row, col + 1) if match is None else (int(match.group(2)), _column_number(match.group(1).upper()))
     assert cell_place(ref, row, col) == parsed
     assert cell_place(ref, row, col) == parsed
 

@@ -93,7 +93,7 @@ def _compact_sheet(source: Inflater, sink: IO[bytes]) -> Places:
     """Rewrite one worksheet; cells are placed as the scan places them (``xml_scan.Scan._worksheet``)."""
     places = Places()
     sink.write(_HEAD + _FIRST_ROW.encode())
-    row_number = col_number = 0
+    row_number, col_number, cell_row = 1, 0, 0
     cell: list[str] | None = None  # the cell being copied, its XML so far
     cell_attributes: dict[str, str] = {}
     opened: list[bool] = []  # per element open inside the cell: whether a child began (its text is whitespace)
@@ -102,12 +102,14 @@ def _compact_sheet(source: Inflater, sink: IO[bytes]) -> Places:
     for kind, tag, attributes, text in fast_events(io.BufferedReader(CharRefsCleaned(source.chunks()), CHUNK)):
         if cell is None:
             if kind != "start":
+                if tag == "row":
+                    row_number, col_number = row_number + 1, 0
                 continue
             if tag == "row":
-                row_number = int(attributes.get("r") or row_number + 1)
+                row_number = int(attributes.get("r") or row_number)
                 col_number = 0
             elif tag == "c":
-                row_number, col_number = cell_place(attributes.get("r"), row_number, col_number)
+                cell_row, col_number = cell_place(attributes.get("r"), row_number, col_number)
                 cell, cell_attributes, opened, has_value, kept = [], attributes, [], False, False
             continue
         if kind == "start":
@@ -133,7 +135,7 @@ def _compact_sheet(source: Inflater, sink: IO[bytes]) -> Places:
             continue
         # The cell ends.
         if has_value:
-            places.rows.append(row_number)
+            places.rows.append(cell_row)
             places.cols.append(col_number)
             if kept:
                 places.width = max(places.width, col_number)

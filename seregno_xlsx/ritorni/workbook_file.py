@@ -277,6 +277,7 @@ def _inspect_zip(data: bytes, grid: Grid) -> Scan:
             infos = archive.infolist()
             check_directory(infos)
             names = {info.filename for info in infos}
+            _one_kind(data, archive, names)
             if "mimetype" in names and b"opendocument" in inflate_all(data, archive.getinfo("mimetype"))[:100]:
                 grid.format = "ods"
             elif "xl/workbook.xml" in names:
@@ -301,6 +302,32 @@ def _inspect_zip(data: bytes, grid: Grid) -> Scan:
         raise UnreadableFile("file-illeggibile", "il file è danneggiato o troncato (archivio zip non valido)") from None
     except (zipfile.LargeZipFile, NotImplementedError, struct.error, ValueError, EOFError, OSError):
         raise UnreadableFile("file-illeggibile", "il file è danneggiato o troncato (archivio zip non valido)") from None
+
+
+def _one_kind(data: bytes, archive: zipfile.ZipFile, names: set[str]) -> None:
+    """One kind of workbook per package. calamine tries Excel, then Excel binary, then OpenDocument, and
+    reads the first that opens: an .ods holding an Excel workbook was scanned as .ods and read as Excel,
+    with none of its sheets bounded (a far cell aborted the process)."""
+    folded = {name.casefold() for name in names}
+    kinds = [
+        kind
+        for kind, found in (
+            ("Excel", "xl/workbook.xml" in folded),
+            ("Excel binario", "xl/workbook.bin" in folded),
+            (
+                "OpenDocument",
+                "content.xml" in folded
+                or ("mimetype" in names and b"opendocument" in inflate_all(data, archive.getinfo("mimetype"))[:100]),
+            ),
+        )
+        if found
+    ]
+    if len(kinds) > 1:
+        raise UnreadableFile(
+            "file-illeggibile",
+            f"l'archivio contiene più cartelle di lavoro ({', '.join(kinds)}): non è un file salvato da Excel o "
+            "LibreOffice",
+        )
 
 
 def _active_content(names: set[str], grid: Grid) -> None:

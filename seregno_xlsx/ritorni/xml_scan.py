@@ -48,7 +48,8 @@ NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 # the rest through defusedxml's tree; False scans everything through the tree (the tests compare both).
 FAST_SCAN = True
 
-_CELL_REF = re.compile(r"^([A-Z]{1,10})(\d{1,12})$")
+# A cell's own reference as calamine reads it: letters in either case, then ASCII digits (leading zeros too).
+_CELL_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
 
 
 class Scan:
@@ -67,7 +68,7 @@ class Scan:
         self.entries: set[str] = set()  # every entry of the package
         self.worksheet_parts: set[str] = set()  # the entries scanned as worksheets
         # What the reader's strings will cost: each cell gets its own copy of the shared string it names.
-        self.shared_refs: dict[str, int] = {}  # index of a shared string -> cells naming it
+        self.shared_refs: dict[str, int] = {}  # index of a shared string (``_shared_key``) -> cells naming it
         self.shared_lengths = array("I")  # length of each shared string
         # How many shared strings the table says it holds: calamine reserves room for that many up front.
         self.shared_declared: str | None = None
@@ -81,9 +82,10 @@ class Scan:
             return SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)  # type: ignore[no-any-return]
 
         try:
-            if name == "xl/workbook.xml":
+            # calamine opens these entries whatever the case of their names, as the worksheets.
+            if name.casefold() == "xl/workbook.xml":
                 self._workbook(tree())
-            elif name == "xl/_rels/workbook.xml.rels":
+            elif name.casefold() == "xl/_rels/workbook.xml.rels":
                 self._rels(tree())
             elif name.casefold() == "xl/sharedstrings.xml":
                 self._shared_strings(fast_events(stream) if FAST_SCAN else tree_events(stream))
@@ -163,8 +165,16 @@ class Scan:
             if tag == "workbookPr":
                 self.grid.date1904 = element.get("date1904", "0").lower() in ("1", "true")
             elif tag == "sheet":
-                rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
                 name = element.get("name") or ""
+                # calamine takes the last attribute called id, whatever its prefix: one only, so both read it.
+                ids = [v for k, v in element.attrib.items() if _local(k) == "id"]
+                if len(ids) > 1:
+                    raise UnreadableFile(
+                        "file-illeggibile",
+                        f"il foglio «{safe_name(name)[:60]}» indica {len(ids)} elementi (attributi id): non è un "
+                        "file salvato da Excel o LibreOffice",
+                    )
+                rid = ids[0] if ids else ""
                 if rid in self.sheet_parts:
                     _one_sheet_per_part({rid: self.sheet_parts[rid]}, rid, name)
                 if name.casefold() in (n.casefold() for n in self.sheet_parts.values()):
@@ -181,8 +191,9 @@ class Scan:
         formulas = self.formulas.setdefault(part, {})
         merged = self.merged.setdefault(part, [])
         errors = self.errors.setdefault(part, {})
-        row_number = 0
+        row_number = 1  # the row a cell without a reference lies on (see ``cell_place``)
         col_number = 0
+        cell_row = 0
         # Children are detached when they end, so a cell's formula and value are noted as they pass.
         formula: str | None = None
         cached = False
@@ -191,41 +202,53 @@ class Scan:
         for event, tag, attributes, text in events:
             if event == "start":
                 if tag == "row":
-                    row_number = int(attributes.get("r") or row_number + 1)
+                    row_number = int(attributes.get("r") or row_number)
                     col_number = 0
                 elif tag == "c":
-                    row_number, col_number = cell_place(attributes.get("r"), row_number, col_number)
+                    cell_row, col_number = cell_place(attributes.get("r"), row_number, col_number)
                     formula, cached = None, False
                     is_error, value_text = attributes.get("t") == "e", ""
                 elif tag in ("v", "is"):
-                    box.extend(part, row_number, col_number)
+                    box.extend(part, cell_row, col_number)
                 continue
-            if tag == "f":
+            if tag == "row":
+                row_number, col_number = row_number + 1, 0
+            elif tag == "f":
                 formula = (text or "").strip()
             elif tag == "v":
                 cached = bool(text)  # openpyxl writes an empty <v/> after a formula
-                value_text = (text or "")[:40]
+                value_text = text or ""
             elif tag == "is":
                 cached = True
             elif tag == "c":
                 if formula is not None and self._record():
-                    ref = attributes.get("r") or f"{_column_letter(col_number)}{row_number}"
+                    ref = attributes.get("r") or f"{_column_letter(col_number)}{cell_row}"
                     formulas[ref] = Formula("=" + formula if formula else "=(formula condivisa)", cached)
                 if is_error and value_text and self._record():
-                    errors[attributes.get("r") or f"{_column_letter(col_number)}{row_number}"] = value_text
-                elif value_text and attributes.get("t") == "s":
-                    self.shared_refs[value_text] = self.shared_refs.get(value_text, 0) + 1
+                    errors[attributes.get("r") or f"{_column_letter(col_number)}{cell_row}"] = value_text[:40]
+                elif value_text and attributes.get("t") == "s" and (key := _shared_key(value_text)):
+                    self.shared_refs[key] = self.shared_refs.get(key, 0) + 1
                 formula, cached = None, False
             elif tag == "mergeCell" and self._record():
                 merged.append(attributes.get("ref") or "")
 
     def _shared_strings(self, events: Iterator[Event]) -> None:
         length = 0
+        in_text = False
         for event, tag, attributes, text in events:
             if event == "start":
+                if in_text:
+                    # calamine takes all the text inside a <t>, the events only what comes before a child.
+                    raise UnreadableFile(
+                        "file-illeggibile",
+                        "il file è danneggiato (testi condivisi: un elemento dentro un testo, che Excel e "
+                        "LibreOffice non scrivono)",
+                    )
+                in_text = tag == "t"
                 if tag == "sst" and self.shared_declared is None:
                     self.shared_declared = attributes.get("uniqueCount")
             elif event == "end":
+                in_text = False
                 if tag == "t":
                     length += len(text or "")
                 elif tag == "si":
@@ -255,8 +278,9 @@ class Scan:
         merged = self.merged.setdefault(part, [])
         errors = self.errors.setdefault(part, {})
         record = self._record
-        row_number = 0
+        row_number = 1  # as in ``_worksheet``
         col_number = 0
+        cell_row = 0
         formula: str | None = None
         cached = False
         is_error = False
@@ -268,7 +292,7 @@ class Scan:
         names: dict[str, str] = {}
 
         def start(name: str, attributes: dict[str, str]) -> None:
-            nonlocal row_number, col_number, formula, cached, is_error, value_text
+            nonlocal row_number, col_number, cell_row, formula, cached, is_error, value_text
             tag = names.get(name)
             if tag is None:
                 tag = _local(name)
@@ -280,50 +304,54 @@ class Scan:
                     kept[-1] = "".join(top)  # a child began: what was gathered is the parent's text
             if tag == "c":
                 ref = attributes.get("r")
-                row_number, col_number = cell_place(ref, row_number, col_number)
+                cell_row, col_number = cell_place(ref, row_number, col_number)
                 formula, cached = None, False
                 kind = attributes.get("t")
                 is_error, value_text = kind == "e", ""
                 # whether it names a shared string is the cell's own, as the full scan reads it at its end
                 kept.append((ref, kind == "s"))
             elif tag == "v":
-                box.extend(part, row_number, col_number)
+                box.extend(part, cell_row, col_number)
                 kept.append([])
             elif tag == "f":
                 kept.append([])
             elif tag == "row":
-                row_number = int(attributes.get("r") or row_number + 1)
+                row_number = int(attributes.get("r") or row_number)
                 col_number = 0
                 kept.append(None)
             elif tag == "mergeCell":
                 kept.append((attributes.get("ref"),))
             else:
                 if tag == "is":
-                    box.extend(part, row_number, col_number)
+                    box.extend(part, cell_row, col_number)
                 kept.append(None)
 
         def end(name: str) -> None:
-            nonlocal formula, cached, value_text
+            nonlocal formula, cached, value_text, row_number, col_number
             top = kept.pop()
             tag = names.get(name) or _local(name)
-            if tag == "f":
+            if tag == "row":
+                row_number, col_number = row_number + 1, 0
+            elif tag == "f":
                 formula = _text(top).strip()
             elif tag == "v":
                 text = _text(top)
                 cached = bool(text)  # openpyxl writes an empty <v/> after a formula
-                value_text = text[:40]
+                value_text = text
             elif tag == "is":
                 cached = True
             elif tag == "c":
                 ref = top[0] if type(top) is tuple else None
                 if formula is not None and record():
-                    formulas[ref or f"{_column_letter(col_number)}{row_number}"] = Formula(
+                    formulas[ref or f"{_column_letter(col_number)}{cell_row}"] = Formula(
                         "=" + formula if formula else "=(formula condivisa)", cached
                     )
                 if is_error and value_text and record():
-                    errors[ref or f"{_column_letter(col_number)}{row_number}"] = value_text
-                elif value_text and type(top) is tuple and len(top) == 2 and top[1]:
-                    shared_refs[value_text] = shared_refs.get(value_text, 0) + 1
+                    errors[ref or f"{_column_letter(col_number)}{cell_row}"] = value_text[:40]
+                elif (
+                    value_text and type(top) is tuple and len(top) == 2 and top[1] and (key := _shared_key(value_text))
+                ):
+                    shared_refs[key] = shared_refs.get(key, 0) + 1
                 formula, cached = None, False
             elif tag == "mergeCell" and record():
                 merged.append((top[0] if type(top) is tuple else None) or "")
@@ -365,6 +393,10 @@ class Scan:
                 repeat = _repeat(element.get(f"{t}number-columns-repeated"))
                 if element.get(_VALUE_TYPE) is not None or len(element):
                     self.box.extend(table, row + row_repeat, col + repeat, row_repeat * repeat)
+                    # calamine copies a value given as an attribute (office:string-value, date-value...) too
+                    chars += sum(
+                        len(v) for k, v in element.attrib.items() if k.startswith(_OFFICE) and k.endswith("-value")
+                    )
                     self.repeated_chars += (row_repeat * repeat - 1) * chars
                 chars = 0
                 formula = element.get(f"{t}formula")
@@ -397,7 +429,8 @@ class Scan:
 
 
 _ODF = "urn:oasis:names:tc:opendocument:xmlns"
-_VALUE_TYPE = f"{{{_ODF}:office:1.0}}value-type"
+_OFFICE = f"{{{_ODF}:office:1.0}}"
+_VALUE_TYPE = f"{_OFFICE}value-type"
 _SPACES = f"{{{_ODF}:text:1.0}}s"
 _SPACES_COUNT = f"{{{_ODF}:text:1.0}}c"
 # calamine finds an .ods's tables, rows, cells, values and spaces by these literal prefixes, the scan by
@@ -491,6 +524,17 @@ def _pruned(events: Iterator[tuple[str, Element]]) -> Iterator[tuple[str, Elemen
                 stack[-1].remove(element)
 
 
+def _shared_key(text: str) -> str | None:
+    """The index a shared-string cell names, as calamine reads it (Rust's usize: an optional «+», ASCII
+    digits, leading zeros): «+0» and «0000…05» named a long string the scan did not count, copied into every
+    such cell (2.6 GB for a 266 KB file)."""
+    digits = text.removeprefix("+")
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    digits = digits.lstrip("0") or "0"
+    return digits if len(digits) < 20 else None
+
+
 def _text(kept: object) -> str:
     """The text ``_worksheet_fast`` kept for an element (gathered, or joined when a child began)."""
     if type(kept) is list:
@@ -503,23 +547,27 @@ def _local(tag: str) -> str:
 
 
 def cell_place(ref: str | None, row: int, col: int) -> tuple[int, int]:
-    """Where a <c> lies: its own reference, else the cell after the previous one on the row."""
+    """Where a <c> lies, as calamine places it: its own reference, else the cell after the previous one on
+    ``row``, the row its <row> says (or the one after the previous <row>), never a reference's row.
+
+    calamine reads ``amj1048576`` as ``AMJ1048576`` and ``A0001`` as ``A1``: the scan read either as the next
+    cell of its row, and calamine allocated a box of a billion cells the scan had not counted."""
     if ref is None:
         return row, col + 1
     place = _PLACES.get(ref)
     if place is not None:
         return place
-    match = _CELL_REF.match(ref)
+    match = _CELL_REF.fullmatch(ref)
     if match is None:
         return row, col + 1
-    place = int(match.group(2)), _column_number(match.group(1))
-    if len(_PLACES) < MAX_PLACES:
+    place = int(match.group(2)), _column_number(match.group(1).upper())
+    if len(_PLACES) < MAX_PLACES and len(ref) <= 24:
         _PLACES[ref] = place
     return place
 
 
 # Every file of a round names the same cells (one scheda): a reference is parsed once per process. Bounded,
-# so that a hostile file holds at most this many short keys (a reference that matches has ≤ 23 characters).
+# so that a hostile file holds at most this many short keys (24 characters at most).
 MAX_PLACES = 20_000
 _PLACES: dict[str, tuple[int, int]] = {}
 
