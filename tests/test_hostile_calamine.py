@@ -9,7 +9,6 @@ gigabytes (or abort the process) past bounds the scan had not counted.
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from seregno_xlsx.ritorni.reader import read_workbook
 from seregno_xlsx.scheda.generation import SchedaGenerata
 
-from .hostile.corpus import entries
+from .hostile.corpus import entries, ods_package
 from .hostile.round2 import add_to_sheet_data, cli, edit_xml, set_cell, sheet_part
 
 pytestmark = pytest.mark.slow
@@ -33,16 +32,7 @@ def _ods(path: Path, body: str, table_ns: str = f"{ODF}:table:1.0", declare_tabl
         f'<table:table table:name="Foglio1">{body}</table:table></office:spreadsheet></office:body>'
         "</office:document-content>"
     )
-    manifest = (
-        f'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="{ODF}:manifest:1.0" '
-        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
-        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'
-    )
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
-        archive.writestr("META-INF/manifest.xml", manifest)
-        archive.writestr("content.xml", content)
-    return path
+    return ods_package(path, content)
 
 
 # Two million number cells from one repeated cell: refused by the scan when it sees them.

@@ -23,7 +23,7 @@ from seregno_xlsx.cells import column_letter
 from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import fill_workbook
 
-from .hostile.corpus import entries, write_zip
+from .hostile.corpus import entries, ods_package, write_zip
 from .hostile.round2 import add_to_sheet_data, sheet_part, with_shared_strings
 
 pytestmark = [
@@ -145,17 +145,7 @@ def _repeated_ods(path: Path, *, far: bool = False) -> Path:
         + "</table:table>"
         "</office:spreadsheet></office:body></office:document-content>"
     )
-    manifest = (
-        f'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="{office}:manifest:1.0" '
-        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
-        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'
-    )
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
-        archive.writestr("META-INF/manifest.xml", manifest)
-        archive.writestr("content.xml", content)
-        archive.writestr("Pictures/image1.png", os.urandom(61_000), zipfile.ZIP_STORED)
-    return path
+    return ods_package(path, content, {"Pictures/image1.png": os.urandom(61_000)})
 
 
 NAMES = [

@@ -159,3 +159,20 @@ def digests(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def ods_package(path: Path, content: str, extra: dict[str, bytes] | None = None) -> Path:
+    """An .ods of ``content.xml`` as given, with its mimetype and manifest (and ``extra`` entries, stored)."""
+    office = "urn:oasis:names:tc:opendocument:xmlns"
+    manifest = (
+        f'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="{office}:manifest:1.0" '
+        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data, zipfile.ZIP_STORED)
+    return path
