@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 from defusedxml.ElementTree import DefusedXMLParser
 
 from seregno_xlsx.cells import column_letter
+from seregno_xlsx.piano.regola import numero
 from seregno_xlsx.ritorni.bounds import CHUNK, MAX_EMPTY_RUN, UnreadableFile
 from seregno_xlsx.ritorni.grid import COL_BITS, SparseRows
 from seregno_xlsx.ritorni.inflation import Inflater, safe_name
@@ -310,7 +311,7 @@ def refuse_beyond_empty_run(value: object, row: int, col: int, sheet: str) -> No
     if not is_blank(value):
         raise UnreadableFile(
             "cella-fuori-limiti",
-            f"il valore viene dopo più di {MAX_EMPTY_RUN:_} righe vuote, fuori dalla tabella".replace("_", "."),
+            f"il valore viene dopo più di {numero(MAX_EMPTY_RUN)} righe vuote, fuori dalla tabella",
             foglio=sheet,
             cella=f"{column_letter(col + 1)}{row + 1}",
         )

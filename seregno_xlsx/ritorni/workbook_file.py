@@ -24,6 +24,7 @@ from defusedxml import ElementTree as SafeET
 from python_calamine import CalamineWorkbook
 
 from seregno_xlsx.files import sha256_bytes
+from seregno_xlsx.piano.regola import numero
 from seregno_xlsx.ritorni.bounds import (
     CHUNK,
     DENSE_CELLS_PER_BYTE,
@@ -172,19 +173,19 @@ def _sparse_parts(grid: Grid, scan: Scan, size: int) -> dict[str, str]:
     number = int(declared) if declared and declared.isascii() and declared.isdigit() and len(declared) < 19 else -1
     if declared is not None and not 0 <= number <= VALUES_PER_BYTE * size:
         # calamine reserves 24 bytes per declared string before reading one: 2,000,000,000 asked for 48 GB.
-        shown = f"{number:_}".replace("_", ".") if number >= 0 else f"«{safe_name(declared)[:20]}»"
+        shown = numero(number) if number >= 0 else f"«{safe_name(declared)[:20]}»"
         raise UnreadableFile(
             "file-troppo-grande",
-            f"la tabella dei testi condivisi dichiara {shown} testi in un file di {size:_} byte: più di quanti "
-            "ne possa contenere un file salvato da Excel o LibreOffice".replace("_", "."),
+            f"la tabella dei testi condivisi dichiara {shown} testi in un file di {numero(size)} byte: più di "
+            "quanti ne possa contenere un file salvato da Excel o LibreOffice",
         )
     copied = scan.shared_chars() + scan.repeated_chars
     if copied > STRING_CHARS_PER_BYTE * size:
         raise UnreadableFile(
             "file-troppo-grande",
-            f"i testi ripetuti nelle celle (testi condivisi, celle o spazi ripetuti) occupano {copied:_} caratteri "
-            f"in un file di {size:_} byte: più di quanti ne possa contenere un file salvato da Excel o "
-            "LibreOffice".replace("_", "."),
+            f"i testi ripetuti nelle celle (testi condivisi, celle o spazi ripetuti) occupano {numero(copied)} "
+            f"caratteri in un file di {numero(size)} byte: più di quanti ne possa contenere un file salvato da "
+            "Excel o LibreOffice",
         )
     if scan.box.values > VALUES_PER_BYTE * size:
         raise UnreadableFile(
@@ -277,8 +278,11 @@ def _inspect_zip(data: bytes, grid: Grid) -> Scan:
             infos = archive.infolist()
             check_directory(infos)
             names = {info.filename for info in infos}
-            _one_kind(data, archive, names)
-            if "mimetype" in names and b"opendocument" in inflate_all(data, archive.getinfo("mimetype"))[:100]:
+            opendocument = (
+                "mimetype" in names and b"opendocument" in inflate_all(data, archive.getinfo("mimetype"))[:100]
+            )
+            _one_kind(names, opendocument)
+            if opendocument:
                 grid.format = "ods"
             elif "xl/workbook.xml" in names:
                 grid.format = "xlsm" if any(n.lower().endswith("vbaproject.bin") for n in names) else "xlsx"
@@ -304,7 +308,7 @@ def _inspect_zip(data: bytes, grid: Grid) -> Scan:
         raise UnreadableFile("file-illeggibile", "il file è danneggiato o troncato (archivio zip non valido)") from None
 
 
-def _one_kind(data: bytes, archive: zipfile.ZipFile, names: set[str]) -> None:
+def _one_kind(names: set[str], opendocument: bool) -> None:
     """One kind of workbook per package. calamine tries Excel, then Excel binary, then OpenDocument, and
     reads the first that opens: an .ods holding an Excel workbook was scanned as .ods and read as Excel,
     with none of its sheets bounded (a far cell aborted the process)."""
@@ -316,8 +320,7 @@ def _one_kind(data: bytes, archive: zipfile.ZipFile, names: set[str]) -> None:
             ("Excel binario", "xl/workbook.bin" in folded),
             (
                 "OpenDocument",
-                "content.xml" in folded
-                or ("mimetype" in names and b"opendocument" in inflate_all(data, archive.getinfo("mimetype"))[:100]),
+                "content.xml" in folded or opendocument,
             ),
         )
         if found
