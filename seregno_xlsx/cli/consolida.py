@@ -25,7 +25,6 @@ from seregno_xlsx.cli.app import (
     app,
     err,
     fail,
-    load_plan,
     out,
     parse_date,
     print_findings,
@@ -184,8 +183,10 @@ def _consolida(
     piano_aggiornato: Path | None = None,
 ) -> Consolidamento:
     from seregno_xlsx.master.consolidation import consolidate
+    from seregno_xlsx.piano.compatto import read_plan_compact
 
-    piano = load_plan(piano_path) if piano_path else None
+    # Area by area: the plan of a region's hundreds of areas is held in a few KB per area.
+    piano = read_plan_compact(piano_path) if piano_path else None
     output, note = output_file(output, ".xlsx")
     if note:
         err.print(styled("Nota:", "yellow", note))

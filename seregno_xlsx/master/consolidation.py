@@ -25,12 +25,13 @@ from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.assegnazioni import check_assignments
 from seregno_xlsx.piano.checks import check_across_areas
+from seregno_xlsx.piano.compatto import PianoCompatto, read_plan_compact
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
-from seregno_xlsx.piano.plan_file import find_plan, read_plan
+from seregno_xlsx.piano.plan_file import find_plan
 from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
 from seregno_xlsx.ritorni.pool import Richiesta, verify_files
-from seregno_xlsx.ritorni.reader import Lettura, read_workbook
+from seregno_xlsx.ritorni.reader import Lettura, older_version, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date
 from seregno_xlsx.scheda.metadata import Metadati
 
@@ -63,12 +64,22 @@ class Consolidamento:
     # The office's corrections file (given, or found beside the returns) and the corrections applied.
     file_rettifiche: Path | None = None
     rettifiche: list[Applicata] = field(default_factory=list)
-    # The plan the returns were read against (given or found), and the accepted returns as the
+    # The plan the returns were read against (given or found), compact; the accepted returns as the
     # next round's plan takes them (``consolida --piano-aggiornato``).
-    piano: Piano | None = None
+    piano_compatto: PianoCompatto | None = None
     ritorni: list[Ritorno] = field(default_factory=list)
     # Which rule decided the round consolidated, in words (stated, the plan's next round, most schede).
     regola_rilevazione: str = ""
+
+    # The plan as given to ``consolidate``; a plan read here is made whole only when asked (``piano``).
+    _piano: Piano | None = field(default=None, repr=False)
+
+    @property
+    def piano(self) -> Piano | None:
+        """The plan the returns were read against, as models (a plan read from its file: made whole now)."""
+        if self._piano is None and self.piano_compatto is not None:
+            self._piano = self.piano_compatto.intero()
+        return self._piano
 
     @property
     def rifiutati(self) -> int:
@@ -105,7 +116,7 @@ def consolidate(
     folder: Path,
     output: Path,
     *,
-    piano: Piano | None = None,
+    piano: Piano | PianoCompatto | None = None,
     data_riferimento: date | None = None,
     regole: Regole | None = None,
     password_apertura: str | None = None,
@@ -135,22 +146,26 @@ def consolidate(
     corrections = read_rettifiche(rettifiche) if rettifiche else []
     found_plan = find_plan(folder) if piano is None else None
     if found_plan is not None:
-        piano = read_plan(found_plan)
+        piano = read_plan_compact(found_plan)
         registro.event("piano-trovato", file=str(found_plan))
+    # Read area by area: every file, in every worker, makes only its own area's models again.
+    plan = PianoCompatto.from_piano(piano) if isinstance(piano, Piano) else piano
+    header = plan.testata if plan is not None else None
     files, ignored = returned_files(folder)
     files = _without_previous_master(files, output)
     files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
-    richiesta = Richiesta(piano=piano, data_riferimento=data_riferimento, password_apertura=password_apertura)
+    richiesta = Richiesta(piano=plan, data_riferimento=data_riferimento, password_apertura=password_apertura)
     letture = verify_files(files, richiesta, processi=processi)
     # Our own outputs left among the returns (a previous master, an extract) are listed, never rejected.
     ours = {id(lettura) for lettura in letture if is_our_output(lettura)}
     ignored += [(printable(lettura.file.name), OUR_OUTPUT) for lettura in letture if id(lettura) in ours]
     letture = [lettura for lettura in letture if id(lettura) not in ours]
-    attesa, regola = expected_round(rilevazione, piano)
+    attesa, regola = expected_round(rilevazione, header)
     classificazione = classify(letture, attesa=attesa, regola=regola)
     letti = [(lettura.file, lettura.sha256) for lettura in letture if lettura.sha256]
     rilevazione = classificazione.rilevazione
     result = Consolidamento(master=None, rilevazione=rilevazione, regole=regole, piano_trovato=found_plan)
+    result.piano_compatto, result._piano = plan, piano if isinstance(piano, Piano) else None
     result.regola_rilevazione = classificazione.regola
     registro.event("rilevazione", rilevazione=str(rilevazione), regola=classificazione.regola)
     result.letti = letti
@@ -166,7 +181,7 @@ def consolidate(
                 compilato_il=lettura.compilato_il,
                 stato=esame.stato,
                 motivo=esame.motivo,
-                versione_piano=version_named(snapshot, piano) if snapshot else "",
+                versione_piano=version_named(snapshot, header) if snapshot else "",
             )
         )
     accepted = classificazione.accettati
@@ -193,27 +208,23 @@ def consolidate(
     anno = first.anno
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
     areas = [lettura.compilata for lettura in accepted if lettura.compilata is not None]
-    if piano is not None:
+    if plan is not None and header is not None:
         # Schede of an earlier version of the plan count in the version in force, by code.
-        areas = onto_current_version(piano, accepted, rilevazione)
+        old = [lt.compilata for lt in accepted if lt.compilata and lt.metadati and older_version(lt.metadati, header)]
+        areas = onto_current_version(plan.per_area(*old), accepted, rilevazione)
     consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(check_across_areas(consolidated))
     result.anomalie.extend(check_assignments(areas, anno, only_across_areas=True))
     result.anno = anno
     missing: list[str] = []
-    if piano is not None:
+    if plan is not None:
         answered = {a.nome.casefold() for a in areas}
-        for area in piano.aree:
-            if area.nome.casefold() not in answered:
-                missing.append(area.nome)
+        for nome in plan.nomi:
+            if nome.casefold() not in answered:
+                missing.append(nome)
                 result.anomalie.append(
-                    finding(
-                        "area-senza-risposta",
-                        "nessuna scheda valida ricevuta",
-                        area=area.nome,
-                        valore=area.nome,
-                    )
+                    finding("area-senza-risposta", "nessuna scheda valida ricevuta", area=nome, valore=nome)
                 )
     if rettifiche is not None:
         name = printable(rettifiche.name)
@@ -230,7 +241,6 @@ def consolidate(
     # missing one (the master shows what was read beside it).
     result.aree, read_invalid = counted_areas(areas, rilevazione, non_validi)
     result.non_validi, result.data_riferimento = non_validi, reference
-    result.piano = piano
     settings = load_settings()
     calo = settings.controlli.calo_massimo_obiettivo
     for lettura, area in zip(accepted, result.aree, strict=True):
@@ -239,7 +249,7 @@ def consolidate(
             Ritorno(area, printable(lettura.file.name), lettura.sha256, lettura.metadati.versione_piano)
         )
         if rilevazione is Rilevazione.FINALE:
-            previous = previous_round(piano, lettura.metadati.area)
+            previous = previous_round(header, lettura.metadati.area)
             between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
             result.anomalie.extend(between)
             result.origine.update((id(a), printable(lettura.file.name)) for a in between)
@@ -259,7 +269,7 @@ def consolidate(
         "file_anomalie": [result.origine.get(id(a), "") for a in result.anomalie],
         "non_validi": read_invalid,
         "rettifiche": result.rettifiche,
-        "versione_piano": version_words(piano, accepted),
+        "versione_piano": version_words(header, accepted),
         "impostazioni": settings,
     }
     write: Callable[..., SintesiMaster] = functools.partial(write_master, **content)

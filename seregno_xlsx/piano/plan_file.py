@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from seregno_xlsx.atomic import os_reason
 from seregno_xlsx.errors import PlanError, validation_reason
-from seregno_xlsx.piano.model import Piano
+from seregno_xlsx.piano.model import Area, Piano
 
 # A plan of a large comune is a few MB; more is not a plan.
 MAX_PLAN_BYTES = 50 * 1024 * 1024
@@ -211,16 +211,25 @@ def _refuse_duplicates(path: Path, text: str, piano: Piano) -> None:
                 f"campo «aree.nome»: l'area «{area.nome}» compare due volte"
             )
         seen_areas.add(name)
-        codes: set[tuple[str, str]] = set()
-        for obiettivo in area.obiettivi:
-            items = [("obiettivo", obiettivo.codice)] + [("fase", f.codice) for f in obiettivo.fasi]
-            items += [("indicatore", i.codice + "\x00" + i.descrizione) for i in obiettivo.indicatori]
-            for kind, code in items:
-                if (kind, code) in codes:
-                    shown = code.split("\x00")[0]
-                    line = _line_of(text, json.dumps(shown, ensure_ascii=False), second=True)
-                    raise PlanError(
-                        f"{path}, riga {line}: campo «{kind}.codice»: il codice «{shown}» compare due volte "
-                        f"nell'area «{area.nome}»"
-                    )
-                codes.add((kind, code))
+        duplicate = duplicate_row(area)
+        if duplicate is not None:
+            kind, shown = duplicate
+            line = _line_of(text, json.dumps(shown, ensure_ascii=False), second=True)
+            raise PlanError(
+                f"{path}, riga {line}: campo «{kind}.codice»: il codice «{shown}» compare due volte "
+                f"nell'area «{area.nome}»"
+            )
+
+
+def duplicate_row(area: Area) -> tuple[str, str] | None:
+    """The first objective, phase or indicator of ``area`` whose code (and, for an indicator, description)
+    another of its rows has, as (kind, code); None if none."""
+    codes: set[tuple[str, str]] = set()
+    for obiettivo in area.obiettivi:
+        items = [("obiettivo", obiettivo.codice)] + [("fase", f.codice) for f in obiettivo.fasi]
+        items += [("indicatore", i.codice + "\x00" + i.descrizione) for i in obiettivo.indicatori]
+        for kind, code in items:
+            if (kind, code) in codes:
+                return kind, code.split("\x00")[0]
+            codes.add((kind, code))
+    return None

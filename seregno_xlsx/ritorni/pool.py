@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.findings import finding
+from seregno_xlsx.piano.compatto import PianoCompatto
 from seregno_xlsx.piano.model import Piano, Rilevazione, round_value_field
 from seregno_xlsx.processes import workers_for
 from seregno_xlsx.ritorni.reader import Lettura, unreadable
@@ -32,7 +33,8 @@ Reader = Callable[[Path, "Richiesta"], Lettura]
 class Richiesta:
     """What every file is read and checked with: the same for all, sent to each worker once."""
 
-    piano: Piano | None = None
+    # Compact (``piano/compatto.py``): each worker holds a few KB per area, not the plan's models.
+    piano: Piano | PianoCompatto | None = None
     data_riferimento: date | None = None
     password_apertura: str | None = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ from seregno_xlsx.cells import column_letter
 from seregno_xlsx.files import on_office_clock
 from seregno_xlsx.findings import Anomalia, finding, has_errors
 from seregno_xlsx.piano.assegnazioni import known_matricole
+from seregno_xlsx.piano.compatto import PianoCompatto
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.bounds import UnreadableFile
 from seregno_xlsx.ritorni.grid import Grid
@@ -109,7 +111,11 @@ class Lettura:
 
 
 def read_workbook(
-    path: Path, *, piano: Piano | None = None, password: str | None = None, testi: Testi | None = None
+    path: Path,
+    *,
+    piano: Piano | PianoCompatto | None = None,
+    password: str | None = None,
+    testi: Testi | None = None,
 ) -> Lettura:
     """``password`` is the password to open an encrypted workbook (not the sheets' protection).
 
@@ -146,7 +152,7 @@ def _office_texts() -> Testi:
     return load_texts()
 
 
-def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | None, testi: Testi) -> None:
+def _read(path: Path, lettura: Lettura, plan: Piano | PianoCompatto | None, password: str | None, testi: Testi) -> None:
     try:
         grid = open_grid(path, password=password)
     except UnreadableFile as exc:
@@ -172,6 +178,9 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
     if recognised is None:
         return
     snapshot, stored = recognised
+    # A compact plan gives this scheda's area only, as models of its own; its people by matricola.
+    known = plan.matricole if isinstance(plan, PianoCompatto) else None
+    piano = plan.per_area(snapshot.area) if isinstance(plan, PianoCompatto) else plan
     lettura.metadati = snapshot
     lettura.impronta = stored
     area = snapshot.area.nome
@@ -197,6 +206,7 @@ def _read(path: Path, lettura: Lettura, piano: Piano | None, password: str | Non
         compiled = compiled.model_copy(deep=True)
     reader = _SheetReader(grid, snapshot, compiled, lettura, sheets)
     reader.people_from = piano.aree if piano is not None else [snapshot.area]
+    reader.known = known
     for sheet in sheets:
         reader.read(sheet)
     lettura.anomalie.extend(reader.unexpected_sheets())
@@ -372,9 +382,13 @@ class _SheetReader:
         # none: every plan's people for every one of thousands of files would cost quadratic time).
         self.people_from: list[Area] = []
         self._matricole: set[str] | None = None
+        # Every matricola of the plan, when a compact plan gathered them once for all files.
+        self.known: frozenset[str] | None = None
 
     @property
-    def matricole(self) -> set[str]:
+    def matricole(self) -> AbstractSet[str]:
+        if self.known is not None:
+            return self.known
         if self._matricole is None:
             self._matricole = known_matricole(self.people_from)
         return self._matricole

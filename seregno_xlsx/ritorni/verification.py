@@ -13,6 +13,7 @@ from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, Gravita, printable
 from seregno_xlsx.outputs import free_name
 from seregno_xlsx.piano.checks import check_area_plan, check_compilation
+from seregno_xlsx.piano.compatto import PianoCompatto
 from seregno_xlsx.piano.model import Piano
 from seregno_xlsx.ritorni.compilazione import compilation_findings
 from seregno_xlsx.ritorni.reader import Lettura, cap_findings, layout_names, read_workbook, unreadable
@@ -53,7 +54,7 @@ class Verifica:
 def verify_file(
     path: Path,
     *,
-    piano: Piano | None = None,
+    piano: Piano | PianoCompatto | None = None,
     data_riferimento: date | None = None,
     password_apertura: str | None = None,
 ) -> Lettura:

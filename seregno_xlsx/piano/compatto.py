@@ -1,0 +1,162 @@
+"""The plan as ``consolida`` holds it: a few KB per area, whatever the number of areas.
+
+A plan of 800 areas is 44 MB of JSON and 124 MB as models (241 MB at the peak of reading it): the
+largest thing ``consolida`` held, and it grew with every area. Here the plan is read as a stream
+(ijson), each area validated on its own and kept compressed; an area is made into models again only
+while a file of that area is read and checked. What spans the plan (its header, versions, rounds and
+the matricole it knows) is kept as it is.
+
+The compressed areas are made here from validated models and never leave the process but to this
+run's own workers: nothing read from a file is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import ijson
+
+from seregno_xlsx.errors import PlanError
+from seregno_xlsx.piano.assegnazioni import known_matricole
+from seregno_xlsx.piano.model import Area, Piano
+from seregno_xlsx.piano.plan_file import MAX_PLAN_BYTES, duplicate_row, read_plan
+
+
+class PianoCompatto:
+    """A plan with its areas compressed: ``testata`` is the plan without areas, ``area_of`` and
+    ``per_area`` give fresh models of one area (a copy nobody else holds: it may be filled in place)."""
+
+    def __init__(self, testata: Piano, aree: Iterable[Area]) -> None:
+        self.testata = testata.model_copy(update={"aree": []})
+        self._blobs: list[bytes] = []
+        stubs: list[Area] = []
+        matricole: set[str] = set()
+        for area in aree:
+            self._blobs.append(zlib.compress(pickle.dumps(area, protocol=pickle.HIGHEST_PROTOCOL), 1))
+            # Only what finds an area (``Piano.area_of``): its code and name.
+            stubs.append(Area.model_construct(codice=area.codice, nome=area.nome, obiettivi=[]))
+            matricole |= known_matricole([area])
+        # The lookups are ``Piano``'s own, run on a plan of stubs: an area is found exactly as there.
+        self._stubs = self.testata.model_copy(update={"aree": stubs})
+        self.matricole = frozenset(matricole)
+
+    @classmethod
+    def from_piano(cls, piano: Piano) -> PianoCompatto:
+        return cls(piano, piano.aree)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    @property
+    def nomi(self) -> list[str]:
+        return [stub.nome for stub in self._stubs.aree]
+
+    def _area(self, index: int) -> Area:
+        area: Area = pickle.loads(zlib.decompress(self._blobs[index]))
+        return area
+
+    def __iter__(self) -> Iterator[Area]:
+        return (self._area(i) for i in range(len(self._blobs)))
+
+    def area_of(self, other: Area) -> Area:
+        """``Piano.area_of``: by stable code, else by name (also as an earlier version named it)."""
+        stub = self._stubs.area_of(other)
+        return self._area(next(i for i, s in enumerate(self._stubs.aree) if s is stub))
+
+    def per_area(self, *others: Area) -> Piano:
+        """The plan with only the areas of ``others`` (those it has): what reading one scheda needs."""
+        found: list[Area] = []
+        seen: set[int] = set()
+        for other in others:
+            try:
+                stub = self._stubs.area_of(other)
+            except KeyError:
+                continue
+            index = next(i for i, s in enumerate(self._stubs.aree) if s is stub)
+            if index not in seen:
+                seen.add(index)
+                found.append(self._area(index))
+        return self.testata.model_copy(update={"aree": found})
+
+    def intero(self) -> Piano:
+        """The whole plan as models (the next round's plan is written from it)."""
+        return self.testata.model_copy(update={"aree": list(self)})
+
+
+def read_plan_compact(path: Path) -> PianoCompatto:
+    """The plan at ``path``, read area by area; a plan with any problem is read again by ``read_plan``,
+    which names it (file, field, line) exactly as every other command does."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size <= MAX_PLAN_BYTES:
+            return _stream(path)
+    except (OSError, ValueError, ijson.JSONError, RecursionError):  # ValidationError and _Duplicate too
+        pass
+    # Every failure is described by the one reader that knows how; should it accept what the stream
+    # refused (a byte-order mark, say), the plan is taken from it.
+    return PianoCompatto.from_piano(read_plan(path))
+
+
+class _Duplicate(ValueError):
+    """Two areas, or two rows of one area, with one name or code: ``read_plan`` names them."""
+
+
+def _stream(path: Path) -> PianoCompatto:
+    header = _header(path)
+    testata = Piano.model_validate({**header, "aree": []})
+    names: set[str] = set()
+    codes: set[str] = set()
+
+    def areas() -> Iterator[Area]:
+        with path.open("rb") as stream:
+            for raw in ijson.items(stream, "aree.item", use_float=True):
+                area = Area.model_validate(raw)
+                if area.nome.casefold() in names or (area.codice and area.codice in codes):
+                    raise _Duplicate(area.nome)
+                if duplicate_row(area) is not None:
+                    raise _Duplicate(area.nome)
+                names.add(area.nome.casefold())
+                codes.add(area.codice)
+                yield area
+
+    return PianoCompatto(testata, areas())
+
+
+def _header(path: Path) -> dict[str, Any]:
+    """Every top-level field but the areas, built from the parser's events (the areas are skipped)."""
+    header: dict[str, Any] = {}
+    key = ""
+    builder: Any = None
+    seen_areas = False
+    with path.open("rb") as stream:
+        for prefix, event, value in ijson.parse(stream, use_float=True):
+            if not prefix:
+                if event == "map_key":
+                    if value in header or (value == "aree" and seen_areas):
+                        raise _Duplicate(value)  # json.loads keeps the last one: read_plan decides
+                    seen_areas = seen_areas or value == "aree"
+                    key, builder = value, None
+                elif event in ("start_map", "end_map"):
+                    continue
+                else:
+                    raise ValueError("il piano non è un oggetto JSON")
+                continue
+            if key == "aree":
+                if prefix == "aree" and event not in ("start_array", "end_array"):
+                    raise ValueError("«aree» non è un elenco")  # read_plan says so, with the line
+                continue
+            if builder is None:
+                builder = ijson.ObjectBuilder()
+            builder.event(event, value)
+            if prefix == key and event not in ("start_map", "start_array"):
+                header[key] = builder.value
+                builder = None
+    return header
+
+
+__all__ = ["PianoCompatto", "PlanError", "read_plan_compact"]
