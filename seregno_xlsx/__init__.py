@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from seregno_xlsx.master.consolidation import Consolidamento, consolidate
     from seregno_xlsx.master.frames import Tabelle, frames, read_master
     from seregno_xlsx.master.scoring import MissingValue, Regole
+    from seregno_xlsx.piano.compatto import PianoCompatto, read_plan_compact
     from seregno_xlsx.piano.export_parser import parse_exports
     from seregno_xlsx.piano.model import (
         Area,
@@ -46,6 +47,7 @@ _WHERE = {
     "seregno_xlsx.master.consolidation": ("Consolidamento", "consolidate"),
     "seregno_xlsx.master.frames": ("Tabelle", "frames", "read_master"),
     "seregno_xlsx.master.scoring": ("MissingValue", "Regole"),
+    "seregno_xlsx.piano.compatto": ("PianoCompatto", "read_plan_compact"),
     "seregno_xlsx.piano.export_parser": ("parse_exports",),
     "seregno_xlsx.piano.model": (
         "Area",
@@ -99,6 +101,7 @@ __all__ = [
     "OutputError",
     "Persona",
     "Piano",
+    "PianoCompatto",
     "PlanError",
     "Raccolta",
     "Regole",
@@ -120,6 +123,7 @@ __all__ = [
     "parse_exports",
     "plan_json_schema",
     "read_master",
+    "read_plan_compact",
     "read_workbook",
     "remind",
     "verify",
