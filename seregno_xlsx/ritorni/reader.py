@@ -25,7 +25,7 @@ from seregno_xlsx.piano.assegnazioni import known_matricole
 from seregno_xlsx.piano.compatto import PianoCompatto
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.ritorni.bounds import UnreadableFile
-from seregno_xlsx.ritorni.grid import Grid
+from seregno_xlsx.ritorni.grid import Grid, SparseRows
 from seregno_xlsx.ritorni.values import Problem, is_blank, parse_date, parse_number, parse_si_no, parse_text
 from seregno_xlsx.ritorni.workbook_file import open_grid
 from seregno_xlsx.scheda.generation import as_shown, snapshot_for, workbook_filename
@@ -194,8 +194,9 @@ def _read(path: Path, lettura: Lettura, plan: Piano | PianoCompatto | None, pass
             )
         )
     _check_file_name(path, snapshot, lettura)
-    # The file's layout and the plan's snapshot are built once and shared by every check below.
-    expected = _plan_snapshot(snapshot, piano)
+    # The file's layout and the plan's snapshot are built once and shared by every check below. A compact
+    # plan's area is this reading's own (``per_area`` made it for it): the snapshot is made of it in place.
+    expected = _plan_snapshot(snapshot, piano, owned=isinstance(plan, PianoCompatto))
     authority = _authenticate(snapshot, stored, piano, lettura, expected)
     sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
     # Compared before the reading fills the values in: the plan's area (``expected``'s own fresh copy,
@@ -273,15 +274,19 @@ def _recognise(grid: Grid, lettura: Lettura, testi: Testi) -> tuple[Metadati, st
     return snapshot.model_copy(update={"testi": reading_texts(testi, snapshot.testi)}), stored
 
 
-def _plan_snapshot(snapshot: Metadati, piano: Piano | None) -> Metadati | None:
-    """What the plan would generate for this scheda's area and round; None without plan, area or header."""
+def _plan_snapshot(snapshot: Metadati, piano: Piano | None, *, owned: bool = False) -> Metadati | None:
+    """What the plan would generate for this scheda's area and round; None without plan, area or header.
+
+    ``owned``: the plan's areas are this reading's own, referenced nowhere else: the snapshot's area is
+    the plan's, put in the scheda's order in place (``as_shown``), not a copy of it.
+    """
     if piano is None or Header(piano.ente, piano.anno, piano.titolo, piano.delibera) != snapshot.header:
         return None
     try:
         plan_area = piano.area_of(snapshot.area)  # as _authenticate and compare_with_plan find it
     except KeyError:
         return None
-    return snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
+    return snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza, owned=owned)
 
 
 def _authenticate(
@@ -411,13 +416,20 @@ class _SheetReader:
         expected_cells = {(c.row, c.col): c for c in sheet.cells}
         compiled_rows = sheet.spec.rows(self.compiled)
         moved_reported = False
-        # Per cell below, only lookups: column letters, the sheet's error cells and the maps, taken once.
-        letters = [_letter(col) for col in columns]
-        our_letters = [_letter(col) for col in range(1, len(sheet.spec.columns) + 1)]
+        # Per cell below, only lookups: per column its letters (in the file, in ours), the field it fills
+        # and where the file has it; the sheet's error cells and the maps, taken once.
+        width = len(sheet.spec.columns)
+        per_column = [
+            (col, _letter(columns[col - 1]), _letter(col), columns[col - 1], sheet.spec.columns[col - 1].field)
+            for col in range(1, width + 1)
+        ]
         error_cells = self.grid.errors.get(actual, {})
-        canonico, posizioni, value_at = self.lettura.canonico, self.lettura.posizioni, self.grid.value
+        canonico, posizioni = self.lettura.canonico, self.lettura.posizioni
+        rows_in_file = self.grid.sheets[actual]
+        dense = not isinstance(rows_in_file, SparseRows)
+        sheet_key, sheet_name, row_key = sheet.spec.key, sheet.name, sheet.spec.row_key
         for index, (row, compiled_row) in enumerate(zip(sheet.rows, compiled_rows, strict=True)):
-            key = sheet.spec.row_key(row)
+            key = row_key(row)
             expected_row = FIRST_DATA_ROW + index
             code = key[0] if len(key) == 1 else "/".join(key)
             if key not in found:
@@ -441,18 +453,26 @@ class _SheetReader:
                     cella=f"A{actual_row}",
                     valore=code,
                 )
-            for col in range(1, len(sheet.spec.columns) + 1):
+            # ``Grid.value`` of this row's cells: a dense sheet's row is taken once (``_rows_by_key`` found
+            # the row among the sheet's rows); a sparse sheet's cells are looked up one by one, as there.
+            line = rows_in_file[actual_row - 1] if dense else None
+            for col, letter, our_letter, in_file, field_name in per_column:
                 cell = expected_cells[(expected_row, col)]
-                where = (actual, f"{letters[col - 1]}{actual_row}")
-                canonico[where] = (sheet.name, f"{our_letters[col - 1]}{expected_row}")  # cell.coordinate
-                if cell.column is not None and cell.column.field:
-                    posizioni[(sheet.spec.key, code, cell.column.field)] = where
-                raw = value_at(actual, actual_row, columns[col - 1])
-                if is_blank(raw):
+                where = (actual, f"{letter}{actual_row}")
+                canonico[where] = (sheet_name, f"{our_letter}{expected_row}")  # cell.coordinate
+                if field_name:
+                    posizioni[(sheet_key, code, field_name)] = where
+                if line is not None:
+                    raw = line[in_file - 1] if in_file <= len(line) else None
+                else:
+                    raw = self.grid.value(actual, actual_row, in_file)
+                if raw is None or (isinstance(raw, str) and not raw.strip()):  # is_blank
                     # calamine reads an error cell as empty: the error must not pass for "not filled".
                     raw = error_cells.get(where[1], raw)
                 if cell.locked:
-                    self._compare_locked(cell, raw, where, row.obiettivo.codice, row.fase)
+                    if type(raw) is str and raw == cell.value:
+                        continue  # the text left as written (the usual case): ``_same`` would say so
+                    self._compare_locked(cell, raw, where, row)
                 else:
                     self._read_input(cell, raw, where, compiled_row)
         for key, actual_row in found.items():
@@ -607,15 +627,15 @@ class _SheetReader:
             found[key] = number
         return found
 
-    def _compare_locked(self, cell: Cell, raw: object, where: Position, obiettivo: str, fase: str) -> None:
+    def _compare_locked(self, cell: Cell, raw: object, where: Position, row: Row) -> None:
         if _same(cell, raw, self.grid.date1904):
             return
         original = "(vuota)" if is_blank(cell.value) else _short(_show(cell.value))
         self._add(
             "cella-bloccata-modificata",
             f"il valore originale era «{original}»",
-            obiettivo=obiettivo,
-            fase=fase,
+            obiettivo=row.obiettivo.codice,
+            fase=row.fase,
             foglio=where[0],
             cella=where[1],
             valore=_short(_show(raw)),

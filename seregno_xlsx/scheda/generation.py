@@ -42,10 +42,14 @@ def code_order(codice: str) -> tuple[tuple[int, int | str], ...]:
     )
 
 
-def as_shown(area: Area, rilevazione: Rilevazione) -> Area:
+def as_shown(area: Area, rilevazione: Rilevazione, *, owned: bool = False) -> Area:
     """A copy of the area as a scheda shows it: phases and indicators in code order, and mid-year
-    no achieved value where nothing was measured yet (the export's 0)."""
-    shown = area.model_copy(deep=True)
+    no achieved value where nothing was measured yet (the export's 0).
+
+    ``owned``: the area is the caller's own, held by nothing else (a compact plan's fresh area): it is
+    changed in place and returned, instead of copied first.
+    """
+    shown = area if owned else area.model_copy(deep=True)
     for obiettivo in shown.obiettivi:
         obiettivo.fasi.sort(key=lambda f: code_order(f.codice))
         obiettivo.indicatori.sort(key=lambda i: code_order(i.codice))
@@ -55,14 +59,16 @@ def as_shown(area: Area, rilevazione: Rilevazione) -> Area:
     return shown
 
 
-def snapshot_for(piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None) -> Metadati:
+def snapshot_for(
+    piano: Piano, area: Area, rilevazione: Rilevazione, testi: Testi, scadenza: date | None, *, owned: bool = False
+) -> Metadati:
     """The snapshot a workbook is generated from: the round's own value starts empty.
 
     Phases and indicators are listed in code order. Mid-year, the achieved value (context only)
     is empty where nothing was measured yet: the export carries 0 there, which the scheda would
-    show as «0,00» or «NO».
+    show as «0,00» or «NO». ``owned``: as ``as_shown``'s (the snapshot's area is then ``area`` itself).
     """
-    blank = as_shown(area, rilevazione)
+    blank = as_shown(area, rilevazione, owned=owned)
     field = round_value_field(rilevazione)
     for obiettivo in blank.obiettivi:
         for indicatore in obiettivo.indicatori:

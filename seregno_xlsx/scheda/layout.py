@@ -8,12 +8,14 @@ this module only, so writer and reader cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 from seregno_xlsx.cells import column_letter
 from seregno_xlsx.piano.model import (
@@ -55,9 +57,12 @@ class Kind(StrEnum):
 Item = Obiettivo | Fase | Indicatore | Persona | Compilazione
 
 
-@dataclass(frozen=True)
-class Row:
-    """One data row: the item it shows and the objective it belongs to."""
+class Row(NamedTuple):
+    """One data row: the item it shows and the objective it belongs to.
+
+    A named tuple, as ``Cell``: immutable and made in a fraction of a frozen dataclass's time (every
+    scheda read or written makes a thousand cells and a hundred rows).
+    """
 
     obiettivo: Obiettivo
     item: Item
@@ -141,6 +146,12 @@ class SheetSpec:
     freeze_col: int = 2
     since: int = 1  # the first template version with this sheet
 
+    # The getters of ``key_labels``' columns, found once (``row_key`` runs for every row of every file).
+    _key_getters: tuple[Callable[[Row], object], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key_getters", tuple(self.column(k).get for k in self.key_labels))
+
     def name(self, testi: Testi) -> str:
         return str(getattr(testi.fogli, self.key))
 
@@ -148,7 +159,7 @@ class SheetSpec:
         return next(c for c in self.columns if c.label_key == label_key)
 
     def row_key(self, row: Row) -> tuple[str, ...]:
-        return tuple(str(self.column(k).get(row)) for k in self.key_labels)
+        return tuple([str(get(row)) for get in self._key_getters])
 
 
 def _objective_rows(area: Area) -> list[Row]:
@@ -280,9 +291,8 @@ def display_value(kind: Kind, value: object) -> object:
     return value
 
 
-@dataclass(frozen=True)
-class Cell:
-    """One cell of the layout, 1-based row and column."""
+class Cell(NamedTuple):
+    """One cell of the layout, 1-based row and column (a named tuple: see ``Row``)."""
 
     sheet: str
     row: int
@@ -342,12 +352,16 @@ def title_text(testi: Testi, header: Header, area: Area, rilevazione: Rilevazion
 
 def sheet_specs(versione: str = TEMPLATE_VERSION) -> list[SheetSpec]:
     """The data sheets of a template version, each with the columns that version has."""
-    number = int(versione) if versione in RELEASED_VERSIONS else int(TEMPLATE_VERSION)
-    return [
+    return list(_specs_of(int(versione) if versione in RELEASED_VERSIONS else int(TEMPLATE_VERSION)))
+
+
+@functools.cache  # one entry per released version: the specs are immutable and made from constants only
+def _specs_of(number: int) -> tuple[SheetSpec, ...]:
+    return tuple(
         replace(spec, columns=tuple(c for c in spec.columns if c.since <= number))
         for spec in DATA_SHEETS
         if spec.since <= number
-    ]
+    )
 
 
 def layout(
@@ -365,11 +379,20 @@ def layout(
         sheet.cells.append(Cell(name, LEGEND_ROW, 1, testi.titoli.legenda, True))
         for col, label in enumerate(labels, start=1):
             sheet.cells.append(Cell(name, HEADER_ROW, col, label, True))
+        # Per column, what does not depend on the row: only a round's value column has a kind (and a value
+        # shown) of its row's own; every other column's cells have its kind and show the value as it is.
+        columns = [
+            (col, column, column.get, not column.is_input(rilevazione), column.field in _ROUND_VALUE_FIELDS)
+            for col, column in enumerate(spec.columns, start=1)
+        ]
+        cells = sheet.cells
         for r, row in enumerate(rows, start=FIRST_DATA_ROW):
-            for col, column in enumerate(spec.columns, start=1):
-                kind = cell_kind(column, row)
-                value = display_value(kind, column.get(row))
-                sheet.cells.append(Cell(name, r, col, value, not column.is_input(rilevazione), kind, spec, column, row))
+            for col, column, get, locked, is_value in columns:
+                if is_value:
+                    kind = cell_kind(column, row)
+                    cells.append(Cell(name, r, col, display_value(kind, get(row)), locked, kind, spec, column, row))
+                else:
+                    cells.append(Cell(name, r, col, get(row), locked, column.kind, spec, column, row))
         sheets.append(sheet)
     return sheets
 
