@@ -3,20 +3,24 @@ area shown in place instead of copied, a locked text left as written, the templa
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from seregno_xlsx.piano.compatto import PianoCompatto
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione
-from seregno_xlsx.ritorni.reader import Lettura, _same
+from seregno_xlsx.ritorni.reader import Lettura, _assign, _same
 from seregno_xlsx.ritorni.verification import verify_file
 from seregno_xlsx.scheda import layout as layout_module
+from seregno_xlsx.scheda import metadata
 from seregno_xlsx.scheda.generation import as_shown, snapshot_for
 from seregno_xlsx.scheda.layout import (
     DATA_SHEETS,
@@ -195,3 +199,61 @@ def test_a_compact_plan_reads_as_the_plan_and_neither_is_changed(
         assert _reading(verify_file(path, piano=compact, data_riferimento=date(2021, 7, 15))) == _reading(whole)
     assert _shape(piano) == before
     assert _shape(compact.intero()) == before
+
+
+def _attempt(item: Any, name: str, value: object, assign: Any) -> Any:
+    try:
+        assign(item, name, value)
+    except ValidationError as exc:
+        return [e["type"] for e in exc.errors()]
+    return None
+
+
+@given(piano=plans(), data=st.data())
+@settings(max_examples=30, deadline=None)
+def test_an_empty_value_left_as_it_is_is_the_value_assigned(piano: Piano, data: st.DataObject) -> None:
+    """``_assign`` leaves an empty value the field holds and was given: ``setattr`` would change nothing."""
+    piano = _varied(piano, data)
+    testi = load_texts()
+    header = Header(piano.ente, piano.anno, piano.titolo, piano.delibera)
+    for area in piano.aree:
+        rilevazione = data.draw(st.sampled_from(list(Rilevazione)))
+        ours, theirs = area.model_copy(deep=True), area.model_copy(deep=True)
+        cells = [
+            (sheet.spec, index, cell)
+            for sheet in layout(testi, header, area, rilevazione)
+            for index, row in enumerate(sheet.rows)
+            for cell in sheet.cells
+            if not cell.locked and cell.data_row is row
+        ]
+        for spec, index, cell in cells:
+            assert cell.column is not None and cell.column.field is not None
+            name = cell.column.field
+            mine, other = spec.rows(ours)[index].item, spec.rows(theirs)[index].item
+            held = getattr(mine, name)
+            value = data.draw(st.sampled_from([None, "", held, 3.0, "testo"]))
+            assert _attempt(mine, name, value, _assign) == _attempt(other, name, value, setattr)
+        assert _shape(ours) == _shape(theirs)
+
+
+def _pruned_reference(data: dict[str, Any], level: str) -> dict[str, Any]:
+    added = metadata.ADDED_FIELDS[level]
+    return {k: v for k, v in data.items() if not (k in added and any(v == d for d in metadata._DEFAULTS))}
+
+
+@given(piano=plans(), data=st.data())
+@settings(max_examples=30, deadline=None)
+def test_the_fingerprint_leaves_out_the_same_defaults(piano: Piano, data: st.DataObject) -> None:
+    """``_pruned`` keeps a row it has nothing to drop from as it is: the fingerprint's bytes are the same."""
+    piano = _varied(piano, data)
+    testi = load_texts()
+    for area in piano.aree:
+        snapshot = snapshot_for(piano, area, data.draw(st.sampled_from(list(Rilevazione))), testi, None)
+        # Some added fields at their defaults, some not: both ways through ``_pruned``.
+        for obiettivo in snapshot.area.obiettivi:
+            for persona in obiettivo.risorse_umane:
+                persona.quota = data.draw(st.sampled_from([None, 50.0]))
+        dump = snapshot.model_dump(mode="json", exclude={"testi"})
+        with patch.object(metadata, "_pruned", _pruned_reference):
+            expected = metadata._JSON.dump_json(metadata._without_added_defaults(copy.deepcopy(dump)))
+        assert metadata._JSON.dump_json(metadata._without_added_defaults(copy.deepcopy(dump))) == expected

@@ -611,8 +611,13 @@ class _SheetReader:
         key_cols = [columns[[c.label_key for c in sheet.spec.columns].index(k)] for k in sheet.spec.key_labels]
         found: dict[tuple[str, ...], int] = {}
         rows = self.grid.sheets[actual]
+        dense = not isinstance(rows, SparseRows)
         for number in range(header_row + 1, len(rows) + 1):
-            key = tuple(canonical(self.grid.value(actual, number, c)) for c in key_cols)
+            if dense:  # ``Grid.value`` of a dense sheet, its row taken once
+                line = rows[number - 1]
+                key = tuple([canonical(line[c - 1] if c <= len(line) else None) for c in key_cols])
+            else:
+                key = tuple([canonical(self.grid.value(actual, number, c)) for c in key_cols])
             if not any(key):
                 continue
             if key in found:
@@ -663,7 +668,7 @@ class _SheetReader:
             # with (the plan's, or the previous round's), which the area has overwritten.
             setattr(row.item, cell.column.field, blank)
             return
-        setattr(row.item, cell.column.field, value)
+        _assign(row.item, cell.column.field, value)
         if value not in (None, ""):
             self.lettura.valori_letti += 1
 
@@ -677,6 +682,15 @@ class _SheetReader:
             cella=where[1],
             valore=_short(_show(raw)),
         )
+
+
+def _assign(item: object, name: str, value: object) -> None:
+    """``setattr`` (validated), but for an empty value the field already holds, as given: most input cells
+    are left empty, and validating None or "" again gives them back with the same fields given."""
+    empty = value is None or (type(value) is str and not value)
+    if empty and getattr(item, name) is value and name in getattr(item, "__pydantic_fields_set__", ()):
+        return
+    setattr(item, name, value)
 
 
 def layout_names(snapshot: Metadati) -> Iterator[SheetLayout]:
@@ -694,6 +708,8 @@ def structure_findings(lettura: Lettura, sheets: list[SheetLayout] | None = None
     grid = lettura.griglia
     if lettura.metadati is None or grid is None:
         return []
+    if not any(grid.formulas.values()) and not any(grid.merged.values()):
+        return []  # the usual file: no formula, no merge (the map of input cells is not needed)
     inputs = _input_cells(lettura, sheets)
     area = lettura.area
     found: list[Anomalia] = []

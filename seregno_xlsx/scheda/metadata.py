@@ -139,8 +139,11 @@ _JSON: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 def _pruned(data: dict[str, Any], level: str) -> dict[str, Any]:
-    added = ADDED_FIELDS[level]
-    return {k: v for k, v in data.items() if not (k in added and any(v == d for d in _DEFAULTS))}
+    """``data`` (a dump of our own, never shared) without the added fields holding their default: deleted in
+    place, the other keys keep their order (the fingerprint's bytes)."""
+    for key in [k for k in ADDED_FIELDS[level] if k in data and any(data[k] == d for d in _DEFAULTS)]:
+        del data[key]
+    return data
 
 
 def _without_added_defaults(data: dict[str, Any]) -> dict[str, Any]:
