@@ -7,7 +7,7 @@ import copy
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from unittest.mock import patch
 
 import openpyxl
@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from seregno_xlsx.cells import column_letter
 from seregno_xlsx.piano.compatto import PianoCompatto
-from seregno_xlsx.piano.model import Area, Piano, Rilevazione
+from seregno_xlsx.piano.model import Piano, Rilevazione
 from seregno_xlsx.ritorni.reader import Lettura, _assign, _same
 from seregno_xlsx.ritorni.verification import verify_file
 from seregno_xlsx.scheda import layout as layout_module
@@ -25,20 +26,17 @@ from seregno_xlsx.scheda.generation import as_shown, snapshot_for
 from seregno_xlsx.scheda.layout import (
     DATA_SHEETS,
     FIRST_DATA_ROW,
-    HEADER_ROW,
-    LEGEND_ROW,
     RELEASED_VERSIONS,
     TEMPLATE_VERSION,
-    TITLE_ROW,
     Cell,
     Header,
     Kind,
     SheetLayout,
+    SheetSpec,
     cell_kind,
     display_value,
     layout,
     sheet_specs,
-    title_text,
 )
 from seregno_xlsx.simulation import Entry, fill_workbook
 from seregno_xlsx.texts import load_texts
@@ -46,57 +44,34 @@ from seregno_xlsx.texts import load_texts
 from .test_properties_plans import plans
 from .test_reading_fast_paths import _shape, _varied
 
-if TYPE_CHECKING:
-    from seregno_xlsx.texts import Testi
 
-
-def _reference_layout(
-    testi: Testi, header: Header, area: Area, rilevazione: Rilevazione, versione: str
-) -> list[SheetLayout]:
-    """``layout`` as it was written first: every cell's kind and value asked of ``cell_kind`` and
-    ``display_value``, the template's sheets made again for each call."""
+def _uncached_specs(versione: str) -> list[SheetSpec]:
+    """The template's sheets of ``versione`` made anew, as ``sheet_specs`` made them on every call."""
     number = int(versione) if versione in RELEASED_VERSIONS else int(TEMPLATE_VERSION)
-    specs = [
+    return [
         replace(spec, columns=tuple(c for c in spec.columns if c.since <= number))
         for spec in DATA_SHEETS
         if spec.since <= number
     ]
-    sheets = []
-    title = title_text(testi, header, area, rilevazione)
-    for spec in specs:
-        name = spec.name(testi)
-        labels = [testi.label(c.label_key) for c in spec.columns]
-        rows = spec.rows(area)
-        sheet = SheetLayout(spec, name, title, testi.titoli.legenda, labels, rows)
-        sheet.cells.append(Cell(name, TITLE_ROW, 1, title, True))
-        sheet.cells.append(Cell(name, LEGEND_ROW, 1, testi.titoli.legenda, True))
-        for col, label in enumerate(labels, start=1):
-            sheet.cells.append(Cell(name, HEADER_ROW, col, label, True))
-        for r, row in enumerate(rows, start=FIRST_DATA_ROW):
-            for col, column in enumerate(spec.columns, start=1):
-                kind = cell_kind(column, row)
-                value = display_value(kind, column.get(row))
-                sheet.cells.append(Cell(name, r, col, value, not column.is_input(rilevazione), kind, spec, column, row))
-        sheets.append(sheet)
-    return sheets
 
 
-def _cells(sheets: list[SheetLayout]) -> list[Any]:
-    """Everything a layout says, with the row keys its readers compute."""
+def _cell_by_cell(sheet: SheetLayout, rilevazione: Rilevazione) -> list[Cell]:
+    """A sheet's data cells as ``layout`` first made them: each cell's kind and value asked of
+    ``cell_kind`` and ``display_value``."""
     return [
-        (
-            sheet.spec,
+        Cell(
             sheet.name,
-            sheet.title,
-            sheet.legend,
-            sheet.labels,
-            [sheet.spec.row_key(row) for row in sheet.rows],
-            [
-                (*cell[:6], cell.column, cell.data_row, cell.coordinate, cell.obiettivo, cell.fase)
-                for cell in sheet.cells
-            ],
+            r,
+            col,
+            display_value(cell_kind(column, row), column.get(row)),
+            not column.is_input(rilevazione),
+            cell_kind(column, row),
+            sheet.spec,
+            column,
+            row,
         )
-        for sheet in sheets
+        for r, row in enumerate(sheet.rows, start=FIRST_DATA_ROW)
+        for col, column in enumerate(sheet.spec.columns, start=1)
     ]
 
 
@@ -110,7 +85,18 @@ def test_the_layout_is_the_cell_by_cell_layout(piano: Piano, data: st.DataObject
         for rilevazione in Rilevazione:
             for versione in (*RELEASED_VERSIONS, "99", ""):
                 made = layout(testi, header, area, rilevazione, versione)
-                assert _cells(made) == _cells(_reference_layout(testi, header, area, rilevazione, versione))
+                assert [sheet.spec for sheet in made] == _uncached_specs(versione)
+                for sheet in made:
+                    assert sheet.rows == sheet.spec.rows(area)
+                    data_cells = [cell for cell in sheet.cells if cell.row >= FIRST_DATA_ROW]
+                    assert data_cells == _cell_by_cell(sheet, rilevazione)
+                    assert [c.coordinate for c in data_cells] == [f"{column_letter(c.col)}{c.row}" for c in data_cells]
+                    # A row's key, from the getters found once, is its key columns' values as text.
+                    for row in sheet.rows:
+                        columns = [
+                            next(c for c in sheet.spec.columns if c.label_key == k) for k in sheet.spec.key_labels
+                        ]
+                        assert sheet.spec.row_key(row) == tuple(str(c.get(row)) for c in columns)
 
 
 def test_the_template_s_sheets_are_made_once_and_never_changed_by_a_caller() -> None:
@@ -119,13 +105,7 @@ def test_the_template_s_sheets_are_made_once_and_never_changed_by_a_caller() -> 
     for versione in (*RELEASED_VERSIONS, "99", "", "1" * 10_000):
         first = sheet_specs(versione)
         first.clear()  # a caller's own list: the next caller's is whole
-        number = int(versione) if versione in RELEASED_VERSIONS else int(TEMPLATE_VERSION)
-        expected = [
-            replace(spec, columns=tuple(c for c in spec.columns if c.since <= number))
-            for spec in DATA_SHEETS
-            if spec.since <= number
-        ]
-        assert sheet_specs(versione) == expected
+        assert sheet_specs(versione) == _uncached_specs(versione)
     assert layout_module._specs_of.cache_info().currsize <= len(RELEASED_VERSIONS)
 
 
