@@ -44,3 +44,20 @@ def test_an_assignment_never_writes_the_shared_set() -> None:
     assert one.model_fields_set == {"codice", "descrizione", "monitoraggio"}
     assert two.model_fields_set == {"codice", "descrizione"}
     assert Fase(codice="C", descrizione="fase").model_fields_set == {"codice", "descrizione"}
+
+
+def test_a_copy_with_updates_never_writes_the_shared_set() -> None:
+    """Pydantic's ``model_copy(update=...)`` adds the updated fields to the set in place: the copy gets its own."""
+    from seregno_xlsx.piano.model import Persona
+
+    one, two = (Persona(matricola=m, nome="N") for m in ("00000001", "00000002"))
+    assert one.model_fields_set is two.model_fields_set
+    copied = one.model_copy(update={"quota": 50.0})
+    assert copied.quota == 50.0 and copied.model_fields_set == {"matricola", "nome", "quota"}
+    assert one.model_fields_set == two.model_fields_set == {"matricola", "nome"}
+    assert Persona(matricola="00000003", nome="N").model_dump(exclude_unset=True) == {
+        "matricola": "00000003",
+        "nome": "N",
+    }
+    deep = one.model_copy(update={"nome": "M"}, deep=True)
+    assert deep.nome == "M" and deep.model_fields_set == {"matricola", "nome"} and one.nome == "N"

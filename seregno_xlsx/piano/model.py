@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from copy import deepcopy
 from datetime import date, datetime
 from enum import Enum, StrEnum
@@ -114,6 +115,17 @@ class _Model(BaseModel):
     def __copy__(self) -> Self:
         copied = super().__copy__()
         _shared_fields_set(copied)
+        return copied
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Pydantic's copy, except that the fields updated go into the copy's own set: pydantic adds them in
+        place, to the set every row given the same fields shares (``piano.model_copy(update={"aree": []})``
+        marked «aree» as given in every plan)."""
+        copied = self.__deepcopy__() if deep else self.__copy__()
+        if update:
+            copied.__dict__.update(update)  # as pydantic does (extra fields are forbidden here)
+            object.__setattr__(copied, "__pydantic_fields_set__", copied.__pydantic_fields_set__ | set(update))
+            _shared_fields_set(copied)
         return copied
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
