@@ -288,7 +288,7 @@ def consolidate(
     content: dict[str, Any] = {
         "ente": first.ente,
         "anno": anno,
-        "aree": list(result.aree),
+        "aree": result.aree,
         "rilevazione": rilevazione,
         "regole": regole,
         "anomalie": result.anomalie,

@@ -7,7 +7,7 @@ across the whole plan: a person in several areas gets one figure, and their shar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import date
@@ -36,18 +36,18 @@ class Assegnazione:
 def assignments(areas: Iterable[Area]) -> dict[str, list[Assegnazione]]:
     """Every person's assignments, by matricola, in plan order (the master's rows follow it)."""
     people: dict[str, list[Assegnazione]] = {}
-    seen: set[tuple[str, int]] = set()
-    for area in areas:
+    for area in areas:  # may be read one at a time (``piano/compresse.py``): nothing keyed by ``id``
         for obiettivo in area.obiettivi:
+            seen: set[str] = set()
             for persona in obiettivo.risorse_umane:
-                if (persona.matricola, id(obiettivo)) in seen:
+                if persona.matricola in seen:
                     continue
-                seen.add((persona.matricola, id(obiettivo)))
+                seen.add(persona.matricola)
                 people.setdefault(persona.matricola, []).append(Assegnazione(area, obiettivo, persona))
     return people
 
 
-def effective_shares(assigned: list[Assegnazione]) -> list[float]:
+def effective_shares(assigned: Sequence[Assegnazione]) -> list[float]:
     """Each assignment's share in percent: the given one, else an equal part of what the given ones leave.
 
     A share outside 0-100% counts as not given (never better than a blank). Summed in row order, as the
