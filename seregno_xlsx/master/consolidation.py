@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
-from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
+from seregno_xlsx.findings import Anomalia, finding, has_errors, printable
 from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
 from seregno_xlsx.master.extracts import Estratto, write_extracts
 from seregno_xlsx.master.layout import ANOMALIE, FONTI, INDICATORI, OBIETTIVI, RIEPILOGO, load_settings
@@ -31,10 +31,11 @@ from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan
 from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
-from seregno_xlsx.ritorni.pool import Richiesta, compilation, verify_files
+from seregno_xlsx.ritorni.pool import LetturaCompatta, Richiesta, compilation, invalid_codes, verify_files
 from seregno_xlsx.ritorni.reader import Lettura, older_version, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date
 from seregno_xlsx.scheda.metadata import Metadati
+from seregno_xlsx.texts import Testi
 
 
 @dataclass
@@ -163,7 +164,7 @@ def consolidate(
     files = _without_previous_master(files, output)
     files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
     richiesta = Richiesta(piano=plan, data_riferimento=data_riferimento, password_apertura=password_apertura)
-    letture = verify_files(files, richiesta, processi=processi)
+    letture = share_texts(verify_files(files, richiesta, processi=processi))
     # Our own outputs left among the returns (a previous master, an extract) are listed, never rejected.
     ours = {id(lettura) for lettura in letture if is_our_output(lettura)}
     ignored += [(printable(lettura.file.name), OUR_OUTPUT) for lettura in letture if id(lettura) in ours]
@@ -262,7 +263,7 @@ def consolidate(
     counted = AreeCompresse()
     read_invalid: dict[str, dict[str, float | None]] = {}
     between: list[tuple[Anomalia, str]] = []
-    for index, (lettura, area) in enumerate(zip(accepted, carried, strict=True)):
+    for index, (lettura, area) in enumerate(zip(accepted, carried.drain(), strict=True)):
         if correzioni is not None:
             correzioni.apply(index, area)
         [area], read = counted_areas([area], rilevazione, non_validi)
@@ -382,11 +383,27 @@ def _without_previous_master(files: list[Path], output: Path) -> list[Path]:
 
 def invalid_values(lettura: Lettura, area: Area, rilevazione: Rilevazione) -> set[str]:
     """Codes of the indicators whose round value has an ``errore`` finding on its cell (see scoring);
-    ``area``: the reading's compilation."""
-    cells = {(a.foglio, a.cella) for a in lettura.anomalie if a.gravita is Gravita.ERRORE and a.cella}
+    ``area``: the reading's compilation (a reading kept by the pool found them already, in its worker)."""
     field = round_value_field(rilevazione)
-    codes = {i.codice for o in area.obiettivi for i in o.indicatori}
-    return {code for code in codes if lettura.locate("indicatori", code, field) in cells}
+    if isinstance(lettura, LetturaCompatta) and lettura.non_validi is not None:
+        return set(lettura.non_validi.get(field, ()))
+    return invalid_codes(lettura, area, field)
+
+
+def share_texts(letture: list[Lettura]) -> list[Lettura]:
+    """The texts each scheda was generated with (``Metadati.testi``, some 20 KB) held once for all the
+    schede that have the same: each file read, or each worker, made its own copy."""
+    kept: list[Testi] = []
+    for lettura in letture:
+        metadati = lettura.metadati
+        if metadati is None:
+            continue
+        same = next((testi for testi in kept if testi == metadati.testi), None)
+        if same is None:
+            kept.append(metadati.testi)
+        elif same is not metadati.testi:
+            lettura.metadati = metadati.model_copy(update={"testi": same})
+    return letture
 
 
 def _as_it_is(_: int, area: Area) -> Area:

@@ -107,9 +107,9 @@ def check_assignments(
     return found
 
 
-@dataclass
+@dataclass(slots=True)
 class _Somma:
-    """One person's assignments across areas, as ``QuoteTraAree`` keeps them."""
+    """One person's assignments across areas, as ``QuoteTraAree`` keeps them: a few values."""
 
     nome: str
     area: str
@@ -118,17 +118,20 @@ class _Somma:
     n: int = 0
     # The first codes only: the finding lists ten.
     codes: list[str] = default(default_factory=list)
-    aree: set[str] = default(default_factory=set)
+    # In another area than the first (only then are the shares checked here).
+    altrove: bool = False
 
 
 class QuoteTraAree:
     """``check_assignments(..., only_across_areas=True)`` fed one area at a time (``add``): of each person
-    only the sum of their shares, their areas and objectives' codes are kept, never the areas' models."""
+    only the sum of their shares, whether they are in several areas and the first objectives' codes are
+    kept, never the areas' models."""
 
     def __init__(self) -> None:
         self._people: dict[str, _Somma] = {}
 
     def add(self, area: Area, locate: Locate = no_location) -> None:
+        key = area.nome.casefold()
         for obiettivo in area.obiettivi:
             seen: set[str] = set()
             for persona in obiettivo.risorse_umane:
@@ -138,7 +141,7 @@ class QuoteTraAree:
                 somma = self._people.get(persona.matricola)
                 if somma is None:
                     somma = self._people[persona.matricola] = _Somma(persona.nome, area.nome, locate)
-                somma.aree.add(area.nome.casefold())
+                somma.altrove = somma.altrove or key != somma.area.casefold()
                 somma.n += 1
                 if len(somma.codes) <= MAX_LISTED:
                     somma.codes.append(obiettivo.codice)
@@ -148,7 +151,7 @@ class QuoteTraAree:
     def anomalie(self) -> list[Anomalia]:
         found: list[Anomalia] = []
         for matricola, s in self._people.items():
-            if len(s.aree) >= 2:
+            if s.altrove:
                 found.extend(_over_full(matricola, s.nome, s.total, s.codes, s.n, s.area, s.where))
         return found
 

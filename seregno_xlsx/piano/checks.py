@@ -341,8 +341,10 @@ class TraAree:
         self._codici: list[Anomalia] = []
         # Matricole with several names inside one area: already reported by that area's check.
         self._flagged: set[str] = set()
-        # matricola -> normalised name -> its first occurrence (area, where, objective's code, name).
-        self._names: dict[str, dict[str, tuple[str, Locate, str, str]]] = defaultdict(dict)
+        # matricola -> its first occurrence (normalised name, area, where, objective's code, name); the
+        # occurrences of the other names of a matricola that has several, by normalised name.
+        self._first: dict[str, _Occurrence] = {}
+        self._more: dict[str, dict[str, _Occurrence]] = {}
 
     def add(self, area: Area, locate: Locate = no_location) -> None:
         ctx = _Ctx(area, self.anno, locate)
@@ -350,24 +352,30 @@ class TraAree:
         for matricola, names in _names_by_matricola([area]).items():
             if len(names) > 1:
                 self._flagged.add(matricola)
-            known = self._names[matricola]
             for key, (o, p) in names.items():
-                known.setdefault(key, (area.nome, locate, o.codice, p.nome))
+                seen = (key, area.nome, locate, o.codice, p.nome)
+                first = self._first.setdefault(matricola, seen)
+                if first[0] != key:
+                    self._more.setdefault(matricola, {}).setdefault(key, seen)
 
     def anomalie(self) -> list[Anomalia]:
         found = list(self._codici)
-        for matricola, names in self._names.items():
-            if len(names) > 1 and matricola not in self._flagged:
-                seen = list(names.values())
+        for matricola, first in self._first.items():
+            if matricola in self._more and matricola not in self._flagged:
+                seen = [first, *self._more[matricola].values()]
                 # Light models with just what the finding names: the objective's code, the person's name.
                 occurrences = [
                     (Obiettivo.model_construct(codice=codice), Persona.model_construct(matricola=matricola, nome=nome))
-                    for _, _, codice, nome in seen
+                    for _, _, _, codice, nome in seen
                 ]
-                area, locate = seen[1][:2]  # placed where the second name is seen, as _matricola_finding says
+                _, area, locate, _, _ = seen[1]  # placed where the second name is seen, as _matricola_finding says
                 ctx = _Ctx(Area.model_construct(nome=area, obiettivi=[]), self.anno, locate)
                 found.append(_matricola_finding(ctx, matricola, occurrences))
         return found
+
+
+# Where a matricola is seen with a name: the name normalised, the area, where, the objective's code, the name.
+_Occurrence = tuple[str, str, Locate, str, str]
 
 
 # --- checks on the compilation -------------------------------------------------------------------------

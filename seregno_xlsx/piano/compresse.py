@@ -47,6 +47,13 @@ class AreeCompresse(Sequence[Area]):
     def append(self, area: Area) -> None:
         self._blobs.append(compress(area))
 
+    def drain(self) -> Iterator[Area]:
+        """Each area once, in order, each let go as it is given: the sequence is empty afterwards."""
+        for index, blob in enumerate(self._blobs):
+            self._blobs[index] = b""
+            yield expand(blob)
+        self._blobs.clear()
+
     def __len__(self) -> int:
         return len(self._blobs)
 
