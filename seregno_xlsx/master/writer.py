@@ -19,7 +19,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +90,16 @@ from seregno_xlsx.piano.assegnazioni import (
     year_bounds,
     year_fraction,
 )
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione, round_value_field
+from seregno_xlsx.piano.model import (
+    Area,
+    Compilazione,
+    Fase,
+    Indicatore,
+    Obiettivo,
+    Persona,
+    Rilevazione,
+    round_value_field,
+)
 from seregno_xlsx.scheda.fit import height, lines
 
 TRUNCATED = " […testo troncato nel master]"
@@ -330,6 +338,11 @@ class _Master:
         # and Personale; each area's name, by its index.
         self.people: dict[str, list[_Incarico]] = {}
         self.area_names: list[str] = []
+        # What Riepilogo shows of each area, gathered with Obiettivi (by the area's index): its counts, its
+        # sign-off, and where its objectives' pairs are in ``pairs``, so Riepilogo reads no area again.
+        self.area_counts: list[Conteggi] = []
+        self.area_firme: list[Compilazione] = []
+        self.area_pairs: list[slice] = []
         # Assegnazioni's «Tempo» formula: the year's first and last day, the same on every row.
         self.year = tuple(f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(anno))
 
@@ -500,37 +513,36 @@ class _Master:
         n_obj = self.rows[OBIETTIVI.name]
         pct_range, area_range = OBIETTIVI.range("pct", n_obj), OBIETTIVI.range("area", n_obj)
         weight = OBIETTIVI.range("peso", n_obj) if self.regole.pesi_aree == "stelle" else None
-        # The areas are read one at a time (``aree`` may hold them compressed), then the missing ones.
-        names: Iterator[tuple[Area | str, str]] = chain(
-            ((a, PERVENUTA) for a in self.aree), ((nome, NON_PERVENUTA) for nome in aree_mancanti)
-        )
-        n = len(self.aree) + len(aree_mancanti)
-        totale = sum((counts(a, self.ril, self.rif, self.invalid.get(a.nome, {})) for a in self.aree), Conteggi())
+        # From what Obiettivi gathered of each area (no area is read again), then the missing ones.
+        names = [(a, PERVENUTA) for a in range(len(self.area_names))] + [
+            (nome, NON_PERVENUTA) for nome in aree_mancanti
+        ]
+        n = len(names)
+        totale = sum(self.area_counts, Conteggi())
         self._riepilogo_top(n, totale, aree_mancanti)
         for r, (area, stato) in enumerate(names, start=1):
             if isinstance(area, str):
                 self.area_row[area.casefold()] = sheet.header_row + r
                 self._row(sheet, r, {"area": area, "stato": stato})
                 continue
-            self.area_row[area.nome.casefold()] = sheet.header_row + r
+            nome, firma, conteggi = self.area_names[area], self.area_firme[area], self.area_counts[area]
+            self.area_row[nome.casefold()] = sheet.header_row + r
             me = sheet.cell("area", sheet.header_row + r)
-            conteggi = counts(area, self.ril, self.rif, self.invalid.get(area.nome, {}))
-            values: dict[str, object] = {"area": area.nome, "stato": stato, **_sign_off(area, self.remit.nominativi)}
+            values: dict[str, object] = {"area": nome, "stato": stato, **_sign_off(firma, self.remit.nominativi)}
             for count in COUNTS:
                 values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
-            firma = area.compilazione
             if self.remit.nominativi:
                 self._count_input(firma.compilata_da, firma.approvata_da, firma.data_approvazione)
             else:  # who signed is personal data; that and when it was approved are facts
                 self._count_input(firma.data_approvazione)
                 self.summary.valori_omessi += _given(firma.compilata_da, firma.approvata_da)
             mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
-            values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
+            # area_pct: its objectives' % and weights, in order, as Obiettivi kept them.
+            values["pct"] = _Formula(mean, _cached(weighted_mean(self.pairs[self.area_pairs[area]])))
             if self.ril is Rilevazione.FINALE:
                 first = _mean_formula(f"({area_range}={me})", OBIETTIVI.range("pct_prima", n_obj), weight)
-                values["pct_prima"] = _Formula(
-                    first, _cached(area_pct(as_sent(area), Rilevazione.INTERMEDIA, self.regole))
-                )
+                pct_prima = weighted_mean(self.first_pairs[self.area_pairs[area]])
+                values["pct_prima"] = _Formula(first, _cached(pct_prima))
             self._row(sheet, r, values)
         total: list[object] = []
         for column in sheet.columns:
@@ -634,6 +646,9 @@ class _Master:
         r = 0
         for a, area in enumerate(self.aree):
             self.area_names.append(area.nome)
+            self.area_counts.append(counts(area, self.ril, self.rif, self.invalid.get(area.nome, {})))
+            self.area_firme.append(area.compilazione)
+            self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
             for o, ob in enumerate(area.obiettivi):
                 r += 1
                 row = sheet.header_row + r
@@ -892,13 +907,21 @@ class _Master:
             entries.append(_Incarico(at, ob.codice, ob.peso, matricola, nome, categoria, p.quota, p.dal, p.al))
 
     def _assigned(self, entries: list[_Incarico]) -> list[_Assigned]:
-        """One person's assignments as models again, for as long as their rows are written."""
+        """One person's assignments as models again (light copies of templates, never validated: the values
+        were), for as long as their rows are written."""
         return [
             _Assigned(
-                Area.model_construct(nome=self.area_names[x.at[0]], obiettivi=[]),
-                Obiettivo.model_construct(codice=x.codice, peso=x.peso),
-                Persona.model_construct(
-                    categoria=x.categoria, matricola=x.matricola, nome=x.nome, quota=x.quota, dal=x.dal, al=x.al
+                _AREA.model_copy(update={"nome": self.area_names[x.at[0]]}),
+                _OBIETTIVO.model_copy(update={"codice": x.codice, "peso": x.peso}),
+                _PERSONA.model_copy(
+                    update={
+                        "categoria": x.categoria,
+                        "matricola": x.matricola,
+                        "nome": x.nome,
+                        "quota": x.quota,
+                        "dal": x.dal,
+                        "al": x.al,
+                    }
                 ),
                 x.at,
             )
@@ -1128,6 +1151,13 @@ def _correction_note(ob: Obiettivo) -> str:
 Position = tuple[int, int]
 
 
+# What ``_assigned`` copies: ``model_construct`` runs every default factory (slow, for each of thousands of
+# assignments); a copy of one made once does not.
+_AREA = Area.model_construct(nome="", obiettivi=[])
+_OBIETTIVO = Obiettivo.model_construct(codice="", peso=0)
+_PERSONA = Persona.model_construct(matricola="", nome="")
+
+
 @dataclass(frozen=True, slots=True)
 class _Incarico:
     """One person on one objective as the master keeps it until Assegnazioni and Personale are written."""
@@ -1187,12 +1217,11 @@ def _given(*values: object) -> int:
     return sum(v not in (None, "") for v in values)
 
 
-def _sign_off(area: Area, nominativi: bool = True) -> dict[str, object]:
+def _sign_off(firma: Compilazione, nominativi: bool = True) -> dict[str, object]:
     """The scheda's compilation block as Riepilogo shows it (typed by the area: text, never a formula).
 
     Without names (the extract without personal data) neither who compiled nor who approved appears:
     that the scheda was compiled and approved, and when, are facts and stay."""
-    firma = area.compilazione
     if not nominativi:
         compilata = OMITTED if firma.compilata_da.strip() else ""
         approvata = "approvata" if firma.approvata_da.strip() or firma.data_approvazione else ""
