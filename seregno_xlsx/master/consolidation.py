@@ -31,7 +31,14 @@ from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan
 from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
-from seregno_xlsx.ritorni.pool import LetturaCompatta, Richiesta, compilation, invalid_codes, verify_files
+from seregno_xlsx.ritorni.pool import (
+    LetturaCompatta,
+    Richiesta,
+    compilation,
+    few_collections,
+    invalid_codes,
+    verify_files,
+)
 from seregno_xlsx.ritorni.reader import Lettura, older_version, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date
 from seregno_xlsx.scheda.metadata import Metadati
@@ -148,6 +155,39 @@ def consolidate(
     ``rilevazione``: the round being consolidated; without it, the round after the last one the plan
     records, else the round most schede were generated for (``expected_round``).
     """
+    # The areas are made into models again and again, one at a time (``piano/compresse.py``): each dies by
+    # reference count, never in a cycle, so the collector runs seldom and never over what lived before
+    # (with every finding of thousands of files alive, its full passes made the run grow faster than them).
+    with few_collections():
+        return _consolidate(
+            folder,
+            output,
+            piano=piano,
+            data_riferimento=data_riferimento,
+            regole=regole,
+            password_apertura=password_apertura,
+            registro=registro,
+            estratti=estratti,
+            rettifiche=rettifiche,
+            processi=processi,
+            rilevazione=rilevazione,
+        )
+
+
+def _consolidate(
+    folder: Path,
+    output: Path,
+    *,
+    piano: Piano | PianoCompatto | None,
+    data_riferimento: date | None,
+    regole: Regole | None,
+    password_apertura: str | None,
+    registro: Registro,
+    estratti: Path | None,
+    rettifiche: Path | None,
+    processi: int | None,
+    rilevazione: Rilevazione | None,
+) -> Consolidamento:
     regole = regole or Regole()
     refuse_closed_output(output)
     rettifiche = rettifiche or find_rettifiche(folder)

@@ -839,8 +839,11 @@ class _Master:
         order = sorted(people, key=lambda m: (people[m][0].nome.casefold(), m))
         n = sum(len(people[m]) for m in order)
         mat_col, quota_col = ASSEGNAZIONI.range("matricola", n), ASSEGNAZIONI.range("quota", n)
+        weight_col, pct_col = (ASSEGNAZIONI.range(k, n) for k in ("peso", "pct"))
         a = 0
-        for matricola in order:
+        # Each person's rows in Assegnazioni, then their row in Personale (each sheet's rows in order): one
+        # person's assignments are made into light models once, for both.
+        for r, matricola in enumerate(order, start=1):
             assigned = self._assigned(people[matricola])
             shares = effective_shares(assigned)
             weights = assignment_weights(assigned, self.anno, self.regole)
@@ -868,15 +871,11 @@ class _Master:
                 }
                 self._row(ASSEGNAZIONI, a, values)
                 self._count_input(persona.quota, persona.dal, persona.al)
-        weight_col, pct_col = (ASSEGNAZIONI.range(k, n) for k in ("peso", "pct"))
-        for r, matricola in enumerate(order, start=1):
-            assigned = self._assigned(people[matricola])
             me = PERSONALE.cell("matricola", PERSONALE.header_row + r)
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
-            # person_pct from the assignments already gathered (it gathers every area's again per person).
-            # assigned_pct, with each objective's % as Obiettivi kept it (by position).
+            # assigned_pct (person_pct from the assignments gathered once), with each objective's % as
+            # Obiettivi kept it (by position).
             kept = [self.objective_pcts[item.at] for item in assigned]
-            weights = assignment_weights(assigned, self.anno, self.regole)
             cached = weighted_mean(list(zip(kept, weights, strict=True)))
             person: dict[str, object] = {
                 "matricola": matricola,
