@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from seregno_xlsx.master.consolidation import consolidate
 from seregno_xlsx.piano.model import Piano
-from seregno_xlsx.ritorni.pool import Richiesta, verify_files, verify_for_consolidation
+from seregno_xlsx.ritorni.pool import LetturaCompatta, Richiesta, compilation, verify_files, verify_for_consolidation
 from seregno_xlsx.ritorni.reader import Lettura
 
 from .cli_runner import run
@@ -82,8 +82,14 @@ def test_pool_keeps_only_what_the_master_needs(ritorni: Path) -> None:
     [full] = [verify_for_consolidation(files[0], Richiesta())]
     assert full.griglia is None and full.canonico == {}
     assert full.metadati is not None and full.metadati.area.obiettivi == []
-    assert full.compilata is not None and full.compilata.obiettivi
-    assert {key[0] for key in full.posizioni} == {"indicatori"}
+    # The compilation travels and stays compressed, made into models only when needed.
+    assert isinstance(full, LetturaCompatta) and full.compilata is not None and full.compilata.obiettivi == []
+    compiled = compilation(full)
+    assert compiled is not None and compiled.obiettivi and compiled.nome == full.compilata.nome
+    assert compilation(full) is not compiled  # a fresh copy each time
+    assert len(full.compressa) < 20 * 1024
+    # Instead of the cells' positions, which round values are invalid (none here).
+    assert full.posizioni == {} and full.non_validi == {"prima_rilevazione": set(), "valore_raggiunto": set()}
 
 
 @pytest.mark.slow
@@ -355,8 +361,9 @@ def test_a_reading_kept_for_the_master_is_small() -> None:
     finally:
         tracemalloc.stop()
     assert all(lettura.leggibile for lettura in kept)
-    # About 90 KiB (the compiled area and its findings); with every cell's position kept, about 300 KiB.
-    assert per_file < 180 * 1024, per_file
+    # About 49 KiB (the compiled area compressed, its findings, the snapshot); with the compiled area as
+    # models, about 80 KiB; with every cell's position kept, about 300 KiB.
+    assert per_file < 64 * 1024, per_file
 
 
 def reader_that_fails(path: Path, richiesta: Richiesta) -> Lettura:

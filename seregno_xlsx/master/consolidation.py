@@ -7,33 +7,42 @@ last wins and the other is reported; every file of the folder is listed in Fonti
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
-from seregno_xlsx.findings import Anomalia, Gravita, finding, has_errors, printable
+from seregno_xlsx.findings import Anomalia, finding, has_errors, printable
 from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
 from seregno_xlsx.master.extracts import Estratto, write_extracts
 from seregno_xlsx.master.layout import ANOMALIE, FONTI, INDICATORI, OBIETTIVI, RIEPILOGO, load_settings
-from seregno_xlsx.master.rettifiche import Applicata, apply_rettifiche, find_rettifiche, read_rettifiche
-from seregno_xlsx.master.rounds import check_between_rounds, onto_current_version, previous_round
+from seregno_xlsx.master.rettifiche import Applicata, Correzioni, find_rettifiche, read_rettifiche
+from seregno_xlsx.master.rounds import OntoCurrentVersion, check_between_rounds, previous_round
 from seregno_xlsx.master.scoring import Regole, counted_areas
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
-from seregno_xlsx.piano.assegnazioni import check_assignments
-from seregno_xlsx.piano.checks import check_across_areas
+from seregno_xlsx.piano.assegnazioni import QuoteTraAree
+from seregno_xlsx.piano.checks import TraAree
 from seregno_xlsx.piano.compatto import PianoCompatto, read_plan_compact
+from seregno_xlsx.piano.compresse import AreeCompresse
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan
 from seregno_xlsx.piano.rounds import Ritorno
 from seregno_xlsx.ritorni.classification import Stato, classify, returned_files, same_file
-from seregno_xlsx.ritorni.pool import Richiesta, verify_files
+from seregno_xlsx.ritorni.pool import (
+    LetturaCompatta,
+    Richiesta,
+    compilation,
+    few_collections,
+    invalid_codes,
+    verify_files,
+)
 from seregno_xlsx.ritorni.reader import Lettura, older_version, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date
 from seregno_xlsx.scheda.metadata import Metadati
+from seregno_xlsx.texts import Testi
 
 
 @dataclass
@@ -45,8 +54,9 @@ class Consolidamento:
     anomalie: list[Anomalia] = field(default_factory=list)
     summary: SintesiMaster | None = None
     valori_letti: int = 0
-    # The accepted compilations, and the rules and round the master computed them with.
-    aree: list[Area] = field(default_factory=list)
+    # The accepted compilations as they count, and the rules and round the master computed them with:
+    # kept compressed, each read gives fresh models of one area (``piano/compresse.py``).
+    aree: Sequence[Area] = field(default_factory=AreeCompresse)
     rilevazione: Rilevazione = Rilevazione.INTERMEDIA
     regole: Regole = field(default_factory=Regole)
     data_riferimento: date | None = None
@@ -67,7 +77,8 @@ class Consolidamento:
     # The plan the returns were read against (given or found), compact; the accepted returns as the
     # next round's plan takes them (``consolida --piano-aggiornato``).
     piano_compatto: PianoCompatto | None = None
-    ritorni: list[Ritorno] = field(default_factory=list)
+    # Per accepted return, in the order of ``aree``: its file, SHA-256 and plan version (``ritorni``).
+    _ritorni: list[tuple[str, str, int | None]] = field(default_factory=list, repr=False)
     # Which rule decided the round consolidated, in words (stated, the plan's next round, most schede).
     regola_rilevazione: str = ""
 
@@ -80,6 +91,11 @@ class Consolidamento:
         if self._piano is None and self.piano_compatto is not None:
             self._piano = self.piano_compatto.intero()
         return self._piano
+
+    @property
+    def ritorni(self) -> list[Ritorno]:
+        """The accepted returns as the next round's plan takes them (``--piano-aggiornato``): made now."""
+        return [Ritorno(area, *source) for area, source in zip(self.aree, self._ritorni, strict=True)]
 
     @property
     def rifiutati(self) -> int:
@@ -139,6 +155,39 @@ def consolidate(
     ``rilevazione``: the round being consolidated; without it, the round after the last one the plan
     records, else the round most schede were generated for (``expected_round``).
     """
+    # The areas are made into models again and again, one at a time (``piano/compresse.py``): each dies by
+    # reference count, never in a cycle, so the collector runs seldom and never over what lived before
+    # (with every finding of thousands of files alive, its full passes made the run grow faster than them).
+    with few_collections():
+        return _consolidate(
+            folder,
+            output,
+            piano=piano,
+            data_riferimento=data_riferimento,
+            regole=regole,
+            password_apertura=password_apertura,
+            registro=registro,
+            estratti=estratti,
+            rettifiche=rettifiche,
+            processi=processi,
+            rilevazione=rilevazione,
+        )
+
+
+def _consolidate(
+    folder: Path,
+    output: Path,
+    *,
+    piano: Piano | PianoCompatto | None,
+    data_riferimento: date | None,
+    regole: Regole | None,
+    password_apertura: str | None,
+    registro: Registro,
+    estratti: Path | None,
+    rettifiche: Path | None,
+    processi: int | None,
+    rilevazione: Rilevazione | None,
+) -> Consolidamento:
     regole = regole or Regole()
     refuse_closed_output(output)
     rettifiche = rettifiche or find_rettifiche(folder)
@@ -155,7 +204,7 @@ def consolidate(
     files = _without_previous_master(files, output)
     files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
     richiesta = Richiesta(piano=plan, data_riferimento=data_riferimento, password_apertura=password_apertura)
-    letture = verify_files(files, richiesta, processi=processi)
+    letture = share_texts(verify_files(files, richiesta, processi=processi))
     # Our own outputs left among the returns (a previous master, an extract) are listed, never rejected.
     ours = {id(lettura) for lettura in letture if is_our_output(lettura)}
     ignored += [(printable(lettura.file.name), OUR_OUTPUT) for lettura in letture if id(lettura) in ours]
@@ -207,52 +256,75 @@ def consolidate(
     assert first is not None
     anno = first.anno
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
-    areas = [lettura.compilata for lettura in accepted if lettura.compilata is not None]
+    result.anno = anno
+    # One area at a time, never all as models: each accepted compilation carried onto the version in
+    # force, what spans areas gathered (codes, matricole, shares), then kept compressed.
+    carry: Callable[[int, Area], Area] = _as_it_is
     if plan is not None and header is not None:
         # Schede of an earlier version of the plan count in the version in force, by code.
-        old = [lt.compilata for lt in accepted if lt.compilata and lt.metadati and older_version(lt.metadati, header)]
-        areas = onto_current_version(plan.per_area(*old), accepted, rilevazione)
-    consolidated = Piano(ente=first.ente, anno=anno, titolo=first.titolo, delibera=first.delibera, aree=areas)
+        older = [i for i, lt in enumerate(accepted) if lt.metadati and older_version(lt.metadati, header)]
+        if older:
+            carry = OntoCurrentVersion(plan, accepted, older, rilevazione).carry
+    across, shares = TraAree(anno), QuoteTraAree()
+    carried = AreeCompresse()
+    non_validi: dict[str, set[str]] = {}
+    names: list[str] = []
+    for index, lettura in enumerate(accepted):
+        compiled = compilation(lettura)
+        assert compiled is not None
+        area = carry(index, compiled)
+        non_validi[area.nome] = invalid_values(lettura, compiled, rilevazione)
+        across.add(area)
+        shares.add(area)
+        names.append(area.nome)
+        carried.append(area)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
-    result.anomalie.extend(check_across_areas(consolidated))
-    result.anomalie.extend(check_assignments(areas, anno, only_across_areas=True))
-    result.anno = anno
+    result.anomalie.extend(across.anomalie())
+    result.anomalie.extend(shares.anomalie())
     missing: list[str] = []
     if plan is not None:
-        answered = {a.nome.casefold() for a in areas}
+        answered = {nome.casefold() for nome in names}
         for nome in plan.nomi:
             if nome.casefold() not in answered:
                 missing.append(nome)
                 result.anomalie.append(
                     finding("area-senza-risposta", "nessuna scheda valida ricevuta", area=nome, valore=nome)
                 )
+    correzioni = None
     if rettifiche is not None:
         name = printable(rettifiche.name)
-        applied, problems = apply_rettifiche(corrections, areas, rilevazione, file=name, aree_del_piano=missing)
-        result.file_rettifiche, result.rettifiche = rettifiche, applied
-        result.anomalie.extend(problems)
-        result.origine.update((id(a), name) for a in problems)
-        registro.event("rettifiche", file=str(rettifiche), applicate=len(applied), anomalie=len(problems))
+        correzioni = Correzioni(corrections, names, rilevazione, file=name, aree_del_piano=missing)
     result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
-    non_validi = {
-        area.nome: invalid_values(lettura, rilevazione) for lettura, area in zip(accepted, areas, strict=True)
-    }
-    # As they count, once for the master, its extracts and the next round's plan: an invalid value is a
-    # missing one (the master shows what was read beside it).
-    result.aree, read_invalid = counted_areas(areas, rilevazione, non_validi)
-    result.non_validi, result.data_riferimento = non_validi, reference
     settings = load_settings()
     calo = settings.controlli.calo_massimo_obiettivo
-    for lettura, area in zip(accepted, result.aree, strict=True):
+    # Again one area at a time: the office's corrections, then as it counts, once for the master, its
+    # extracts and the next round's plan: an invalid value is a missing one (the master shows what was
+    # read beside it); then the checks between rounds.
+    counted = AreeCompresse()
+    read_invalid: dict[str, dict[str, float | None]] = {}
+    between: list[tuple[Anomalia, str]] = []
+    for index, (lettura, area) in enumerate(zip(accepted, carried.drain(), strict=True)):
+        if correzioni is not None:
+            correzioni.apply(index, area)
+        [area], read = counted_areas([area], rilevazione, non_validi)
+        read_invalid.update(read)
         assert lettura.metadati is not None
-        result.ritorni.append(
-            Ritorno(area, printable(lettura.file.name), lettura.sha256, lettura.metadati.versione_piano)
-        )
+        result._ritorni.append((printable(lettura.file.name), lettura.sha256, lettura.metadati.versione_piano))
         if rilevazione is Rilevazione.FINALE:
             previous = previous_round(header, lettura.metadati.area)
-            between = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
-            result.anomalie.extend(between)
-            result.origine.update((id(a), printable(lettura.file.name)) for a in between)
+            found = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
+            between.extend((a, printable(lettura.file.name)) for a in found)
+        counted.append(area)
+    if correzioni is not None and rettifiche is not None:
+        applied, problems = correzioni.results()
+        result.file_rettifiche, result.rettifiche = rettifiche, applied
+        result.anomalie.extend(problems)
+        result.origine.update((id(a), printable(rettifiche.name)) for a in problems)
+        registro.event("rettifiche", file=str(rettifiche), applicate=len(applied), anomalie=len(problems))
+    result.anomalie.extend(a for a, _ in between)
+    result.origine.update((id(a), file) for a, file in between)
+    result.aree = counted
+    result.non_validi, result.data_riferimento = non_validi, reference
     # The master's whole content, which each extract filters (``master/extracts.py``).
     content: dict[str, Any] = {
         "ente": first.ente,
@@ -349,13 +421,33 @@ def _without_previous_master(files: list[Path], output: Path) -> list[Path]:
     return kept
 
 
-def invalid_values(lettura: Lettura, rilevazione: Rilevazione) -> set[str]:
-    """Codes of the indicators whose round value has an ``errore`` finding on its cell (see scoring)."""
-    cells = {(a.foglio, a.cella) for a in lettura.anomalie if a.gravita is Gravita.ERRORE and a.cella}
+def invalid_values(lettura: Lettura, area: Area, rilevazione: Rilevazione) -> set[str]:
+    """Codes of the indicators whose round value has an ``errore`` finding on its cell (see scoring);
+    ``area``: the reading's compilation (a reading kept by the pool found them already, in its worker)."""
     field = round_value_field(rilevazione)
-    area = lettura.compilata
-    codes = {i.codice for o in area.obiettivi for i in o.indicatori} if area else set()
-    return {code for code in codes if lettura.locate("indicatori", code, field) in cells}
+    if isinstance(lettura, LetturaCompatta) and lettura.non_validi is not None:
+        return set(lettura.non_validi.get(field, ()))
+    return invalid_codes(lettura, area, field)
+
+
+def share_texts(letture: list[Lettura]) -> list[Lettura]:
+    """The texts each scheda was generated with (``Metadati.testi``, some 20 KB) held once for all the
+    schede that have the same: each file read, or each worker, made its own copy."""
+    kept: list[Testi] = []
+    for lettura in letture:
+        metadati = lettura.metadati
+        if metadati is None:
+            continue
+        same = next((testi for testi in kept if testi == metadati.testi), None)
+        if same is None:
+            kept.append(metadati.testi)
+        elif same is not metadati.testi:
+            lettura.metadati = metadati.model_copy(update={"testi": same})
+    return letture
+
+
+def _as_it_is(_: int, area: Area) -> Area:
+    return area
 
 
 def _ignored_source(name: str, why: str) -> Fonte:

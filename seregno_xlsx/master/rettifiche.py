@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -230,74 +230,126 @@ def apply_rettifiche(
 
     ``aree_del_piano``: areas of the plan without a consolidated return (their corrections wait, with a warning).
     """
-    applied: list[Applicata] = []
-    findings: list[Anomalia] = []
-    done: dict[tuple[str, str, str], int] = {}
-    waiting = {a.casefold() for a in aree_del_piano}
-    by_area = {a.nome.casefold(): a for a in aree}
-    for r in rettifiche:
-        # A CSV has no sheet and no cells: its row, named in the message, is where it is.
-        sheet, cella = ("", f"riga {r.riga}") if r.dove == CSV else (r.dove, f"A{r.riga}")
-        where = {"area": r.area, "obiettivo": r.obiettivo, "fase": r.indicatore, "foglio": sheet, "cella": cella}
+    correzioni = Correzioni(rettifiche, [a.nome for a in aree], rilevazione, file=file, aree_del_piano=aree_del_piano)
+    for index, area in enumerate(aree):
+        correzioni.apply(index, area)
+    return correzioni.results()
 
-        def bad(codice: str, detail: str, valore: object = "", r: Rettifica = r, where: dict[str, str] = where) -> None:
-            # «nel file» first: the message's first letter is capitalised, never the file's name.
-            findings.append(finding(codice, f"nel file «{file}», riga {r.riga}: {detail}", valore=valore, **where))
 
-        if not r.motivo:
-            bad("rettifica-senza-motivo", "il motivo è obbligatorio: la rettifica non è applicata")
-            continue
-        if not r.deciso_da or r.data in (None, ""):
-            missing = "chi l'ha decisa" if not r.deciso_da else "la data della decisione (gg/mm/aaaa)"
-            bad("rettifica-incompleta", f"manca {missing}: la rettifica non è applicata", r.data or "")
-            continue
-        if _date(r.data) is None:
-            shown = printable(str(r.data))[:40]
-            detail = f"data non valida «{shown}»: scrivere gg/mm/aaaa; la rettifica non è applicata"
-            bad("rettifica-incompleta", detail, shown)
-            continue
-        if r.tipo not in TIPI:
-            bad("rettifica-non-valida", f"tipo «{r.tipo}» sconosciuto: scrivere {', '.join(TIPI)}", r.tipo)
-            continue
-        if r.rilevazione and r.rilevazione not in {x.value for x in Rilevazione}:
-            bad("rettifica-non-valida", "rilevazione: scrivere intermedia, finale o lasciare vuoto", r.rilevazione)
-            continue
-        if r.rilevazione and r.rilevazione != rilevazione.value:
-            continue  # a correction of the other round
-        number = _number(r.valore)
-        if r.tipo != Tipo.ESCLUSIONE and (number is None or number < 0):
-            bad("rettifica-non-valida", "il valore deve essere un numero maggiore o uguale a zero", r.valore)
-            continue
-        area = by_area.get(r.area.casefold())
-        if area is None:
-            if r.area.casefold() in waiting:
-                bad("rettifica-area-non-pervenuta", f"l'area «{r.area}» non ha una scheda consolidata", r.area)
+@dataclass
+class _Pending:
+    """A correction that passed every check but its target's: it waits for its area (``Correzioni.apply``)."""
+
+    rettifica: Rettifica
+    number: float | None
+    bad: Callable[..., Anomalia]
+
+
+class Correzioni:
+    """``apply_rettifiche`` one area at a time: what does not need the area's models is checked at once,
+    each area then takes its own corrections (``apply``), and ``results`` gives the corrections applied
+    and the findings in the file's order, whatever the order the areas came in.
+
+    ``nomi``: the consolidated areas' names, in order (``apply`` is given the area at that index).
+    """
+
+    def __init__(
+        self,
+        rettifiche: Sequence[Rettifica],
+        nomi: Sequence[str],
+        rilevazione: Rilevazione,
+        *,
+        file: str,
+        aree_del_piano: Iterable[str] = (),
+    ) -> None:
+        waiting = {a.casefold() for a in aree_del_piano}
+        # The last area of a name takes its corrections.
+        by_area = {nome.casefold(): index for index, nome in enumerate(nomi)}
+        # One outcome per correction, in the file's order: a finding, an application, or waiting for its area.
+        self._outcomes: list[Anomalia | Applicata | _Pending | None] = []
+        self._by_index: dict[int, list[int]] = {}
+        self._done: dict[tuple[str, str, str], int] = {}
+        for r in rettifiche:
+            # A CSV has no sheet and no cells: its row, named in the message, is where it is.
+            sheet, cella = ("", f"riga {r.riga}") if r.dove == CSV else (r.dove, f"A{r.riga}")
+            where = {"area": r.area, "obiettivo": r.obiettivo, "fase": r.indicatore, "foglio": sheet, "cella": cella}
+
+            def bad(
+                codice: str, detail: str, valore: object = "", r: Rettifica = r, where: dict[str, str] = where
+            ) -> Anomalia:
+                # «nel file» first: the message's first letter is capitalised, never the file's name.
+                return finding(codice, f"nel file «{file}», riga {r.riga}: {detail}", valore=valore, **where)
+
+            outcome: Anomalia | _Pending | None
+            if not r.motivo:
+                outcome = bad("rettifica-senza-motivo", "il motivo è obbligatorio: la rettifica non è applicata")
+            elif not r.deciso_da or r.data in (None, ""):
+                missing = "chi l'ha decisa" if not r.deciso_da else "la data della decisione (gg/mm/aaaa)"
+                outcome = bad("rettifica-incompleta", f"manca {missing}: la rettifica non è applicata", r.data or "")
+            elif _date(r.data) is None:
+                shown = printable(str(r.data))[:40]
+                detail = f"data non valida «{shown}»: scrivere gg/mm/aaaa; la rettifica non è applicata"
+                outcome = bad("rettifica-incompleta", detail, shown)
+            elif r.tipo not in TIPI:
+                outcome = bad(
+                    "rettifica-non-valida", f"tipo «{r.tipo}» sconosciuto: scrivere {', '.join(TIPI)}", r.tipo
+                )
+            elif r.rilevazione and r.rilevazione not in {x.value for x in Rilevazione}:
+                detail = "rilevazione: scrivere intermedia, finale o lasciare vuoto"
+                outcome = bad("rettifica-non-valida", detail, r.rilevazione)
+            elif r.rilevazione and r.rilevazione != rilevazione.value:
+                outcome = None  # a correction of the other round
+            elif r.tipo != Tipo.ESCLUSIONE and ((number := _number(r.valore)) is None or number < 0):
+                outcome = bad(
+                    "rettifica-non-valida", "il valore deve essere un numero maggiore o uguale a zero", r.valore
+                )
+            elif (index := by_area.get(r.area.casefold())) is None:
+                if r.area.casefold() in waiting:
+                    detail = f"l'area «{r.area}» non ha una scheda consolidata"
+                    outcome = bad("rettifica-area-non-pervenuta", detail, r.area)
+                else:
+                    hint = _close(r.area, [*nomi, *aree_del_piano])
+                    detail = f"nessuna area «{r.area}» nel piano consolidato{hint}"
+                    outcome = bad("rettifica-senza-riscontro", detail, r.area)
             else:
-                known = [a.nome for a in aree] + list(aree_del_piano)
-                hint = _close(r.area, known)
-                bad("rettifica-senza-riscontro", f"nessuna area «{r.area}» nel piano consolidato{hint}", r.area)
-            continue
+                outcome = _Pending(r, _number(r.valore), bad)
+                self._by_index.setdefault(index, []).append(len(self._outcomes))
+            self._outcomes.append(outcome)
+
+    def apply(self, index: int, area: Area) -> None:
+        """Apply (in place) the corrections of the area at ``index`` of ``nomi``."""
+        for slot in self._by_index.get(index, []):
+            pending = self._outcomes[slot]
+            assert isinstance(pending, _Pending)
+            self._outcomes[slot] = self._apply(area, pending)
+
+    def _apply(self, area: Area, pending: _Pending) -> Anomalia | Applicata:
+        r, number, bad = pending.rettifica, pending.number, pending.bad
         target = _target(area, r)
         if isinstance(target, str):
-            bad("rettifica-senza-riscontro", target, r.indicatore or r.obiettivo)
-            continue
+            return bad("rettifica-senza-riscontro", target, r.indicatore or r.obiettivo)
         obiettivo, indicatore = target
         key = (area.nome, obiettivo.codice, indicatore.codice if indicatore else "")
-        if key in done:
-            bad("rettifica-doppia", f"la stessa voce è già rettificata alla riga {done[key]}: vale quella", r.tipo)
-            continue
-        done[key] = r.riga
+        if key in self._done:
+            return bad(
+                "rettifica-doppia", f"la stessa voce è già rettificata alla riga {self._done[key]}: vale quella", r.tipo
+            )
+        self._done[key] = r.riga
         decided = _date(r.data)
         assert decided is not None
         if r.tipo == Tipo.VALORE:
             assert indicatore is not None and number is not None
             indicatore.rettifica_valore(number)
-            applied.append(Applicata(r, area, obiettivo, indicatore, number, decided))
-        else:
-            pct = None if number is None or r.tipo == Tipo.ESCLUSIONE else (number if r.percento else number / 100)
-            obiettivo.rettifica_pct(pct, esclusa=r.tipo == Tipo.ESCLUSIONE)
-            applied.append(Applicata(r, area, obiettivo, None, pct, decided))
-    return applied, findings
+            return Applicata(r, area, obiettivo, indicatore, number, decided)
+        pct = None if number is None or r.tipo == Tipo.ESCLUSIONE else (number if r.percento else number / 100)
+        obiettivo.rettifica_pct(pct, esclusa=r.tipo == Tipo.ESCLUSIONE)
+        return Applicata(r, area, obiettivo, None, pct, decided)
+
+    def results(self) -> tuple[list[Applicata], list[Anomalia]]:
+        """The corrections applied and the findings, in the file's order (a correction whose area was never
+        given to ``apply`` is neither)."""
+        applied = [x for x in self._outcomes if isinstance(x, Applicata)]
+        return applied, [x for x in self._outcomes if isinstance(x, Anomalia)]
 
 
 def _target(area: Area, r: Rettifica) -> tuple[Obiettivo, Indicatore | None] | str:

@@ -11,8 +11,10 @@ from datetime import date, datetime
 
 from seregno_xlsx.findings import Anomalia, Locate, finding, no_location
 from seregno_xlsx.master.scoring import Regole, objective_pct
+from seregno_xlsx.piano.compatto import PianoCompatto
 from seregno_xlsx.piano.model import Area, Indicatore, Piano, Rilevazione
 from seregno_xlsx.piano.rounds import Riporto, Ritorno, apply_values, as_returned, fold_round, recorded, returned_values
+from seregno_xlsx.ritorni.pool import compilation
 from seregno_xlsx.ritorni.reader import Lettura, older_version
 from seregno_xlsx.scheda.generation import snapshot_for
 
@@ -157,38 +159,46 @@ def fold_consolidation(
     return fold_round(piano, ritorni, rilevazione, percentuali=percentuali, quando=quando)
 
 
-def onto_current_version(piano: Piano, accepted: Sequence[Lettura], rilevazione: Rilevazione) -> list[Area]:
-    """The accepted compilations as the plan in force has them.
+class OntoCurrentVersion:
+    """The accepted compilations as the plan in force has them, one area at a time (``carry``).
 
     A scheda of an earlier version of the plan is read against the version it names; here what it
     returned is carried, by code, into the area of the version in force: an objective moved to another
     area counts there, a dropped one no longer counts (its values stay in the round's record), the
     locked content (targets, dates, names) is the version in force's.
+
+    ``older``: the indexes in ``accepted`` of the schede of an earlier version. What each returned is
+    read once, here, for its own area and for an objective moved away: only those areas are made into
+    models together.
     """
-    compiled = [lettura.compilata for lettura in accepted if lettura.compilata is not None]
-    older = [lettura.metadati is not None and older_version(lettura.metadati, piano) for lettura in accepted]
-    if not any(older):
-        return compiled
-    # What each older scheda returned, by code: read once, for its own area and for an objective moved away.
-    values = [
-        {o.codice: o for o in returned_values(Ritorno(area), rilevazione).obiettivi} if old else {}
-        for area, old in zip(compiled, older, strict=True)
-    ]
-    returned = {code: o for own in values for code, o in own.items()}
-    result = []
-    for lettura, area, old, own in zip(accepted, compiled, older, values, strict=True):
+
+    def __init__(
+        self, plan: PianoCompatto, accepted: Sequence[Lettura], older: Sequence[int], rilevazione: Rilevazione
+    ) -> None:
+        compiled = {i: compilation(accepted[i]) for i in older}
+        old = {i: area for i, area in compiled.items() if area is not None}
+        self.piano = plan.per_area(*old.values())
+        self.rilevazione = rilevazione
+        self.accepted = accepted
+        self.values = {
+            i: {o.codice: o for o in returned_values(Ritorno(area), rilevazione).obiettivi} for i, area in old.items()
+        }
+        self.returned = {code: o for own in self.values.values() for code, o in own.items()}
+
+    def carry(self, index: int, area: Area) -> Area:
+        """The area of ``accepted[index]`` (``area``, its compilation) as the version in force has it."""
+        own = self.values.get(index)
+        metadati = self.accepted[index].metadati
+        if own is None or metadati is None or not older_version(metadati, self.piano):
+            return area
         try:
-            current = piano.area_of(area) if old else None
+            current = self.piano.area_of(area)
         except KeyError:
-            current = None
-        if current is None or lettura.metadati is None:
-            result.append(area)
-            continue
-        shown = snapshot_for(piano, current, rilevazione, lettura.metadati.testi, None).area
+            return area
+        shown = snapshot_for(self.piano, current, self.rilevazione, metadati.testi, None).area
         # The area's own return first; an objective moved in from another area, from that area's return.
         for obiettivo in shown.obiettivi:
-            got = own.get(obiettivo.codice) or returned.get(obiettivo.codice)
+            got = own.get(obiettivo.codice) or self.returned.get(obiettivo.codice)
             if got is not None:
-                apply_values(obiettivo, got, rilevazione)
-        result.append(shown)
-    return result
+                apply_values(obiettivo, got, self.rilevazione)
+        return shown

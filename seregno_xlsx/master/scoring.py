@@ -8,7 +8,7 @@ count" (excluded from every mean above it), never 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal, TypeVar
@@ -191,7 +191,7 @@ def objective_pct(obiettivo: Obiettivo, rilevazione: Rilevazione, regole: Regole
 def computed_objective_pct(obiettivo: Obiettivo, rilevazione: Rilevazione, regole: Regole) -> float | None:
     """The mean of the objective's indicators, before any rettifica of the objective's %."""
     pairs = [(indicator_pct(i, rilevazione, regole), indicator_weight(i, obiettivo)) for i in obiettivo.indicatori]
-    return _weighted_mean(pairs)
+    return weighted_mean(pairs)
 
 
 def area_pct(area: Area, rilevazione: Rilevazione, regole: Regole) -> float | None:
@@ -234,10 +234,10 @@ def assigned_pct(
     ``pct``: :func:`objective_pct` of an objective as the caller keeps it (each computed once)."""
     weights = assignment_weights(assigned, anno, regole)
     of = pct or (lambda obiettivo: objective_pct(obiettivo, rilevazione, regole))
-    return _weighted_mean([(of(a.obiettivo), w) for a, w in zip(assigned, weights, strict=True)])
+    return weighted_mean([(of(a.obiettivo), w) for a, w in zip(assigned, weights, strict=True)])
 
 
-def assignment_weights(assigned: list[Assegnazione], anno: int | None, regole: Regole) -> list[float]:
+def assignment_weights(assigned: Sequence[Assegnazione], anno: int | None, regole: Regole) -> list[float]:
     """stars × share / 100 × time in the year, in this order (the master's «Peso» formula computes the same)."""
     shares = effective_shares(assigned)
     return [
@@ -251,10 +251,10 @@ def assignment_weights(assigned: list[Assegnazione], anno: int | None, regole: R
 
 def objectives_pct(obiettivi: Iterable[Obiettivo], rilevazione: Rilevazione, regole: Regole) -> float | None:
     """Weighted mean of the given objectives, in their order (as the master's formulas sum them)."""
-    return _weighted_mean([(objective_pct(o, rilevazione, regole), regole.peso_obiettivo(o)) for o in obiettivi])
+    return weighted_mean([(objective_pct(o, rilevazione, regole), regole.peso_obiettivo(o)) for o in obiettivi])
 
 
-def _weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
+def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
     """sum(w * p) / sum(w) over the p that count; None if none counts or the weights sum to 0.
 
     Summed in row order like the master's SUMPRODUCT, so cached and recalculated values agree.

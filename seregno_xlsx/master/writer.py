@@ -72,7 +72,6 @@ from seregno_xlsx.master.scoring import (
     Sent,
     area_pct,
     as_sent,
-    assigned_pct,
     assignment_weights,
     computed_objective_pct,
     counts,
@@ -80,18 +79,27 @@ from seregno_xlsx.master.scoring import (
     indicator_weight,
     objective_pct,
     read_value,
-    total_pct,
+    weighted_mean,
 )
 from seregno_xlsx.piano.assegnazioni import (
     FULL_SHARE,
-    assignments,
+    Assegnazione,
     effective_shares,
     reversed_dates,
     valid_share,
     year_bounds,
     year_fraction,
 )
-from seregno_xlsx.piano.model import Area, Fase, Indicatore, Obiettivo, Persona, Rilevazione, round_value_field
+from seregno_xlsx.piano.model import (
+    Area,
+    Compilazione,
+    Fase,
+    Indicatore,
+    Obiettivo,
+    Persona,
+    Rilevazione,
+    round_value_field,
+)
 from seregno_xlsx.scheda.fit import height, lines
 
 TRUNCATED = " […testo troncato nel master]"
@@ -140,7 +148,7 @@ def write_master(
     *,
     ente: str,
     anno: int,
-    aree: list[Area],
+    aree: Sequence[Area],
     rilevazione: Rilevazione,
     regole: Regole,
     anomalie: list[Anomalia],
@@ -161,13 +169,15 @@ def write_master(
     ``file_anomalie``: the file each finding was read from, in the order of ``anomalie`` ("" or missing
     for findings across files; those name the area's accepted file).
     ``aree``: as they count, each invalid round value removed (``scoring.counted_areas``, the one place
-    that removes them); ``non_validi``: per area, what was read for each of those values (code -> value).
+    that removes them); a sequence read several times, one area at a time (``piano/compresse.py``: each
+    read may give new models, so nothing here keys them by ``id``); ``non_validi``: per area, what was
+    read for each of those values (code -> value).
     ``remit``: what of people the reader may see (an extract, see ``master/extracts.py``).
     ``rettifiche``: the office's corrections applied to ``aree`` (master/rettifiche.py), listed in «Rettifiche».
     """
     summary = SintesiMaster(valori_letti=valori_letti, estratto=bool(remit.titolo))
     wanted = non_validi or {}
-    invalid = {a.nome: dict(wanted.get(a.nome, {})) for a in aree}
+    invalid = {nome: dict(values) for nome, values in wanted.items()}
     with atomic_path(Path(path)) as temp, _scratch_folder(temp.parent) as scratch:
         options = {
             "strings_to_formulas": False,
@@ -250,7 +260,7 @@ class _Master:
         wb: Workbook,
         ente: str,
         anno: int,
-        aree: list[Area],
+        aree: Sequence[Area],
         rilevazione: Rilevazione,
         regole: Regole,
         summary: SintesiMaster,
@@ -303,8 +313,9 @@ class _Master:
             wb.add_format({"bg_color": background, "font_color": font})
             for background, font in (("#C6EFCE", "#006100"), ("#FFEB9C", "#9C5700"), ("#FFC7CE", "#9C0006"))
         ]
-        # 0-based rows of objectives (by object) and of areas in Riepilogo; link targets by kind, area and code.
-        self.obj_row: dict[int, int] = {}
+        # 0-based rows of objectives (by position: area's index, objective's index) and of areas in Riepilogo;
+        # link targets by kind, area and code.
+        self.obj_row: dict[Position, int] = {}
         self.area_row: dict[str, int] = {}
         self.links: dict[tuple[str, str, str], str] = {}
         self.rows: dict[str, int] = {}
@@ -317,17 +328,30 @@ class _Master:
         # A corrected objective's mean before the correction, and indicators' rows, by the same key.
         self.computed: dict[tuple[str, str, str], _Formula] = {}
         self.ind_row: dict[tuple[str, str, str], int] = {}
-        # Each objective's % once (by object: the areas live as long as the master), not again for each of
-        # the people assigned to it, in Assegnazioni, Personale and the area's page.
-        self.objective_pcts: dict[int, float | None] = {}
+        # Each objective's % once (by position), not again for each of the people assigned to it, in
+        # Assegnazioni, Personale and the area's page; with its weight, in order: the plan's % (and the 1°
+        # rilevazione's, final round) without all the areas' models at once.
+        self.objective_pcts: dict[Position, float | None] = {}
+        self.pairs: list[tuple[float | None, float]] = []
+        self.first_pairs: list[tuple[float | None, float]] = []
+        # Everyone's assignments, gathered with Obiettivi (``_Incarico``, a few values each): Assegnazioni
+        # and Personale; each area's name, by its index.
+        self.people: dict[str, list[_Incarico]] = {}
+        self.area_names: list[str] = []
+        # What Riepilogo shows of each area, gathered with Obiettivi (by the area's index): its counts, its
+        # sign-off, and where its objectives' pairs are in ``pairs``, so Riepilogo reads no area again.
+        self.area_counts: list[Conteggi] = []
+        self.area_firme: list[Compilazione] = []
+        self.area_pairs: list[slice] = []
         # Assegnazioni's «Tempo» formula: the year's first and last day, the same on every row.
         self.year = tuple(f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(anno))
 
-    def _objective_pct(self, ob: Obiettivo) -> float | None:
+    def _objective_pct(self, at: Position, ob: Obiettivo) -> float | None:
+        """The % of ``ob``, the objective at ``at``: computed once."""
         try:
-            return self.objective_pcts[id(ob)]
+            return self.objective_pcts[at]
         except KeyError:
-            pct = self.objective_pcts[id(ob)] = objective_pct(ob, self.ril, self.regole)
+            pct = self.objective_pcts[at] = objective_pct(ob, self.ril, self.regole)
             return pct
 
     def _as_sent(self, model: Sent) -> Sent:
@@ -489,34 +513,36 @@ class _Master:
         n_obj = self.rows[OBIETTIVI.name]
         pct_range, area_range = OBIETTIVI.range("pct", n_obj), OBIETTIVI.range("area", n_obj)
         weight = OBIETTIVI.range("peso", n_obj) if self.regole.pesi_aree == "stelle" else None
-        names = [(a, PERVENUTA) for a in self.aree] + [(nome, NON_PERVENUTA) for nome in aree_mancanti]
+        # From what Obiettivi gathered of each area (no area is read again), then the missing ones.
+        names = [(a, PERVENUTA) for a in range(len(self.area_names))] + [
+            (nome, NON_PERVENUTA) for nome in aree_mancanti
+        ]
         n = len(names)
-        totale = sum((counts(a, self.ril, self.rif, self.invalid.get(a.nome, {})) for a in self.aree), Conteggi())
+        totale = sum(self.area_counts, Conteggi())
         self._riepilogo_top(n, totale, aree_mancanti)
         for r, (area, stato) in enumerate(names, start=1):
             if isinstance(area, str):
                 self.area_row[area.casefold()] = sheet.header_row + r
                 self._row(sheet, r, {"area": area, "stato": stato})
                 continue
-            self.area_row[area.nome.casefold()] = sheet.header_row + r
+            nome, firma, conteggi = self.area_names[area], self.area_firme[area], self.area_counts[area]
+            self.area_row[nome.casefold()] = sheet.header_row + r
             me = sheet.cell("area", sheet.header_row + r)
-            conteggi = counts(area, self.ril, self.rif, self.invalid.get(area.nome, {}))
-            values: dict[str, object] = {"area": area.nome, "stato": stato, **_sign_off(area, self.remit.nominativi)}
+            values: dict[str, object] = {"area": nome, "stato": stato, **_sign_off(firma, self.remit.nominativi)}
             for count in COUNTS:
                 values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
-            firma = area.compilazione
             if self.remit.nominativi:
                 self._count_input(firma.compilata_da, firma.approvata_da, firma.data_approvazione)
             else:  # who signed is personal data; that and when it was approved are facts
                 self._count_input(firma.data_approvazione)
                 self.summary.valori_omessi += _given(firma.compilata_da, firma.approvata_da)
             mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
-            values["pct"] = _Formula(mean, _cached(area_pct(area, self.ril, self.regole)))
+            # area_pct: its objectives' % and weights, in order, as Obiettivi kept them.
+            values["pct"] = _Formula(mean, _cached(weighted_mean(self.pairs[self.area_pairs[area]])))
             if self.ril is Rilevazione.FINALE:
                 first = _mean_formula(f"({area_range}={me})", OBIETTIVI.range("pct_prima", n_obj), weight)
-                values["pct_prima"] = _Formula(
-                    first, _cached(area_pct(as_sent(area), Rilevazione.INTERMEDIA, self.regole))
-                )
+                pct_prima = weighted_mean(self.first_pairs[self.area_pairs[area]])
+                values["pct_prima"] = _Formula(first, _cached(pct_prima))
             self._row(sheet, r, values)
         total: list[object] = []
         for column in sheet.columns:
@@ -528,7 +554,8 @@ class _Master:
                 total.append(None)
             elif column.key == "pct":
                 formula = _mean_formula(None, pct_range, weight)
-                total.append(_Formula(formula, _cached(total_pct(self.aree, self.ril, self.regole))))
+                # total_pct of every objective, from each one's % and weight as Obiettivi kept them.
+                total.append(_Formula(formula, _cached(weighted_mean(self.pairs))))
             elif column.key == "pct_prima":
                 total.append(self._first_round_total(n_obj, weight))
             else:
@@ -560,8 +587,7 @@ class _Master:
         if self.ril is not Rilevazione.FINALE:
             return None
         formula = _mean_formula(None, OBIETTIVI.range("pct_prima", n_obj), weight)
-        sent = [self._as_sent(a) for a in self.aree]
-        return _Formula(formula, _cached(total_pct(sent, Rilevazione.INTERMEDIA, self.regole)))
+        return _Formula(formula, _cached(weighted_mean(self.first_pairs)))
 
     def _count_formula(self, count: Count, area_cell: str) -> str:
         """SUMPRODUCT over the detail sheet's rows of the area that meet every condition of ``count``."""
@@ -618,12 +644,18 @@ class _Master:
         pct_col, weight_col = INDICATORI.range("pct", n_ind), INDICATORI.range("peso", n_ind)
         area_col, code_col = INDICATORI.range("area", n_ind), INDICATORI.range("codice_obiettivo", n_ind)
         r = 0
-        for area in self.aree:
-            for ob in area.obiettivi:
+        for a, area in enumerate(self.aree):
+            self.area_names.append(area.nome)
+            self.area_counts.append(counts(area, self.ril, self.rif, self.invalid.get(area.nome, {})))
+            self.area_firme.append(area.compilazione)
+            self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
+            for o, ob in enumerate(area.obiettivi):
                 r += 1
                 row = sheet.header_row + r
                 match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
-                pct = _Formula(_mean_formula(match, pct_col, weight_col), _cached(self._objective_pct(ob)))
+                pct = _Formula(_mean_formula(match, pct_col, weight_col), _cached(self._objective_pct((a, o), ob)))
+                self.pairs.append((self.objective_pcts[a, o], self.regole.peso_obiettivo(ob)))
+                self._gather_people((a, o), ob)
                 if ob.rettificato:
                     qualified = (
                         f"({area_col}={sheet.cell('area', row, sheet=True)})"
@@ -649,7 +681,7 @@ class _Master:
                 }
                 self._row(sheet, r, values)
                 self._count_input(ob.data_inizio_effettiva, ob.data_fine_effettiva, ob.note)
-                self.obj_row[id(ob)] = row
+                self.obj_row[a, o] = row
                 self.links.setdefault(("obiettivo", area.nome, ob.codice), _target(sheet, row))
         self._finish(sheet, r)
         self._bands(self.sheets[sheet.name], sheet.first_row, sheet.first_row + max(r, 1) - 1, sheet.index("pct"))
@@ -746,8 +778,10 @@ class _Master:
             values["pct_anno_precedente"] = ob.anno_precedente.percentuale_finale
         if self.ril is Rilevazione.FINALE:
             first = INDICATORI.range("pct_prima", n_ind)
-            cached = _cached(objective_pct(self._as_sent(ob), Rilevazione.INTERMEDIA, self.regole))
-            values["pct_prima"] = _Formula(_mean_formula(match, first, weight_col), cached)
+            sent = self._as_sent(ob)
+            pct = objective_pct(sent, Rilevazione.INTERMEDIA, self.regole)
+            self.first_pairs.append((pct, self.regole.peso_obiettivo(sent)))
+            values["pct_prima"] = _Formula(_mean_formula(match, first, weight_col), _cached(pct))
         return values
 
     def _both_rounds_indicator(self, ind: Indicatore, row: int) -> dict[str, object]:
@@ -801,25 +835,28 @@ class _Master:
     def _write_personale(self) -> None:
         """Assegnazioni: one row per person and objective, its weight stars × share × time as formulas;
         Personale: one row per matricola across all areas, the weighted mean of its rows."""
-        people = assignments(self.aree)
-        order = sorted(people, key=lambda m: (people[m][0].persona.nome.casefold(), m))
+        people = self.people
+        order = sorted(people, key=lambda m: (people[m][0].nome.casefold(), m))
         n = sum(len(people[m]) for m in order)
         mat_col, quota_col = ASSEGNAZIONI.range("matricola", n), ASSEGNAZIONI.range("quota", n)
+        weight_col, pct_col = (ASSEGNAZIONI.range(k, n) for k in ("peso", "pct"))
         a = 0
-        for matricola in order:
-            assigned = people[matricola]
+        # Each person's rows in Assegnazioni, then their row in Personale (each sheet's rows in order): one
+        # person's assignments are made into light models once, for both.
+        for r, matricola in enumerate(order, start=1):
+            assigned = self._assigned(people[matricola])
             shares = effective_shares(assigned)
             weights = assignment_weights(assigned, self.anno, self.regole)
             for item, share, weight in zip(assigned, shares, weights, strict=True):
                 a += 1
                 row = ASSEGNAZIONI.header_row + a
                 ob, persona = item.obiettivo, item.persona
-                ob_row = self.obj_row[id(ob)]
+                ob_row = self.obj_row[item.at]
                 stars: object = 1
                 if self.regole.pesi_aree == "stelle":
                     stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", ob.peso)
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
-                link = _copy(source, _cached(self._objective_pct(ob)))
+                link = _copy(source, _cached(self.objective_pcts[item.at]))
                 values = {
                     "matricola": matricola,
                     "nome": assigned[0].persona.nome,
@@ -834,13 +871,12 @@ class _Master:
                 }
                 self._row(ASSEGNAZIONI, a, values)
                 self._count_input(persona.quota, persona.dal, persona.al)
-        weight_col, pct_col = (ASSEGNAZIONI.range(k, n) for k in ("peso", "pct"))
-        for r, matricola in enumerate(order, start=1):
-            assigned = people[matricola]
             me = PERSONALE.cell("matricola", PERSONALE.header_row + r)
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
-            # person_pct from the assignments already gathered (it gathers every area's again per person).
-            cached = assigned_pct(assigned, self.ril, self.regole, self.anno, pct=self._objective_pct)
+            # assigned_pct (person_pct from the assignments gathered once), with each objective's % as
+            # Obiettivi kept it (by position).
+            kept = [self.objective_pcts[item.at] for item in assigned]
+            cached = weighted_mean(list(zip(kept, weights, strict=True)))
             person: dict[str, object] = {
                 "matricola": matricola,
                 "nome": assigned[0].persona.nome,
@@ -853,6 +889,43 @@ class _Master:
             self._row(PERSONALE, r, person)
         self._finish(PERSONALE, len(order))
         self._finish(ASSEGNAZIONI, a)
+
+    def _gather_people(self, at: Position, ob: Obiettivo) -> None:
+        """The assignments of ``ob`` (at ``at``), kept for Assegnazioni and Personale as a few values each
+        (``_Incarico``), never models of every area: a person's texts are shared by their entries."""
+        seen: set[str] = set()
+        for p in ob.risorse_umane:
+            if p.matricola in seen:  # the first entry, as ``assignments`` takes it
+                continue
+            seen.add(p.matricola)
+            entries = self.people.setdefault(p.matricola, [])
+            first = entries[0] if entries else None
+            matricola = first.matricola if first else p.matricola
+            nome = first.nome if first and first.nome == p.nome else p.nome
+            categoria = first.categoria if first and first.categoria == p.categoria else p.categoria
+            entries.append(_Incarico(at, ob.codice, ob.peso, matricola, nome, categoria, p.quota, p.dal, p.al))
+
+    def _assigned(self, entries: list[_Incarico]) -> list[_Assigned]:
+        """One person's assignments as models again (light copies of templates, never validated: the values
+        were), for as long as their rows are written."""
+        return [
+            _Assigned(
+                _AREA.model_copy(update={"nome": self.area_names[x.at[0]]}),
+                _OBIETTIVO.model_copy(update={"codice": x.codice, "peso": x.peso}),
+                _PERSONA.model_copy(
+                    update={
+                        "categoria": x.categoria,
+                        "matricola": x.matricola,
+                        "nome": x.nome,
+                        "quota": x.quota,
+                        "dal": x.dal,
+                        "al": x.al,
+                    }
+                ),
+                x.at,
+            )
+            for x in entries
+        ]
 
     def _write_people_counts(self) -> None:
         """Without personal data: how many people per area and category, and per objective; never who."""
@@ -957,17 +1030,17 @@ class _Master:
         for x in anomalie:
             by_area.setdefault(x.area.casefold(), []).append(x)
         row, breaks = 0, []
-        for area in self.aree:
+        for a, area in enumerate(self.aree):
             if row:
                 breaks.append(row)
-            row = self._area_page(ws, row, area, by_area.get(area.nome.casefold(), []))
+            row = self._area_page(ws, row, a, area, by_area.get(area.nome.casefold(), []))
         ws.set_h_pagebreaks(breaks[:1023])  # Excel's limit of manual page breaks
         self._page(ws)
         ws.hide_gridlines(2)
         self.summary.righe[AREE_NAME] = len(self.aree)
 
-    def _area_page(self, ws: Worksheet, row: int, area: Area, findings: list[Anomalia]) -> int:
-        """Write one area's page from ``row``; return the row after it."""
+    def _area_page(self, ws: Worksheet, row: int, a: int, area: Area, findings: list[Anomalia]) -> int:
+        """Write one area's page from ``row`` (``a``: the area's index); return the row after it."""
         self._str(ws, row, 0, area.nome, self.fmt["area_title"])
         ws.set_row(row, height(1, size=14))
         self._str(ws, row + 1, 0, f"{self.title} – {self.subtitle}", self.fmt["italic"])
@@ -996,13 +1069,13 @@ class _Master:
                     ob.titolo + _correction_note(ob),
                     _stars(ob.peso),
                     _copy(
-                        OBIETTIVI.cell("pct", self.obj_row[id(ob)], sheet=True),
-                        _cached(self._objective_pct(ob)),
+                        OBIETTIVI.cell("pct", self.obj_row[a, o], sheet=True),
+                        _cached(self._objective_pct((a, o), ob)),
                     ),
                     ob.data_fine_prevista,
                     ob.data_fine_effettiva,
                 ]
-                for ob in area.obiettivi
+                for o, ob in enumerate(area.obiettivi)
             ],
             {3: Kind.PCT, 4: Kind.DATE, 5: Kind.DATE},
             bands=3,
@@ -1073,6 +1146,40 @@ def _correction_note(ob: Obiettivo) -> str:
     return ""
 
 
+# An objective's place: its area's index in ``aree`` and its own in the area.
+Position = tuple[int, int]
+
+
+# What ``_assigned`` copies: ``model_construct`` runs every default factory (slow, for each of thousands of
+# assignments); a copy of one made once does not.
+_AREA = Area.model_construct(nome="", obiettivi=[])
+_OBIETTIVO = Obiettivo.model_construct(codice="", peso=0)
+_PERSONA = Persona.model_construct(matricola="", nome="")
+
+
+@dataclass(frozen=True, slots=True)
+class _Incarico:
+    """One person on one objective as the master keeps it until Assegnazioni and Personale are written."""
+
+    at: Position
+    codice: str
+    peso: int
+    matricola: str
+    nome: str
+    categoria: str
+    quota: float | None
+    dal: date | None
+    al: date | None
+
+
+@dataclass(frozen=True)
+class _Assigned(Assegnazione):
+    """An assignment as the master keeps it: the area and objective light (name, code, stars), and where the
+    objective is (``Position``), so its % and row are found without its models."""
+
+    at: Position = (0, 0)
+
+
 def _correction_key(x: Applicata) -> tuple[str, str, str]:
     return (x.area.nome, x.obiettivo.codice, x.indicatore.codice if x.indicatore else "")
 
@@ -1109,12 +1216,11 @@ def _given(*values: object) -> int:
     return sum(v not in (None, "") for v in values)
 
 
-def _sign_off(area: Area, nominativi: bool = True) -> dict[str, object]:
+def _sign_off(firma: Compilazione, nominativi: bool = True) -> dict[str, object]:
     """The scheda's compilation block as Riepilogo shows it (typed by the area: text, never a formula).
 
     Without names (the extract without personal data) neither who compiled nor who approved appears:
     that the scheda was compiled and approved, and when, are facts and stay."""
-    firma = area.compilazione
     if not nominativi:
         compilata = OMITTED if firma.compilata_da.strip() else ""
         approvata = "approvata" if firma.approvata_da.strip() or firma.data_approvazione else ""

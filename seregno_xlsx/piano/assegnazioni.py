@@ -7,8 +7,9 @@ across the whole plan: a person in several areas gets one figure, and their shar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import date
 
 from seregno_xlsx.findings import Anomalia, Locate, finding, no_location
@@ -35,18 +36,18 @@ class Assegnazione:
 def assignments(areas: Iterable[Area]) -> dict[str, list[Assegnazione]]:
     """Every person's assignments, by matricola, in plan order (the master's rows follow it)."""
     people: dict[str, list[Assegnazione]] = {}
-    seen: set[tuple[str, int]] = set()
-    for area in areas:
+    for area in areas:  # may be read one at a time (``piano/compresse.py``): nothing keyed by ``id``
         for obiettivo in area.obiettivi:
+            seen: set[str] = set()
             for persona in obiettivo.risorse_umane:
-                if (persona.matricola, id(obiettivo)) in seen:
+                if persona.matricola in seen:
                     continue
-                seen.add((persona.matricola, id(obiettivo)))
+                seen.add(persona.matricola)
                 people.setdefault(persona.matricola, []).append(Assegnazione(area, obiettivo, persona))
     return people
 
 
-def effective_shares(assigned: list[Assegnazione]) -> list[float]:
+def effective_shares(assigned: Sequence[Assegnazione]) -> list[float]:
     """Each assignment's share in percent: the given one, else an equal part of what the given ones leave.
 
     A share outside 0-100% counts as not given (never better than a blank). Summed in row order, as the
@@ -89,31 +90,94 @@ def check_assignments(
     """Shares outside 0-100% or adding up above 100%, a leaving date before the joining one, a date
     outside the year. ``only_across_areas``: just the sums of people in several areas (each area's own
     findings were reported with its file)."""
+    if only_across_areas:
+        across = QuoteTraAree()
+        for area in areas:
+            across.add(area, (locate_for or (lambda _: no_location))(area.nome))
+        return across.anomalie()
     found: list[Anomalia] = []
     for matricola, assigned in assignments(areas).items():
-        in_areas = {a.area.nome.casefold() for a in assigned}
-        if not only_across_areas:
-            for a in assigned:
-                found.extend(_assignment_findings(a, anno, (locate_for or (lambda _: no_location))(a.area.nome)))
-        if only_across_areas and len(in_areas) < 2:
-            continue
+        for a in assigned:
+            found.extend(_assignment_findings(a, anno, (locate_for or (lambda _: no_location))(a.area.nome)))
         total = sum(a.persona.quota or 0.0 for a in assigned if valid_share(a.persona.quota))
-        if total > FULL_SHARE + 1e-9:
-            first = assigned[0]
-            where = (locate_for or (lambda _: no_location))(first.area.nome)("personale", first.codice, "quota")
-            found.append(
-                finding(
-                    "quote-oltre-100",
-                    f"le quote di {first.persona.nome} ({matricola}) sui suoi {len(assigned)} obiettivi "
-                    f"sommano {_pct(total)} ({_objectives(assigned)})",
-                    area=first.area.nome,
-                    obiettivo=first.obiettivo.codice,
-                    foglio=where[0],
-                    cella=where[1],
-                    valore=_pct(total),
-                )
-            )
+        first = assigned[0]
+        where = (locate_for or (lambda _: no_location))(first.area.nome)
+        codes = [a.obiettivo.codice for a in assigned]
+        found.extend(_over_full(matricola, first.persona.nome, total, codes, len(codes), first.area.nome, where))
     return found
+
+
+@dataclass(slots=True)
+class _Somma:
+    """One person's assignments across areas, as ``QuoteTraAree`` keeps them: a few values."""
+
+    nome: str
+    area: str
+    where: Locate
+    total: float = 0.0
+    n: int = 0
+    # The first codes only: the finding lists ten.
+    codes: list[str] = default(default_factory=list)
+    # In another area than the first (only then are the shares checked here).
+    altrove: bool = False
+
+
+class QuoteTraAree:
+    """``check_assignments(..., only_across_areas=True)`` fed one area at a time (``add``): of each person
+    only the sum of their shares, whether they are in several areas and the first objectives' codes are
+    kept, never the areas' models."""
+
+    def __init__(self) -> None:
+        self._people: dict[str, _Somma] = {}
+
+    def add(self, area: Area, locate: Locate = no_location) -> None:
+        key = area.nome.casefold()
+        for obiettivo in area.obiettivi:
+            seen: set[str] = set()
+            for persona in obiettivo.risorse_umane:
+                if persona.matricola in seen:  # the first entry, as ``assignments`` takes it
+                    continue
+                seen.add(persona.matricola)
+                somma = self._people.get(persona.matricola)
+                if somma is None:
+                    somma = self._people[persona.matricola] = _Somma(persona.nome, area.nome, locate)
+                somma.altrove = somma.altrove or key != somma.area.casefold()
+                somma.n += 1
+                if len(somma.codes) <= MAX_LISTED:
+                    somma.codes.append(obiettivo.codice)
+                if valid_share(persona.quota):
+                    somma.total += persona.quota or 0.0
+
+    def anomalie(self) -> list[Anomalia]:
+        found: list[Anomalia] = []
+        for matricola, s in self._people.items():
+            if s.altrove:
+                found.extend(_over_full(matricola, s.nome, s.total, s.codes, s.n, s.area, s.where))
+        return found
+
+
+MAX_LISTED = 10
+
+
+def _over_full(
+    matricola: str, nome: str, total: float, codes: list[str], n: int, area: str, where: Locate
+) -> list[Anomalia]:
+    """A person's shares adding up above 100%, placed on their first assignment."""
+    if total <= FULL_SHARE + 1e-9:
+        return []
+    foglio, cella = where("personale", f"{codes[0]}/{matricola}", "quota")
+    listed = ", ".join(codes[:MAX_LISTED]) + (" …" if n > MAX_LISTED else "")
+    return [
+        finding(
+            "quote-oltre-100",
+            f"le quote di {nome} ({matricola}) sui suoi {n} obiettivi sommano {_pct(total)} ({listed})",
+            area=area,
+            obiettivo=codes[0],
+            foglio=foglio,
+            cella=cella,
+            valore=_pct(total),
+        )
+    ]
 
 
 def _assignment_findings(a: Assegnazione, anno: int, locate: Locate) -> Iterator[Anomalia]:
@@ -157,10 +221,6 @@ def reversed_dates(p: Persona) -> bool:
 
 def _pct(value: float) -> str:
     return f"{value:g}%".replace(".", ",")
-
-
-def _objectives(assigned: list[Assegnazione]) -> str:
-    return ", ".join(a.obiettivo.codice for a in assigned[:10]) + (" …" if len(assigned) > 10 else "")
 
 
 def known_matricole(areas: Iterable[Area]) -> set[str]:

@@ -315,32 +315,67 @@ _PLAN_CHECKS: tuple[Check, ...] = (
 # --- checks across areas -------------------------------------------------------------------------------
 
 
-def _codice_duplicato_tra_aree(contexts: list[_Ctx]) -> Iterator[Anomalia]:
+def _codice_gia_usato(ctx: _Ctx, owner: dict[tuple[str, str], str]) -> Iterator[Anomalia]:
     # Only an area's first use of a code: its later ones are reported by the area's own check.
-    owner: dict[tuple[str, str], str] = {}
-    for ctx in contexts:
-        in_area: set[tuple[str, str]] = set()
-        for o in ctx.area.obiettivi:
-            for item in _coded(o):
-                key = (type(item).__name__, item.codice)
-                if key in in_area:
-                    continue
-                in_area.add(key)
-                if key in owner:
-                    msg = f"il codice {item.codice} è già usato nell'area «{owner[key]}»"
-                    yield ctx.report("codice-duplicato", o, item, "codice", item.codice, msg)
-                else:
-                    owner[key] = ctx.area.nome
+    in_area: set[tuple[str, str]] = set()
+    for o in ctx.area.obiettivi:
+        for item in _coded(o):
+            key = (type(item).__name__, item.codice)
+            if key in in_area:
+                continue
+            in_area.add(key)
+            if key in owner:
+                msg = f"il codice {item.codice} è già usato nell'area «{owner[key]}»"
+                yield ctx.report("codice-duplicato", o, item, "codice", item.codice, msg)
+            else:
+                owner[key] = ctx.area.nome
 
 
-def _matricola_nomi_diversi_tra_aree(contexts: list[_Ctx]) -> Iterator[Anomalia]:
-    # Matricole with several names inside one area are already reported by that area's check.
-    flagged = {m for ctx in contexts for m, n in _names_by_matricola([ctx.area]).items() if len(n) > 1}
-    for matricola, names in _names_by_matricola(ctx.area for ctx in contexts).items():
-        if len(names) > 1 and matricola not in flagged:
-            occurrences = list(names.values())
-            ctx = next(c for c in contexts if any(occurrences[1][0] is o for o in c.area.obiettivi))
-            yield _matricola_finding(ctx, matricola, occurrences)
+class TraAree:
+    """The checks across areas (codes and matricole) fed one area at a time (``add``): of each area only
+    its codes and its people's names are kept, so a run over thousands of areas never holds them all."""
+
+    def __init__(self, anno: int) -> None:
+        self.anno = anno
+        self._owner: dict[tuple[str, str], str] = {}
+        self._codici: list[Anomalia] = []
+        # Matricole with several names inside one area: already reported by that area's check.
+        self._flagged: set[str] = set()
+        # matricola -> its first occurrence (normalised name, area, where, objective's code, name); the
+        # occurrences of the other names of a matricola that has several, by normalised name.
+        self._first: dict[str, _Occurrence] = {}
+        self._more: dict[str, dict[str, _Occurrence]] = {}
+
+    def add(self, area: Area, locate: Locate = no_location) -> None:
+        ctx = _Ctx(area, self.anno, locate)
+        self._codici.extend(_codice_gia_usato(ctx, self._owner))
+        for matricola, names in _names_by_matricola([area]).items():
+            if len(names) > 1:
+                self._flagged.add(matricola)
+            for key, (o, p) in names.items():
+                seen = (key, area.nome, locate, o.codice, p.nome)
+                first = self._first.setdefault(matricola, seen)
+                if first[0] != key:
+                    self._more.setdefault(matricola, {}).setdefault(key, seen)
+
+    def anomalie(self) -> list[Anomalia]:
+        found = list(self._codici)
+        for matricola, first in self._first.items():
+            if matricola in self._more and matricola not in self._flagged:
+                seen = [first, *self._more[matricola].values()]
+                # Light models with just what the finding names: the objective's code, the person's name.
+                occurrences = [
+                    (Obiettivo.model_construct(codice=codice), Persona.model_construct(matricola=matricola, nome=nome))
+                    for _, _, _, codice, nome in seen
+                ]
+                _, area, locate, _, _ = seen[1]  # placed where the second name is seen, as _matricola_finding says
+                ctx = _Ctx(Area.model_construct(nome=area, obiettivi=[]), self.anno, locate)
+                found.append(_matricola_finding(ctx, matricola, occurrences))
+        return found
+
+
+# Where a matricola is seen with a name: the name normalised, the area, where, the objective's code, the name.
+_Occurrence = tuple[str, str, Locate, str, str]
 
 
 # --- checks on the compilation -------------------------------------------------------------------------
@@ -485,7 +520,10 @@ def _contexts(piano: Piano, locate_for: Callable[[str], Locate] | None) -> list[
 
 
 def _across_areas(contexts: list[_Ctx]) -> list[Anomalia]:
-    return [*_codice_duplicato_tra_aree(contexts), *_matricola_nomi_diversi_tra_aree(contexts)]
+    across = TraAree(contexts[0].anno if contexts else 0)
+    for ctx in contexts:
+        across.add(ctx.area, ctx.locate)
+    return across.anomalie()
 
 
 def check_compilation(

@@ -12,8 +12,6 @@ run's own workers: nothing read from a file is ever unpickled.
 
 from __future__ import annotations
 
-import pickle
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import ijson
 
 from seregno_xlsx.errors import PlanError
 from seregno_xlsx.piano.assegnazioni import known_matricole
+from seregno_xlsx.piano.compresse import compress, expand
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.piano.plan_file import MAX_PLAN_BYTES, duplicate_row, read_plan
 
@@ -36,7 +35,7 @@ class PianoCompatto:
         stubs: list[Area] = []
         matricole: set[str] = set()
         for area in aree:
-            self._blobs.append(zlib.compress(pickle.dumps(area, protocol=pickle.HIGHEST_PROTOCOL), 1))
+            self._blobs.append(compress(area))
             # Only what finds an area (``Piano.area_of``): its code and name.
             stubs.append(Area.model_construct(codice=area.codice, nome=area.nome, obiettivi=[]))
             matricole |= known_matricole([area])
@@ -56,8 +55,7 @@ class PianoCompatto:
         return [stub.nome for stub in self._stubs.aree]
 
     def _area(self, index: int) -> Area:
-        area: Area = pickle.loads(zlib.decompress(self._blobs[index]))
-        return area
+        return expand(self._blobs[index])
 
     def __iter__(self) -> Iterator[Area]:
         return (self._area(i) for i in range(len(self._blobs)))

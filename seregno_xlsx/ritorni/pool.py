@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 
-from seregno_xlsx.findings import finding
+from seregno_xlsx.findings import Gravita, finding
 from seregno_xlsx.piano.compatto import PianoCompatto
-from seregno_xlsx.piano.model import Piano, Rilevazione, round_value_field
+from seregno_xlsx.piano.compresse import compress, expand
+from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.processes import workers_for
 from seregno_xlsx.ritorni.reader import Lettura, unreadable
 from seregno_xlsx.ritorni.verification import verify_file
@@ -50,25 +51,67 @@ def verify_for_consolidation(path: Path, richiesta: Richiesta) -> Lettura:
     return slim(lettura)
 
 
+@dataclass
+class LetturaCompatta(Lettura):
+    """A reading kept for ``consolida``: the compilation compressed (``compilazione`` makes it again),
+    ``compilata`` only its name and code (what finds the area; ``leggibile`` holds)."""
+
+    compressa: bytes = b""
+    # The codes of the indicators whose value of each round (by field) is invalid (``invalid_codes``),
+    # when the positions were let go (not for a final-round scheda, whose cells the checks name).
+    non_validi: dict[str, set[str]] | None = None
+
+    def compilazione(self) -> Area | None:
+        """A fresh copy of the compilation, as models (nobody else holds it: it may be changed in place)."""
+        return expand(self.compressa) if self.compressa else self.compilata
+
+
+def compilation(lettura: Lettura) -> Area | None:
+    """The compilation of any reading, compressed by ``slim`` or not."""
+    return lettura.compilazione() if isinstance(lettura, LetturaCompatta) else lettura.compilata
+
+
+def invalid_codes(lettura: Lettura, area: Area, field: str) -> set[str]:
+    """Codes of the indicators of ``area`` (the reading's compilation) whose ``field`` cell has an ``errore``
+    finding: an invalid value, which counts as a missing one (``master/scoring.py``)."""
+    cells = {(a.foglio, a.cella) for a in lettura.anomalie if a.gravita is Gravita.ERRORE and a.cella}
+    codes = {i.codice for o in area.obiettivi for i in o.indicatori}
+    return {code for code in codes if lettura.locate("indicatori", code, field) in cells}
+
+
 def slim(lettura: Lettura) -> Lettura:
     """Drop what only the reading needed: a run over thousands of files holds a few values per file.
 
-    Kept: the compilation, the findings, the snapshot without its copy of the area's rows (the
-    compilation has them), and the positions of the indicators' round values (``invalid_values``).
+    Kept: the compilation, compressed (``LetturaCompatta``), the findings, the snapshot without its copy
+    of the area's rows (the compilation has them), and instead of the cells' positions which indicators'
+    round values are invalid (``invalid_codes``).
     A final-round scheda keeps its rows and every position: the checks between rounds compare what it
     was prefilled with and name the cells (``master/rounds.py``).
     """
     lettura.griglia = None
     lettura.canonico = {}
-    if lettura.metadati is not None and lettura.metadati.rilevazione is Rilevazione.FINALE:
-        return lettura
-    fields = {round_value_field(r) for r in Rilevazione}
-    lettura.posizioni = {k: v for k, v in lettura.posizioni.items() if k[0] == "indicatori" and k[2] in fields}
-    if lettura.metadati is not None:
+    final = lettura.metadati is not None and lettura.metadati.rilevazione is Rilevazione.FINALE
+    invalid = None
+    if not final:
+        if lettura.compilata is not None:
+            round_fields = map(round_value_field, Rilevazione)
+            invalid = {field: invalid_codes(lettura, lettura.compilata, field) for field in round_fields}
+        lettura.posizioni = {}
+    if not final and lettura.metadati is not None:
         area = lettura.metadati.area
         light = area.model_construct(**{**dict(area), "obiettivi": []})
         lettura.metadati = lettura.metadati.model_construct(**{**dict(lettura.metadati), "area": light})
-    return lettura
+    if lettura.compilata is None:
+        return lettura
+    kept = LetturaCompatta(**{f.name: getattr(lettura, f.name) for f in fields(Lettura)})
+    kept.compressa = compress(lettura.compilata)
+    kept.non_validi = invalid
+    kept.compilata = _stub(lettura.compilata)
+    return kept
+
+
+def _stub(area: Area) -> Area:
+    return Area.model_construct(codice=area.codice, nome=area.nome, obiettivi=[])
 
 
 def verify_files(
