@@ -168,10 +168,8 @@ def test_a_compact_plan_reads_as_the_plan_and_neither_is_changed(
     wb["Fasi"]["B7"] = "Ob_Estraneo01"
     path = tmp_path / "modificata.xlsx"
     wb.save(path)
-    compact = PianoCompatto.from_piano(piano)
-    # Taken after the compact plan is made: making it (``model_copy(update=...)``) adds «aree» to the fields
-    # set the plan shares with every plan given the same fields (seen, left to the model's owner).
     before = _shape(piano)
+    compact = PianoCompatto.from_piano(piano)
     whole = verify_file(path, piano=piano, data_riferimento=date(2021, 7, 15))
     codes = {a.codice for a in whole.anomalie}
     assert {"cella-bloccata-modificata", "riga-spostata", "riga-estranea", "data-non-valida"} <= codes, codes

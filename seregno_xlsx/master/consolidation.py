@@ -147,11 +147,12 @@ def consolidate(
     ``processi`` files are read at once, each in its own process (default: one per core; 1 reads them
     here, one after the other): the result is the same.
 
-    Without ``piano``, the plan the office keeps beside the returns (a ``piano*.json`` in ``folder`` or
-    in its parent) is used: it checks the fingerprints and gives the locked content.
+    ``piano``: the plan, as models or compact (``read_plan_compact``); without it, the plan the office
+    keeps beside the returns (a ``piano*.json`` in ``folder`` or in its parent) is used: it checks the
+    fingerprints and gives the locked content.
     ``estratti``: a folder for the extracts of each reader's remit (``master/extracts.py``).
-    in its parent) is used: it checks the fingerprints and gives the locked content. Without ``rettifiche``,
-    the office's corrections file beside the returns (``rettifiche*.csv``/``.xlsx``, folder or parent) is applied.
+    Without ``rettifiche``, the office's corrections file beside the returns (``rettifiche*.csv``/``.xlsx``,
+    folder or parent) is applied.
     ``rilevazione``: the round being consolidated; without it, the round after the last one the plan
     records, else the round most schede were generated for (``expected_round``).
     """

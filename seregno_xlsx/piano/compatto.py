@@ -30,7 +30,7 @@ class PianoCompatto:
     ``per_area`` give fresh models of one area (a copy nobody else holds: it may be filled in place)."""
 
     def __init__(self, testata: Piano, aree: Iterable[Area]) -> None:
-        self.testata = testata.model_copy(update={"aree": []})
+        self.testata = _with_areas(testata, [])
         self._blobs: list[bytes] = []
         stubs: list[Area] = []
         matricole: set[str] = set()
@@ -40,7 +40,7 @@ class PianoCompatto:
             stubs.append(Area.model_construct(codice=area.codice, nome=area.nome, obiettivi=[]))
             matricole |= known_matricole([area])
         # The lookups are ``Piano``'s own, run on a plan of stubs: an area is found exactly as there.
-        self._stubs = self.testata.model_copy(update={"aree": stubs})
+        self._stubs = _with_areas(self.testata, stubs)
         self.matricole = frozenset(matricole)
 
     @classmethod
@@ -78,11 +78,19 @@ class PianoCompatto:
             if index not in seen:
                 seen.add(index)
                 found.append(self._area(index))
-        return self.testata.model_copy(update={"aree": found})
+        return _with_areas(self.testata, found)
 
     def intero(self) -> Piano:
         """The whole plan as models (the next round's plan is written from it)."""
-        return self.testata.model_copy(update={"aree": list(self)})
+        return _with_areas(self.testata, list(self))
+
+
+def _with_areas(piano: Piano, aree: list[Area]) -> Piano:
+    """``piano`` with other areas, given as ``piano`` gave them: the whole plan made again is the plan read,
+    to its set of fields given."""
+    copied = piano.model_copy(update={"aree": aree})
+    object.__setattr__(copied, "__pydantic_fields_set__", piano.__pydantic_fields_set__)
+    return copied
 
 
 def read_plan_compact(path: Path) -> PianoCompatto:
