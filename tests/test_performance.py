@@ -384,3 +384,20 @@ def test_an_unforeseen_error_costs_its_file_only(ritorni: Path, processi: int) -
         0
     ].messaggio
     assert sum(lettura.leggibile for lettura in by_name.values()) == 3
+
+
+def test_long_texts_are_measured_but_never_remembered() -> None:
+    """The row heights' caches keep short texts only: an area's long notes die with the area (flat memory),
+    and thousands of 32,767-character notes cannot fill 65,536 entries with gigabytes."""
+    from seregno_xlsx.scheda import fit
+
+    fit._lines_cached.cache_clear()
+    fit._word_width_cached.cache_clear()
+    long_text = ("parola " * 5_000).strip()
+    short = "Area Servizi alla Persona"
+    assert fit.lines(long_text, 30) == fit._lines(long_text, 30, 11.0, False) > 100
+    assert fit.lines(short, 30) == fit._lines(short, 30, 11.0, False) == 1
+    assert fit._lines_cached.cache_info().currsize == 1  # the short text only
+    words = fit._word_width_cached.cache_info().currsize  # «parola» and the short text's words
+    assert fit.lines("x" * 10_000, 30) == fit._lines("x" * 10_000, 30, 11.0, False) > 1
+    assert fit._word_width_cached.cache_info().currsize == words  # the long word not remembered

@@ -42,10 +42,26 @@ def text_width(text: str, *, bold: bool = False) -> float:
     return sum(width(ch, _CAPITAL) for ch in text) * (1.08 if bold else 1.0)
 
 
-# A master repeats its texts (area names, titles, phases on every indicator row): each is measured once.
-@functools.lru_cache(maxsize=65_536)
+# Texts and words up to this length are measured once and remembered (a master repeats them: area names,
+# titles, phases on every indicator row, the office's vocabulary). Longer ones (notes, descriptions) are
+# each an area's own: remembered, 65,536 of them pinned every area's texts after the area was written, and
+# 65,536 notes of 32,767 characters would be 4 GB.
+CACHED_TEXT = 256
+
+
 def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) -> int:
     """Lines the text takes, wrapped at spaces in a column ``width`` units wide."""
+    if len(text) <= CACHED_TEXT:
+        return _lines_cached(text, width, size, bold)
+    return _lines(text, width, size, bold)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _lines_cached(text: str, width: float, size: float, bold: bool) -> int:
+    return _lines(text, width, size, bold)
+
+
+def _lines(text: str, width: float, size: float, bold: bool) -> int:
     room = max(1.0, width * _USABLE * 11.0 / size)
     count = 0
     for part in text.split("\n"):
@@ -67,9 +83,12 @@ def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) ->
     return count
 
 
-# Words recur across texts (articles, the office's vocabulary): each is measured once.
-@functools.lru_cache(maxsize=65_536)
 def _word_width(word: str, bold: bool) -> float:
+    return _word_width_cached(word, bold) if len(word) <= CACHED_TEXT else text_width(word, bold=bold)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _word_width_cached(word: str, bold: bool) -> float:
     return text_width(word, bold=bold)
 
 
