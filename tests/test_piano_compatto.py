@@ -60,6 +60,11 @@ def _broken_plans() -> dict[str, str]:
         "ente mancante": json.dumps(missing, indent=2, ensure_ascii=False),
         "tipo sbagliato": json.dumps(bad_type, indent=2, ensure_ascii=False),
         "elenco al posto del piano": "[1, 2]",
+        "numero di 100.000 cifre": text.replace('"anno": 2021', '"anno": 1' + "0" * 100_000, 1),
+        "annidato nelle versioni": text.rstrip()[:-1] + ', "versioni": ' + "[" * 200_000 + "]" * 200_000 + "}",
+        "annidato in un'area": json.dumps({**data, "aree": []}).replace(
+            '"aree": []', '"aree": [' + "[" * 200_000 + "]" * 200_000 + "]"
+        ),
         "testo dopo la fine": text + "\n{}",
         "vuoto": "",
     }

@@ -20,9 +20,12 @@ import ijson
 
 from seregno_xlsx.errors import PlanError
 from seregno_xlsx.piano.assegnazioni import known_matricole
-from seregno_xlsx.piano.compresse import compress, expand
+from seregno_xlsx.piano.compresse import AreeCompresse
 from seregno_xlsx.piano.model import Area, Piano
 from seregno_xlsx.piano.plan_file import MAX_PLAN_BYTES, duplicate_row, read_plan
+
+# Levels of nesting of a plan's JSON: the model has about a dozen (the 2021 plan 10, rounds recorded).
+MAX_PLAN_DEPTH = 32
 
 
 class PianoCompatto:
@@ -31,16 +34,17 @@ class PianoCompatto:
 
     def __init__(self, testata: Piano, aree: Iterable[Area]) -> None:
         self.testata = _with_areas(testata, [])
-        self._blobs: list[bytes] = []
+        self._aree = AreeCompresse()
         stubs: list[Area] = []
         matricole: set[str] = set()
         for area in aree:
-            self._blobs.append(compress(area))
+            self._aree.append(area)
             # Only what finds an area (``Piano.area_of``): its code and name.
             stubs.append(Area.model_construct(codice=area.codice, nome=area.nome, obiettivi=[]))
             matricole |= known_matricole([area])
         # The lookups are ``Piano``'s own, run on a plan of stubs: an area is found exactly as there.
         self._stubs = _with_areas(self.testata, stubs)
+        self._index = {id(stub): index for index, stub in enumerate(stubs)}
         self.matricole = frozenset(matricole)
 
     @classmethod
@@ -48,37 +52,34 @@ class PianoCompatto:
         return cls(piano, piano.aree)
 
     def __len__(self) -> int:
-        return len(self._blobs)
+        return len(self._aree)
 
     @property
     def nomi(self) -> list[str]:
         return [stub.nome for stub in self._stubs.aree]
 
-    def _area(self, index: int) -> Area:
-        return expand(self._blobs[index])
-
     def __iter__(self) -> Iterator[Area]:
-        return (self._area(i) for i in range(len(self._blobs)))
+        return iter(self._aree)
+
+    def _index_of(self, other: Area) -> int:
+        """The position of the plan's area for ``other`` (``KeyError`` if none), found as ``Piano`` finds it."""
+        return self._index[id(self._stubs.area_of(other))]
 
     def area_of(self, other: Area) -> Area:
         """``Piano.area_of``: by stable code, else by name (also as an earlier version named it)."""
-        stub = self._stubs.area_of(other)
-        return self._area(next(i for i, s in enumerate(self._stubs.aree) if s is stub))
+        return self._aree[self._index_of(other)]
 
     def per_area(self, *others: Area) -> Piano:
         """The plan with only the areas of ``others`` (those it has): what reading one scheda needs."""
-        found: list[Area] = []
-        seen: set[int] = set()
+        found: dict[int, Area] = {}
         for other in others:
             try:
-                stub = self._stubs.area_of(other)
+                index = self._index_of(other)
             except KeyError:
                 continue
-            index = next(i for i, s in enumerate(self._stubs.aree) if s is stub)
-            if index not in seen:
-                seen.add(index)
-                found.append(self._area(index))
-        return _with_areas(self.testata, found)
+            if index not in found:
+                found[index] = self._aree[index]
+        return _with_areas(self.testata, list(found.values()))
 
     def intero(self) -> Piano:
         """The whole plan as models (the next round's plan is written from it)."""
@@ -139,8 +140,19 @@ def _header(path: Path) -> dict[str, Any]:
     key = ""
     builder: Any = None
     seen_areas = False
+    depth = 0
     with path.open("rb") as stream:
-        for prefix, event, value in ijson.parse(stream, use_float=True):
+        # Small reads: the parser names each event's place by its whole path, so a buffer of 64 KB of
+        # «[» cost seconds of path before the depth bound below could stop it.
+        for prefix, event, value in ijson.parse(stream, buf_size=4096, use_float=True):
+            # Before any area is built (the areas' pass follows this one): a nesting no plan has is
+            # refused here, not built by the parser and then validated level by level.
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_PLAN_DEPTH:
+                    raise ValueError("annidamento oltre ogni piano")  # read_plan names it
+            elif event in ("end_map", "end_array"):
+                depth -= 1
             if not prefix:
                 if event == "map_key":
                     if value in header or (value == "aree" and seen_areas):

@@ -67,6 +67,8 @@ def read_plan(path: Path) -> Piano:
         raise PlanError(f"{path}, riga {_line_of(text, exc.word)}: «{exc.word}» non è un numero ammesso") from None
     except RecursionError:
         raise PlanError(f"{path}: JSON annidato oltre ogni piano possibile") from None
+    except ValueError:  # Python's bound on the digits of an integer (4,300), the one other refusal of json.loads
+        raise PlanError(f"{path}: un numero ha più cifre di quante un piano ne possa avere") from None
     try:
         piano = Piano.model_validate(raw)
     except ValidationError as exc:
