@@ -318,12 +318,19 @@ def print_summary(result: Consolidamento) -> None:
     total = len(result.anomalie)
     if total:
         n_errors = sum(errors.values())
-        # Errors first, each group in the order found: what must be fixed leads.
-        first = sorted(result.anomalie, key=lambda a: a.gravita is not Gravita.ERRORE)[:FIRST_FINDINGS]
+        # Errors first, each group in the order found; only the first few are made into models.
+        severe: list[int] = []
+        lighter: list[int] = []
+        for n, a in enumerate(result.anomalie):
+            group = severe if a.gravita is Gravita.ERRORE else lighter
+            if len(group) < FIRST_FINDINGS:
+                group.append(n)
+        chosen = (severe + lighter)[:FIRST_FINDINGS]
+        first = [result.anomalie[n] for n in chosen]
         title = f"Anomalie: {total} ({n_errors} errori, {total - n_errors} avvisi)"
         if total > len(first):
             title += f", le prime {len(first)}"
-        print_findings(first, title, result.origine)
+        print_findings(first, title, {id(a): result.anomalie.file_of(n) for a, n in zip(first, chosen, strict=True)})
         where = f"nel foglio «Anomalie» del master ({result.master})" if result.master else "nell'uscita di --json"
         rest = "Tutte le anomalie" if total > len(first) else "Le anomalie, con il collegamento alla riga,"
         out.print(f"{rest} sono {where}; in JSON con --json.", highlight=False)

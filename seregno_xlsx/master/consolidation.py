@@ -15,6 +15,7 @@ from typing import Any
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
 from seregno_xlsx.findings import Anomalia, finding, has_errors, printable
+from seregno_xlsx.findings_store import AnomalieCompresse
 from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
 from seregno_xlsx.master.extracts import Estratto, write_extracts
 from seregno_xlsx.master.layout import ANOMALIE, FONTI, INDICATORI, OBIETTIVI, RIEPILOGO, load_settings
@@ -51,7 +52,8 @@ class Consolidamento:
 
     master: Path | None
     fonti: list[Fonte] = field(default_factory=list)
-    anomalie: list[Anomalia] = field(default_factory=list)
+    # Every finding in order, each with the file it was found in; kept compressed (``findings_store.py``).
+    anomalie: AnomalieCompresse = field(default_factory=AnomalieCompresse)
     summary: SintesiMaster | None = None
     valori_letti: int = 0
     # The accepted compilations as they count, and the rules and round the master computed them with:
@@ -67,8 +69,6 @@ class Consolidamento:
     non_validi: dict[str, set[str]] = field(default_factory=dict)
     # The plan found beside the returns (``piano*.json``) when none was given.
     piano_trovato: Path | None = None
-    # id(finding) -> the file it was found in, for tables that name the file.
-    origine: dict[int, str] = field(default_factory=dict)
     # The extracts per area and without personal data (``estratti``), beside the master.
     estratti: list[Estratto] = field(default_factory=list)
     # The office's corrections file (given, or found beside the returns) and the corrections applied.
@@ -235,9 +235,9 @@ def _consolidate(
             )
         )
     accepted = classificazione.accettati
+    kept = {id(lettura) for lettura in accepted}
     for lettura, fonte in zip(letture, result.fonti, strict=True):
-        result.anomalie.extend(lettura.anomalie)
-        result.origine.update((id(a), printable(lettura.file.name)) for a in lettura.anomalie)
+        result.anomalie.extend(lettura.anomalie, printable(lettura.file.name))
         registro.file_read(
             lettura.file,
             sha256=lettura.sha256,
@@ -247,6 +247,9 @@ def _consolidate(
             stato=fonte.stato,
             motivo=fonte.motivo,
         )
+        if id(lettura) not in kept:
+            # Kept once, compressed, in ``result.anomalie``: the reading's own list would hold them all again.
+            lettura.anomalie = []
     for name, why in ignored:
         result.fonti.append(_ignored_source(name, why))
         registro.event("file-ignorato", file=name, motivo=why)
@@ -275,6 +278,9 @@ def _consolidate(
         assert compiled is not None
         area = carry(index, compiled)
         non_validi[area.nome] = invalid_values(lettura, compiled, rilevazione)
+        lettura.anomalie = []  # the last use of the reading's own list (see above)
+        if isinstance(lettura, LetturaCompatta):
+            lettura.compressa = b""  # ``carried`` holds the area now
         across.add(area)
         shares.add(area)
         names.append(area.nome)
@@ -319,11 +325,10 @@ def _consolidate(
     if correzioni is not None and rettifiche is not None:
         applied, problems = correzioni.results()
         result.file_rettifiche, result.rettifiche = rettifiche, applied
-        result.anomalie.extend(problems)
-        result.origine.update((id(a), printable(rettifiche.name)) for a in problems)
+        result.anomalie.extend(problems, printable(rettifiche.name))
         registro.event("rettifiche", file=str(rettifiche), applicate=len(applied), anomalie=len(problems))
-    result.anomalie.extend(a for a, _ in between)
-    result.origine.update((id(a), file) for a, file in between)
+    for anomalia, file in between:
+        result.anomalie.append(anomalia, file)
     result.aree = counted
     result.non_validi, result.data_riferimento = non_validi, reference
     # The master's whole content, which each extract filters (``master/extracts.py``).
@@ -339,7 +344,7 @@ def _consolidate(
         "valori_letti": result.valori_letti,
         "aree_mancanti": missing,
         # The file each finding was read from ("" for findings across files), in the findings' order.
-        "file_anomalie": [result.origine.get(id(a), "") for a in result.anomalie],
+        "file_anomalie": result.anomalie.files(),
         "non_validi": read_invalid,
         "rettifiche": result.rettifiche,
         "versione_piano": version_words(header, accepted),

@@ -8,6 +8,7 @@ as ``.eml`` drafts that Outlook and Thunderbird open ready to send.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.headerregistry import Address
@@ -241,7 +242,7 @@ def reminder_errors(
     contesto: Contesto,
     contatto: Contatto,
     received: str,
-    anomalie: list[Anomalia],
+    anomalie: Sequence[Anomalia],
     annotated: Path | None,
     chiave: str,
 ) -> Messaggio:

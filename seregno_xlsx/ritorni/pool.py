@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.findings import Gravita, finding
+from seregno_xlsx.findings_store import AnomalieCompresse
 from seregno_xlsx.piano.compatto import PianoCompatto
 from seregno_xlsx.piano.compresse import compress, expand
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
@@ -101,6 +102,8 @@ def slim(lettura: Lettura) -> Lettura:
         area = lettura.metadati.area
         light = area.model_construct(**{**dict(area), "obiettivi": []})
         lettura.metadati = lettura.metadati.model_construct(**{**dict(lettura.metadati), "area": light})
+    # A few findings per file, each about 1.2 KB as a model: compressed, a tenth (``findings_store.py``).
+    lettura.anomalie = AnomalieCompresse(lettura.anomalie).seal()
     if lettura.compilata is None:
         return lettura
     kept = LetturaCompatta(**{f.name: getattr(lettura, f.name) for f in fields(Lettura)})

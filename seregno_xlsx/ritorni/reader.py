@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableSequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -71,7 +71,8 @@ class Lettura:
     sha256: str = ""
     metadati: Metadati | None = None
     compilata: Area | None = None
-    anomalie: list[Anomalia] = field(default_factory=list)
+    # A list while the file is read; kept for a run, compressed (``ritorni/pool.slim``).
+    anomalie: MutableSequence[Anomalia] = field(default_factory=list)
     valori_letti: int = 0
     posizioni: Positions = field(default_factory=dict)
     # Cells of the returned workbook -> the same cells in a freshly generated one.

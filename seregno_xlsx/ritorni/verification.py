@@ -39,7 +39,7 @@ class Verifica:
     annotata: Path | None = None
 
     @property
-    def anomalie(self) -> list[Anomalia]:
+    def anomalie(self) -> Sequence[Anomalia]:
         return self.lettura.anomalie
 
     def to_json(self) -> dict[str, object]:
