@@ -3,14 +3,22 @@ and a master written from it identical to one written from the models."""
 
 from __future__ import annotations
 
+import gc
+import pickle
+import tempfile
+import tracemalloc
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from seregno_xlsx.master.scoring import Regole
 from seregno_xlsx.master.writer import Fonte, write_master
-from seregno_xlsx.piano.compresse import AreeCompresse
+from seregno_xlsx.piano.compresse import AreeCompresse, compress
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione
 from seregno_xlsx.simulation import sample_entries
+
+from .hostile.disk import ROOT_ONLY, Mount, fill
 
 ROOT = Path(__file__).resolve().parents[1]
 PIANO = Piano.from_json((ROOT / "esempi" / "piano_2021.json").read_text(encoding="utf-8"))
@@ -67,3 +75,47 @@ def test_the_master_from_compressed_areas_is_the_same(tmp_path: Path) -> None:
         )
         masters.append(path.read_bytes())
     assert masters[0] == masters[1]
+
+
+def _held_by(aree: AreeCompresse, areas: list[Area], repeat: int) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for _ in range(repeat):
+            for area in areas:
+                aree.append(area)
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_areas_wait_on_disk_a_few_bytes_each_in_memory() -> None:
+    """3,000 compressed areas (a few KB each) hold well under 100 bytes each in memory: what a run over
+    thousands of areas keeps of each is where it is in the temporary file."""
+    areas = _filled(3)
+    aree = AreeCompresse()
+    held = _held_by(aree, areas, 1_000)
+    assert len(aree) == 3_000 and aree[1_501] == areas[1_501 % 3] and aree[-1] == areas[2]
+    assert held < 3_000 * 100, held
+    # In memory the same blobs hold some KB each: the bound above cannot be met by keeping them.
+    assert min(len(compress(area)) for area in areas) > 1_000
+
+
+@ROOT_ONLY
+def test_a_full_temporary_folder_keeps_the_areas_in_memory(small_disk: Mount, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The temporary folder fills up halfway: every area is still there, the same, and nothing stops."""
+    disk = small_disk("size=64k")
+    fill(disk, 8192)
+    monkeypatch.setattr(tempfile, "tempdir", str(disk))
+    areas = _filled(3)
+    aree = AreeCompresse(areas * 10)
+    assert aree == areas * 10 and aree._blobs._memory is not None  # the disk was too small for 30
+    assert list(aree.drain()) == areas * 10 and len(aree) == 0
+
+
+def test_a_worker_gets_the_areas_themselves(tmp_path: Path) -> None:
+    """Sent to a worker process, the sequence carries its blobs, not the name of a file it cannot open."""
+    aree = AreeCompresse(_filled(2))
+    travelled = pickle.loads(pickle.dumps(aree))
+    assert travelled == aree and travelled._blobs._file is not aree._blobs._file

@@ -1,19 +1,24 @@
 """Areas kept compressed, made into models again one at a time: what a run over thousands of areas holds.
 
 An area as models is about 115 KB (12 objectives, 21 phases and indicators); pickled and compressed,
-a few KB. ``consolida`` keeps each returned compilation so from the moment its file is verified (in the
-worker, so it also travels compressed) until the master is written.
+a few KB, kept in a temporary file: in memory, 16 bytes per area. ``consolida`` keeps each returned
+compilation so from the moment its file is verified (in the worker, so it also travels compressed)
+until the master is written.
 
 The blobs are made here from validated models and never leave the process but to this run's own
-workers: nothing read from a file is ever unpickled.
+workers; the temporary file they wait in has no name (nothing else can open it): nothing read from a
+returned file or a plan is ever unpickled.
 """
 
 from __future__ import annotations
 
+import array
+import os
 import pickle
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import IO, overload
 
 from seregno_xlsx.piano.model import Area
 
@@ -28,30 +33,82 @@ def expand(blob: bytes) -> Area:
     return area
 
 
+class _Blobs:
+    """The compressed areas, in a temporary file: of each area only where it is (16 bytes) stays in memory.
+
+    The file has no name (removed as it is made: nothing is left behind, whatever ends the run) and lives
+    in the system's temporary folder. Should it fail (a full disk, no temporary folder), the blobs are
+    kept in memory instead: a run is never stopped by it.
+    """
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._spans = array.array("Q")  # offset and length of each blob, in pairs
+        self._end = 0
+        self._memory: list[bytes] | None = None
+
+    def append(self, blob: bytes) -> None:
+        if self._memory is not None:
+            self._memory.append(blob)
+            return
+        try:
+            if self._file is None:
+                # Open as long as the sequence lives (closed by ``clear`` or when it is let go).
+                self._file = tempfile.TemporaryFile(prefix="seregno-xlsx-aree-")  # noqa: SIM115
+            if os.pwrite(self._file.fileno(), blob, self._end) != len(blob):  # a full disk writes part of it
+                raise OSError("disco pieno")
+        except OSError:
+            self._memory = [self[i] for i in range(len(self))] + [blob]
+            self._close()
+            return
+        self._spans.extend((self._end, len(blob)))
+        self._end += len(blob)
+
+    def __len__(self) -> int:
+        return len(self._memory) if self._memory is not None else len(self._spans) // 2
+
+    def __getitem__(self, index: int) -> bytes:
+        if self._memory is not None:
+            return self._memory[index]
+        offset, length = self._spans[2 * index], self._spans[2 * index + 1]
+        assert self._file is not None
+        blob = os.pread(self._file.fileno(), length, offset)
+        if len(blob) != length:
+            raise OSError(f"file temporaneo delle aree troncato (area {index + 1})")
+        return blob
+
+    def clear(self) -> None:
+        self._memory = None if self._memory is None else []
+        self._spans = array.array("Q")
+        self._end = 0
+        self._close()
+
+    def _close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class AreeCompresse(Sequence[Area]):
     """A read-only sequence of areas kept compressed: each access gives fresh models of one area.
 
     Two reads of one area give two equal copies, never the same object: code that matches areas or
-    objectives by ``id`` must key them by position instead.
+    objectives by ``id`` must key them by position instead. The compressed areas are kept in a temporary
+    file (``_Blobs``); a copy sent to a worker process carries them with it.
     """
 
     def __init__(self, aree: Iterable[Area] = ()) -> None:
-        self._blobs: list[bytes] = [compress(area) for area in aree]
-
-    @classmethod
-    def of_blobs(cls, blobs: Iterable[bytes]) -> AreeCompresse:
-        made = cls()
-        made._blobs = list(blobs)
-        return made
+        self._blobs = _Blobs()
+        for area in aree:
+            self.append(area)
 
     def append(self, area: Area) -> None:
         self._blobs.append(compress(area))
 
     def drain(self) -> Iterator[Area]:
-        """Each area once, in order, each let go as it is given: the sequence is empty afterwards."""
-        for index, blob in enumerate(self._blobs):
-            self._blobs[index] = b""
-            yield expand(blob)
+        """Each area once, in order: the sequence is empty afterwards."""
+        for index in range(len(self._blobs)):
+            yield expand(self._blobs[index])
         self._blobs.clear()
 
     def __len__(self) -> int:
@@ -65,11 +122,22 @@ class AreeCompresse(Sequence[Area]):
 
     def __getitem__(self, index: int | slice) -> Area | list[Area]:
         if isinstance(index, slice):
-            return [expand(blob) for blob in self._blobs[index]]
-        return expand(self._blobs[index])
+            return [expand(self._blobs[i]) for i in range(*index.indices(len(self)))]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError("area fuori dall'elenco")
+        return expand(self._blobs[position])
 
     def __iter__(self) -> Iterator[Area]:
-        return (expand(blob) for blob in self._blobs)
+        return (expand(self._blobs[i]) for i in range(len(self._blobs)))
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"blobs": [self._blobs[i] for i in range(len(self._blobs))]}
+
+    def __setstate__(self, state: dict[str, list[bytes]]) -> None:
+        self._blobs = _Blobs()
+        for blob in state["blobs"]:
+            self._blobs.append(blob)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str | bytes):
