@@ -315,20 +315,23 @@ _PLAN_CHECKS: tuple[Check, ...] = (
 # --- checks across areas -------------------------------------------------------------------------------
 
 
-def _codice_gia_usato(ctx: _Ctx, owner: dict[tuple[str, str], str]) -> Iterator[Anomalia]:
+def _codice_gia_usato(ctx: _Ctx, owner: dict[str, dict[str, str]]) -> Iterator[Anomalia]:
+    """``owner``: per kind of row, each code seen and its area. By kind, then code, rather than by the pair:
+    a run over thousands of areas keeps every code, and a pair per code would add a tuple to each."""
     # Only an area's first use of a code: its later ones are reported by the area's own check.
     in_area: set[tuple[str, str]] = set()
     for o in ctx.area.obiettivi:
         for item in _coded(o):
-            key = (type(item).__name__, item.codice)
-            if key in in_area:
+            kind = type(item).__name__
+            if (kind, item.codice) in in_area:
                 continue
-            in_area.add(key)
-            if key in owner:
-                msg = f"il codice {item.codice} è già usato nell'area «{owner[key]}»"
+            in_area.add((kind, item.codice))
+            codes = owner.setdefault(kind, {})
+            if item.codice in codes:
+                msg = f"il codice {item.codice} è già usato nell'area «{codes[item.codice]}»"
                 yield ctx.report("codice-duplicato", o, item, "codice", item.codice, msg)
             else:
-                owner[key] = ctx.area.nome
+                codes[item.codice] = ctx.area.nome
 
 
 class TraAree:
@@ -337,7 +340,7 @@ class TraAree:
 
     def __init__(self, anno: int) -> None:
         self.anno = anno
-        self._owner: dict[tuple[str, str], str] = {}
+        self._owner: dict[str, dict[str, str]] = {}
         self._codici: list[Anomalia] = []
         # Matricole with several names inside one area: already reported by that area's check.
         self._flagged: set[str] = set()
