@@ -416,7 +416,8 @@ def old_tree(commit: str, base: Path) -> Path:
 
 
 def solo_memoria(sizes: list[int], ripetizioni: int, cartella: Path | None) -> None:
-    """``--solo-memoria``: the serial command alone at each size, and how its peak memory grows."""
+    """``--solo-memoria``: at each size the serial command and the default one (a process per core), and
+    how their peak memory grows (the serial process's own peak; the default command's whole tree)."""
     base = cartella or Path(tempfile.mkdtemp(prefix="bench_consolida_"))
     base.mkdir(parents=True, exist_ok=True)
     if not (base / MARCATORE).exists():
@@ -426,28 +427,32 @@ def solo_memoria(sizes: list[int], ripetizioni: int, cartella: Path | None) -> N
     print(f"Macchina: {len(os.sched_getaffinity(0))} CPU, Python {platform.python_version()}")
     print(f"Carico al via (loadavg 1 min): {os.getloadavg()[0]:.1f}", flush=True)
     picchi: list[float] = []
+    picchi_parallelo: list[float] = []
     for n in sizes:
         dove = base / f"aree_{n}"
         dove.mkdir(exist_ok=True)
         prepara(dove, n)
         piano, ritorni, master = dove / "piano.json", dove / "ritorni", dove / "consolidato.xlsx"
-        tempo, cpu, albero, processo = Serie(), Serie(), Serie(), Serie()
+        tempo, cpu, albero, processo, parallelo = Serie(), Serie(), Serie(), Serie(), Serie()
+        comando = [str(SCRIPT), "consolida", str(ritorni), "-o", str(master), "--piano", str(piano)]
         for _ in range(ripetizioni):
-            corsa = corri(
-                [str(SCRIPT), "consolida", str(ritorni), "-o", str(master), "--piano", str(piano), "--processi", "1"]
-            )
+            corsa = corri([*comando, "--processi", "1"])
             tempo.valori.append(corsa.secondi)
             cpu.valori.append(corsa.cpu)
             albero.valori.append(corsa.picco_albero_mib)
             processo.valori.append(corsa.picco_processo_mib)
+            parallelo.valori.append(corri(comando).picco_albero_mib)
         picchi.append(processo.mediana)
-        print(f"\n== {n} aree, consolida --processi 1 ==")
+        picchi_parallelo.append(parallelo.mediana)
+        print(f"\n== {n} aree, consolida --processi 1 e consolida (un processo per core) ==")
         print(f"  seriale    {tempo} s\n  cpu_seriale {cpu} s")
-        print(f"  memoria seriale_albero     {albero} MiB\n  memoria seriale_processo   {processo} MiB", flush=True)
+        print(f"  memoria seriale_albero     {albero} MiB\n  memoria seriale_processo   {processo} MiB")
+        print(f"  memoria parallelo_albero   {parallelo} MiB", flush=True)
     if len(sizes) > 1:
-        serie = " → ".join(f"{v:.0f}" for v in picchi)
-        print(f"Esponente di crescita, memoria seriale_processo: {esponente(sizes, picchi):.2f} ({serie} MiB)")
-        print(f"Picco a {sizes[-1]} aree / picco a {sizes[0]} aree: {picchi[-1] / picchi[0]:.2f}×")
+        for nome, valori in (("seriale_processo", picchi), ("parallelo_albero", picchi_parallelo)):
+            serie = " → ".join(f"{v:.0f}" for v in valori)
+            print(f"Esponente di crescita, memoria {nome}: {esponente(sizes, valori):.2f} ({serie} MiB)")
+            print(f"  picco a {sizes[-1]} aree / picco a {sizes[0]} aree: {valori[-1] / valori[0]:.2f}×")
     print(f"Carico alla fine (loadavg 1 min): {os.getloadavg()[0]:.1f}")
 
 
