@@ -262,17 +262,38 @@ def _consolidate(
     reference = data_riferimento or default_reference_date(anno, first.scadenza)
     result.anno = anno
     # One area at a time, never all as models: each accepted compilation carried onto the version in
-    # force, what spans areas gathered (codes, matricole, shares), then kept compressed.
+    # force, what spans areas gathered (codes, matricole, shares); then as it counts, once for the master,
+    # its extracts and the next round's plan: an invalid value is a missing one (the master shows what was
+    # read beside it); then the checks between rounds; then kept compressed.
     carry: Callable[[int, Area], Area] = _as_it_is
     if plan is not None and header is not None:
         # Schede of an earlier version of the plan count in the version in force, by code.
         older = [i for i, lt in enumerate(accepted) if lt.metadati and older_version(lt.metadati, header)]
         if older:
             carry = OntoCurrentVersion(plan, accepted, older, rilevazione).carry
+    settings = load_settings()
+    calo = settings.controlli.calo_massimo_obiettivo
     across, shares = TraAree(anno), QuoteTraAree()
-    carried = AreeCompresse()
     non_validi: dict[str, set[str]] = {}
     names: list[str] = []
+    counted = AreeCompresse()
+    read_invalid: dict[str, dict[str, float | None]] = {}
+    between: list[tuple[Anomalia, str]] = []
+
+    def count(lettura: Lettura, area: Area) -> None:
+        [area], read = counted_areas([area], rilevazione, non_validi)
+        read_invalid.update(read)
+        assert lettura.metadati is not None
+        result._ritorni.append((printable(lettura.file.name), lettura.sha256, lettura.metadati.versione_piano))
+        if rilevazione is Rilevazione.FINALE:
+            previous = previous_round(header, lettura.metadati.area)
+            found = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
+            between.extend((a, printable(lettura.file.name)) for a in found)
+        counted.append(area)
+
+    # The office's corrections need every area's name before the first is corrected: with them, the
+    # carried areas wait compressed for a second pass; without them, each area counts as it is carried.
+    carried = AreeCompresse() if rettifiche is not None else None
     for index, lettura in enumerate(accepted):
         compiled = compilation(lettura)
         assert compiled is not None
@@ -280,11 +301,14 @@ def _consolidate(
         non_validi[area.nome] = invalid_values(lettura, compiled, rilevazione)
         lettura.anomalie = []  # the last use of the reading's own list (see above)
         if isinstance(lettura, LetturaCompatta):
-            lettura.compressa = b""  # ``carried`` holds the area now
+            lettura.compressa = b""  # the area is held below now
         across.add(area)
         shares.add(area)
         names.append(area.nome)
-        carried.append(area)
+        if carried is None:
+            count(lettura, area)
+        else:
+            carried.append(area)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(across.anomalie())
     result.anomalie.extend(shares.anomalie())
@@ -298,30 +322,13 @@ def _consolidate(
                     finding("area-senza-risposta", "nessuna scheda valida ricevuta", area=nome, valore=nome)
                 )
     correzioni = None
-    if rettifiche is not None:
+    if rettifiche is not None and carried is not None:
         name = printable(rettifiche.name)
         correzioni = Correzioni(corrections, names, rilevazione, file=name, aree_del_piano=missing)
-    result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
-    settings = load_settings()
-    calo = settings.controlli.calo_massimo_obiettivo
-    # Again one area at a time: the office's corrections, then as it counts, once for the master, its
-    # extracts and the next round's plan: an invalid value is a missing one (the master shows what was
-    # read beside it); then the checks between rounds.
-    counted = AreeCompresse()
-    read_invalid: dict[str, dict[str, float | None]] = {}
-    between: list[tuple[Anomalia, str]] = []
-    for index, (lettura, area) in enumerate(zip(accepted, carried.drain(), strict=True)):
-        if correzioni is not None:
+        for index, (lettura, area) in enumerate(zip(accepted, carried.drain(), strict=True)):
             correzioni.apply(index, area)
-        [area], read = counted_areas([area], rilevazione, non_validi)
-        read_invalid.update(read)
-        assert lettura.metadati is not None
-        result._ritorni.append((printable(lettura.file.name), lettura.sha256, lettura.metadati.versione_piano))
-        if rilevazione is Rilevazione.FINALE:
-            previous = previous_round(header, lettura.metadati.area)
-            found = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
-            between.extend((a, printable(lettura.file.name)) for a in found)
-        counted.append(area)
+            count(lettura, area)
+    result.valori_letti = sum(lettura.valori_letti for lettura in accepted)
     if correzioni is not None and rettifiche is not None:
         applied, problems = correzioni.results()
         result.file_rettifiche, result.rettifiche = rettifiche, applied
