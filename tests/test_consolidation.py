@@ -124,6 +124,9 @@ def test_round_trip_every_value_and_every_percentage(ritorni: Path, tmp_path: Pa
             assert (got in (None, "")) if expected is None else got == pytest.approx(expected)
         expected_area = scoring.area_pct(lettura.compilata, Rilevazione.INTERMEDIA, regole)
         assert riepilogo[area]["% raggiungimento ponderata"] == pytest.approx(expected_area)
+        # What the terminal's summary prints per area, found as each area counted.
+        assert result.pct_aree[area] == pytest.approx(expected_area)
+    assert set(result.pct_aree) == set(letture)
 
 
 def test_master_formulas_are_live(ritorni: Path, tmp_path: Path) -> None:

@@ -275,7 +275,6 @@ def print_summary(result: Consolidamento) -> None:
     from rich.table import Table
 
     from seregno_xlsx.findings import Gravita
-    from seregno_xlsx.master.scoring import area_pct
 
     files: dict[str, int] = {}
     for fonte in result.fonti:
@@ -285,7 +284,7 @@ def print_summary(result: Consolidamento) -> None:
     for a in result.anomalie:
         tally = errors if a.gravita is Gravita.ERRORE else warnings
         tally[a.area] = tally.get(a.area, 0) + 1
-    pct = {a.nome: area_pct(a, result.rilevazione, result.regole) for a in result.aree}
+    pct = result.pct_aree
     names = sorted(set(files) | set(errors) | set(warnings) - {""}, key=lambda n: (n == "", n.casefold()))
     table = Table(title="Riepilogo per area", title_justify="left")
     for column, justify in (("area", "left"), ("file", "right"), ("errori", "right"), ("avvisi", "right")):

@@ -21,7 +21,7 @@ from seregno_xlsx.master.extracts import Estratto, write_extracts
 from seregno_xlsx.master.layout import ANOMALIE, FONTI, INDICATORI, OBIETTIVI, RIEPILOGO, load_settings
 from seregno_xlsx.master.rettifiche import Applicata, Correzioni, find_rettifiche, read_rettifiche
 from seregno_xlsx.master.rounds import OntoCurrentVersion, check_between_rounds, previous_round
-from seregno_xlsx.master.scoring import Regole, counted_areas
+from seregno_xlsx.master.scoring import Regole, area_pct, counted_areas
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
 from seregno_xlsx.outputs import refuse_input_as_output
 from seregno_xlsx.piano.assegnazioni import QuoteTraAree
@@ -81,6 +81,9 @@ class Consolidamento:
     _ritorni: list[tuple[str, str, int | None]] = field(default_factory=list, repr=False)
     # Which rule decided the round consolidated, in words (stated, the plan's next round, most schede).
     regola_rilevazione: str = ""
+    # Each accepted area's % raggiungimento (``scoring.area_pct`` of ``aree``), by name: found as each
+    # area counts, so a summary needs no pass over the compressed areas.
+    pct_aree: dict[str, float | None] = field(default_factory=dict)
 
     # The plan as given to ``consolidate``; a plan read here is made whole only when asked (``piano``).
     _piano: Piano | None = field(default=None, repr=False)
@@ -283,6 +286,7 @@ def _consolidate(
     def count(lettura: Lettura, area: Area) -> None:
         [area], read = counted_areas([area], rilevazione, non_validi)
         read_invalid.update(read)
+        result.pct_aree[area.nome] = area_pct(area, rilevazione, regole)
         assert lettura.metadati is not None
         result._ritorni.append((printable(lettura.file.name), lettura.sha256, lettura.metadati.versione_piano))
         if rilevazione is Rilevazione.FINALE:
