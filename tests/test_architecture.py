@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
         "version",
         "errors",
         "findings",
+        "findings_store",
         "limits",
         "files",
         "texts",
