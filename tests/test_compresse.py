@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import gc
 import pickle
-import tempfile
 import tracemalloc
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from seregno_xlsx.master.scoring import Regole
 from seregno_xlsx.master.writer import Fonte, write_master
@@ -103,18 +100,30 @@ def test_the_areas_wait_on_disk_a_few_bytes_each_in_memory() -> None:
 
 
 @ROOT_ONLY
-def test_a_full_temporary_folder_keeps_the_areas_in_memory(small_disk: Mount, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The temporary folder fills up halfway: every area is still there, the same, and nothing stops."""
+def test_a_full_disk_keeps_the_areas_in_memory(small_disk: Mount) -> None:
+    """The master's folder fills up halfway: every area is still there, the same, and nothing stops."""
     disk = small_disk("size=64k")
     fill(disk, 8192)
-    monkeypatch.setattr(tempfile, "tempdir", str(disk))
     areas = _filled(3)
-    aree = AreeCompresse(areas * 10)
+    aree = AreeCompresse(areas * 10, cartella=disk)
     try:
         assert aree == areas * 10 and aree._blobs._memory is not None  # the disk was too small for 30
         assert list(aree.drain()) == areas * 10 and len(aree) == 0
     finally:
         aree._blobs.clear()  # no file left open on the small disk: it is unmounted next
+
+
+def test_the_areas_wait_beside_the_master_and_leave_nothing(tmp_path: Path) -> None:
+    """In the folder given (``consolida``: the master's), in a file without a name: the folder lists nothing,
+    during the run and after; a folder that cannot be written keeps them in memory."""
+    areas = _filled(2)
+    aree = AreeCompresse(areas, cartella=tmp_path)
+    assert aree._blobs._file is not None and aree._blobs._memory is None and list(tmp_path.iterdir()) == []
+    assert list(aree) == areas
+    aree._blobs.clear()
+    assert list(tmp_path.iterdir()) == []
+    nowhere = AreeCompresse(areas, cartella=tmp_path / "non esiste")
+    assert nowhere._blobs._memory is not None and list(nowhere) == areas
 
 
 def test_a_worker_gets_the_areas_themselves(tmp_path: Path) -> None:

@@ -185,11 +185,12 @@ def _consolida(
     from seregno_xlsx.master.consolidation import consolidate
     from seregno_xlsx.piano.compatto import read_plan_compact
 
-    # Area by area: the plan of a region's hundreds of areas is held in a few KB per area.
-    piano = read_plan_compact(piano_path) if piano_path else None
     output, note = output_file(output, ".xlsx")
     if note:
         err.print(styled("Nota:", "yellow", note))
+    # Area by area: the plan of a region's hundreds of areas is held in a few bytes per area, its areas
+    # compressed in a temporary file beside the master.
+    piano = read_plan_compact(piano_path, cartella=output.parent) if piano_path else None
     from seregno_xlsx.master.rettifiche import find_rettifiche
     from seregno_xlsx.outputs import refuse_input_as_output
 

@@ -199,10 +199,10 @@ def _consolidate(
     corrections = read_rettifiche(rettifiche) if rettifiche else []
     found_plan = find_plan(folder) if piano is None else None
     if found_plan is not None:
-        piano = read_plan_compact(found_plan)
+        piano = read_plan_compact(found_plan, cartella=Path(output).parent)
         registro.event("piano-trovato", file=str(found_plan))
     # Read area by area: every file, in every worker, makes only its own area's models again.
-    plan = PianoCompatto.from_piano(piano) if isinstance(piano, Piano) else piano
+    plan = PianoCompatto.from_piano(piano, cartella=Path(output).parent) if isinstance(piano, Piano) else piano
     header = plan.testata if plan is not None else None
     files, ignored = returned_files(folder)
     files = _without_previous_master(files, output)
@@ -279,7 +279,9 @@ def _consolidate(
     across, shares = TraAree(anno), QuoteTraAree()
     non_validi: dict[str, set[str]] = {}
     names: list[str] = []
-    counted = AreeCompresse()
+    # The areas wait compressed in the master's folder, beside its other temporary files (never in a
+    # system temporary folder that may be memory itself, or small).
+    counted = AreeCompresse(cartella=Path(output).parent)
     read_invalid: dict[str, dict[str, float | None]] = {}
     between: list[tuple[Anomalia, str]] = []
 
@@ -297,7 +299,7 @@ def _consolidate(
 
     # The office's corrections need every area's name before the first is corrected: with them, the
     # carried areas wait compressed for a second pass; without them, each area counts as it is carried.
-    carried = AreeCompresse() if rettifiche is not None else None
+    carried = AreeCompresse(cartella=Path(output).parent) if rettifiche is not None else None
     for index, lettura in enumerate(accepted):
         compiled = compilation(lettura)
         assert compiled is not None

@@ -30,11 +30,12 @@ MAX_PLAN_DEPTH = 32
 
 class PianoCompatto:
     """A plan with its areas compressed: ``testata`` is the plan without areas, ``area_of`` and
-    ``per_area`` give fresh models of one area (a copy nobody else holds: it may be filled in place)."""
+    ``per_area`` give fresh models of one area (a copy nobody else holds: it may be filled in place).
+    ``cartella``: where the compressed areas wait (``AreeCompresse``); the system's temporary folder if none."""
 
-    def __init__(self, testata: Piano, aree: Iterable[Area]) -> None:
+    def __init__(self, testata: Piano, aree: Iterable[Area], *, cartella: Path | None = None) -> None:
         self.testata = _with_areas(testata, [])
-        self._aree = AreeCompresse()
+        self._aree = AreeCompresse(cartella=cartella)
         stubs: list[Area] = []
         matricole: set[str] = set()
         for area in aree:
@@ -48,8 +49,8 @@ class PianoCompatto:
         self.matricole = frozenset(matricole)
 
     @classmethod
-    def from_piano(cls, piano: Piano) -> PianoCompatto:
-        return cls(piano, piano.aree)
+    def from_piano(cls, piano: Piano, *, cartella: Path | None = None) -> PianoCompatto:
+        return cls(piano, piano.aree, cartella=cartella)
 
     def __len__(self) -> int:
         return len(self._aree)
@@ -94,26 +95,27 @@ def _with_areas(piano: Piano, aree: list[Area]) -> Piano:
     return copied
 
 
-def read_plan_compact(path: Path) -> PianoCompatto:
+def read_plan_compact(path: Path, *, cartella: Path | None = None) -> PianoCompatto:
     """The plan at ``path``, read area by area; a plan with any problem is read again by ``read_plan``,
-    which names it (file, field, line) exactly as every other command does."""
+    which names it (file, field, line) exactly as every other command does. ``cartella``: see
+    ``PianoCompatto``."""
     path = Path(path)
     try:
         size = path.stat().st_size
         if size <= MAX_PLAN_BYTES:
-            return _stream(path)
+            return _stream(path, cartella)
     except (OSError, ValueError, ijson.JSONError, RecursionError):  # ValidationError and _Duplicate too
         pass
     # Every failure is described by the one reader that knows how; should it accept what the stream
     # refused (a byte-order mark, say), the plan is taken from it.
-    return PianoCompatto.from_piano(read_plan(path))
+    return PianoCompatto.from_piano(read_plan(path), cartella=cartella)
 
 
 class _Duplicate(ValueError):
     """Two areas, or two rows of one area, with one name or code: ``read_plan`` names them."""
 
 
-def _stream(path: Path) -> PianoCompatto:
+def _stream(path: Path, cartella: Path | None) -> PianoCompatto:
     header = _header(path)
     testata = Piano.model_validate({**header, "aree": []})
     names: set[str] = set()
@@ -131,7 +133,7 @@ def _stream(path: Path) -> PianoCompatto:
                 codes.add(area.codice)
                 yield area
 
-    return PianoCompatto(testata, areas())
+    return PianoCompatto(testata, areas(), cartella=cartella)
 
 
 def _header(path: Path) -> dict[str, Any]:

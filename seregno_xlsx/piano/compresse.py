@@ -13,12 +13,12 @@ returned file or a plan is ever unpickled.
 from __future__ import annotations
 
 import array
-import os
 import pickle
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, overload
+from pathlib import Path
+from typing import IO, Any, overload
 
 from seregno_xlsx.piano.model import Area
 
@@ -36,12 +36,14 @@ def expand(blob: bytes) -> Area:
 class _Blobs:
     """The compressed areas, in a temporary file: of each area only where it is (16 bytes) stays in memory.
 
-    The file has no name (removed as it is made: nothing is left behind, whatever ends the run) and lives
-    in the system's temporary folder. Should it fail (a full disk, no temporary folder), the blobs are
-    kept in memory instead: a run is never stopped by it.
+    The file is made in ``cartella`` (``consolida``: the master's folder, where its other temporary files
+    go; else the system's temporary folder) and has no name: nothing is left behind, whatever ends the
+    run, and nothing else can open it. Should it fail (a full disk, a folder that cannot be written), the
+    blobs are kept in memory instead: a run is never stopped by it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cartella: Path | None = None) -> None:
+        self.cartella = cartella
         self._file: IO[bytes] | None = None
         self._spans = array.array("Q")  # offset and length of each blob, in pairs
         self._end = 0
@@ -54,9 +56,10 @@ class _Blobs:
         try:
             if self._file is None:
                 # Open as long as the sequence lives (closed by ``clear`` or when it is let go).
-                self._file = tempfile.TemporaryFile(prefix="seregno-xlsx-aree-")  # noqa: SIM115
-            if os.pwrite(self._file.fileno(), blob, self._end) != len(blob):  # a full disk writes part of it
-                raise OSError("disco pieno")
+                self._file = tempfile.TemporaryFile(prefix=".seregno-xlsx-aree-", dir=self.cartella)  # noqa: SIM115
+            self._file.seek(self._end)
+            self._file.write(blob)
+            self._file.flush()  # a full disk says so now, not at a later read
         except OSError:
             self._memory = [self[i] for i in range(len(self))] + [blob]
             self._close()
@@ -72,7 +75,8 @@ class _Blobs:
             return self._memory[index]
         offset, length = self._spans[2 * index], self._spans[2 * index + 1]
         assert self._file is not None
-        blob = os.pread(self._file.fileno(), length, offset)
+        self._file.seek(offset)
+        blob = self._file.read(length)
         if len(blob) != length:
             raise OSError(f"file temporaneo delle aree troncato (area {index + 1})")
         return blob
@@ -97,8 +101,8 @@ class AreeCompresse(Sequence[Area]):
     file (``_Blobs``); a copy sent to a worker process carries them with it.
     """
 
-    def __init__(self, aree: Iterable[Area] = ()) -> None:
-        self._blobs = _Blobs()
+    def __init__(self, aree: Iterable[Area] = (), *, cartella: Path | None = None) -> None:
+        self._blobs = _Blobs(cartella)
         for area in aree:
             self.append(area)
 
@@ -132,10 +136,10 @@ class AreeCompresse(Sequence[Area]):
         return (expand(self._blobs[i]) for i in range(len(self._blobs)))
 
     def __getstate__(self) -> dict[str, object]:
-        return {"blobs": [self._blobs[i] for i in range(len(self._blobs))]}
+        return {"blobs": [self._blobs[i] for i in range(len(self._blobs))], "cartella": self._blobs.cartella}
 
-    def __setstate__(self, state: dict[str, list[bytes]]) -> None:
-        self._blobs = _Blobs()
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._blobs = _Blobs(state["cartella"])
         for blob in state["blobs"]:
             self._blobs.append(blob)
 
