@@ -4,6 +4,7 @@ and a master written from it identical to one written from the models."""
 from __future__ import annotations
 
 import gc
+import os
 import pickle
 import tracemalloc
 from datetime import date
@@ -131,3 +132,19 @@ def test_a_worker_gets_the_areas_themselves(tmp_path: Path) -> None:
     aree = AreeCompresse(_filled(2))
     travelled = pickle.loads(pickle.dumps(aree))
     assert travelled == aree and travelled._blobs._file is not aree._blobs._file
+
+
+def test_reading_and_writing_never_move_the_shared_offset(tmp_path: Path) -> None:
+    """A worker forked while the file is open shares its offset with this process: the plan's areas, read
+    in every worker as here, once came back wrong when both moved it at once (a return rejected now and
+    then). Reading and writing by position leave the offset where it was, whoever reads."""
+    areas = _filled(3)
+    aree = AreeCompresse(areas, cartella=tmp_path)
+    assert aree._blobs._file is not None
+    fd = aree._blobs._file.fileno()
+    assert os.lseek(fd, 0, os.SEEK_CUR) == 0
+    assert aree[2] == areas[2] and aree[0] == areas[0]
+    aree.append(areas[1])
+    assert os.lseek(fd, 0, os.SEEK_CUR) == 0
+    os.lseek(fd, 5, os.SEEK_SET)  # as a worker would move it
+    assert list(aree) == [*areas, areas[1]]

@@ -92,6 +92,25 @@ def test_pool_keeps_only_what_the_master_needs(ritorni: Path) -> None:
     assert full.posizioni == {} and full.non_validi == {"prima_rilevazione": set(), "valore_raggiunto": set()}
 
 
+@pytest.mark.parametrize("processi", [1, 2])
+def test_back_from_the_reader_the_compilation_waits_on_disk(ritorni: Path, tmp_path: Path, processi: int) -> None:
+    """With a folder, each reading holds where its compilation is, not its bytes; the same compilations;
+    the folder lists nothing (the file has no name); a reading let go gives only what finds its area."""
+    files = sorted(RITORNI.glob("*.xlsx"))
+    held = verify_files(files, Richiesta(), processi=processi)
+    cartella = tmp_path / "master"
+    cartella.mkdir()
+    deposited = verify_files(files, Richiesta(), processi=processi, cartella=cartella)
+    assert [compilation(x) for x in held] == [compilation(x) for x in deposited]
+    for lettura in deposited:
+        assert isinstance(lettura, LetturaCompatta) and lettura.compressa == b"" and lettura.deposito is not None
+    assert list(cartella.iterdir()) == []
+    first = deposited[0]
+    assert isinstance(first, LetturaCompatta)
+    first.release()
+    assert compilation(first) == first.compilata and first.compilata is not None and first.compilata.obiettivi == []
+
+
 @pytest.mark.slow
 def test_processi_on_the_command_line(ritorni: Path, tmp_path: Path) -> None:
     outputs = []

@@ -208,7 +208,7 @@ def _consolidate(
     files = _without_previous_master(files, output)
     files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
     richiesta = Richiesta(piano=plan, data_riferimento=data_riferimento, password_apertura=password_apertura)
-    letture = share_texts(verify_files(files, richiesta, processi=processi))
+    letture = share_texts(verify_files(files, richiesta, processi=processi, cartella=Path(output).parent))
     # Our own outputs left among the returns (a previous master, an extract) are listed, never rejected.
     ours = {id(lettura) for lettura in letture if is_our_output(lettura)}
     ignored += [(printable(lettura.file.name), OUR_OUTPUT) for lettura in letture if id(lettura) in ours]
@@ -307,7 +307,7 @@ def _consolidate(
         non_validi[area.nome] = invalid_values(lettura, compiled, rilevazione)
         lettura.anomalie = []  # the last use of the reading's own list (see above)
         if isinstance(lettura, LetturaCompatta):
-            lettura.compressa = b""  # the area is held below now
+            lettura.release()  # the area is held below now
         across.add(area)
         shares.add(area)
         names.append(area.nome)

@@ -13,6 +13,7 @@ returned file or a plan is ever unpickled.
 from __future__ import annotations
 
 import array
+import os
 import pickle
 import tempfile
 import zlib
@@ -33,8 +34,9 @@ def expand(blob: bytes) -> Area:
     return area
 
 
-class _Blobs:
-    """The compressed areas, in a temporary file: of each area only where it is (16 bytes) stays in memory.
+class Deposito:
+    """Compressed areas in a temporary file: of each only where it is (16 bytes) stays in memory; ``append``
+    gives its position, ``deposito[position]`` its bytes.
 
     The file is made in ``cartella`` (``consolida``: the master's folder, where its other temporary files
     go; else the system's temporary folder) and has no name: nothing is left behind, whatever ends the
@@ -49,23 +51,23 @@ class _Blobs:
         self._end = 0
         self._memory: list[bytes] | None = None
 
-    def append(self, blob: bytes) -> None:
+    def append(self, blob: bytes) -> int:
+        position = len(self)
         if self._memory is not None:
             self._memory.append(blob)
-            return
+            return position
         try:
             if self._file is None:
                 # Open as long as the sequence lives (closed by ``clear`` or when it is let go).
                 self._file = tempfile.TemporaryFile(prefix=".seregno-xlsx-aree-", dir=self.cartella)  # noqa: SIM115
-            self._file.seek(self._end)
-            self._file.write(blob)
-            self._file.flush()  # a full disk says so now, not at a later read
+            _write_at(self._file, blob, self._end)
         except OSError:
             self._memory = [self[i] for i in range(len(self))] + [blob]
             self._close()
-            return
+            return position
         self._spans.extend((self._end, len(blob)))
         self._end += len(blob)
+        return position
 
     def __len__(self) -> int:
         return len(self._memory) if self._memory is not None else len(self._spans) // 2
@@ -75,8 +77,7 @@ class _Blobs:
             return self._memory[index]
         offset, length = self._spans[2 * index], self._spans[2 * index + 1]
         assert self._file is not None
-        self._file.seek(offset)
-        blob = self._file.read(length)
+        blob = _read_at(self._file, length, offset)
         if len(blob) != length:
             raise OSError(f"file temporaneo delle aree troncato (area {index + 1})")
         return blob
@@ -93,16 +94,35 @@ class _Blobs:
             self._file = None
 
 
+# By position, never by the file's offset: a worker process forked while the file is open shares its offset
+# with this one (the plan's areas, read in every worker), and a seek here would move the worker's read.
+def _write_at(file: IO[bytes], blob: bytes, offset: int) -> None:
+    if hasattr(os, "pwrite"):
+        if os.pwrite(file.fileno(), blob, offset) != len(blob):  # a full disk writes part of it
+            raise OSError("disco pieno")
+    else:  # Windows: no pwrite, and its workers are started afresh (nothing shared)
+        file.seek(offset)
+        file.write(blob)
+        file.flush()  # a full disk says so now, not at a later read
+
+
+def _read_at(file: IO[bytes], length: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(file.fileno(), length, offset)
+    file.seek(offset)
+    return file.read(length)
+
+
 class AreeCompresse(Sequence[Area]):
     """A read-only sequence of areas kept compressed: each access gives fresh models of one area.
 
     Two reads of one area give two equal copies, never the same object: code that matches areas or
     objectives by ``id`` must key them by position instead. The compressed areas are kept in a temporary
-    file (``_Blobs``); a copy sent to a worker process carries them with it.
+    file (``Deposito``); a copy sent to a worker process carries them with it.
     """
 
     def __init__(self, aree: Iterable[Area] = (), *, cartella: Path | None = None) -> None:
-        self._blobs = _Blobs(cartella)
+        self._blobs = Deposito(cartella)
         for area in aree:
             self.append(area)
 
@@ -139,7 +159,7 @@ class AreeCompresse(Sequence[Area]):
         return {"blobs": [self._blobs[i] for i in range(len(self._blobs))], "cartella": self._blobs.cartella}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._blobs = _Blobs(state["cartella"])
+        self._blobs = Deposito(state["cartella"])
         for blob in state["blobs"]:
             self._blobs.append(blob)
 

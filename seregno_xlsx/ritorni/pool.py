@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 
 from seregno_xlsx.findings import Gravita, finding
 from seregno_xlsx.findings_store import AnomalieCompresse
 from seregno_xlsx.piano.compatto import PianoCompatto
-from seregno_xlsx.piano.compresse import compress, expand
+from seregno_xlsx.piano.compresse import Deposito, compress, expand
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.processes import workers_for
 from seregno_xlsx.ritorni.reader import Lettura, unreadable
@@ -61,10 +61,24 @@ class LetturaCompatta(Lettura):
     # The codes of the indicators whose value of each round (by field) is invalid (``invalid_codes``),
     # when the positions were let go (not for a final-round scheda, whose cells the checks name).
     non_validi: dict[str, set[str]] | None = None
+    # Once back from the worker, ``compressa`` waits in a temporary file (``verify_files(cartella=)``).
+    deposito: Deposito | None = field(default=None, repr=False, compare=False)
+    posto: int = -1
 
     def compilazione(self) -> Area | None:
         """A fresh copy of the compilation, as models (nobody else holds it: it may be changed in place)."""
+        if self.deposito is not None:
+            return expand(self.deposito[self.posto])
         return expand(self.compressa) if self.compressa else self.compilata
+
+    def deposit(self, deposito: Deposito) -> None:
+        """The compressed compilation into ``deposito``: a reading then holds its position, not its bytes."""
+        if self.compressa and self.deposito is None:
+            self.posto, self.deposito, self.compressa = deposito.append(self.compressa), deposito, b""
+
+    def release(self) -> None:
+        """The compilation let go (it is held elsewhere now): ``compilazione`` gives the stub."""
+        self.compressa, self.deposito, self.posto = b"", None, -1
 
 
 def compilation(lettura: Lettura) -> Area | None:
@@ -123,26 +137,30 @@ def verify_files(
     *,
     processi: int | None = None,
     reader: Reader = verify_for_consolidation,
+    cartella: Path | None = None,
 ) -> list[Lettura]:
     """Every file read with ``reader``, in the order given; ``processi`` 1 reads them here, one by one.
 
-    ``reader`` must be a module-level function (it travels to the workers by name).
+    ``reader`` must be a module-level function (it travels to the workers by name). With ``cartella``,
+    each compressed compilation waits there, in a temporary file, as soon as its reading is back
+    (``LetturaCompatta.deposit``): thousands of readings hold a few bytes each of their compilations.
     """
+    keep = _keeper(cartella)
     workers = workers_for(processi, len(paths))
     if workers == 1:
         with few_collections():
-            return [_safely(reader, path, richiesta) for path in paths]
+            return [keep(_safely(reader, path, richiesta)) for path in paths]
     results: dict[int, Lettura] = {}
     try:
-        lost = _run_pool(paths, range(len(paths)), richiesta, reader, workers, results)
+        lost = _run_pool(paths, range(len(paths)), richiesta, reader, workers, results, keep)
     except (OSError, NotImplementedError):  # no processes here (a sandbox, no semaphores): read serially
         lost = []
-        results.update((i, _safely(reader, p, richiesta)) for i, p in enumerate(paths) if i not in results)
+        results.update((i, keep(_safely(reader, p, richiesta))) for i, p in enumerate(paths) if i not in results)
     # A worker died: every file it left unread is read again, each alone in a process of its own (as many
     # at once as there are workers), so the file that kills its process is found and only it is lost.
     with ThreadPoolExecutor(max_workers=workers) as threads:
         alone = threads.map(lambda i: _run_alone(paths[i], richiesta, reader), lost)
-        results.update(zip(lost, alone, strict=True))
+        results.update(zip(lost, map(keep, alone), strict=True))
     return [results[i] for i in range(len(paths))]
 
 
@@ -153,6 +171,7 @@ def _run_pool(
     reader: Reader,
     workers: int,
     results: dict[int, Lettura],
+    keep: Callable[[Lettura], Lettura],
 ) -> list[int]:
     """Read ``indexes`` on ``workers`` processes; the indexes a broken pool left unread."""
     lost: list[int] = []
@@ -160,10 +179,23 @@ def _run_pool(
         futures: list[tuple[int, Future[Lettura]]] = [(i, pool.submit(_work, paths[i])) for i in indexes]
         for index, future in futures:
             try:
-                results[index] = future.result()
+                results[index] = keep(future.result())
             except BrokenProcessPool:
                 lost.append(index)
     return lost
+
+
+def _keeper(cartella: Path | None) -> Callable[[Lettura], Lettura]:
+    if cartella is None:
+        return lambda lettura: lettura
+    deposito = Deposito(cartella)
+
+    def keep(lettura: Lettura) -> Lettura:
+        if isinstance(lettura, LetturaCompatta):
+            lettura.deposit(deposito)
+        return lettura
+
+    return keep
 
 
 def _run_alone(path: Path, richiesta: Richiesta, reader: Reader) -> Lettura:
