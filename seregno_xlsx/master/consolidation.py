@@ -65,7 +65,8 @@ class Consolidamento:
     anno: int | None = None
     # Every file read and the SHA-256 of the bytes read (a closed round's manifest lists them).
     letti: list[tuple[Path, str]] = field(default_factory=list)
-    # Per area, the indicators whose round value was invalid (counted as missing in ``aree``).
+    # Per area, the indicators whose round value was invalid (counted as missing in ``aree``); an area
+    # without any is not listed.
     non_validi: dict[str, set[str]] = field(default_factory=dict)
     # The plan found beside the returns (``piano*.json``) when none was given.
     piano_trovato: Path | None = None
@@ -304,7 +305,8 @@ def _consolidate(
         compiled = compilation(lettura)
         assert compiled is not None
         area = carry(index, compiled)
-        non_validi[area.nome] = invalid_values(lettura, compiled, rilevazione)
+        if invalid := invalid_values(lettura, compiled, rilevazione):
+            non_validi[area.nome] = invalid
         lettura.anomalie = []  # the last use of the reading's own list (see above)
         if isinstance(lettura, LetturaCompatta):
             lettura.release()  # the area is held below now

@@ -109,8 +109,10 @@ def slim(lettura: Lettura) -> Lettura:
     invalid = None
     if not final:
         if lettura.compilata is not None:
-            round_fields = map(round_value_field, Rilevazione)
-            invalid = {field: invalid_codes(lettura, lettura.compilata, field) for field in round_fields}
+            # Only the rounds with an invalid value: an empty set is 216 bytes, thousands of readings hold them.
+            compiled = lettura.compilata
+            found = ((field, invalid_codes(lettura, compiled, field)) for field in map(round_value_field, Rilevazione))
+            invalid = {field: codes for field, codes in found if codes}
         lettura.posizioni = {}
     if not final and lettura.metadati is not None:
         area = lettura.metadati.area
