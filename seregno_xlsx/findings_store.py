@@ -15,10 +15,11 @@ from __future__ import annotations
 import bisect
 import pickle
 import zlib
-from collections.abc import Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import Iterable, Iterator, MutableSequence
 from typing import overload
 
 from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.lazy_sequence import LazySequence
 
 # Findings per chunk: large enough to compress well (messages repeat their wording), small enough that
 # the one chunk held as models while it is read stays a few hundred KB.
@@ -34,7 +35,7 @@ def _unpack(blob: bytes) -> list[Anomalia]:
     return anomalie
 
 
-class AnomalieCompresse(MutableSequence[Anomalia]):
+class AnomalieCompresse(LazySequence[Anomalia], MutableSequence[Anomalia]):
     """Findings in order, each with the file it was found in ("" for findings across files).
 
     Each access gives models equal to those added, not the same objects: nothing may key them by ``id``.
@@ -90,29 +91,14 @@ class AnomalieCompresse(MutableSequence[Anomalia]):
     def __len__(self) -> int:
         return len(self._file_of)
 
-    @overload
-    def __getitem__(self, index: int) -> Anomalia: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Anomalia]: ...
-
-    def __getitem__(self, index: int | slice) -> Anomalia | list[Anomalia]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        index = self._position(index)
+    def _item(self, position: int) -> Anomalia:
         pending_from = len(self) - len(self._pending)
-        if index >= pending_from:
-            return self._pending[index - pending_from]
-        number = bisect.bisect_right(self._starts, index) - 1
+        if position >= pending_from:
+            return self._pending[position - pending_from]
+        number = bisect.bisect_right(self._starts, position) - 1
         if self._cached is None or self._cached[0] != number:
             self._cached = (number, _unpack(self._chunks[number]))
-        return self._cached[1][index - self._starts[number]]
-
-    def _position(self, index: int) -> int:
-        position = index + len(self) if index < 0 else index
-        if not 0 <= position < len(self):
-            raise IndexError("anomalia fuori dall'elenco")
-        return position
+        return self._cached[1][position - self._starts[number]]
 
     def __iter__(self) -> Iterator[Anomalia]:
         for blob in list(self._chunks):
@@ -167,13 +153,6 @@ class AnomalieCompresse(MutableSequence[Anomalia]):
 
     def __getstate__(self) -> dict[str, object]:
         return {**self.__dict__, "_cached": None}  # a worker sends the compressed chunks, never the models
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"AnomalieCompresse({len(self)} anomalie)"

@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
         "errors",
         "findings",
         "findings_store",
+        "lazy_sequence",
         "limits",
         "files",
         "texts",

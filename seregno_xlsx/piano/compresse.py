@@ -17,10 +17,11 @@ import os
 import pickle
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, overload
+from typing import IO, Any
 
+from seregno_xlsx.lazy_sequence import LazySequence
 from seregno_xlsx.piano.model import Area
 
 
@@ -113,7 +114,7 @@ def _read_at(file: IO[bytes], length: int, offset: int) -> bytes:
     return file.read(length)
 
 
-class AreeCompresse(Sequence[Area]):
+class AreeCompresse(LazySequence[Area]):
     """A read-only sequence of areas kept compressed: each access gives fresh models of one area.
 
     Two reads of one area give two equal copies, never the same object: code that matches areas or
@@ -138,18 +139,7 @@ class AreeCompresse(Sequence[Area]):
     def __len__(self) -> int:
         return len(self._blobs)
 
-    @overload
-    def __getitem__(self, index: int) -> Area: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Area]: ...
-
-    def __getitem__(self, index: int | slice) -> Area | list[Area]:
-        if isinstance(index, slice):
-            return [expand(self._blobs[i]) for i in range(*index.indices(len(self)))]
-        position = index + len(self) if index < 0 else index
-        if not 0 <= position < len(self):
-            raise IndexError("area fuori dall'elenco")
+    def _item(self, position: int) -> Area:
         return expand(self._blobs[position])
 
     def __iter__(self) -> Iterator[Area]:
@@ -162,13 +152,6 @@ class AreeCompresse(Sequence[Area]):
         self._blobs = Deposito(state["cartella"])
         for blob in state["blobs"]:
             self._blobs.append(blob)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"AreeCompresse({len(self)} aree)"
