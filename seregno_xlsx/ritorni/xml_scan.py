@@ -2,10 +2,12 @@
 entities, no external references): the workbook's structure, the formulas, merged and error cells of the
 sheets, the save stamp, and the box of cells holding values, bounded before the reader allocates it.
 
-Worksheets are scanned on expat's own callbacks (``Scan._worksheet_fast``: no event, no tree), the parts
-only checked by expat alone (``xml_events.check_only``), both with defusedxml's refusals; the other parts
-go through defusedxml's iterparse. ``FAST_SCAN = False`` scans everything through the tree, the reference
-the tests compare the fast scan with."""
+A worksheet up to ``sheet_bytes.MAX_PART_BYTES`` whose bytes are in the form writers save is read from them
+in one pass of a regular expression, after expat with defusedxml's refusals parsed it whole
+(``sheet_bytes``); any other worksheet on expat's own callbacks (``Scan._worksheet_fast``: no event, no
+tree); the parts only checked by expat alone (``xml_events.check_only``), all with defusedxml's refusals;
+the other parts go through defusedxml's iterparse. ``FAST_SCAN = False`` scans everything through the
+tree, the reference the tests compare the fast scans with."""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from seregno_xlsx.ritorni.bounds import (
     UnreadableFile,
 )
 from seregno_xlsx.ritorni.grid import Formula, Grid
-from seregno_xlsx.ritorni.inflation import Inflater, safe_name
+from seregno_xlsx.ritorni.inflation import Inflated, Inflater, safe_name
+from seregno_xlsx.ritorni.sheet_bytes import MAX_PART_BYTES, scan_sheet
 from seregno_xlsx.ritorni.xml_events import (
     CharRefsCleaned,
     Event,
@@ -75,7 +78,17 @@ class Scan:
         self.repeated_chars = 0  # characters an .ods cell repeated over many cells adds
         self.inflated = 0  # bytes the package inflates to (the sizes its directory declares)
 
-    def part(self, name: str, source: Inflater) -> None:
+    def part(self, name: str, source: Inflater | Inflated) -> None:
+        if (
+            FAST_SCAN
+            and _is_worksheet(name)
+            and isinstance(source, Inflater)
+            and source.info.file_size <= MAX_PART_BYTES
+        ):
+            # From its bytes where they allow it (``sheet_bytes``); else read again below, as inflated.
+            source = Inflated(source)
+            if source.error is None and self._worksheet_bytes(name, source.kept):
+                return
         stream = io.BufferedReader(CharRefsCleaned(source.chunks()), CHUNK)
 
         def tree() -> Iterator[tuple[str, Element]]:
@@ -231,6 +244,29 @@ class Scan:
                 formula, cached = None, False
             elif tag == "mergeCell" and self._record():
                 merged.append(attributes.get("ref") or "")
+
+    def _worksheet_bytes(self, part: str, chunks: list[bytes]) -> bool:
+        """``_worksheet`` on the part's bytes (``sheet_bytes.scan_sheet``); False, with nothing changed,
+        where they do not allow it or a bound is reached (the callbacks then stop where it is crossed)."""
+        data = b"".join(chunks)
+        if b"&#" in data:  # the bytes the callbacks would parse
+            data = io.BufferedReader(CharRefsCleaned(iter(chunks)), CHUNK).read()
+        found = scan_sheet(data, _shared_key)
+        if (
+            found is None
+            or self.box.values + found.values > MAX_VALUE_CELLS
+            or self.recorded + found.recorded > MAX_RECORDED
+        ):
+            return False
+        self.worksheet_parts.add(part)
+        self.formulas.setdefault(part, {})
+        self.merged.setdefault(part, []).extend(found.merged)
+        self.errors.setdefault(part, {}).update(found.errors)
+        self.recorded += found.recorded
+        self.box.absorb(part, found.values, found.rows, found.cols)
+        for key, count in found.shared_refs.items():
+            self.shared_refs[key] = self.shared_refs.get(key, 0) + count
+        return True
 
     def _shared_strings(self, events: Iterator[Event]) -> None:
         length = 0
@@ -487,6 +523,13 @@ class _Box:
             return
         self.sheets[sheet] = (max(rows, row), max(cols, col))
 
+    def absorb(self, sheet: str, values: int, rows: int, cols: int) -> None:
+        """``extend`` for ``values`` cells within the limits whose box is ``rows`` by ``cols``."""
+        self.values += values
+        if values:
+            known_rows, known_cols = self.sheets.get(sheet, (0, 0))
+            self.sheets[sheet] = (max(known_rows, rows), max(known_cols, cols))
+
     def refuse_beyond(self, names: dict[str, str]) -> None:
         """``names``: the sheet's name per key of ``sheets`` (its part, or an .ods table's own name)."""
         for sheet, (row, col) in self.beyond.items():
@@ -499,7 +542,7 @@ class _Box:
             )
 
 
-def _refuse_dtd_in_rest(name: str, source: Inflater) -> None:
+def _refuse_dtd_in_rest(name: str, source: Inflater | Inflated) -> None:
     """After a parse error: inflate the rest under the bound and refuse a DTD seen anywhere in the part."""
     for _ in source.chunks():
         pass
