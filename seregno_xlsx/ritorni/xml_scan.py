@@ -5,9 +5,10 @@ sheets, the save stamp, and the box of cells holding values, bounded before the 
 A worksheet up to ``sheet_bytes.MAX_PART_BYTES`` whose bytes are in the form writers save is read from them
 in one pass of a regular expression, after expat with defusedxml's refusals parsed it whole
 (``sheet_bytes``); any other worksheet on expat's own callbacks (``Scan._worksheet_fast``: no event, no
-tree); the parts only checked by expat alone (``xml_events.check_only``), all with defusedxml's refusals;
-the other parts go through defusedxml's iterparse. ``FAST_SCAN = False`` scans everything through the
-tree, the reference the tests compare the fast scans with."""
+tree); the workbook, its relationships, the shared strings and the save stamp on the events of those
+callbacks (``xml_events.fast_events``); the parts only checked by expat alone (``xml_events.check_only``),
+all with defusedxml's refusals; an .ods's content through defusedxml's iterparse. ``FAST_SCAN = False``
+scans everything through the tree, the reference the tests compare the fast scans with."""
 
 from __future__ import annotations
 
@@ -91,17 +92,17 @@ class Scan:
                 return
         stream = io.BufferedReader(CharRefsCleaned(source.chunks()), CHUNK)
 
-        def tree() -> Iterator[tuple[str, Element]]:
-            return SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)  # type: ignore[no-any-return]
+        def parsed() -> Iterator[Event]:
+            return fast_events(stream) if FAST_SCAN else tree_events(stream)
 
         try:
             # calamine opens these entries whatever the case of their names, as the worksheets.
             if name.casefold() == "xl/workbook.xml":
-                self._workbook(tree())
+                self._workbook(parsed())
             elif name.casefold() == "xl/_rels/workbook.xml.rels":
-                self._rels(tree())
+                self._rels(parsed())
             elif name.casefold() == "xl/sharedstrings.xml":
-                self._shared_strings(fast_events(stream) if FAST_SCAN else tree_events(stream))
+                self._shared_strings(parsed())
             elif _is_worksheet(name):
                 self.worksheet_parts.add(name)
                 if FAST_SCAN:
@@ -112,7 +113,7 @@ class Scan:
                 events = SafeET.iterparse(stream, events=("start", "end", "start-ns"), forbid_dtd=True)
                 self._ods_content(_standard_prefixes(events))
             elif name in ("docProps/core.xml", "meta.xml"):
-                self._modified(tree(), "modified" if name == "docProps/core.xml" else "date")
+                self._modified(parsed(), "modified" if name == "docProps/core.xml" else "date")
             elif FAST_SCAN:
                 check_only(stream)
             else:
@@ -170,17 +171,16 @@ class Scan:
         self.recorded += 1
         return self.recorded <= MAX_RECORDED
 
-    def _workbook(self, events: Iterator[tuple[str, Element]]) -> None:
-        for event, element in _pruned(events):
+    def _workbook(self, events: Iterator[Event]) -> None:
+        for event, tag, attributes, _ in events:
             if event != "end":
                 continue
-            tag = _local(element.tag)
             if tag == "workbookPr":
-                self.grid.date1904 = element.get("date1904", "0").lower() in ("1", "true")
+                self.grid.date1904 = attributes.get("date1904", "0").lower() in ("1", "true")
             elif tag == "sheet":
-                name = element.get("name") or ""
+                name = attributes.get("name") or ""
                 # calamine takes the last attribute called id, whatever its prefix: one only, so both read it.
-                ids = [v for k, v in element.attrib.items() if _local(k) == "id"]
+                ids = [v for k, v in attributes.items() if _local(k) == "id"]
                 if len(ids) > 1:
                     raise UnreadableFile(
                         "file-illeggibile",
@@ -194,10 +194,10 @@ class Scan:
                     _same_name(name)
                 self.sheet_parts[rid] = name
 
-    def _rels(self, events: Iterator[tuple[str, Element]]) -> None:
-        for event, element in _pruned(events):
-            if event == "end" and _local(element.tag) == "Relationship":
-                self.rels[element.get("Id") or ""] = element.get("Target") or ""
+    def _rels(self, events: Iterator[Event]) -> None:
+        for event, tag, attributes, _ in events:
+            if event == "end" and tag == "Relationship":
+                self.rels[attributes.get("Id") or ""] = attributes.get("Target") or ""
 
     def _worksheet(self, part: str, events: Iterator[Event]) -> None:
         box = self.box
@@ -458,10 +458,10 @@ class Scan:
                     chars += spaces
                     self.repeated_chars += spaces
 
-    def _modified(self, events: Iterator[tuple[str, Element]], tag: str) -> None:
-        for event, element in _pruned(events):
-            if event == "end" and _local(element.tag) == tag and element.text and self.grid.modified is None:
-                self.grid.modified = parse_stamp(element.text)
+    def _modified(self, events: Iterator[Event], wanted: str) -> None:
+        for event, tag, _, text in events:
+            if event == "end" and tag == wanted and text and self.grid.modified is None:
+                self.grid.modified = parse_stamp(text)
 
 
 _ODF = "urn:oasis:names:tc:opendocument:xmlns"
