@@ -274,3 +274,32 @@ def test_bounds_reached_are_left_to_the_callbacks(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(xml_scan, "MAX_RECORDED", 30)
     assert not _read_from_bytes(document)
     assert _outcome(document, "bytes") == _outcome(document, "tree")
+
+
+@given(st.one_of(_worksheet(), _writers_worksheet()), st.sampled_from([16, 40, 100]))
+@settings(max_examples=150, deadline=None)
+def test_small_blocks_scan_as_the_tree(document: bytes, block: int) -> None:
+    """The pass reads the part a block at a time: cut anywhere, it reads the same or leaves the part."""
+    from unittest import mock
+
+    from seregno_xlsx.ritorni import sheet_bytes
+
+    with mock.patch.object(sheet_bytes, "_BLOCK", block):
+        assert _outcome(document, "bytes") == _outcome(document, "tree")
+
+
+def test_a_large_worksheet_is_read_a_block_at_a_time() -> None:
+    rows = "".join(
+        f'<row r="{n}"><c r="A{n}" t="s"><v>{n % 7}</v></c><c r="B{n}" s="2"/><c r="C{n}"><v>{n}.5</v></c></row>'
+        for n in range(1, 12_000)
+    )
+    document = f"<worksheet {NS}><sheetData>{rows}</sheetData></worksheet>".encode()
+    assert len(document) > 6 * 128 * 1024
+    assert _read_from_bytes(document)
+    outcome = _outcome(document, "bytes")
+    assert outcome == _outcome(document, "tree")
+    assert outcome[4] == {SHEET: (11_999, 3)} and outcome[6] == 2 * 11_999
+    # values outside cells, no tag to cut before for many blocks: left to the callbacks
+    stray = f"<worksheet {NS}><sheetData>{'<v>1</v>' * 60_000}</sheetData></worksheet>".encode()
+    assert not _read_from_bytes(stray)
+    assert _outcome(stray, "bytes") == _outcome(stray, "tree")

@@ -26,7 +26,7 @@ worksheets.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from seregno_xlsx.ritorni.bounds import MAX_COLS, MAX_ROWS
@@ -34,6 +34,8 @@ from seregno_xlsx.ritorni.xml_events import safe_parser
 
 # Parts up to this size are read from their bytes (held whole, a few times over); larger ones stream.
 MAX_PART_BYTES = 4 * 1024 * 1024
+# The bytes one search of the pass reads at a time (between one and two blocks).
+_BLOCK = 128 * 1024
 
 # An optional byte order mark (UTF-8's), an optional declaration of version 1.0 naming UTF-8 or no encoding,
 # white space: where the pass begins, before the root (a name beginning with an ASCII letter).
@@ -58,6 +60,7 @@ _ROW = rb'row r="[0-9]{1,7}"' + _ATTRIBUTES + rb"/?>"
 _OTHER = rb"((?:c|v|is|f|mergeCell|row)[ \t\r\n/>]|!|\?|/?[^ \t\r\n/>]*:)"
 # Every alternative after the "<" each match begins with (the search then looks for that byte alone).
 _PASS = re.compile(rb"<(?:" + rb"|".join([_CELL, _MERGE, _ROW, _OTHER]) + rb")")
+_CUT = re.compile(rb"<[^vit/]")
 
 # How ``xml_scan`` reads a shared string's index (given by it: one code for both scans).
 SharedKey = Callable[[str], str | None]
@@ -90,7 +93,7 @@ def scan_sheet(data: bytes, shared_key: SharedKey) -> SheetScan | None:
     errors, merged, shared_refs = found.errors, found.merged, found.shared_refs
     rows = cols = values = recorded = 0
     columns: dict[bytes, int] = {}
-    for letters, digits, attributes, v, text, inline, v_empty, merge, ref, other in _PASS.findall(data, prolog.end()):
+    for letters, digits, attributes, v, text, inline, v_empty, merge, ref, other in _matches(data, prolog.end()):
         if letters:
             if not (v or inline or v_empty):
                 continue  # a cell without a value: its end reads nothing
@@ -119,6 +122,24 @@ def scan_sheet(data: bytes, shared_key: SharedKey) -> SheetScan | None:
         # else a row: it places only cells without their own reference, which this pass never meets
     found.rows, found.cols, found.values, found.recorded = rows, cols, values, recorded
     return found
+
+
+def _matches(data: bytes, start: int) -> Iterator[tuple[bytes, ...]]:
+    """``_PASS``'s matches, a block at a time: what they hold stays a few times a block, not the part.
+
+    A block ends before a tag no match holds but at its start (``_CUT``: a cell holds only <v>, <is>, <t>
+    and end tags); failing one, before any tag: a cell cut there leaves "<c " to ``_OTHER``, and the part
+    to the callbacks."""
+    end = len(data)
+    while start < end:
+        if end - start <= 2 * _BLOCK:
+            cut = end
+        else:
+            found = _CUT.search(data, start + _BLOCK, start + 2 * _BLOCK)
+            cut = found.start() if found else data.find(b"<", start + 2 * _BLOCK)
+            cut = end if cut == -1 else cut
+        yield from _PASS.findall(data, start, cut)
+        start = cut
 
 
 def _column_number(letters: bytes) -> int:
