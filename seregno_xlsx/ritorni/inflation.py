@@ -146,3 +146,30 @@ def inflate_all(data: bytes, info: zipfile.ZipInfo, limit: int = 4096) -> bytes:
     if info.file_size > limit:
         return b""
     return b"".join(Inflater(data, info).chunks())
+
+
+class Inflated:
+    """An entry inflated whole now (never more than its declared size), then given again as the
+    ``Inflater`` gave it: the same chunks, the same error after them; ``saw_dtd`` over all of it."""
+
+    def __init__(self, source: Inflater) -> None:
+        self.source = source
+        self.kept: list[bytes] = []
+        self.error: UnreadableFile | None = None
+        self.position = 0  # chunks already given again: a second ``chunks()`` goes on from there
+        try:
+            for chunk in source.chunks():
+                self.kept.append(chunk)
+        except UnreadableFile as exc:
+            self.error = exc
+
+    @property
+    def saw_dtd(self) -> bool:
+        return self.source.saw_dtd
+
+    def chunks(self) -> Iterator[bytes]:
+        while self.position < len(self.kept):
+            self.position += 1
+            yield self.kept[self.position - 1]
+        if self.error is not None:
+            raise self.error

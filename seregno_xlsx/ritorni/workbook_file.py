@@ -250,7 +250,8 @@ def _sheet_rows(sheet: Any, name: str) -> list[list[object]]:
         seen += 1
         # calamine yields rows from A1 but columns from the used range's first column.
         values = [""] * first_col + list(row)
-        if any(v not in ("", None) for v in values):
+        # A value other than "" and None (``v not in ("", None)`` for some v), counted in C.
+        if values.count("") + values.count(None) != len(values):
             kept.extend([] for _ in range(empty_run))
             kept.append(values)
             empty_run = 0

@@ -2,10 +2,13 @@
 entities, no external references): the workbook's structure, the formulas, merged and error cells of the
 sheets, the save stamp, and the box of cells holding values, bounded before the reader allocates it.
 
-Worksheets are scanned on expat's own callbacks (``Scan._worksheet_fast``: no event, no tree), the parts
-only checked by expat alone (``xml_events.check_only``), both with defusedxml's refusals; the other parts
-go through defusedxml's iterparse. ``FAST_SCAN = False`` scans everything through the tree, the reference
-the tests compare the fast scan with."""
+A worksheet up to ``sheet_bytes.MAX_PART_BYTES`` whose bytes are in the form writers save is read from them
+in one pass of a regular expression, after expat with defusedxml's refusals parsed it whole
+(``sheet_bytes``); any other worksheet on expat's own callbacks (``Scan._worksheet_fast``: no event, no
+tree); the workbook, its relationships, the shared strings and the save stamp on the events of those
+callbacks (``xml_events.fast_events``); the parts only checked by expat alone (``xml_events.check_only``),
+all with defusedxml's refusals; an .ods's content through defusedxml's iterparse. ``FAST_SCAN = False``
+scans everything through the tree, the reference the tests compare the fast scans with."""
 
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ from seregno_xlsx.ritorni.bounds import (
     UnreadableFile,
 )
 from seregno_xlsx.ritorni.grid import Formula, Grid
-from seregno_xlsx.ritorni.inflation import Inflater, safe_name
+from seregno_xlsx.ritorni.inflation import Inflated, Inflater, safe_name
+from seregno_xlsx.ritorni.sheet_bytes import MAX_PART_BYTES, scan_sheet
 from seregno_xlsx.ritorni.xml_events import (
     CharRefsCleaned,
     Event,
@@ -75,20 +79,30 @@ class Scan:
         self.repeated_chars = 0  # characters an .ods cell repeated over many cells adds
         self.inflated = 0  # bytes the package inflates to (the sizes its directory declares)
 
-    def part(self, name: str, source: Inflater) -> None:
+    def part(self, name: str, source: Inflater | Inflated) -> None:
+        if (
+            FAST_SCAN
+            and _is_worksheet(name)
+            and isinstance(source, Inflater)
+            and source.info.file_size <= MAX_PART_BYTES
+        ):
+            # From its bytes where they allow it (``sheet_bytes``); else read again below, as inflated.
+            source = Inflated(source)
+            if source.error is None and self._worksheet_bytes(name, source.kept):
+                return
         stream = io.BufferedReader(CharRefsCleaned(source.chunks()), CHUNK)
 
-        def tree() -> Iterator[tuple[str, Element]]:
-            return SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True)  # type: ignore[no-any-return]
+        def parsed() -> Iterator[Event]:
+            return fast_events(stream) if FAST_SCAN else tree_events(stream)
 
         try:
             # calamine opens these entries whatever the case of their names, as the worksheets.
             if name.casefold() == "xl/workbook.xml":
-                self._workbook(tree())
+                self._workbook(parsed())
             elif name.casefold() == "xl/_rels/workbook.xml.rels":
-                self._rels(tree())
+                self._rels(parsed())
             elif name.casefold() == "xl/sharedstrings.xml":
-                self._shared_strings(fast_events(stream) if FAST_SCAN else tree_events(stream))
+                self._shared_strings(parsed())
             elif _is_worksheet(name):
                 self.worksheet_parts.add(name)
                 if FAST_SCAN:
@@ -99,7 +113,7 @@ class Scan:
                 events = SafeET.iterparse(stream, events=("start", "end", "start-ns"), forbid_dtd=True)
                 self._ods_content(_standard_prefixes(events))
             elif name in ("docProps/core.xml", "meta.xml"):
-                self._modified(tree(), "modified" if name == "docProps/core.xml" else "date")
+                self._modified(parsed(), "modified" if name == "docProps/core.xml" else "date")
             elif FAST_SCAN:
                 check_only(stream)
             else:
@@ -157,17 +171,16 @@ class Scan:
         self.recorded += 1
         return self.recorded <= MAX_RECORDED
 
-    def _workbook(self, events: Iterator[tuple[str, Element]]) -> None:
-        for event, element in _pruned(events):
+    def _workbook(self, events: Iterator[Event]) -> None:
+        for event, tag, attributes, _ in events:
             if event != "end":
                 continue
-            tag = _local(element.tag)
             if tag == "workbookPr":
-                self.grid.date1904 = element.get("date1904", "0").lower() in ("1", "true")
+                self.grid.date1904 = attributes.get("date1904", "0").lower() in ("1", "true")
             elif tag == "sheet":
-                name = element.get("name") or ""
+                name = attributes.get("name") or ""
                 # calamine takes the last attribute called id, whatever its prefix: one only, so both read it.
-                ids = [v for k, v in element.attrib.items() if _local(k) == "id"]
+                ids = [v for k, v in attributes.items() if _local(k) == "id"]
                 if len(ids) > 1:
                     raise UnreadableFile(
                         "file-illeggibile",
@@ -181,10 +194,10 @@ class Scan:
                     _same_name(name)
                 self.sheet_parts[rid] = name
 
-    def _rels(self, events: Iterator[tuple[str, Element]]) -> None:
-        for event, element in _pruned(events):
-            if event == "end" and _local(element.tag) == "Relationship":
-                self.rels[element.get("Id") or ""] = element.get("Target") or ""
+    def _rels(self, events: Iterator[Event]) -> None:
+        for event, tag, attributes, _ in events:
+            if event == "end" and tag == "Relationship":
+                self.rels[attributes.get("Id") or ""] = attributes.get("Target") or ""
 
     def _worksheet(self, part: str, events: Iterator[Event]) -> None:
         box = self.box
@@ -231,6 +244,29 @@ class Scan:
                 formula, cached = None, False
             elif tag == "mergeCell" and self._record():
                 merged.append(attributes.get("ref") or "")
+
+    def _worksheet_bytes(self, part: str, chunks: list[bytes]) -> bool:
+        """``_worksheet`` on the part's bytes (``sheet_bytes.scan_sheet``); False, with nothing changed,
+        where they do not allow it or a bound is reached (the callbacks then stop where it is crossed)."""
+        data = b"".join(chunks)
+        if b"&#" in data:  # the bytes the callbacks would parse
+            data = io.BufferedReader(CharRefsCleaned(iter(chunks)), CHUNK).read()
+        found = scan_sheet(data, _shared_key)
+        if (
+            found is None
+            or self.box.values + found.values > MAX_VALUE_CELLS
+            or self.recorded + found.recorded > MAX_RECORDED
+        ):
+            return False
+        self.worksheet_parts.add(part)
+        self.formulas.setdefault(part, {})
+        self.merged.setdefault(part, []).extend(found.merged)
+        self.errors.setdefault(part, {}).update(found.errors)
+        self.recorded += found.recorded
+        self.box.absorb(part, found.values, found.rows, found.cols)
+        for key, count in found.shared_refs.items():
+            self.shared_refs[key] = self.shared_refs.get(key, 0) + count
+        return True
 
     def _shared_strings(self, events: Iterator[Event]) -> None:
         length = 0
@@ -422,10 +458,10 @@ class Scan:
                     chars += spaces
                     self.repeated_chars += spaces
 
-    def _modified(self, events: Iterator[tuple[str, Element]], tag: str) -> None:
-        for event, element in _pruned(events):
-            if event == "end" and _local(element.tag) == tag and element.text and self.grid.modified is None:
-                self.grid.modified = parse_stamp(element.text)
+    def _modified(self, events: Iterator[Event], wanted: str) -> None:
+        for event, tag, _, text in events:
+            if event == "end" and tag == wanted and text and self.grid.modified is None:
+                self.grid.modified = parse_stamp(text)
 
 
 _ODF = "urn:oasis:names:tc:opendocument:xmlns"
@@ -487,6 +523,13 @@ class _Box:
             return
         self.sheets[sheet] = (max(rows, row), max(cols, col))
 
+    def absorb(self, sheet: str, values: int, rows: int, cols: int) -> None:
+        """``extend`` for ``values`` cells within the limits whose box is ``rows`` by ``cols``."""
+        self.values += values
+        if values:
+            known_rows, known_cols = self.sheets.get(sheet, (0, 0))
+            self.sheets[sheet] = (max(known_rows, rows), max(known_cols, cols))
+
     def refuse_beyond(self, names: dict[str, str]) -> None:
         """``names``: the sheet's name per key of ``sheets`` (its part, or an .ods table's own name)."""
         for sheet, (row, col) in self.beyond.items():
@@ -499,7 +542,7 @@ class _Box:
             )
 
 
-def _refuse_dtd_in_rest(name: str, source: Inflater) -> None:
+def _refuse_dtd_in_rest(name: str, source: Inflater | Inflated) -> None:
     """After a parse error: inflate the rest under the bound and refuse a DTD seen anywhere in the part."""
     for _ in source.chunks():
         pass
