@@ -18,6 +18,7 @@ from functools import cache, partial
 
 from seregno_xlsx.findings import Anomalia, Locate, finding, no_location
 from seregno_xlsx.piano.assegnazioni import check_assignments
+from seregno_xlsx.piano.codici_visti import CodiciVisti
 from seregno_xlsx.piano.model import (
     Area,
     Fase,
@@ -315,23 +316,24 @@ _PLAN_CHECKS: tuple[Check, ...] = (
 # --- checks across areas -------------------------------------------------------------------------------
 
 
-def _codice_gia_usato(ctx: _Ctx, owner: dict[str, dict[str, str]]) -> Iterator[Anomalia]:
-    """``owner``: per kind of row, each code seen and its area. By kind, then code, rather than by the pair:
-    a run over thousands of areas keeps every code, and a pair per code would add a tuple to each."""
+def _codice_gia_usato(ctx: _Ctx, seen: CodiciVisti, names: list[str]) -> Iterator[Anomalia]:
+    """``seen``: every code of the areas before (``names``, by the order they were claimed)."""
     # Only an area's first use of a code: its later ones are reported by the area's own check.
     in_area: set[tuple[str, str]] = set()
+    first: list[tuple[Obiettivo, Obiettivo | Fase | Indicatore]] = []
     for o in ctx.area.obiettivi:
         for item in _coded(o):
-            kind = type(item).__name__
-            if (kind, item.codice) in in_area:
-                continue
-            in_area.add((kind, item.codice))
-            codes = owner.setdefault(kind, {})
-            if item.codice in codes:
-                msg = f"il codice {item.codice} è già usato nell'area «{codes[item.codice]}»"
-                yield ctx.report("codice-duplicato", o, item, "codice", item.codice, msg)
-            else:
-                codes[item.codice] = ctx.area.nome
+            key = (type(item).__name__, item.codice)
+            if key not in in_area:
+                in_area.add(key)
+                first.append((o, item))
+    # A code is unique within its kind of row (objective, phase, indicator), as the check on one area takes it.
+    owners = seen.claim([f"{type(item).__name__}\0{item.codice}" for _, item in first])
+    names.append(ctx.area.nome)
+    for (o, item), owner in zip(first, owners, strict=True):
+        if owner is not None:
+            msg = f"il codice {item.codice} è già usato nell'area «{names[owner]}»"
+            yield ctx.report("codice-duplicato", o, item, "codice", item.codice, msg)
 
 
 class TraAree:
@@ -340,7 +342,8 @@ class TraAree:
 
     def __init__(self, anno: int) -> None:
         self.anno = anno
-        self._owner: dict[str, dict[str, str]] = {}
+        self._codes = CodiciVisti()  # every code seen, about 20 bytes each
+        self._names: list[str] = []
         self._codici: list[Anomalia] = []
         # Matricole with several names inside one area: already reported by that area's check.
         self._flagged: set[str] = set()
@@ -351,7 +354,7 @@ class TraAree:
 
     def add(self, area: Area, locate: Locate = no_location) -> None:
         ctx = _Ctx(area, self.anno, locate)
-        self._codici.extend(_codice_gia_usato(ctx, self._owner))
+        self._codici.extend(_codice_gia_usato(ctx, self._codes, self._names))
         for matricola, names in _names_by_matricola([area]).items():
             if len(names) > 1:
                 self._flagged.add(matricola)
