@@ -51,7 +51,8 @@ def test_codes_that_share_a_digest_are_never_the_same_code(
 
 
 def test_a_region_s_codes_hold_a_few_bytes_each() -> None:
-    """2,000 areas of 54 codes (108,000): as a dict of strings about 110 bytes a code; here under 40."""
+    """2,000 areas of 54 codes (108,000): as a dict of strings about 110 bytes a code; here under 40 (the
+    table's slots, at most half full, and each area's codes compressed)."""
     seen = CodiciVisti()
     all_codes = [[f"Indicatore\0Ob_Obiet{area:05d}{n:03d}" for n in range(54)] for area in range(2_000)]
     gc.collect()

@@ -1,11 +1,12 @@
-"""Every code seen across the areas of a run, with the first area that used it: about 20 bytes a code.
+"""Every code seen across the areas of a run, with the first area that used it: about 30 bytes a code.
 
 The check that no code is used by two areas (``checks.TraAree``) must remember every code of every area:
 a region's thousands of areas have hundreds of thousands of them. As Python strings in a dict each cost
 about 110 bytes and stayed scattered among the short-lived models of each area (memory the process then
-could not give back). Here each code is an 8-byte digest in sorted arrays, with the area that owns it;
-a digest found again is confirmed on the owner's own codes (kept compressed, one blob per area), so two
-codes that merely share a digest are never taken for the same code.
+could not give back). Here each code is an 8-byte digest in a flat hash table (two arrays, open
+addressing), with the area that owns it; a digest found again is confirmed on the owner's own codes
+(kept compressed, one blob per area), so two codes that merely share a digest are never taken for the
+same code. Plain arrays rather than numpy: importing numpy alone costs 14 MiB.
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from array import array
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeAlias
 
-if TYPE_CHECKING:  # numpy is imported by the first claim: ``verifica`` of one file never pays for it
-    import numpy as np
-    import numpy.typing as npt
-
-    Digests: TypeAlias = npt.NDArray[np.uint64]
-    Owners: TypeAlias = npt.NDArray[np.uint32]
+# Slots per code at most: the table doubles before it is half full (short probes).
+_LOAD = 2
 
 
 def _digest(key: str) -> int:
@@ -32,12 +29,12 @@ class CodiciVisti:
     """``claim`` each area's codes in turn; it says, for each, which earlier area already used it."""
 
     def __init__(self) -> None:
-        # Sorted runs of digests with their owners, merged as they grow (each merge at least doubles a
-        # run): a lookup searches a few runs, and the runs' sorting costs about N log N in all.
-        self._runs: list[tuple[Digests, Owners]] = []
+        self._digests = array("Q", bytes(8 * 1024))
+        self._owners = array("I", bytes(4 * 1024))  # the owner's index + 1; 0: an empty slot
+        self._used = 0
         self._codes: list[bytes] = []  # per area, its codes as JSON, compressed
         self._opened: tuple[int, frozenset[str]] | None = None
-        # The rare code whose digest another code already has: kept as it is.
+        # The rare code whose digest another area's code already has: kept as it is.
         self._exact: dict[str, int] = {}
 
     def __len__(self) -> int:
@@ -47,54 +44,50 @@ class CodiciVisti:
     def claim(self, codes: Sequence[str]) -> list[int | None]:
         """The next area's codes (each once): for each, the index of the earlier area that used it, or
         ``None`` (the code is this area's from now on). Areas are numbered 0, 1, ... in the order claimed."""
-        import numpy as np
-
         area = len(self._codes)
-        self._codes.append(zlib.compress(json.dumps(list(codes)).encode("utf-8", "surrogatepass"), 1))
-        digests = np.fromiter((_digest(code) for code in codes), dtype=np.uint64, count=len(codes))
-        found = self._owners(digests)
+        self._codes.append(zlib.compress(json.dumps(list(codes)).encode("utf-8"), 1))
         owners: list[int | None] = []
-        # Two codes of this area may share a digest: it names this area, where both are found.
-        new: set[int] = set()
-        for code, digest, owner in zip(codes, digests.tolist(), found.tolist(), strict=True):
+        for code in codes:
             exact = self._exact.get(code)
             if exact is not None:
                 owners.append(exact)
-            elif owner >= 0 and code in self._codes_of(owner):
-                owners.append(owner)
-            elif owner >= 0:  # an earlier area's code has this digest: this one is kept as it is
+                continue
+            digest = _digest(code)
+            slot = self._slot(digest)
+            owner = self._owners[slot] - 1
+            if owner < 0:  # a digest never seen: this area's
+                self._put(slot, digest, area)
+                owners.append(None)
+            elif owner == area or code in self._codes_of(owner):
+                # The owner's own code (or, for this area, a code of its own with the same digest).
+                owners.append(None if owner == area else owner)
+            else:  # an earlier area's code has this digest: this one is kept as it is
                 self._exact[code] = area
                 owners.append(None)
-            else:
-                new.add(digest)
-                owners.append(None)
-        if new:
-            self._add_run(np.fromiter(new, dtype=np.uint64, count=len(new)), area)
         return owners
 
-    def _owners(self, digests: Digests) -> npt.NDArray[np.int64]:
-        import numpy as np
+    def _slot(self, digest: int) -> int:
+        """The slot holding ``digest``, or the empty one where it would go."""
+        mask = len(self._digests) - 1
+        slot = digest & mask
+        while self._owners[slot] and self._digests[slot] != digest:
+            slot = (slot + 1) & mask
+        return slot
 
-        owners = np.full(len(digests), -1, dtype=np.int64)
-        for run, run_owners in self._runs:
-            at = np.minimum(np.searchsorted(run, digests), len(run) - 1)
-            hit = run[at] == digests
-            owners[hit] = run_owners[at[hit]]
-        return owners
-
-    def _add_run(self, digests: Digests, area: int) -> None:
-        import numpy as np
-
-        run: tuple[Digests, Owners] = (np.sort(digests), np.full(len(digests), area, dtype=np.uint32))
-        while self._runs and len(self._runs[-1][0]) <= 2 * len(run[0]):
-            last = self._runs.pop()
-            merged = np.concatenate((last[0], run[0]))
-            order = np.argsort(merged, kind="stable")
-            run = (merged[order], np.concatenate((last[1], run[1]))[order])
-        self._runs.append(run)
+    def _put(self, slot: int, digest: int, area: int) -> None:
+        self._digests[slot], self._owners[slot] = digest, area + 1
+        self._used += 1
+        if self._used * _LOAD > len(self._digests):
+            digests, owners = self._digests, self._owners
+            self._digests = array("Q", bytes(16 * len(digests)))
+            self._owners = array("I", bytes(8 * len(digests)))
+            for old, owner in zip(digests, owners, strict=True):
+                if owner:
+                    new = self._slot(old)
+                    self._digests[new], self._owners[new] = old, owner
 
     def _codes_of(self, area: int) -> frozenset[str]:
         if self._opened is None or self._opened[0] != area:
-            codes = json.loads(zlib.decompress(self._codes[area]).decode("utf-8", "surrogatepass"))
+            codes = json.loads(zlib.decompress(self._codes[area]).decode("utf-8"))
             self._opened = (area, frozenset(codes))
         return self._opened[1]
