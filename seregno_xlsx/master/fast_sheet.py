@@ -12,14 +12,20 @@ attributes and text takes the same shortcut (a text with nothing to escape is re
 In ``constant_memory`` mode (the master's) XlsxWriter silently drops a cell or a row height given to a row
 already written out; here that is an error: the master never loses a cell unnoticed. And the height of a
 row written out is let go with it (XlsxWriter keeps every one until the end), except on a sheet whose
-objects (the chart) are placed by the heights of the rows under them.
+objects (the chart) are placed by the heights of the rows under them. So are its hyperlinks: XlsxWriter keeps
+an object of each (about 700 bytes) until it writes them after the rows; here each is a line in a file of
+the workbook's temporary folder, read back then one at a time (the rows, and so the links, come in order).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
 
+from xlsxwriter.url import Url, UrlTypes  # type: ignore[import-untyped]
 from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 # Functions the master writes (master/writer.py); a name outside this set takes XlsxWriter's own path.
@@ -61,6 +67,8 @@ def _needs_xml_escape(text: str) -> bool:
 class FastWorksheet(Worksheet):  # type: ignore[misc]
     # False on a sheet holding a chart or an image: XlsxWriter sizes them from the rows' heights at the end.
     forget_written_rows = True
+    # The hyperlinks given as text, one line each ([row, col, url, text, tip]), in the order of their rows.
+    _links: IO[bytes] | None = None
 
     def _write_single_row(self, current_row_num: int = 0) -> None:
         written = self.previous_row
@@ -68,6 +76,69 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         if self.forget_written_rows:
             self.row_info.pop(written, None)
             self.row_sizes.pop(written, None)
+
+    def _write_url(
+        self, row: int, col: int, url: Any, cell_format: Any = None, string: Any = None, tip: Any = None
+    ) -> int:
+        result = int(super()._write_url(row, col, url, cell_format, string, tip))
+        if result == 0 and self.constant_memory and isinstance(url, str):
+            # What XlsxWriter made of the text is made again from it when written (``_write_hyperlinks``).
+            del self.hyperlinks[row][col]
+            if not self.hyperlinks[row]:
+                del self.hyperlinks[row]
+            if self._links is None:
+                # In the workbook's own temporary folder (the master's scratch folder), gone when closed.
+                self._links = tempfile.TemporaryFile(dir=self.tmpdir)  # noqa: SIM115 (closed once written)
+            self._links.write(json.dumps([row, col, url, string, tip]).encode() + b"\n")
+        return result
+
+    def _written_links(self) -> Iterator[tuple[int, dict[int, Url]]]:
+        """The hyperlinks kept in the file, a row at a time (a cell's last link, as XlsxWriter keeps it)."""
+        assert self._links is not None
+        self._links.seek(0)
+        row, cells = -1, dict[int, Url]()
+        for line in self._links:
+            at, col, link, string, tip = json.loads(line)
+            if at != row and cells:
+                yield row, cells
+                cells = {}
+            row = at
+            url = Url(link)  # as XlsxWriter's _write_url makes it
+            if string is not None:
+                url._text = string
+            if tip is not None:
+                url.tip = tip
+            cells[col] = url
+        if cells:
+            yield row, cells
+        self._links.close()
+        self._links = None
+
+    def _write_hyperlinks(self) -> None:
+        if self._links is None:
+            super()._write_hyperlinks()
+            return
+        if self.hyperlinks:  # a link given as an object too (never in the master): all of them XlsxWriter's way
+            for row, cells in self._written_links():
+                self.hyperlinks[row].update(cells)
+            super()._write_hyperlinks()
+            return
+        # XlsxWriter's own loop, over the rows read back.
+        self._xml_start_tag("hyperlinks")
+        for row_num, cells in self._written_links():
+            for col_num in sorted(cells):
+                url = cells[col_num]
+                if self.table and self.table[row_num] and self.table[row_num][col_num]:
+                    cell = self.table[row_num][col_num]
+                    if cell.__class__.__name__ != "String":
+                        url._is_object_link = True
+                if url._link_type in (UrlTypes.URL, UrlTypes.EXTERNAL):
+                    self.rel_count += 1
+                    self._write_hyperlink_external(row_num, col_num, self.rel_count, url)
+                    self.external_hyper_links.append(["/hyperlink", url._target(), "External"])
+                else:
+                    self._write_hyperlink_internal(row_num, col_num, url)
+        self._xml_end_tag("hyperlinks")
 
     def _check_dimensions(self, row: int, col: int, ignore_row: bool = False, ignore_col: bool = False) -> int:
         # The cheapest test first: on almost every call the row is the current one or a later one.

@@ -1206,7 +1206,7 @@ class _Incarichi:
             where[1].append(self._file.tell())
             dates = [None if d is None else d.toordinal() for d in (p.dal, p.al)]
             record = [area, k, ob.codice, ob.peso, p.nome, p.categoria, p.quota, *dates]
-            self._file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+            self._file.write(json.dumps(record).encode() + b"\n")  # ASCII: any text, even a lone surrogate
             self._count += 1
 
     def __len__(self) -> int:
