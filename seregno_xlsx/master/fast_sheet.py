@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from xlsxwriter.url import Url, UrlTypes  # type: ignore[import-untyped]
-from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet  # type: ignore[import-untyped]
 
 # Functions the master writes (master/writer.py); a name outside this set takes XlsxWriter's own path.
 PLAIN = frozenset(
@@ -59,6 +59,27 @@ PLAIN = frozenset(
 _CALL = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*(?=\()")
 
 
+def _plain(formula: str) -> bool:
+    """Whether every call in ``formula`` is to a function of ``PLAIN``: then none of XlsxWriter's expressions
+    (the newer functions' renames, the dynamic array functions) can match it."""
+    return (
+        "_xlfn." not in formula
+        and "INGLE(" not in formula  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
+        and PLAIN.issuperset(_CALL.findall(formula))
+    )
+
+
+def _stripped(formula: str) -> str:
+    """What XlsxWriter's ``_prepare_formula`` returns for a formula calling only ``PLAIN`` functions."""
+    if formula.startswith("{"):
+        formula = formula[1:]
+    if formula.startswith("="):
+        formula = formula[1:]
+    if formula.endswith("}"):
+        formula = formula[:-1]
+    return formula
+
+
 def _needs_xml_escape(text: str) -> bool:
     """Whether XlsxWriter's ``xml_escapes`` (one of ``"&<>`` or a newline) finds anything in ``text``."""
     return '"' in text or "&" in text or "<" in text or ">" in text or "\n" in text
@@ -69,6 +90,20 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
     forget_written_rows = True
     # The hyperlinks given as text, one line each ([row, col, url, text, tip]), in the order of their rows.
     _links: IO[bytes] | None = None
+    row_data_fh: IO[str]  # XlsxWriter's temporary file of the rows (constant_memory)
+
+    def _initialize(self, init_data: Any) -> None:
+        super()._initialize(init_data)
+        if self.constant_memory:
+            # The rows' temporary file opened for writing only: XlsxWriter's "w+" makes every write reset a
+            # text decoder (hundreds of thousands of writes); it is opened again to be read (``_opt_reopen``).
+            self.row_data_fh.close()
+            self.row_data_fh = self.fh = open(self.row_data_filename, "w", encoding="utf-8")  # noqa: SIM115
+
+    def _opt_reopen(self) -> None:
+        if not self.row_data_fh_closed and not self.row_data_fh.readable():
+            self._opt_close()  # XlsxWriter opens it again to append and read
+        super()._opt_reopen()
 
     def _write_single_row(self, current_row_num: int = 0) -> None:
         written = self.previous_row
@@ -144,7 +179,7 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         # The cheapest test first: on almost every call the row is the current one or a later one.
         if row < self.previous_row and row >= 0 and self.constant_memory and not (ignore_row or ignore_col):
             raise RuntimeError(f"{self.name}: riga {row + 1} già scritta (le righe vanno scritte in ordine)")
-        return int(super()._check_dimensions(row, col, ignore_row, ignore_col))
+        return int(Worksheet._check_dimensions(self, row, col, ignore_row, ignore_col))
 
     # XML escaping, cell by cell: XlsxWriter runs regular expressions on every attribute (an exception for
     # each number, the style index of every formatted cell) and on every in-line string (two substitutions
@@ -170,16 +205,19 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         return Worksheet._escape_control_characters(data)
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> Any:
-        if (
-            "_xlfn." in formula
-            or "INGLE(" in formula  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
-            or not PLAIN.issuperset(_CALL.findall(formula))
-        ):
+        if not _plain(formula):
             return super()._prepare_formula(formula, expand_future_functions)
-        if formula.startswith("{"):
-            formula = formula[1:]
-        if formula.startswith("="):
-            formula = formula[1:]
-        if formula.endswith("}"):
-            formula = formula[:-1]
-        return formula
+        return _stripped(formula)
+
+    def _write_formula(self, row: int, col: int, formula: str, cell_format: Any = None, value: Any = 0) -> int:
+        # XlsxWriter's own steps for a formula calling only PLAIN functions (almost every formula of the
+        # master), its regular expression for dynamic array functions left out: none of them is one (a test
+        # checks); an array formula ("{...}") or any other takes XlsxWriter's whole path.
+        if not formula or formula.startswith("{") or not _plain(formula):
+            return int(super()._write_formula(row, col, formula, cell_format, value))
+        if self._check_dimensions(row, col):
+            return -1
+        if self.constant_memory and row > self.previous_row:
+            self._write_single_row(row)
+        self.table[row][col] = CellFormulaTuple(_stripped(formula), cell_format, value)
+        return 0

@@ -72,7 +72,6 @@ from seregno_xlsx.master.scoring import (
     MissingValue,
     Regole,
     Sent,
-    area_pct,
     as_sent,
     assignment_weights,
     computed_objective_pct,
@@ -1056,10 +1055,11 @@ class _Master:
         riepilogo = self.area_row[area.nome.casefold()]
         summary = [("pct", RIEPILOGO.columns[RIEPILOGO.index("pct")].header, Kind.PCT)]
         summary += [(c.key, RIEPILOGO.columns[RIEPILOGO.index(c.key)].header, Kind.NUM) for c in COUNTS]
-        conteggi = counts(area, self.ril, self.rif, self.invalid.get(area.nome, {}))
+        # As Riepilogo shows them: the counts and the objectives' % and weights Obiettivi kept of the area.
+        conteggi, pct = self.area_counts[a], _cached(weighted_mean(self.pairs[self.area_pairs[a]]))
         for key, label, kind in summary:
             source = RIEPILOGO.cell(key, riepilogo, sheet=True)
-            cached = _cached(area_pct(area, self.ril, self.regole)) if key == "pct" else getattr(conteggi, key)
+            cached = pct if key == "pct" else getattr(conteggi, key)
             self._str(ws, row, 0, label, self.fmt["label"])
             self._write(ws, row, 2, _copy(source, cached), self.fmt[kind], AREE_NAME)
             if key == "pct":
@@ -1089,10 +1089,10 @@ class _Master:
             bands=3,
         )
         late = [
-            [f.codice, f.descrizione, stato(f, self.rif), ob.codice, f.data_fine_prevista, f.data_fine_effettiva]
+            [f.codice, f.descrizione, state, ob.codice, f.data_fine_prevista, f.data_fine_effettiva]
             for ob in area.obiettivi
             for f in ob.fasi
-            if stato(f, self.rif) in ("in ritardo", "scaduta")
+            if (state := stato(f, self.rif)) in ("in ritardo", "scaduta")
         ]
         row = self._box(
             ws,

@@ -1,9 +1,12 @@
-"""The master's hyperlinks kept in a file until written (master/fast_sheet.py): the same bytes as XlsxWriter's
-own worksheet gives, and nothing of them held in memory meanwhile (issue 13, flat memory)."""
+"""FastWorksheet (master/fast_sheet.py) against XlsxWriter's own worksheet: the hyperlinks kept in a file until
+written give the same bytes, and nothing of them is held in memory meanwhile (issue 13, flat memory); a formula
+written through the fast path leaves what XlsxWriter's path leaves."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -13,6 +16,8 @@ from hypothesis import strategies as st
 from xlsxwriter.worksheet import Worksheet
 
 from seregno_xlsx.master.fast_sheet import FastWorksheet
+
+from .test_performance import FORMULA_PIECES
 
 # (rows down from the previous link, column, url, text shown or None, tip or None)
 Link = tuple[int, int, str, str | None, str | None]
@@ -86,3 +91,33 @@ def test_links_are_not_held_as_objects(tmp_path: Path) -> None:
         sheet.write_url(row, 0, f"internal:'Fasi'!A{row}", None, f"Fasi!A{row}")
     assert not sheet.hyperlinks  # in the file, not in memory
     workbook.close()
+
+
+def test_no_plain_function_is_a_dynamic_array_function() -> None:
+    """FastWorksheet._write_formula leaves out XlsxWriter's search for dynamic array functions on the formulas
+    whose every call is to a function of PLAIN: none of them is one, whatever comes before it."""
+    from xlsxwriter.worksheet import re_dynamic_function
+
+    from seregno_xlsx.master.fast_sheet import PLAIN
+
+    for name in PLAIN:
+        for before in ("", "=", "A", " ", "(", '"', ".", "_", "\\"):
+            assert re_dynamic_function.search(f"{before}{name}(") is None, name
+
+
+@given(st.lists(st.sampled_from(FORMULA_PIECES), max_size=12), st.booleans())
+@settings(max_examples=150, deadline=None)
+def test_fast_formula_writing_is_xlsxwriter_s(pieces: list[str], future: bool) -> None:
+    """What a formula leaves in the worksheet: the same through the fast path as through XlsxWriter's."""
+    formula = "".join(pieces)
+    sheets = []
+    for sheet_class in (FastWorksheet, Worksheet):
+        workbook = xlsxwriter.Workbook(BytesIO(), {"in_memory": True})
+        workbook.worksheet_class = sheet_class
+        sheet = workbook.add_worksheet()
+        sheet.use_future_functions = future
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty formula: XlsxWriter warns, both times
+            result = sheet.write_formula(3, 2, formula, None, 7)
+        sheets.append((result, dict(sheet.table), sheet.dim_rowmax, sheet.dim_colmax))
+    assert sheets[0] == sheets[1]
