@@ -341,6 +341,10 @@ class _Master:
         # Everyone's assignments, gathered with Obiettivi for Assegnazioni and Personale: kept in a file of
         # the scratch folder (``_Incarichi``); each area's name, by its index.
         self.people = _Incarichi(scratch)
+        # The light models ``_assigned`` makes, by the values they hold: objectives by stars, people by share
+        # and dates.
+        self.templates: dict[int, Obiettivo] = {}
+        self.persone: dict[tuple[str, date | None, date | None], Persona] = {}
         self.area_names: list[str] = []
         # What Riepilogo shows of each area, gathered with Obiettivi (by the area's index): its counts, its
         # sign-off, and where its objectives' pairs are in ``pairs``, so Riepilogo reads no area again.
@@ -866,24 +870,25 @@ class _Master:
         # Each person's rows in Assegnazioni, then their row in Personale (each sheet's rows in order): one
         # person's assignments are made into light models once, for both.
         for r, matricola in enumerate(order, start=1):
-            assigned = self._assigned(people.entries(matricola))
+            entries = people.entries(matricola)
+            assigned = self._assigned(entries)
             shares = effective_shares(assigned)
             weights = assignment_weights(assigned, self.anno, self.regole)
-            for item, share, weight in zip(assigned, shares, weights, strict=True):
+            for x, item, share, weight in zip(entries, assigned, shares, weights, strict=True):
                 a += 1
                 row = ASSEGNAZIONI.header_row + a
-                ob, persona = item.obiettivo, item.persona
-                ob_row = OBIETTIVI.header_row + 1 + item.k
+                persona = item.persona
+                ob_row = OBIETTIVI.header_row + 1 + x.k
                 stars: object = 1
                 if self.regole.pesi_aree == "stelle":
-                    stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", ob.peso)
+                    stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", x.peso)
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
-                link = _copy(source, _cached(self.pairs[item.k][0]))
+                link = _copy(source, _cached(self.pairs[x.k][0]))
                 values = {
                     "matricola": matricola,
-                    "nome": assigned[0].persona.nome,
-                    "area": item.area.nome,
-                    "codice_obiettivo": ob.codice,
+                    "nome": entries[0].nome,
+                    "area": self.area_names[x.area],
+                    "codice_obiettivo": x.codice,
                     "stelle": stars,
                     **_assignment_inputs(persona),
                     "quota_usata": _Formula(self._share_formula(row, mat_col, quota_col), share),
@@ -897,14 +902,14 @@ class _Master:
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
             # assigned_pct (person_pct from the assignments gathered once), with each objective's % as
             # Obiettivi kept it (by its index).
-            kept = [self.pairs[item.k][0] for item in assigned]
+            kept = [self.pairs[x.k][0] for x in entries]
             cached = weighted_mean(list(zip(kept, weights, strict=True)))
             person: dict[str, object] = {
                 "matricola": matricola,
-                "nome": assigned[0].persona.nome,
-                "categoria": next((x.persona.categoria for x in assigned if x.persona.categoria), ""),
-                "aree": "; ".join(dict.fromkeys(x.area.nome for x in assigned)),
-                "codici": "; ".join(x.obiettivo.codice for x in assigned),
+                "nome": entries[0].nome,
+                "categoria": next((x.categoria for x in entries if x.categoria), ""),
+                "aree": "; ".join(dict.fromkeys(self.area_names[x.area] for x in entries)),
+                "codici": "; ".join(x.codice for x in entries),
                 "n_obiettivi": len(assigned),
                 "pct": _Formula(mean, _cached(cached)),
             }
@@ -912,27 +917,24 @@ class _Master:
         self._finish(PERSONALE, len(order))
         self._finish(ASSEGNAZIONI, a)
 
-    def _assigned(self, entries: list[_Incarico]) -> list[_Assigned]:
-        """One person's assignments as models again (light copies of templates, never validated: the values
-        were), for as long as their rows are written."""
-        return [
-            _Assigned(
-                _AREA.model_copy(update={"nome": self.area_names[x.area]}),
-                _OBIETTIVO.model_copy(update={"codice": x.codice, "peso": x.peso}),
-                _PERSONA.model_copy(
-                    update={
-                        "categoria": x.categoria,
-                        "matricola": x.matricola,
-                        "nome": x.nome,
-                        "quota": x.quota,
-                        "dal": x.dal,
-                        "al": x.al,
-                    }
-                ),
-                x.k,
-            )
-            for x in entries
-        ]
+    def _assigned(self, entries: list[_Incarico]) -> list[Assegnazione]:
+        """One person's assignments as models again, for what ``scoring`` computes of them (share, stars, time):
+        light copies of templates, never validated (the values were), the same copy for the same values. The
+        texts (names, codes) the rows show are the records' own."""
+        made = []
+        for x in entries:
+            obiettivo = self.templates.get(x.peso)
+            if obiettivo is None:
+                obiettivo = self.templates[x.peso] = _OBIETTIVO.model_copy(update={"peso": x.peso})
+            key = (repr(x.quota), x.dal, x.al)  # repr: -0.0 is not 0.0, nor 1 1.0
+            persona = self.persone.get(key)
+            if persona is None:
+                if len(self.persone) >= 4_096:  # a few values recur; a bound, however many people
+                    self.persone.clear()
+                update = {"quota": x.quota, "dal": x.dal, "al": x.al}
+                persona = self.persone[key] = _PERSONA.model_copy(update=update)
+            made.append(Assegnazione(_AREA, obiettivo, persona))
+        return made
 
     def _write_people_counts(self) -> None:
         """Without personal data: how many people per area and category, and per objective; never who."""
@@ -1154,8 +1156,8 @@ def _correction_note(ob: Obiettivo) -> str:
     return ""
 
 
-# What ``_assigned`` copies: ``model_construct`` runs every default factory (slow, for each of thousands of
-# assignments); a copy of one made once does not.
+# What ``_assigned`` copies (the area as it is: nothing reads it): ``model_construct`` runs every default
+# factory (slow, for each of thousands of assignments); a copy of one made once does not.
 _AREA = Area.model_construct(nome="", obiettivi=[])
 _OBIETTIVO = Obiettivo.model_construct(codice="", peso=0)
 _PERSONA = Persona.model_construct(matricola="", nome="")
@@ -1230,14 +1232,6 @@ class _Incarichi:
 
     def close(self) -> None:
         self._file.close()
-
-
-@dataclass(frozen=True)
-class _Assigned(Assegnazione):
-    """An assignment as the master keeps it: the area and objective light (name, code, stars), and the
-    objective's index in Obiettivi (``k``), so its % and row are found without its models."""
-
-    k: int = 0
 
 
 def _correction_key(x: Applicata) -> tuple[str, str, str]:
