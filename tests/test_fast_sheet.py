@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import datetime
-from io import BytesIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -121,3 +121,53 @@ def test_fast_formula_writing_is_xlsxwriter_s(pieces: list[str], future: bool) -
             result = sheet.write_formula(3, 2, formula, None, 7)
         sheets.append((result, dict(sheet.table), sheet.dim_rowmax, sheet.dim_colmax))
     assert sheets[0] == sheets[1]
+
+
+CELL_TEXTS = st.one_of(
+    st.text(max_size=20),
+    st.lists(st.sampled_from(["a", " ", "<r>", "</r>", "&", "<", ">", '"', "\n", "\x01", "_x0041_", "\ufffe"])).map(
+        "".join
+    ),
+)
+CELL_VALUES = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(10**12), 10**12),
+    st.booleans(),
+    st.sampled_from(["", "#N/A", "#DIV/0!", "testo", "a<b"]),
+    CELL_TEXTS,
+)
+
+
+@st.composite
+def _cells(draw: st.DrawFn) -> tuple[str, object, object, bool]:
+    kind = draw(st.sampled_from(["String", "Number", "Datetime", "Formula", "Blank", "Boolean"]))
+    return kind, draw(CELL_TEXTS), draw(CELL_VALUES), draw(st.booleans())
+
+
+@given(st.lists(_cells(), min_size=1, max_size=8), st.integers(0, 1_048_575), st.integers(0, 16_383))
+@settings(max_examples=200, deadline=None)
+def test_fast_cell_writing_is_xlsxwriter_s(cells: list[tuple[str, object, object, bool]], row: int, col: int) -> None:
+    """The XML of a cell written by FastWorksheet._write_cell is XlsxWriter's, for every kind of cell, with
+    and without a format (constant_memory: texts in line)."""
+    from xlsxwriter import worksheet as xw
+
+    workbook = xlsxwriter.Workbook(BytesIO(), {"in_memory": True})
+    formats = [workbook.add_format({"bold": True}), workbook.add_format({"num_format": "0.00%"})]
+    made = {
+        "String": lambda text, value, fmt: xw.CellStringTuple(text, fmt),
+        "Number": lambda text, value, fmt: xw.CellNumberTuple(value if type(value) in (int, float) else 1.5, fmt),
+        "Datetime": lambda text, value, fmt: xw.CellDatetimeTuple(44470.25, fmt),
+        "Formula": lambda text, value, fmt: xw.CellFormulaTuple(text, fmt, value),
+        "Blank": lambda text, value, fmt: xw.CellBlankTuple(fmt),
+        "Boolean": lambda text, value, fmt: xw.CellBooleanTuple(bool(value), fmt),
+    }
+    written = []
+    for sheet_class in (FastWorksheet, Worksheet):
+        sheet = sheet_class()
+        sheet.constant_memory = True
+        sheet.fh = StringIO()
+        for i, (kind, text, value, formatted) in enumerate(cells):
+            fmt = formats[i % 2] if formatted else None
+            sheet._write_cell(row, col, made[kind](text, value, fmt))
+        written.append(sheet.fh.getvalue())
+    assert written[0] == written[1]
