@@ -2,11 +2,12 @@
 
 The areas come as ``consolida`` gives them (``piano/compresse.py``: each read makes new models, so every text
 the writer keeps of an area is memory of its own), each with texts, codes and people of its own and a few
-findings pointing to its rows. The peak of what Python allocates while the master is written, for 40 areas
-less that for 10, over 30, is what the writer keeps per area: the link targets of every row, each
-indicator's row, every assignment as a record and up to 65,536 texts measured for row heights made about
-60 KiB; the targets the findings ask for, the assignments in a file of the scratch folder and a few
-thousand texts remembered, about 8.
+findings pointing to its rows. The texts remembered for row heights (a bounded cache) are filled to their
+bound first. The peak of what Python allocates while the master is written, for 40 areas less that for 10,
+over 30, is what the writer keeps per area: about 58 KiB when it kept the link target of every row, each
+indicator's row, every assignment as a record and every hyperlink as XlsxWriter's object; about 22 with the
+targets the findings ask for, the assignments and the hyperlinks in files of the scratch folder (what is
+left: an index of the people, by name, for Personale, and the findings' own links).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 PIANO = ROOT / "esempi" / "piano_2021.json"
-# What writing the master may keep per area (KiB): measured about 25, against about 58 before.
-KIB_PER_AREA = 40
+# What writing the master may keep per area (KiB): measured about 22, against about 58 before.
+KIB_PER_AREA = 35
 
 
 def _area(model: Area, n: int) -> Area:
