@@ -6,21 +6,30 @@ the formula calls none of them: the master's tens of thousands of formulas pay f
 formula whose every call is to a function of ``PLAIN`` (none of which those expressions can match:
 a test checks each of them against each name) is only stripped of its ``=`` and braces, which is
 exactly what XlsxWriter returns for it; any other formula goes to XlsxWriter's own code. A property
-test compares the two on the master's formulas and on arbitrary ones. The XML escaping of every cell's
-attributes and text takes the same shortcut (a text with nothing to escape is returned as it is).
+test compares the two on the master's formulas and on arbitrary ones; such a formula is also written without
+XlsxWriter's search for dynamic array functions. The XML escaping of every cell's attributes and text takes the
+same shortcut (a text with nothing to escape is returned as it is), and the XML of a formatted text, number,
+date, formula or blank cell is made in one piece (property tests compare each with XlsxWriter's own).
 
 In ``constant_memory`` mode (the master's) XlsxWriter silently drops a cell or a row height given to a row
 already written out; here that is an error: the master never loses a cell unnoticed. And the height of a
 row written out is let go with it (XlsxWriter keeps every one until the end), except on a sheet whose
-objects (the chart) are placed by the heights of the rows under them.
+objects (the chart) are placed by the heights of the rows under them. So are its hyperlinks: XlsxWriter keeps
+an object of each (about 700 bytes) until it writes them after the rows; here each is a line in a file of
+the workbook's temporary folder, read back then one at a time (the rows, and so the links, come in order).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
 
-from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
+from xlsxwriter.url import Url, UrlTypes  # type: ignore[import-untyped]
+from xlsxwriter.utility import _preserve_whitespace, xl_rowcol_to_cell_fast  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet  # type: ignore[import-untyped]
 
 # Functions the master writes (master/writer.py); a name outside this set takes XlsxWriter's own path.
 PLAIN = frozenset(
@@ -53,6 +62,35 @@ PLAIN = frozenset(
 _CALL = re.compile(r"[A-Za-z_\\][A-Za-z0-9_.\\]*(?=\()")
 
 
+# The cached values XlsxWriter marks as errors (``Worksheet._write_cell``).
+_ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
+
+
+# The kinds of cell ``FastWorksheet._write_cell`` writes itself.
+_FAST_CELLS = frozenset(("String", "Formula", "Blank", "Number", "Datetime"))
+
+
+def _plain(formula: str) -> bool:
+    """Whether every call in ``formula`` is to a function of ``PLAIN``: then none of XlsxWriter's expressions
+    (the newer functions' renames, the dynamic array functions) can match it."""
+    return (
+        "_xlfn." not in formula
+        and "INGLE(" not in formula  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
+        and PLAIN.issuperset(_CALL.findall(formula))
+    )
+
+
+def _stripped(formula: str) -> str:
+    """What XlsxWriter's ``_prepare_formula`` returns for a formula calling only ``PLAIN`` functions."""
+    if formula.startswith("{"):
+        formula = formula[1:]
+    if formula.startswith("="):
+        formula = formula[1:]
+    if formula.endswith("}"):
+        formula = formula[:-1]
+    return formula
+
+
 def _needs_xml_escape(text: str) -> bool:
     """Whether XlsxWriter's ``xml_escapes`` (one of ``"&<>`` or a newline) finds anything in ``text``."""
     return '"' in text or "&" in text or "<" in text or ">" in text or "\n" in text
@@ -61,6 +99,22 @@ def _needs_xml_escape(text: str) -> bool:
 class FastWorksheet(Worksheet):  # type: ignore[misc]
     # False on a sheet holding a chart or an image: XlsxWriter sizes them from the rows' heights at the end.
     forget_written_rows = True
+    # The hyperlinks given as text, one line each ([row, col, url, text, tip]), in the order of their rows.
+    _links: IO[bytes] | None = None
+    row_data_fh: IO[str]  # XlsxWriter's temporary file of the rows (constant_memory)
+
+    def _initialize(self, init_data: Any) -> None:
+        super()._initialize(init_data)
+        if self.constant_memory:
+            # The rows' temporary file opened for writing only: XlsxWriter's "w+" makes every write reset a
+            # text decoder (hundreds of thousands of writes); it is opened again to be read (``_opt_reopen``).
+            self.row_data_fh.close()
+            self.row_data_fh = self.fh = open(self.row_data_filename, "w", encoding="utf-8")  # noqa: SIM115
+
+    def _opt_reopen(self) -> None:
+        if not self.row_data_fh_closed and not self.row_data_fh.readable():
+            self._opt_close()  # XlsxWriter opens it again to append and read
+        super()._opt_reopen()
 
     def _write_single_row(self, current_row_num: int = 0) -> None:
         written = self.previous_row
@@ -69,11 +123,105 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             self.row_info.pop(written, None)
             self.row_sizes.pop(written, None)
 
+    def _write_url(
+        self, row: int, col: int, url: Any, cell_format: Any = None, string: Any = None, tip: Any = None
+    ) -> int:
+        result = int(super()._write_url(row, col, url, cell_format, string, tip))
+        if result == 0 and self.constant_memory and isinstance(url, str):
+            # What XlsxWriter made of the text is made again from it when written (``_write_hyperlinks``).
+            del self.hyperlinks[row][col]
+            if not self.hyperlinks[row]:
+                del self.hyperlinks[row]
+            if self._links is None:
+                # In the workbook's own temporary folder (the master's scratch folder), gone when closed.
+                self._links = tempfile.TemporaryFile(dir=self.tmpdir)  # noqa: SIM115 (closed once written)
+            self._links.write(json.dumps([row, col, url, string, tip]).encode() + b"\n")
+        return result
+
+    def _written_links(self) -> Iterator[tuple[int, dict[int, Url]]]:
+        """The hyperlinks kept in the file, a row at a time (a cell's last link, as XlsxWriter keeps it)."""
+        assert self._links is not None
+        self._links.seek(0)
+        row, cells = -1, dict[int, Url]()
+        for line in self._links:
+            at, col, link, string, tip = json.loads(line)
+            if at != row and cells:
+                yield row, cells
+                cells = {}
+            row = at
+            url = Url(link)  # as XlsxWriter's _write_url makes it
+            if string is not None:
+                url._text = string
+            if tip is not None:
+                url.tip = tip
+            cells[col] = url
+        if cells:
+            yield row, cells
+        self._links.close()
+        self._links = None
+
+    def _write_hyperlinks(self) -> None:
+        if self._links is None:
+            super()._write_hyperlinks()
+            return
+        if self.hyperlinks:  # a link given as an object too (never in the master): all of them XlsxWriter's way
+            for row, cells in self._written_links():
+                self.hyperlinks[row].update(cells)
+            super()._write_hyperlinks()
+            return
+        # XlsxWriter's own loop, over the rows read back.
+        self._xml_start_tag("hyperlinks")
+        for row_num, cells in self._written_links():
+            for col_num in sorted(cells):
+                url = cells[col_num]
+                if self.table and self.table[row_num] and self.table[row_num][col_num]:
+                    cell = self.table[row_num][col_num]
+                    if cell.__class__.__name__ != "String":
+                        url._is_object_link = True
+                if url._link_type in (UrlTypes.URL, UrlTypes.EXTERNAL):
+                    self.rel_count += 1
+                    self._write_hyperlink_external(row_num, col_num, self.rel_count, url)
+                    self.external_hyper_links.append(["/hyperlink", url._target(), "External"])
+                else:
+                    self._write_hyperlink_internal(row_num, col_num, url)
+        self._xml_end_tag("hyperlinks")
+
     def _check_dimensions(self, row: int, col: int, ignore_row: bool = False, ignore_col: bool = False) -> int:
         # The cheapest test first: on almost every call the row is the current one or a later one.
         if row < self.previous_row and row >= 0 and self.constant_memory and not (ignore_row or ignore_col):
             raise RuntimeError(f"{self.name}: riga {row + 1} già scritta (le righe vanno scritte in ordine)")
-        return int(super()._check_dimensions(row, col, ignore_row, ignore_col))
+        return int(Worksheet._check_dimensions(self, row, col, ignore_row, ignore_col))
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        # XlsxWriter's innermost loop, for the cells of almost every row of the master (a formatted text in
+        # line, number, date, formula or blank, in constant_memory mode): the same XML in one write, without
+        # the list of attributes and the calls per element; any other cell goes to XlsxWriter's own code (a
+        # property test compares the two).
+        fmt, kind = cell.format, cell.__class__.__name__
+        if fmt is None or not self.constant_memory or kind not in _FAST_CELLS:
+            super()._write_cell(row, col, cell)
+            return
+        attributes = f' r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
+        if kind == "String":
+            string = self._escape_control_characters(cell.string)
+            if string.startswith("<r>") and string.endswith("</r>"):
+                super()._write_cell(row, col, cell)
+                return
+            preserve = ' xml:space="preserve"' if _preserve_whitespace(string) else ""
+            self.fh.write(f'<c{attributes} t="inlineStr"><is><t{preserve}>{self._escape_data(string)}</t></is></c>')
+        elif kind == "Formula":
+            value = cell.value
+            if isinstance(value, bool):
+                super()._write_cell(row, col, cell)
+                return
+            if isinstance(value, str) and value:
+                attributes += ' t="e"' if value in _ERROR_CODES else ' t="str"'
+            formula = self._escape_data(cell.formula)
+            self.fh.write(f"<c{attributes}><f>{formula}</f><v>{self._escape_data(value)}</v></c>")
+        elif kind == "Blank":
+            self.fh.write(f"<c{attributes}/>")
+        else:  # Number, Datetime
+            self.fh.write(f"<c{attributes}><v>{cell.number:.16G}</v></c>")
 
     # XML escaping, cell by cell: XlsxWriter runs regular expressions on every attribute (an exception for
     # each number, the style index of every formatted cell) and on every in-line string (two substitutions
@@ -99,16 +247,19 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         return Worksheet._escape_control_characters(data)
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> Any:
-        if (
-            "_xlfn." in formula
-            or "INGLE(" in formula  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
-            or not PLAIN.issuperset(_CALL.findall(formula))
-        ):
+        if not _plain(formula):
             return super()._prepare_formula(formula, expand_future_functions)
-        if formula.startswith("{"):
-            formula = formula[1:]
-        if formula.startswith("="):
-            formula = formula[1:]
-        if formula.endswith("}"):
-            formula = formula[:-1]
-        return formula
+        return _stripped(formula)
+
+    def _write_formula(self, row: int, col: int, formula: str, cell_format: Any = None, value: Any = 0) -> int:
+        # XlsxWriter's own steps for a formula calling only PLAIN functions (almost every formula of the
+        # master), its regular expression for dynamic array functions left out: none of them is one (a test
+        # checks); an array formula ("{...}") or any other takes XlsxWriter's whole path.
+        if not formula or formula.startswith("{") or not _plain(formula):
+            return int(super()._write_formula(row, col, formula, cell_format, value))
+        if self._check_dimensions(row, col):
+            return -1
+        if self.constant_memory and row > self.previous_row:
+            self._write_single_row(row)
+        self.table[row][col] = CellFormulaTuple(_stripped(formula), cell_format, value)
+        return 0

@@ -13,8 +13,10 @@ matricole differ by more than case). No function newer than Excel 2010 is used.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,7 +72,6 @@ from seregno_xlsx.master.scoring import (
     MissingValue,
     Regole,
     Sent,
-    area_pct,
     as_sent,
     assignment_weights,
     computed_objective_pct,
@@ -196,13 +197,16 @@ def write_master(
         # The same inputs give the same bytes (the README pictures record the hash of what they show).
         workbook.set_properties({"created": datetime.combine(data_riferimento, time())})
         try:
-            master = _Master(workbook, ente, anno, aree, rilevazione, regole, summary, data_riferimento)
-            master.remit = remit
-            master.settings = impostazioni or load_settings()
-            master.invalid = invalid
-            master.corrections(rettifiche)
-            master.versione = versione_piano
-            master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
+            master = _Master(workbook, ente, anno, aree, rilevazione, regole, summary, data_riferimento, scratch)
+            try:
+                master.remit = remit
+                master.settings = impostazioni or load_settings()
+                master.invalid = invalid
+                master.corrections(rettifiche)
+                master.versione = versione_piano
+                master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
+            finally:
+                master.people.close()
         finally:
             workbook.close()
     return summary
@@ -265,6 +269,7 @@ class _Master:
         regole: Regole,
         summary: SintesiMaster,
         data_riferimento: date,
+        scratch: Path,
     ) -> None:
         self.wb, self.aree, self.ril, self.regole, self.summary = wb, aree, rilevazione, regole, summary
         self.rif, self.anno = data_riferimento, anno
@@ -313,11 +318,11 @@ class _Master:
             wb.add_format({"bg_color": background, "font_color": font})
             for background, font in (("#C6EFCE", "#006100"), ("#FFEB9C", "#9C5700"), ("#FFC7CE", "#9C0006"))
         ]
-        # 0-based rows of objectives (by position: area's index, objective's index) and of areas in Riepilogo;
-        # link targets by kind, area and code.
-        self.obj_row: dict[Position, int] = {}
+        # 0-based rows of areas in Riepilogo; the 0-based rows of the link targets the findings and the
+        # corrections ask for (by kind, area and code, the keys made of their own texts), the first row of
+        # each, and no other: what a master of any size holds is what its findings point to.
         self.area_row: dict[str, int] = {}
-        self.links: dict[tuple[str, str, str], str] = {}
+        self.links: dict[tuple[str, str, str], int | None] = {}
         self.rows: dict[str, int] = {}
         self.headed: set[str] = set()  # the sheets whose table header is written
         self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
@@ -325,18 +330,21 @@ class _Master:
         # The office's corrections and the 0-based «Rettifiche» row of each, by (area, objective, indicator code).
         self.applicate: list[Applicata] = []
         self.rett_row: dict[tuple[str, str, str], int] = {}
-        # A corrected objective's mean before the correction, and indicators' rows, by the same key.
+        # A corrected objective's mean before the correction, and corrected indicators' rows, by the same key.
         self.computed: dict[tuple[str, str, str], _Formula] = {}
         self.ind_row: dict[tuple[str, str, str], int] = {}
-        # Each objective's % once (by position), not again for each of the people assigned to it, in
-        # Assegnazioni, Personale and the area's page; with its weight, in order: the plan's % (and the 1°
-        # rilevazione's, final round) without all the areas' models at once.
-        self.objective_pcts: dict[Position, float | None] = {}
+        # Each objective's % once and its weight, by its index in Obiettivi (the k-th objective is on its
+        # k-th data row), not again for each of the people assigned to it, in Assegnazioni, Personale and
+        # the area's page: the plan's % (and the 1° rilevazione's, final round) without the areas' models.
         self.pairs: list[tuple[float | None, float]] = []
         self.first_pairs: list[tuple[float | None, float]] = []
-        # Everyone's assignments, gathered with Obiettivi (``_Incarico``, a few values each): Assegnazioni
-        # and Personale; each area's name, by its index.
-        self.people: dict[str, list[_Incarico]] = {}
+        # Everyone's assignments, gathered with Obiettivi for Assegnazioni and Personale: kept in a file of
+        # the scratch folder (``_Incarichi``); each area's name, by its index.
+        self.people = _Incarichi(scratch)
+        # The light models ``_assigned`` makes, by the values they hold: objectives by stars, people by share
+        # and dates.
+        self.templates: dict[int, Obiettivo] = {}
+        self.persone: dict[tuple[str, date | None, date | None], Persona] = {}
         self.area_names: list[str] = []
         # What Riepilogo shows of each area, gathered with Obiettivi (by the area's index): its counts, its
         # sign-off, and where its objectives' pairs are in ``pairs``, so Riepilogo reads no area again.
@@ -346,13 +354,30 @@ class _Master:
         # Assegnazioni's «Tempo» formula: the year's first and last day, the same on every row.
         self.year = tuple(f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(anno))
 
-    def _objective_pct(self, at: Position, ob: Obiettivo) -> float | None:
-        """The % of ``ob``, the objective at ``at``: computed once."""
-        try:
-            return self.objective_pcts[at]
-        except KeyError:
-            pct = self.objective_pcts[at] = objective_pct(ob, self.ril, self.regole)
-            return pct
+    def _link(self, kind: str, area: str, code: str, row: int) -> None:
+        """``row`` is where (kind, area, code) is: kept if a finding or a correction asks for it, the first."""
+        key = (kind, area, code)
+        if key in self.links and self.links[key] is None:
+            self.links[key] = row
+
+    def _want_links(self, anomalie: Sequence[Anomalia]) -> None:
+        """The link targets the findings and the corrections will ask for (see ``_link_target``)."""
+        wanted: list[tuple[str, str, str]] = []
+        for a in anomalie:
+            if a.fase:
+                wanted += [("indicatore", a.area, a.fase), ("fase", a.area, a.fase)]
+            if a.obiettivo:
+                wanted.append(("obiettivo", a.area, a.obiettivo))
+        for x in self.applicate:
+            ob, ind = x.obiettivo, x.indicatore
+            wanted.append(("indicatore", x.area.nome, ind.codice) if ind else ("obiettivo", x.area.nome, ob.codice))
+        self.links = dict.fromkeys(wanted)
+
+    def _link_to(self, key: tuple[str, str, str]) -> str:
+        """The target of a link asked for and found."""
+        row = self.links[key]
+        assert row is not None, key
+        return _target(_LINK_SHEETS[key[0]], row)
 
     def _as_sent(self, model: Sent) -> Sent:
         """The 1° rilevazione as it was: without this round's rettifiche (a copy only when there are some)."""
@@ -486,6 +511,7 @@ class _Master:
     # -- sheets ------------------------------------------------------------
 
     def write(self, anomalie: list[Anomalia], fonti: list[Fonte], aree_mancanti: list[str], sources: list[str]) -> None:
+        self._want_links(anomalie)
         self._write_obiettivi()
         self._write_indicatori()
         self._write_fasi()
@@ -644,18 +670,20 @@ class _Master:
         pct_col, weight_col = INDICATORI.range("pct", n_ind), INDICATORI.range("peso", n_ind)
         area_col, code_col = INDICATORI.range("area", n_ind), INDICATORI.range("codice_obiettivo", n_ind)
         r = 0
-        for a, area in enumerate(self.aree):
+        for area in self.aree:
+            a = len(self.area_names)
             self.area_names.append(area.nome)
             self.area_counts.append(counts(area, self.ril, self.rif, self.invalid.get(area.nome, {})))
             self.area_firme.append(area.compilazione)
             self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
-            for o, ob in enumerate(area.obiettivi):
+            for ob in area.obiettivi:
                 r += 1
                 row = sheet.header_row + r
                 match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
-                pct = _Formula(_mean_formula(match, pct_col, weight_col), _cached(self._objective_pct((a, o), ob)))
-                self.pairs.append((self.objective_pcts[a, o], self.regole.peso_obiettivo(ob)))
-                self._gather_people((a, o), ob)
+                kept = objective_pct(ob, self.ril, self.regole)
+                pct = _Formula(_mean_formula(match, pct_col, weight_col), _cached(kept))
+                self.pairs.append((kept, self.regole.peso_obiettivo(ob)))
+                self.people.gather(a, r - 1, ob)
                 if ob.rettificato:
                     qualified = (
                         f"({area_col}={sheet.cell('area', row, sheet=True)})"
@@ -681,8 +709,7 @@ class _Master:
                 }
                 self._row(sheet, r, values)
                 self._count_input(ob.data_inizio_effettiva, ob.data_fine_effettiva, ob.note)
-                self.obj_row[a, o] = row
-                self.links.setdefault(("obiettivo", area.nome, ob.codice), _target(sheet, row))
+                self._link("obiettivo", area.nome, ob.codice, row)
         self._finish(sheet, r)
         self._bands(self.sheets[sheet.name], sheet.first_row, sheet.first_row + max(r, 1) - 1, sheet.index("pct"))
 
@@ -694,14 +721,13 @@ class _Master:
                 for ind in ob.indicatori:
                     r += 1
                     self._indicator_row(r, area, ob, ind, fasi.get(ind.codice))
-                    self.links.setdefault(
-                        ("indicatore", area.nome, ind.codice), _target(INDICATORI, INDICATORI.header_row + r)
-                    )
+                    self._link("indicatore", area.nome, ind.codice, INDICATORI.header_row + r)
         self._finish(INDICATORI, r)
 
     def _indicator_row(self, r: int, area: Area, ob: Obiettivo, ind: Indicatore, fase: Fase | None) -> None:
         row = INDICATORI.header_row + r
-        self.ind_row[area.nome, ob.codice, ind.codice] = row
+        if (area.nome, ob.codice, ind.codice) in self.rett_row:  # «Rettifiche» shows the value read, live
+            self.ind_row[area.nome, ob.codice, ind.codice] = row
         value = INDICATORI.cell(_value_key(self.ril), row)
         if ind.valore_rettificato is not None:  # the office's corrected value, from «Rettifiche»
             value = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ind.codice], sheet=True)
@@ -766,7 +792,7 @@ class _Master:
                 "data": x.data,
             }
             self._row(sheet, r, values, kinds)
-            where = self.links[link]
+            where = self._link_to(link)
             col, fmt = sheet.index("vai_a"), self._cell_format(Kind.LINK, r)
             ws.write_url(sheet.header_row + r, col, f"internal:{where}", fmt, where.replace("'", ""))
         self._finish(sheet, len(self.applicate))
@@ -822,7 +848,7 @@ class _Master:
                     }
                     self._row(sheet, r, values)
                     self._count_input(f.data_inizio_effettiva, f.data_fine_effettiva, f.monitoraggio, f.evidenza)
-                    self.links.setdefault(("fase", area.nome, f.codice), _target(sheet, row))
+                    self._link("fase", area.nome, f.codice, row)
         self._finish(sheet, r)
 
     def _state_formula(self, row: int) -> str:
@@ -836,32 +862,33 @@ class _Master:
         """Assegnazioni: one row per person and objective, its weight stars × share × time as formulas;
         Personale: one row per matricola across all areas, the weighted mean of its rows."""
         people = self.people
-        order = sorted(people, key=lambda m: (people[m][0].nome.casefold(), m))
-        n = sum(len(people[m]) for m in order)
+        order = people.order()
+        n = len(people)
         mat_col, quota_col = ASSEGNAZIONI.range("matricola", n), ASSEGNAZIONI.range("quota", n)
         weight_col, pct_col = (ASSEGNAZIONI.range(k, n) for k in ("peso", "pct"))
         a = 0
         # Each person's rows in Assegnazioni, then their row in Personale (each sheet's rows in order): one
         # person's assignments are made into light models once, for both.
         for r, matricola in enumerate(order, start=1):
-            assigned = self._assigned(people[matricola])
+            entries = people.entries(matricola)
+            assigned = self._assigned(entries)
             shares = effective_shares(assigned)
             weights = assignment_weights(assigned, self.anno, self.regole)
-            for item, share, weight in zip(assigned, shares, weights, strict=True):
+            for x, item, share, weight in zip(entries, assigned, shares, weights, strict=True):
                 a += 1
                 row = ASSEGNAZIONI.header_row + a
-                ob, persona = item.obiettivo, item.persona
-                ob_row = self.obj_row[item.at]
+                persona = item.persona
+                ob_row = OBIETTIVI.header_row + 1 + x.k
                 stars: object = 1
                 if self.regole.pesi_aree == "stelle":
-                    stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", ob.peso)
+                    stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", x.peso)
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
-                link = _copy(source, _cached(self.objective_pcts[item.at]))
+                link = _copy(source, _cached(self.pairs[x.k][0]))
                 values = {
                     "matricola": matricola,
-                    "nome": assigned[0].persona.nome,
-                    "area": item.area.nome,
-                    "codice_obiettivo": ob.codice,
+                    "nome": entries[0].nome,
+                    "area": self.area_names[x.area],
+                    "codice_obiettivo": x.codice,
                     "stelle": stars,
                     **_assignment_inputs(persona),
                     "quota_usata": _Formula(self._share_formula(row, mat_col, quota_col), share),
@@ -874,15 +901,15 @@ class _Master:
             me = PERSONALE.cell("matricola", PERSONALE.header_row + r)
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
             # assigned_pct (person_pct from the assignments gathered once), with each objective's % as
-            # Obiettivi kept it (by position).
-            kept = [self.objective_pcts[item.at] for item in assigned]
+            # Obiettivi kept it (by its index).
+            kept = [self.pairs[x.k][0] for x in entries]
             cached = weighted_mean(list(zip(kept, weights, strict=True)))
             person: dict[str, object] = {
                 "matricola": matricola,
-                "nome": assigned[0].persona.nome,
-                "categoria": next((x.persona.categoria for x in assigned if x.persona.categoria), ""),
-                "aree": "; ".join(dict.fromkeys(x.area.nome for x in assigned)),
-                "codici": "; ".join(x.obiettivo.codice for x in assigned),
+                "nome": entries[0].nome,
+                "categoria": next((x.categoria for x in entries if x.categoria), ""),
+                "aree": "; ".join(dict.fromkeys(self.area_names[x.area] for x in entries)),
+                "codici": "; ".join(x.codice for x in entries),
                 "n_obiettivi": len(assigned),
                 "pct": _Formula(mean, _cached(cached)),
             }
@@ -890,42 +917,24 @@ class _Master:
         self._finish(PERSONALE, len(order))
         self._finish(ASSEGNAZIONI, a)
 
-    def _gather_people(self, at: Position, ob: Obiettivo) -> None:
-        """The assignments of ``ob`` (at ``at``), kept for Assegnazioni and Personale as a few values each
-        (``_Incarico``), never models of every area: a person's texts are shared by their entries."""
-        seen: set[str] = set()
-        for p in ob.risorse_umane:
-            if p.matricola in seen:  # the first entry, as ``assignments`` takes it
-                continue
-            seen.add(p.matricola)
-            entries = self.people.setdefault(p.matricola, [])
-            first = entries[0] if entries else None
-            matricola = first.matricola if first else p.matricola
-            nome = first.nome if first and first.nome == p.nome else p.nome
-            categoria = first.categoria if first and first.categoria == p.categoria else p.categoria
-            entries.append(_Incarico(at, ob.codice, ob.peso, matricola, nome, categoria, p.quota, p.dal, p.al))
-
-    def _assigned(self, entries: list[_Incarico]) -> list[_Assigned]:
-        """One person's assignments as models again (light copies of templates, never validated: the values
-        were), for as long as their rows are written."""
-        return [
-            _Assigned(
-                _AREA.model_copy(update={"nome": self.area_names[x.at[0]]}),
-                _OBIETTIVO.model_copy(update={"codice": x.codice, "peso": x.peso}),
-                _PERSONA.model_copy(
-                    update={
-                        "categoria": x.categoria,
-                        "matricola": x.matricola,
-                        "nome": x.nome,
-                        "quota": x.quota,
-                        "dal": x.dal,
-                        "al": x.al,
-                    }
-                ),
-                x.at,
-            )
-            for x in entries
-        ]
+    def _assigned(self, entries: list[_Incarico]) -> list[Assegnazione]:
+        """One person's assignments as models again, for what ``scoring`` computes of them (share, stars, time):
+        light copies of templates, never validated (the values were), the same copy for the same values. The
+        texts (names, codes) the rows show are the records' own."""
+        made = []
+        for x in entries:
+            obiettivo = self.templates.get(x.peso)
+            if obiettivo is None:
+                obiettivo = self.templates[x.peso] = _OBIETTIVO.model_copy(update={"peso": x.peso})
+            key = (repr(x.quota), x.dal, x.al)  # repr: -0.0 is not 0.0, nor 1 1.0
+            persona = self.persone.get(key)
+            if persona is None:
+                if len(self.persone) >= 4_096:  # a few values recur; a bound, however many people
+                    self.persone.clear()
+                update = {"quota": x.quota, "dal": x.dal, "al": x.al}
+                persona = self.persone[key] = _PERSONA.model_copy(update=update)
+            made.append(Assegnazione(_AREA, obiettivo, persona))
+        return made
 
     def _write_people_counts(self) -> None:
         """Without personal data: how many people per area and category, and per objective; never who."""
@@ -995,10 +1004,10 @@ class _Master:
         sheet), its objective, else its area's Riepilogo row."""
         kinds = ("indicatore", "fase") if a.foglio.casefold() == INDICATORI.name.casefold() else ("fase", "indicatore")
         for kind in kinds:
-            if a.fase and (kind, a.area, a.fase) in self.links:
-                return self.links[kind, a.area, a.fase]
-        if a.obiettivo and ("obiettivo", a.area, a.obiettivo) in self.links:
-            return self.links["obiettivo", a.area, a.obiettivo]
+            if a.fase and self.links.get((kind, a.area, a.fase)) is not None:
+                return self._link_to((kind, a.area, a.fase))
+        if a.obiettivo and self.links.get(("obiettivo", a.area, a.obiettivo)) is not None:
+            return self._link_to(("obiettivo", a.area, a.obiettivo))
         if a.area.casefold() in self.area_row:
             return _target(RIEPILOGO, self.area_row[a.area.casefold()])
         return ""
@@ -1048,10 +1057,11 @@ class _Master:
         riepilogo = self.area_row[area.nome.casefold()]
         summary = [("pct", RIEPILOGO.columns[RIEPILOGO.index("pct")].header, Kind.PCT)]
         summary += [(c.key, RIEPILOGO.columns[RIEPILOGO.index(c.key)].header, Kind.NUM) for c in COUNTS]
-        conteggi = counts(area, self.ril, self.rif, self.invalid.get(area.nome, {}))
+        # As Riepilogo shows them: the counts and the objectives' % and weights Obiettivi kept of the area.
+        conteggi, pct = self.area_counts[a], _cached(weighted_mean(self.pairs[self.area_pairs[a]]))
         for key, label, kind in summary:
             source = RIEPILOGO.cell(key, riepilogo, sheet=True)
-            cached = _cached(area_pct(area, self.ril, self.regole)) if key == "pct" else getattr(conteggi, key)
+            cached = pct if key == "pct" else getattr(conteggi, key)
             self._str(ws, row, 0, label, self.fmt["label"])
             self._write(ws, row, 2, _copy(source, cached), self.fmt[kind], AREE_NAME)
             if key == "pct":
@@ -1069,22 +1079,22 @@ class _Master:
                     ob.titolo + _correction_note(ob),
                     _stars(ob.peso),
                     _copy(
-                        OBIETTIVI.cell("pct", self.obj_row[a, o], sheet=True),
-                        _cached(self._objective_pct((a, o), ob)),
+                        OBIETTIVI.cell("pct", OBIETTIVI.header_row + 1 + k, sheet=True),
+                        _cached(self.pairs[k][0]),
                     ),
                     ob.data_fine_prevista,
                     ob.data_fine_effettiva,
                 ]
-                for o, ob in enumerate(area.obiettivi)
+                for k, ob in enumerate(area.obiettivi, start=self.area_pairs[a].start)
             ],
             {3: Kind.PCT, 4: Kind.DATE, 5: Kind.DATE},
             bands=3,
         )
         late = [
-            [f.codice, f.descrizione, stato(f, self.rif), ob.codice, f.data_fine_prevista, f.data_fine_effettiva]
+            [f.codice, f.descrizione, state, ob.codice, f.data_fine_prevista, f.data_fine_effettiva]
             for ob in area.obiettivi
             for f in ob.fasi
-            if stato(f, self.rif) in ("in ritardo", "scaduta")
+            if (state := stato(f, self.rif)) in ("in ritardo", "scaduta")
         ]
         row = self._box(
             ws,
@@ -1146,22 +1156,22 @@ def _correction_note(ob: Obiettivo) -> str:
     return ""
 
 
-# An objective's place: its area's index in ``aree`` and its own in the area.
-Position = tuple[int, int]
-
-
-# What ``_assigned`` copies: ``model_construct`` runs every default factory (slow, for each of thousands of
-# assignments); a copy of one made once does not.
+# What ``_assigned`` copies (the area as it is: nothing reads it): ``model_construct`` runs every default
+# factory (slow, for each of thousands of assignments); a copy of one made once does not.
 _AREA = Area.model_construct(nome="", obiettivi=[])
 _OBIETTIVO = Obiettivo.model_construct(codice="", peso=0)
 _PERSONA = Persona.model_construct(matricola="", nome="")
+# The sheet each kind of link target is on.
+_LINK_SHEETS = {"obiettivo": OBIETTIVI, "indicatore": INDICATORI, "fase": FASI}
 
 
 @dataclass(frozen=True, slots=True)
 class _Incarico:
-    """One person on one objective as the master keeps it until Assegnazioni and Personale are written."""
+    """One person on one objective as Assegnazioni and Personale need it (``area``: the area's index;
+    ``k``: the objective's in Obiettivi)."""
 
-    at: Position
+    area: int
+    k: int
     codice: str
     peso: int
     matricola: str
@@ -1172,12 +1182,56 @@ class _Incarico:
     al: date | None
 
 
-@dataclass(frozen=True)
-class _Assigned(Assegnazione):
-    """An assignment as the master keeps it: the area and objective light (name, code, stars), and where the
-    objective is (``Position``), so its % and row are found without its models."""
+class _Incarichi:
+    """Everyone's assignments, met with Obiettivi area by area, given back person by person (Assegnazioni and
+    Personale are sorted by name): each is written as it comes to a file in the master's scratch folder (one
+    line of JSON, never unpickled), and memory keeps per person only the name it is sorted by and where its
+    lines are. A region's thousands of areas hold no more than a comune's few."""
 
-    at: Position = (0, 0)
+    def __init__(self, folder: Path) -> None:
+        # Personal data: gone when closed (``write_master`` closes it), and with the folder in any case.
+        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 (open until the rows are written)
+        self._where: dict[str, tuple[str, array[int]]] = {}  # matricola -> (first entry's name, offsets)
+        self._count = 0
+
+    def gather(self, area: int, k: int, ob: Obiettivo) -> None:
+        """The assignments of ``ob``, the ``k``-th objective, of the area at index ``area``: a person's first
+        entry on it only, as ``piano.assegnazioni.assignments`` takes it."""
+        seen: set[str] = set()
+        for p in ob.risorse_umane:
+            if p.matricola in seen:
+                continue
+            seen.add(p.matricola)
+            where = self._where.get(p.matricola)
+            if where is None:
+                where = self._where[p.matricola] = (p.nome, array("q"))
+            where[1].append(self._file.tell())
+            dates = [None if d is None else d.toordinal() for d in (p.dal, p.al)]
+            record = [area, k, ob.codice, ob.peso, p.nome, p.categoria, p.quota, *dates]
+            self._file.write(json.dumps(record).encode() + b"\n")  # ASCII: any text, even a lone surrogate
+            self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def order(self) -> list[str]:
+        """Everyone's matricola, by the name of their first entry (then matricola)."""
+        where = self._where
+        return sorted(where, key=lambda m: (where[m][0].casefold(), m))
+
+    def entries(self, matricola: str) -> list[_Incarico]:
+        """One person's assignments, in the order they were met."""
+        found: list[_Incarico] = []
+        for offset in self._where[matricola][1]:
+            self._file.seek(offset)
+            area, k, codice, peso, nome, categoria, quota, dal, al = json.loads(self._file.readline())
+            dates = [None if d is None else date.fromordinal(d) for d in (dal, al)]
+            found.append(_Incarico(area, k, codice, peso, matricola, nome, categoria, quota, *dates))
+        self._file.seek(0, 2)  # where the next one is written, if any
+        return found
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _correction_key(x: Applicata) -> tuple[str, str, str]:

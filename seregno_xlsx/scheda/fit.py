@@ -47,6 +47,11 @@ def text_width(text: str, *, bold: bool = False) -> float:
 # each an area's own: remembered, 65,536 of them pinned every area's texts after the area was written, and
 # 65,536 notes of 32,767 characters would be 4 GB.
 CACHED_TEXT = 256
+# How many texts and words are remembered, the most recently measured: what repeats in a master (an area's
+# titles on its rows, the office's vocabulary) repeats within a few thousand; 65,536 of each kept about
+# 8 MiB of one-off texts (notes, codes joined, messages) after their rows were written.
+TEXTS_REMEMBERED = 4_096
+WORDS_REMEMBERED = 8_192
 
 
 def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) -> int:
@@ -56,7 +61,7 @@ def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) ->
     return _lines(text, width, size, bold)
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=TEXTS_REMEMBERED)
 def _lines_cached(text: str, width: float, size: float, bold: bool) -> int:
     return _lines(text, width, size, bold)
 
@@ -87,7 +92,7 @@ def _word_width(word: str, bold: bool) -> float:
     return _word_width_cached(word, bold) if len(word) <= CACHED_TEXT else text_width(word, bold=bold)
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=WORDS_REMEMBERED)
 def _word_width_cached(word: str, bold: bool) -> float:
     return text_width(word, bold=bold)
 
