@@ -109,3 +109,21 @@ def test_annotated_copy_of_an_over_long_text(scheda_reale: Path, tmp_path: Path)
     cell = openpyxl.load_workbook(copy)[finding.foglio][finding.cella]
     assert cell.value is None
     assert cell.comment is not None and finding.messaggio in cell.comment.text
+
+
+def test_annotated_copy_keeps_xml_looking_text_as_text(scheda_reale: Path, tmp_path: Path) -> None:
+    """A note from «<r>» to «</r>» was written into the copy's shared strings as it is: a part no longer
+    well-formed (openpyxl could not open the copy) or one with what the area chose to add."""
+    rich = "<r><t>x</t></r></si><si><t>aggiunto</t></si><si><r><t>y</t></r>"
+    filled = tmp_path / "ritorno.xlsx"
+    entries = [
+        Entry("fasi", "Ob_Obiet093701", "data_fine_effettiva", "31/13/2021"),  # an error: the copy is made
+        Entry("fasi", "Ob_Obiet093701", "monitoraggio", rich),
+    ]
+    fill_workbook(scheda_reale, filled, entries)
+    lettura = verify_file(filled, data_riferimento=date(2021, 9, 30))
+    copy = annotate(lettura, tmp_path / "annotate")
+    assert copy is not None
+    annotated = openpyxl.load_workbook(copy)
+    values = [c.value for ws in annotated.worksheets for row in ws.iter_rows() for c in row]
+    assert rich in values and "aggiunto" not in values

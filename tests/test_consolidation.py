@@ -175,6 +175,37 @@ def test_text_from_workbooks_stays_text_in_master(
     assert texts and all(c.data_type == "s" for c in texts)
 
 
+# XlsxWriter writes a text from «<r>» to «</r>» into the XML as it is (its prepared rich text): this one
+# closed its cell and added a cell with a live link in column Z of the master and of its extracts.
+RICH_LOOKING = (
+    '<r><t>x</t></r></is></c><c r="Z1"><f>HYPERLINK("http://evil.example","clic")</f></c>'
+    '<c r="Z2" t="inlineStr"><is><r><t>y</t></r>'
+)
+
+
+def test_text_that_looks_like_xml_stays_text_in_master(
+    piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path
+) -> None:
+    scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    obiettivo = piano.area("Area Affari Generali").obiettivi[0]
+    entries = [
+        Entry("obiettivi", obiettivo.codice, "note", RICH_LOOKING),
+        Entry("fasi", obiettivo.fasi[0].codice, "monitoraggio", RICH_LOOKING),
+    ]
+    fill_workbook(scheda.path, folder / scheda.path.name, entries)
+    master = tmp_path / "m.xlsx"
+    result = consolidate(folder, master, estratti=tmp_path / "estratti")
+    for path in (master, *(e.path for e in result.estratti)):
+        wb = openpyxl.load_workbook(path)
+        cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+        assert not any(isinstance(c.value, str) and "evil.example" in c.value and c.data_type == "f" for c in cells)
+        assert all(ws["Z1"].value is None for ws in wb.worksheets), path
+    shown = [c.value for ws in openpyxl.load_workbook(master).worksheets for row in ws.iter_rows() for c in row]
+    assert shown.count(RICH_LOOKING) >= 2  # the note and the monitoring, as typed
+
+
 def test_last_received_of_two_files_for_one_area_wins(
     piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:

@@ -11,8 +11,9 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import xlsxwriter
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from xlsxwriter.utility import _preserve_whitespace
 from xlsxwriter.worksheet import Worksheet
 
 from seregno_xlsx.master.fast_sheet import FastWorksheet
@@ -144,11 +145,21 @@ def _cells(draw: st.DrawFn) -> tuple[str, object, object, bool]:
     return kind, draw(CELL_TEXTS), draw(CELL_VALUES), draw(st.booleans())
 
 
+class _TextOnly(Worksheet):  # type: ignore[misc]
+    """XlsxWriter's worksheet with every text escaped: it writes a text from «<r>» to «</r>» as it is (its
+    prepared rich text), which the master never writes and an area's note must never become."""
+
+    def _xml_rich_inline_string(self, string: str, attributes: list[tuple[str, object]]) -> None:
+        self._xml_inline_string(string, _preserve_whitespace(string), attributes)
+
+
 @given(st.lists(_cells(), min_size=1, max_size=8), st.integers(0, 1_048_575), st.integers(0, 16_383))
+@example([("String", "<r><t>x</t></r></is></c><c><f>A1</f></c><is><r>", "", False)], 0, 0)
+@example([("String", "<r> </r>", "", True)], 5, 5)
 @settings(max_examples=200, deadline=None)
 def test_fast_cell_writing_is_xlsxwriter_s(cells: list[tuple[str, object, object, bool]], row: int, col: int) -> None:
     """The XML of a cell written by FastWorksheet._write_cell is XlsxWriter's, for every kind of cell, with
-    and without a format (constant_memory: texts in line)."""
+    and without a format (constant_memory: texts in line), every text escaped."""
     from xlsxwriter import worksheet as xw
 
     workbook = xlsxwriter.Workbook(BytesIO(), {"in_memory": True})
@@ -162,7 +173,7 @@ def test_fast_cell_writing_is_xlsxwriter_s(cells: list[tuple[str, object, object
         "Boolean": lambda text, value, fmt: xw.CellBooleanTuple(bool(value), fmt),
     }
     written = []
-    for sheet_class in (FastWorksheet, Worksheet):
+    for sheet_class in (FastWorksheet, _TextOnly):
         sheet = sheet_class()
         sheet.constant_memory = True
         sheet.fh = StringIO()

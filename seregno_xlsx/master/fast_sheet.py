@@ -70,6 +70,12 @@ _ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!
 _FAST_CELLS = frozenset(("String", "Formula", "Blank", "Number", "Datetime"))
 
 
+def _looks_rich(text: str) -> bool:
+    """What XlsxWriter takes for prepared rich text, written unescaped (control characters do not change
+    either end: they become _xHHHH_ escapes inside)."""
+    return text.startswith("<r>") and text.endswith("</r>")
+
+
 def _plain(formula: str) -> bool:
     """Whether every call in ``formula`` is to a function of ``PLAIN``: then none of XlsxWriter's expressions
     (the newer functions' renames, the dynamic array functions) can match it."""
@@ -192,21 +198,40 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             raise RuntimeError(f"{self.name}: riga {row + 1} già scritta (le righe vanno scritte in ordine)")
         return int(Worksheet._check_dimensions(self, row, col, ignore_row, ignore_col))
 
+    def _write_text_as_text(self, row: int, col: int, cell: Any) -> None:
+        """A text that looks like XlsxWriter's rich text (``<r>…</r>``), escaped as any other text.
+
+        XlsxWriter writes such a string into the sheet's XML as it is, taking it for the runs that
+        ``write_rich_string`` prepared: a note typed by an area could close its cell and open another with
+        a formula. The master never writes rich text, so every text is escaped (the cell's style found as
+        XlsxWriter finds it).
+        """
+        attributes: list[tuple[str, Any]] = [("r", xl_rowcol_to_cell_fast(row, col))]
+        style = cell.format
+        if style is None and row in self.row_info and self.row_info[row].row_format:
+            style = self.row_info[row].row_format
+        elif style is None and col in self.col_info:
+            style = self.col_info[col].column_format
+        if style is not None:
+            attributes.append(("s", style._get_xf_index()))
+        string = self._escape_control_characters(cell.string)
+        self._xml_inline_string(string, _preserve_whitespace(string), attributes)
+
     def _write_cell(self, row: int, col: int, cell: Any) -> None:
         # XlsxWriter's innermost loop, for the cells of almost every row of the master (a formatted text in
         # line, number, date, formula or blank, in constant_memory mode): the same XML in one write, without
         # the list of attributes and the calls per element; any other cell goes to XlsxWriter's own code (a
         # property test compares the two).
         fmt, kind = cell.format, cell.__class__.__name__
+        if kind == "String" and self.constant_memory and _looks_rich(cell.string):
+            self._write_text_as_text(row, col, cell)
+            return
         if fmt is None or not self.constant_memory or kind not in _FAST_CELLS:
             super()._write_cell(row, col, cell)
             return
         attributes = f' r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
         if kind == "String":
             string = self._escape_control_characters(cell.string)
-            if string.startswith("<r>") and string.endswith("</r>"):
-                super()._write_cell(row, col, cell)
-                return
             preserve = ' xml:space="preserve"' if _preserve_whitespace(string) else ""
             self.fh.write(f'<c{attributes} t="inlineStr"><is><t{preserve}>{self._escape_data(string)}</t></is></c>')
         elif kind == "Formula":

@@ -14,7 +14,9 @@ from typing import Any
 
 # xlsxwriter 3.3 has inline hints but no py.typed marker: mypy would skip it anyway.
 from xlsxwriter.format import Format  # type: ignore[import-untyped]
-from xlsxwriter.utility import xl_cell_to_rowcol  # type: ignore[import-untyped]
+from xlsxwriter.packager import Packager  # type: ignore[import-untyped]
+from xlsxwriter.sharedstrings import SharedStrings  # type: ignore[import-untyped]
+from xlsxwriter.utility import _preserve_whitespace, xl_cell_to_rowcol  # type: ignore[import-untyped]
 from xlsxwriter.workbook import Workbook  # type: ignore[import-untyped]
 from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
@@ -153,6 +155,9 @@ class _Workbook(Workbook):  # type: ignore[misc]
         self._lock_password = password
         self.worksheet_class = _Sheet
 
+    def _get_packager(self) -> Packager:
+        return _Packager()
+
     def _write_workbook_pr(self) -> None:
         super()._write_workbook_pr()
         # <workbookProtection> follows <workbookPr> in the schema's order.
@@ -161,6 +166,28 @@ class _Workbook(Workbook):  # type: ignore[misc]
             # The same legacy hash as the sheets' passwords (XlsxWriter's, which does not use its instance).
             attributes.append(("workbookPassword", Worksheet._encode_password(self, self._lock_password)))
         self._xml_empty_tag("workbookProtection", attributes)
+
+
+class _TextOnlyStrings(SharedStrings):  # type: ignore[misc]
+    """XlsxWriter's shared strings, every one escaped: XlsxWriter writes a string that starts with ``<r>``
+    and ends with ``</r>`` as it is, taking it for rich text, so a text typed by an area (an annotated
+    copy holds them) could break the part or add to it. No scheda writes rich text."""
+
+    def _write_si(self, string: str) -> None:
+        string = self._escape_control_characters(string)
+        preserve = [("xml:space", "preserve")] if _preserve_whitespace(string) else []
+        self._xml_si_element(string, preserve)
+
+
+class _Packager(Packager):  # type: ignore[misc]
+    def _write_shared_strings_file(self) -> None:
+        # XlsxWriter's own, with the strings above.
+        if not self.workbook.str_table.count:
+            return
+        sst = _TextOnlyStrings()
+        sst.string_table = self.workbook.str_table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
 
 
 class _Sheet(Worksheet):  # type: ignore[misc]
