@@ -15,8 +15,8 @@ from __future__ import annotations
 import bisect
 import pickle
 import zlib
-from collections.abc import Iterable, Iterator, MutableSequence
-from typing import overload
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
+from typing import Any, overload
 
 from seregno_xlsx.findings import Anomalia
 from seregno_xlsx.lazy_sequence import LazySequence
@@ -142,6 +142,22 @@ class AnomalieCompresse(LazySequence[Anomalia], MutableSequence[Anomalia]):
         pairs = list(zip(self, self.files(), strict=True))
         pairs.insert(index, (value, ""))
         self._rebuild(pairs)
+
+    def reverse(self) -> None:
+        """In place, each finding with its file (once, not one change at a time)."""
+        self._rebuild(list(zip(self, self.files(), strict=True))[::-1])
+
+    def sort(self, *, key: Callable[[Anomalia], Any], reverse: bool = False) -> None:
+        """As ``list.sort`` (stable), each finding with its file."""
+        pairs = list(zip(self, self.files(), strict=True))
+        pairs.sort(key=lambda pair: key(pair[0]), reverse=reverse)
+        self._rebuild(pairs)
+
+    def __add__(self, other: Iterable[Anomalia]) -> list[Anomalia]:
+        return [*self, *other]
+
+    def __radd__(self, other: Iterable[Anomalia]) -> list[Anomalia]:
+        return [*other, *self]
 
     def _rebuild(self, pairs: list[tuple[Anomalia, str]]) -> None:
         sealed = bool(self._chunks)

@@ -144,3 +144,20 @@ def test_a_sealed_store_travels_compressed_and_whole() -> None:
     travelled = pickle.loads(pickle.dumps(kept))
     assert travelled == made and travelled._cached is None  # ...which do not travel
     assert len(pickle.dumps(kept)) < len(pickle.dumps(made)) / 3
+
+
+def test_as_a_list_for_a_library_user() -> None:
+    """``Consolidamento.anomalie`` was a list: reversing and sorting move each finding with its file, in
+    one pass; ``+`` gives a list."""
+    made = [finding("area-senza-risposta", f"area {n}", area=f"Area {n}") for n in range(600)]
+    kept = AnomalieCompresse()
+    for n, anomalia in enumerate(made):
+        kept.append(anomalia, f"f{n}.xlsx")
+    kept.reverse()
+    assert list(kept) == made[::-1] and kept.file_of(0) == "f599.xlsx" and kept.file_of(599) == "f0.xlsx"
+    kept.sort(key=lambda a: int(a.area.split()[1]) % 7)
+    backwards = made[::-1]  # ties keep this order: the sort is stable
+    expected = sorted(backwards, key=lambda a: int(a.area.split()[1]) % 7)
+    assert list(kept) == expected
+    assert [kept.file_of(n) for n in range(600)] == [f"f{a.area.split()[1]}.xlsx" for a in expected]
+    assert kept + made[:1] == [*expected, made[0]] and made[:1] + kept == [made[0], *expected]
