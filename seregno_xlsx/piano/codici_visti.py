@@ -12,7 +12,6 @@ same code. Plain arrays rather than numpy: importing numpy alone costs 14 MiB.
 from __future__ import annotations
 
 import hashlib
-import json
 import zlib
 from array import array
 from collections.abc import Sequence
@@ -25,6 +24,21 @@ def _digest(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
+def _pack(codes: Sequence[str]) -> bytes:
+    """Each code exactly, length first (JSON would make two lone surrogates one character)."""
+    parts = [code.encode("utf-8", "surrogatepass") for code in codes]
+    return b"".join(len(part).to_bytes(4, "little") + part for part in parts)
+
+
+def _unpack(packed: bytes) -> list[str]:
+    codes, at = [], 0
+    while at < len(packed):
+        size = int.from_bytes(packed[at : at + 4], "little")
+        codes.append(packed[at + 4 : at + 4 + size].decode("utf-8", "surrogatepass"))
+        at += 4 + size
+    return codes
+
+
 class CodiciVisti:
     """``claim`` each area's codes in turn; it says, for each, which earlier area already used it."""
 
@@ -32,7 +46,7 @@ class CodiciVisti:
         self._digests = array("Q", bytes(8 * 1024))
         self._owners = array("I", bytes(4 * 1024))  # the owner's index + 1; 0: an empty slot
         self._used = 0
-        self._codes: list[bytes] = []  # per area, its codes as JSON, compressed
+        self._codes: list[bytes] = []  # per area, its codes (``_pack``), compressed
         self._opened: tuple[int, frozenset[str]] | None = None
         # The rare code whose digest another area's code already has: kept as it is.
         self._exact: dict[str, int] = {}
@@ -45,7 +59,7 @@ class CodiciVisti:
         """The next area's codes (each once): for each, the index of the earlier area that used it, or
         ``None`` (the code is this area's from now on). Areas are numbered 0, 1, ... in the order claimed."""
         area = len(self._codes)
-        self._codes.append(zlib.compress(json.dumps(list(codes)).encode("utf-8"), 1))
+        self._codes.append(zlib.compress(_pack(codes), 1))
         owners: list[int | None] = []
         for code in codes:
             exact = self._exact.get(code)
@@ -88,6 +102,5 @@ class CodiciVisti:
 
     def _codes_of(self, area: int) -> frozenset[str]:
         if self._opened is None or self._opened[0] != area:
-            codes = json.loads(zlib.decompress(self._codes[area]).decode("utf-8"))
-            self._opened = (area, frozenset(codes))
+            self._opened = (area, frozenset(_unpack(zlib.decompress(self._codes[area]))))
         return self._opened[1]
