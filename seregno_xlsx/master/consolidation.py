@@ -346,6 +346,12 @@ def _consolidate(
         result.anomalie.append(anomalia, file)
     result.aree = counted
     result.non_validi, result.data_riferimento = non_validi, reference
+    # What the master and the extracts need of the readings, taken now: then the readings are let go (each
+    # holds its metadata and findings, some KB a file, for nothing while the master is written).
+    per_area = {lettura.area: lettura.valori_letti for lettura in accepted}
+    versione_piano = version_words(header, accepted)
+    for held in (letture, accepted, classificazione.esami):
+        held.clear()
     # The master's whole content, which each extract filters (``master/extracts.py``).
     content: dict[str, Any] = {
         "ente": first.ente,
@@ -362,7 +368,7 @@ def _consolidate(
         "file_anomalie": result.anomalie.files(),
         "non_validi": read_invalid,
         "rettifiche": result.rettifiche,
-        "versione_piano": version_words(header, accepted),
+        "versione_piano": versione_piano,
         "impostazioni": settings,
     }
     write: Callable[..., SintesiMaster] = functools.partial(write_master, **content)
@@ -370,7 +376,6 @@ def _consolidate(
     result.master = output
     registro.written(output, "master")
     if estratti is not None:
-        per_area = {lettura.area: lettura.valori_letti for lettura in accepted}
         result.estratti = write_extracts(
             estratti, write, content, valori_letti=per_area, cartella_schede=folder, master=output
         )
