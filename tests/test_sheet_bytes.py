@@ -22,6 +22,12 @@ class _NotRead(Exception):
     pass
 
 
+def _cleaned(document: bytes) -> bytes:
+    from seregno_xlsx.ritorni.xml_events import CharRefsCleaned
+
+    return io.BufferedReader(CharRefsCleaned(iter([document])), 1 << 16).read()
+
+
 def _outcome(document: bytes, way: str) -> object:
     """What scanning ``document`` as a worksheet leaves, and how it ended (``_scan_outcome``): ``way``
     "bytes" (from the bytes where they allow it, else on the callbacks, as ``Scan.part``), "bytes only"
@@ -29,7 +35,9 @@ def _outcome(document: bytes, way: str) -> object:
     from seregno_xlsx.ritorni.xml_scan import Scan
 
     if way == "tree":
-        return _scan_outcome(document, False)
+        # As ``Scan.part`` parses every part: the character references calamine tolerates cleaned first
+        # (an invalid one, «&#x7;», is no error there, before the bytes' pass as after it).
+        return _scan_outcome(_cleaned(document), False)
     callbacks = Scan._worksheet_fast
 
     def from_bytes(scan: Scan, part: str, stream: IO[bytes]) -> None:
@@ -38,7 +46,7 @@ def _outcome(document: bytes, way: str) -> object:
             return
         if way == "bytes only":
             raise _NotRead
-        callbacks(scan, part, io.BytesIO(data))
+        callbacks(scan, part, io.BytesIO(_cleaned(data)))
 
     with mock.patch.object(Scan, "_worksheet_fast", from_bytes):
         try:
