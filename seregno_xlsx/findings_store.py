@@ -114,7 +114,7 @@ class AnomalieCompresse(LazySequence[Anomalia], MutableSequence[Anomalia]):
     def __setitem__(self, index: slice, value: Iterable[Anomalia]) -> None: ...
 
     def __setitem__(self, index: int | slice, value: Anomalia | Iterable[Anomalia]) -> None:
-        pairs = list(zip(self, self.files(), strict=True))
+        pairs = self._pairs()
         if isinstance(index, slice):
             assert not isinstance(value, Anomalia)
             start, stop, step = index.indices(len(pairs))
@@ -134,22 +134,22 @@ class AnomalieCompresse(LazySequence[Anomalia], MutableSequence[Anomalia]):
     def __delitem__(self, index: slice) -> None: ...
 
     def __delitem__(self, index: int | slice) -> None:
-        pairs = list(zip(self, self.files(), strict=True))
+        pairs = self._pairs()
         del pairs[index if isinstance(index, slice) else self._position(index)]
         self._rebuild(pairs)
 
     def insert(self, index: int, value: Anomalia) -> None:
-        pairs = list(zip(self, self.files(), strict=True))
+        pairs = self._pairs()
         pairs.insert(index, (value, ""))
         self._rebuild(pairs)
 
     def reverse(self) -> None:
         """In place, each finding with its file (once, not one change at a time)."""
-        self._rebuild(list(zip(self, self.files(), strict=True))[::-1])
+        self._rebuild(self._pairs()[::-1])
 
     def sort(self, *, key: Callable[[Anomalia], Any], reverse: bool = False) -> None:
         """As ``list.sort`` (stable), each finding with its file."""
-        pairs = list(zip(self, self.files(), strict=True))
+        pairs = self._pairs()
         pairs.sort(key=lambda pair: key(pair[0]), reverse=reverse)
         self._rebuild(pairs)
 
@@ -158,6 +158,10 @@ class AnomalieCompresse(LazySequence[Anomalia], MutableSequence[Anomalia]):
 
     def __radd__(self, other: Iterable[Anomalia]) -> list[Anomalia]:
         return [*other, *self]
+
+    def _pairs(self) -> list[tuple[Anomalia, str]]:
+        """Every finding with its file: what a change in place or in the middle makes the list again from."""
+        return list(zip(self, self.files(), strict=True))
 
     def _rebuild(self, pairs: list[tuple[Anomalia, str]]) -> None:
         sealed = bool(self._chunks)
