@@ -111,6 +111,22 @@ def test_back_from_the_reader_the_compilation_waits_on_disk(ritorni: Path, tmp_p
     assert compilation(first) == first.compilata and first.compilata is not None and first.compilata.obiettivi == []
 
 
+@pytest.mark.parametrize("processi", [1, 2])
+def test_readings_with_the_same_texts_hold_one_copy(ritorni: Path, processi: int) -> None:
+    """Each scheda carries the texts it was made with (some 8 KB as models): readings with equal texts hold
+    one object as soon as each is back, not a copy per file until the end; each still equal to its own."""
+    files = sorted(RITORNI.glob("*.xlsx"))
+    letture = [x for x in verify_files(files, Richiesta(), processi=processi) if x.metadati is not None]
+    alone = {x.file: verify_for_consolidation(x.file, Richiesta()) for x in letture}
+    assert len(letture) >= 3
+    for lettura in letture:
+        own = alone[lettura.file].metadati
+        assert lettura.metadati is not None and own is not None and lettura.metadati == own
+    distinct = {id(x.metadati.testi) for x in letture if x.metadati is not None}
+    assert len(distinct) == len({x.metadati.testi.model_dump_json() for x in letture if x.metadati is not None})
+    assert len(distinct) < len(letture)
+
+
 @pytest.mark.slow
 def test_processi_on_the_command_line(ritorni: Path, tmp_path: Path) -> None:
     outputs = []

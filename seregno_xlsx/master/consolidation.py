@@ -43,7 +43,6 @@ from seregno_xlsx.ritorni.pool import (
 from seregno_xlsx.ritorni.reader import Lettura, older_version, read_workbook
 from seregno_xlsx.ritorni.verification import default_reference_date
 from seregno_xlsx.scheda.metadata import Metadati
-from seregno_xlsx.texts import Testi
 
 
 @dataclass
@@ -209,7 +208,7 @@ def _consolidate(
     files = _without_previous_master(files, output)
     files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
     richiesta = Richiesta(piano=plan, data_riferimento=data_riferimento, password_apertura=password_apertura)
-    letture = share_texts(verify_files(files, richiesta, processi=processi, cartella=Path(output).parent))
+    letture = verify_files(files, richiesta, processi=processi, cartella=Path(output).parent)
     # Our own outputs left among the returns (a previous master, an extract) are listed, never rejected.
     ours = {id(lettura) for lettura in letture if is_our_output(lettura)}
     ignored += [(printable(lettura.file.name), OUR_OUTPUT) for lettura in letture if id(lettura) in ours]
@@ -454,22 +453,6 @@ def invalid_values(lettura: Lettura, area: Area, rilevazione: Rilevazione) -> se
     if isinstance(lettura, LetturaCompatta) and lettura.non_validi is not None:
         return set(lettura.non_validi.get(field, ()))
     return invalid_codes(lettura, area, field)
-
-
-def share_texts(letture: list[Lettura]) -> list[Lettura]:
-    """The texts each scheda was generated with (``Metadati.testi``, some 20 KB) held once for all the
-    schede that have the same: each file read, or each worker, made its own copy."""
-    kept: list[Testi] = []
-    for lettura in letture:
-        metadati = lettura.metadati
-        if metadati is None:
-            continue
-        same = next((testi for testi in kept if testi == metadati.testi), None)
-        if same is None:
-            kept.append(metadati.testi)
-        elif same is not metadati.testi:
-            lettura.metadati = metadati.model_copy(update={"testi": same})
-    return letture
 
 
 def _as_it_is(_: int, area: Area) -> Area:

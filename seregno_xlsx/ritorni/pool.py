@@ -26,6 +26,7 @@ from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.processes import workers_for
 from seregno_xlsx.ritorni.reader import Lettura, unreadable
 from seregno_xlsx.ritorni.verification import verify_file
+from seregno_xlsx.texts import Testi
 
 # A returned file's reading as ``consolidate`` keeps it (see ``slim``).
 Reader = Callable[[Path, "Richiesta"], Lettura]
@@ -188,16 +189,37 @@ def _run_pool(
 
 
 def _keeper(cartella: Path | None) -> Callable[[Lettura], Lettura]:
-    if cartella is None:
-        return lambda lettura: lettura
-    deposito = Deposito(cartella)
+    """What is done to each reading as it comes back, before the next: with ``cartella`` its compilation
+    goes to disk; always, its texts are the ones an earlier reading brought, if equal."""
+    deposito = Deposito(cartella) if cartella is not None else None
+    share = _texts_sharer()
 
     def keep(lettura: Lettura) -> Lettura:
-        if isinstance(lettura, LetturaCompatta):
+        if deposito is not None and isinstance(lettura, LetturaCompatta):
             lettura.deposit(deposito)
-        return lettura
+        return share(lettura)
 
     return keep
+
+
+def _texts_sharer() -> Callable[[Lettura], Lettura]:
+    """The texts each scheda was generated with (``Metadati.testi``, some 8 KB as models) held once for all
+    the readings that have the same: each file read, or each worker, made its own copy. Shared as each
+    reading comes back, the copies never pile up while the rest are read (they did, until the end)."""
+    kept: list[Testi] = []
+
+    def share(lettura: Lettura) -> Lettura:
+        metadati = lettura.metadati
+        if metadati is None:
+            return lettura
+        same = next((testi for testi in kept if testi == metadati.testi), None)
+        if same is None:
+            kept.append(metadati.testi)
+        elif same is not metadati.testi:
+            lettura.metadati = metadati.model_copy(update={"testi": same})
+        return lettura
+
+    return share
 
 
 def _run_alone(path: Path, richiesta: Richiesta, reader: Reader) -> Lettura:
