@@ -7,7 +7,9 @@ bound first. The peak of what Python allocates while the master is written, for 
 over 30, is what the writer keeps per area: about 58 KiB when it kept the link target of every row, each
 indicator's row, every assignment as a record and every hyperlink as XlsxWriter's object; about 22 with the
 targets the findings ask for, the assignments and the hyperlinks in files of the scratch folder (what is
-left: an index of the people, by name, for Personale, and the findings' own links).
+left: an index of the people, by name, for Personale, and the findings' own links). With 32 findings per
+area (more than a page shows), given compressed as ``consolida`` gives them: about 64 KiB when the area pages
+grouped every finding as a model at once, about 28 with only the rows each page shows (``area_findings.py``).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from seregno_xlsx.findings import Anomalia, Gravita
+from seregno_xlsx.findings_store import AnomalieCompresse
 from seregno_xlsx.master.scoring import Regole
-from seregno_xlsx.master.writer import Fonte, write_master
+from seregno_xlsx.master.writer import MAX_AREA_FINDINGS, Fonte, write_master
 from seregno_xlsx.piano.compresse import AreeCompresse
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione
 from seregno_xlsx.scheda import fit
@@ -30,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 PIANO = ROOT / "esempi" / "piano_2021.json"
-# What writing the master may keep per area (KiB): measured about 22, against about 58 before.
+# What writing the master may keep per area (KiB): measured about 28 (32 findings per area), 64 before.
 KIB_PER_AREA = 35
 
 
@@ -51,22 +54,24 @@ def _area(model: Area, n: int) -> Area:
 
 
 def _findings(area: Area) -> list[Anomalia]:
-    """A few findings on the area's rows, as a return has: each links to its row."""
+    """Findings on the area's rows, as a return has: each links to its row. More than an area's page
+    shows (``MAX_AREA_FINDINGS``): the page takes the first ones, never all of the run's at once."""
     found = []
-    for o in area.obiettivi[:3]:
+    for o in area.obiettivi[:5]:
         for f in o.fasi[:2]:
-            found.append(
-                Anomalia(
-                    codice="data-fine-mancante",
-                    gravita=Gravita.AVVISO,
-                    area=area.nome,
-                    obiettivo=o.codice,
-                    fase=f.codice,
-                    foglio="Fasi",
-                    cella="H7",
-                    messaggio=f"Fase {f.codice}: manca la data di fine effettiva",
+            for what in ("data di fine effettiva", "nota di monitoraggio", "valore raggiunto", "data di inizio"):
+                found.append(
+                    Anomalia(
+                        codice="data-fine-mancante",
+                        gravita=Gravita.AVVISO,
+                        area=area.nome,
+                        obiettivo=o.codice,
+                        fase=f.codice,
+                        foglio="Fasi",
+                        cella="H7",
+                        messaggio=f"Fase {f.codice}: manca la {what}",
+                    )
                 )
-            )
     return found
 
 
@@ -81,7 +86,9 @@ def _fill_remembered() -> None:
 
 def _peak(model: Area, n: int, folder: Path) -> int:
     aree = AreeCompresse(_area(model, i) for i in range(n))
-    anomalie = [x for area in aree for x in _findings(area)]
+    # As consolida gives them: compressed (``findings_store.py``), each made a model again when read.
+    anomalie = AnomalieCompresse(x for area in aree for x in _findings(area)).seal()
+    assert len(anomalie) > MAX_AREA_FINDINGS * n
     fonti = [Fonte(f"{a.nome}.xlsx", a.nome, "intermedia", "1", "0" * 64, None, "accettato") for a in aree]
     gc.collect()
     tracemalloc.start()

@@ -35,6 +35,7 @@ from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.findings import Anomalia, printable
 from seregno_xlsx.limits import MAX_CELL_TEXT
 from seregno_xlsx.limits import MAX_LINKS_PER_SHEET as MAX_LINKS
+from seregno_xlsx.master.area_findings import PrimeAnomalie, Row
 from seregno_xlsx.master.fast_sheet import FastWorksheet
 from seregno_xlsx.master.formula_regola import indicator_formula
 from seregno_xlsx.master.layout import (
@@ -1035,21 +1036,22 @@ class _Master:
         ws = self.sheets[AREE_NAME]
         for c, width in enumerate(AREE_WIDTHS):
             ws.set_column(c, c, width)
-        by_area: dict[str, list[Anomalia]] = {}
-        for x in anomalie:
-            by_area.setdefault(x.area.casefold(), []).append(x)
+        # Of each area only the rows its page shows, never every finding at once (``area_findings.py``).
+        by_area = PrimeAnomalie(MAX_AREA_FINDINGS).extend((x.area.casefold(), _page_row(x)) for x in anomalie)
         row, breaks = 0, []
         for a, area in enumerate(self.aree):
             if row:
                 breaks.append(row)
-            row = self._area_page(ws, row, a, area, by_area.get(area.nome.casefold(), []))
+            key = area.nome.casefold()
+            row = self._area_page(ws, row, a, area, by_area.rows(key), by_area.count(key))
         ws.set_h_pagebreaks(breaks[:1023])  # Excel's limit of manual page breaks
         self._page(ws)
         ws.hide_gridlines(2)
         self.summary.righe[AREE_NAME] = len(self.aree)
 
-    def _area_page(self, ws: Worksheet, row: int, a: int, area: Area, findings: list[Anomalia]) -> int:
-        """Write one area's page from ``row`` (``a``: the area's index); return the row after it."""
+    def _area_page(self, ws: Worksheet, row: int, a: int, area: Area, shown: list[Row], found: int) -> int:
+        """Write one area's page from ``row`` (``a``: the area's index; ``shown``: the rows of its first
+        findings, of ``found``); return the row after it."""
         self._str(ws, row, 0, area.nome, self.fmt["area_title"])
         ws.set_row(row, height(1, size=14))
         self._str(ws, row + 1, 0, f"{self.title} – {self.subtitle}", self.fmt["italic"])
@@ -1104,13 +1106,11 @@ class _Master:
             late,
             {4: Kind.DATE, 5: Kind.DATE},
         )
-        shown = findings[:MAX_AREA_FINDINGS]
-        rows = [[x.fase or x.obiettivo, x.messaggio, x.gravita.value, x.foglio, x.cella, x.codice] for x in shown]
         title = "Anomalie aperte"
-        if len(findings) > len(shown):
-            title += f" (le prime {len(shown)} di {len(findings)}: tutte nel foglio «{ANOMALIE.name}»)"
+        if found > len(shown):
+            title += f" (le prime {len(shown)} di {found}: tutte nel foglio «{ANOMALIE.name}»)"
         return self._box(
-            ws, row, title, ["Fase o obiettivo", "Messaggio", "Gravità", "Foglio", "Cella", "Codice"], rows, {}
+            ws, row, title, ["Fase o obiettivo", "Messaggio", "Gravità", "Foglio", "Cella", "Codice"], shown, {}
         )
 
     def _box(
@@ -1145,6 +1145,11 @@ class _Master:
         if bands is not None:
             self._bands(ws, first, row, bands)
         return row + 2
+
+
+def _page_row(x: Anomalia) -> Row:
+    """A finding as an area's page lists it."""
+    return (x.fase or x.obiettivo, x.messaggio, x.gravita.value, x.foglio, x.cella, x.codice)
 
 
 def _correction_note(ob: Obiettivo) -> str:
