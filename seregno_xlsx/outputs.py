@@ -7,6 +7,7 @@ systems hold (255 bytes), whatever the name of the file they derive from.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -50,6 +51,34 @@ def short_stem(stem: str) -> str:
     if len(data) <= MAX_STEM_BYTES:
         return stem
     return data[:MAX_STEM_BYTES].decode("utf-8", "ignore").rstrip() or "file"
+
+
+# The largest list of sheets read from a file an output would replace (Excel's workbook.xml of hundreds of
+# sheets is some tens of KB).
+MAX_WORKBOOK_PART = 1_000_000
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def workbook_sheet_names(path: Path) -> list[str] | None:
+    """The sheets of the .xlsx at ``path``, in order, read from its list of sheets only (bounded, with
+    defusedxml's refusals); None if it is not such a workbook or cannot be read."""
+    # Here, not at the top: every command imports this module, few replace a workbook.
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/workbook.xml")
+            if info.file_size > MAX_WORKBOOK_PART:
+                return None
+            with archive.open(info) as part:
+                data = part.read(MAX_WORKBOOK_PART + 1)
+        if len(data) > MAX_WORKBOOK_PART:
+            return None
+        root = fromstring(data)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, DefusedXmlException, SyntaxError):
+        return None  # ParseError is a SyntaxError
+    return [str(sheet.get("name", "")) for sheet in root.iter(f"{_MAIN_NS}sheet")]
 
 
 def _resolved(path: Path) -> Path:

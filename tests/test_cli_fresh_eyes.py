@@ -382,3 +382,58 @@ def test_the_library_names_a_file_given_as_the_returns_folder() -> None:
     scheda = sorted(RITORNI.glob("*.xlsx"))[0]
     with pytest.raises(SeregnoError, match="è un file, non una cartella"):
         returned_files(scheda)
+
+
+def test_the_master_replaces_only_a_master(tmp_path: Path) -> None:
+    """«-o bilancio.xlsx» with a colleague's workbook of that name: it was replaced by the master without a
+    word. Now only a master (one written before, or saved again in Excel) is replaced."""
+    import openpyxl
+
+    other = tmp_path / "bilancio.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["A1"] = "dati preziosi"
+    workbook.save(other)
+    not_a_workbook = tmp_path / "appunti.xlsx"
+    not_a_workbook.write_text("appunti", encoding="utf-8")
+    for target in (other, not_a_workbook):
+        before = target.read_bytes()
+        result = run("consolida", RITORNI, "-o", target, "--piano", PIANO)
+        assert result.returncode == 2, result.stderr
+        assert f"{target}: esiste già e non è un master di seregno-xlsx" in result.stderr
+        assert target.read_bytes() == before
+    master = tmp_path / "master.xlsx"
+    assert run("consolida", RITORNI, "-o", master, "--piano", PIANO).returncode == 0
+    resaved = openpyxl.load_workbook(master)
+    resaved.save(master)  # the office opened it and saved it: still a master
+    assert run("consolida", RITORNI, "-o", master, "--piano", PIANO).returncode == 0
+    assert openpyxl.load_workbook(master, read_only=True).sheetnames[0] == "Riepilogo"
+
+
+def test_a_workbook_in_the_way_is_read_for_its_sheets_only_and_safely(tmp_path: Path) -> None:
+    """What is at ``-o`` is read only for its list of sheets: bounded, no DTD or entity (a file claiming
+    a master's sheets through an entity is not one)."""
+    import zipfile
+
+    from seregno_xlsx.outputs import MAX_WORKBOOK_PART, workbook_sheet_names
+
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    sheets = "".join(f'<sheet name="{n}"/>' for n in ("Riepilogo", "Obiettivi", "Indicatori", "Fonti", "Anomalie"))
+
+    def workbook(name: str, xml: str) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("xl/workbook.xml", xml)
+        return path
+
+    plain = workbook("plain.xlsx", f"<workbook {ns}><sheets>{sheets}</sheets></workbook>")
+    assert workbook_sheet_names(plain) == ["Riepilogo", "Obiettivi", "Indicatori", "Fonti", "Anomalie"]
+    entity = workbook(
+        "entity.xlsx", f'<!DOCTYPE w [<!ENTITY s "{sheets}">]><workbook {ns}><sheets>&s;</sheets></workbook>'
+    )
+    padded = workbook("big.xlsx", f"<workbook {ns}><sheets>{sheets}</sheets>{' ' * MAX_WORKBOOK_PART}</workbook>")
+    for path in (entity, padded, tmp_path / "missing.xlsx"):
+        assert workbook_sheet_names(path) is None
+    result = run("consolida", RITORNI, "-o", entity, "--piano", PIANO)
+    assert result.returncode == 2 and "non è un master di seregno-xlsx" in result.stderr, result.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
+from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import Anomalia, finding, has_errors, printable
 from seregno_xlsx.findings_store import AnomalieCompresse
 from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
@@ -23,7 +24,7 @@ from seregno_xlsx.master.rettifiche import Applicata, Correzioni, find_rettifich
 from seregno_xlsx.master.rounds import OntoCurrentVersion, check_between_rounds, previous_round
 from seregno_xlsx.master.scoring import Regole, area_pct, counted_areas
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
-from seregno_xlsx.outputs import refuse_input_as_output
+from seregno_xlsx.outputs import refuse_input_as_output, workbook_sheet_names
 from seregno_xlsx.piano.assegnazioni import QuoteTraAree
 from seregno_xlsx.piano.checks import TraAree
 from seregno_xlsx.piano.compatto import PianoCompatto, read_plan_compact
@@ -206,6 +207,7 @@ def _consolidate(
     header = plan.testata if plan is not None else None
     files, ignored = returned_files(folder)
     files = _without_previous_master(files, output)
+    refuse_foreign_output(output)  # after: a returned scheda there is named as one, and kept
     files = [path for path in files if not is_closed_file(path)]  # a closed round's master is not a return
     richiesta = Richiesta(piano=plan, data_riferimento=data_riferimento, password_apertura=password_apertura)
     letture = verify_files(files, richiesta, processi=processi, cartella=Path(output).parent)
@@ -410,6 +412,24 @@ def is_our_output(lettura: Lettura) -> bool:
         return False
     names = list(lettura.fogli)
     return names[:1] == [RIEPILOGO.name] and {s.name for s in (OBIETTIVI, INDICATORI, FONTI, ANOMALIE)} <= set(names)
+
+
+def refuse_foreign_output(output: Path) -> None:
+    """The master replaces only a master: a workbook of anything else at ``output`` (a typo in ``-o``, a
+    colleague's file with the same name) is never lost. A master is known by its sheets, as
+    ``is_our_output`` knows one, read from the workbook's list of sheets only."""
+    if output.is_dir() or not (output.exists() or output.is_symlink()):
+        return  # a folder is refused as such when written
+    names = workbook_sheet_names(output)
+    if names is not None and names[:1] == [RIEPILOGO.name] and set(names) >= _MASTER_SHEETS:
+        return
+    raise OutputError(
+        f"{output}: esiste già e non è un master di seregno-xlsx, quindi non viene sostituito; indicare un altro "
+        "nome per il master, oppure spostare o eliminare quel file"
+    )
+
+
+_MASTER_SHEETS = frozenset(s.name for s in (OBIETTIVI, INDICATORI, FONTI, ANOMALIE))
 
 
 def version_named(metadati: Metadati, piano: Piano | None) -> str:
