@@ -436,3 +436,29 @@ def test_long_texts_are_measured_but_never_remembered() -> None:
     words = fit._word_width_cached.cache_info().currsize  # «parola» and the short text's words
     assert fit.lines("x" * 10_000, 30) == fit._lines("x" * 10_000, 30, 11.0, False) > 1
     assert fit._word_width_cached.cache_info().currsize == words  # the long word not remembered
+
+
+def test_texts_are_shared_only_when_equal_and_never_stop_a_reading() -> None:
+    """Texts differ (a file's own labels): each keeps its own. A text JSON cannot hold (a lone surrogate,
+    which the reader's rules already refuse, here put in by hand): that reading keeps its copy, the run goes on."""
+    from seregno_xlsx.ritorni.pool import _texts_sharer
+
+    share = _texts_sharer()
+    first = verify_for_consolidation(sorted(RITORNI.glob("*.xlsx"))[0], Richiesta())
+    assert first.metadati is not None
+    testi = first.metadati.testi
+    label = next(iter(testi.etichette))
+    others = [
+        testi.model_copy(update={"etichette": {**testi.etichette, label: "Altra etichetta"}}),
+        testi.model_copy(update={"etichette": {**testi.etichette, label: "a\ud800"}}),
+        testi.model_copy(),  # equal to the first, another object
+    ]
+    shared = [share(first)]
+    for other in others:
+        lettura = verify_for_consolidation(first.file, Richiesta())
+        assert lettura.metadati is not None
+        lettura.metadati = lettura.metadati.model_copy(update={"testi": other})
+        shared.append(share(lettura))
+    held = [x.metadati.testi for x in shared if x.metadati is not None]
+    assert held[1] is others[0] and held[2] is others[1] and held[3] is testi
+    assert held[0] is testi and held[1] != testi

@@ -10,6 +10,7 @@ process of its own; if it kills that one too, it is that file's finding, and eve
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -205,17 +206,22 @@ def _keeper(cartella: Path | None) -> Callable[[Lettura], Lettura]:
 def _texts_sharer() -> Callable[[Lettura], Lettura]:
     """The texts each scheda was generated with (``Metadati.testi``, some 8 KB as models) held once for all
     the readings that have the same: each file read, or each worker, made its own copy. Shared as each
-    reading comes back, the copies never pile up while the rest are read (they did, until the end)."""
-    kept: list[Testi] = []
+    reading comes back, the copies never pile up while the rest are read (they did, until the end). Found
+    by a digest of their content: files whose texts all differ (their own labels) cost one look each, not
+    a comparison with every earlier one."""
+    kept: dict[bytes, Testi] = {}
 
     def share(lettura: Lettura) -> Lettura:
         metadati = lettura.metadati
         if metadati is None:
             return lettura
-        same = next((testi for testi in kept if testi == metadati.testi), None)
-        if same is None:
-            kept.append(metadati.testi)
-        elif same is not metadati.testi:
+        try:
+            content = metadati.testi.model_dump_json().encode()
+        except ValueError:  # a text JSON cannot hold (a lone surrogate): this reading keeps its own copy
+            return lettura
+        key = hashlib.blake2b(content, digest_size=16).digest()
+        same = kept.setdefault(key, metadati.testi)
+        if same is not metadati.testi and same == metadati.testi:
             lettura.metadati = metadati.model_copy(update={"testi": same})
         return lettura
 
