@@ -283,6 +283,19 @@ def test_text_width_by_table_is_the_per_character_sum(text: str, bold: bool) -> 
     assert text_width(text, bold=bold) == sum(_char(ch) for ch in text) * (1.08 if bold else 1.0)
 
 
+@given(st.data(), st.floats(1, 80), st.booleans())
+def test_a_text_within_one_line_s_characters_is_one_line(data: st.DataObject, width: float, bold: bool) -> None:
+    """The master measures a text only when it may not hold on one line (``scheda.fit.one_line``): any text of at
+    most that many characters, without a line break, is one line; one more wide letter is not always."""
+    from seregno_xlsx.scheda.fit import lines, one_line
+
+    most = one_line(width, bold=bold)
+    alphabet = st.characters(blacklist_characters="\n") | st.sampled_from("mwMW@% ")
+    text = data.draw(st.text(alphabet, max_size=most))
+    assert lines(text, width, bold=bold) == 1
+    assert lines("W" * (most + 1), width, bold=bold) == 2 or most == 0
+
+
 @pytest.mark.parametrize("columns", ["80", "250"])
 def test_stored_help_is_what_click_prints(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """``seregno-xlsx --help`` prints a stored text (nothing else to load): the one click would print."""

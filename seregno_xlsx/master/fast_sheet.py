@@ -9,7 +9,11 @@ exactly what XlsxWriter returns for it; any other formula goes to XlsxWriter's o
 test compares the two on the master's formulas and on arbitrary ones; such a formula is also written without
 XlsxWriter's search for dynamic array functions. The XML escaping of every cell's attributes and text takes the
 same shortcut (a text with nothing to escape is returned as it is), and the XML of a formatted text, number,
-date, formula or blank cell is made in one piece (property tests compare each with XlsxWriter's own).
+date, formula or blank cell is made in one piece (property tests compare each with XlsxWriter's own). And
+``write_cells`` makes a whole table row (the master's rows: almost all of its cells) in one piece, without
+XlsxWriter's calls, cell object and table entry per cell: the bytes XlsxWriter's own writers give for the same
+cells (a property test), with one difference on purpose: a format first used by a cell that is then written
+over is numbered all the same (XlsxWriter numbers a format when it writes out a cell using it).
 
 In ``constant_memory`` mode (the master's) XlsxWriter silently drops a cell or a row height given to a row
 already written out; here that is an error: the master never loses a cell unnoticed. And the height of a
@@ -21,14 +25,22 @@ the workbook's temporary folder, read back then one at a time (the rows, and so 
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import IO, Any
 
 from xlsxwriter.url import Url, UrlTypes  # type: ignore[import-untyped]
-from xlsxwriter.utility import _preserve_whitespace, xl_rowcol_to_cell_fast  # type: ignore[import-untyped]
+from xlsxwriter.utility import (  # type: ignore[import-untyped]
+    _preserve_whitespace,
+    xl_col_to_name,
+    xl_rowcol_to_cell_fast,
+)
 from xlsxwriter.worksheet import CellFormulaTuple, Worksheet  # type: ignore[import-untyped]
 
 # Functions the master writes (master/writer.py); a name outside this set takes XlsxWriter's own path.
@@ -70,6 +82,19 @@ _ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!
 _FAST_CELLS = frozenset(("String", "Formula", "Blank", "Number", "Datetime"))
 
 
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula and the value it shows until recalculated (what a reader without a calculation engine sees)."""
+
+    text: str
+    cached: Any
+
+
+@functools.cache
+def _column_name(col: int) -> str:
+    return str(xl_col_to_name(col))
+
+
 def _looks_rich(text: str) -> bool:
     """What XlsxWriter takes for prepared rich text, written unescaped (control characters do not change
     either end: they become _xHHHH_ escapes inside)."""
@@ -108,6 +133,10 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
     # The hyperlinks given as text, one line each ([row, col, url, text, tip]), in the order of their rows.
     _links: IO[bytes] | None = None
     row_data_fh: IO[str]  # XlsxWriter's temporary file of the rows (constant_memory)
+    previous_row: int  # XlsxWriter's: the row being written (constant_memory), the rows above it written out
+    # The row ``write_cells`` made, until the next row starts (a link may still be written on it): its
+    # cells' columns and XML, in column order.
+    _made: tuple[list[int], list[str]] | None = None
 
     def _initialize(self, init_data: Any) -> None:
         super()._initialize(init_data)
@@ -124,10 +153,130 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
 
     def _write_single_row(self, current_row_num: int = 0) -> None:
         written = self.previous_row
-        super()._write_single_row(current_row_num)
+        if self._made is not None:  # always the row written out now: no other row starts meanwhile
+            self._write_made_row(current_row_num)
+        else:
+            super()._write_single_row(current_row_num)
         if self.forget_written_rows:
             self.row_info.pop(written, None)
             self.row_sizes.pop(written, None)
+
+    def write_cells(self, row: int, cells: Sequence[tuple[int, object, Any]], height: float | None = None) -> None:
+        """One row's cells, (column, value, format) in increasing column order, and its height in points.
+
+        A value is a text (written as text, whatever it looks like: a formula, XlsxWriter's rich text), a
+        ``Formula``, a number, a date or a datetime, or None (a blank cell keeping its format); every cell has
+        a format. What XlsxWriter's
+        ``write_string``, ``write_formula``, ``write_number``, ``write_datetime``, ``write_blank`` and ``set_row``
+        would write (property tests compare the bytes), made in one piece in ``constant_memory`` mode: each
+        cell's XML at once, without a cell object, the row's table and XlsxWriter's calls per cell and per
+        attribute. A cell outside the sheet is an error, never dropped.
+        """
+        if not cells:
+            if height is not None:
+                self.set_row(row, height)
+            return
+        last = cells[-1][0]
+        if self._check_dimensions(row, last) or self._check_dimensions(row, cells[0][0]):
+            raise RuntimeError(f"{self.name}: la cella {xl_rowcol_to_cell_fast(row, last)} è fuori dal foglio")
+        if self.constant_memory and row > self.previous_row:
+            self._write_single_row(row)
+        elif not self.constant_memory or self._made is not None or self.table.get(row):
+            # Cells already on this row (never in the master): XlsxWriter's way, cell by cell.
+            for col, value, fmt in cells:
+                self.write_value(row, col, value, fmt)
+            if height is not None:
+                self.set_row(row, height)
+            return
+        number, cols, parts, previous = str(row + 1), list[int](), list[str](), -1
+        for col, value, fmt in cells:
+            if col <= previous:
+                raise ValueError(f"{self.name}: le celle della riga {number} vanno date in ordine di colonna")
+            previous = col
+            kind = type(value)
+            if fmt is None:
+                raise ValueError(f"{self.name}: la cella {_column_name(col)}{number} è senza formato")
+            if kind is str:
+                xml = self._text_xml(value, _column_name(col) + number, fmt)  # type: ignore[arg-type]
+            elif kind is Formula:
+                xml = self._formula_xml(value, _column_name(col) + number, fmt)  # type: ignore[arg-type]
+            elif value is None:
+                xml = f'<c r="{_column_name(col)}{number}" s="{fmt._get_xf_index()}"/>'
+            elif (kind is float and math.isfinite(value)) or kind is int:  # type: ignore[arg-type]
+                xml = f'<c r="{_column_name(col)}{number}" s="{fmt._get_xf_index()}"><v>{value:.16G}</v></c>'
+            elif kind is date or kind is datetime:
+                serial = self._convert_date_time(value)
+                xml = f'<c r="{_column_name(col)}{number}" s="{fmt._get_xf_index()}"><v>{serial:.16G}</v></c>'
+            else:
+                xml = None
+            if xml is None:  # to the row's table: written with the row's made cells, in column order
+                fmt._get_xf_index()  # numbered in column order, as XlsxWriter numbers formats when it writes a cell
+                self.write_value(row, col, value, fmt)
+            else:
+                cols.append(col)
+                parts.append(xml)
+        self._made = (cols, parts)
+        if height is not None:
+            self.set_row(row, height)
+
+    def _text_xml(self, text: str, ref: str, fmt: Any) -> str | None:
+        """A text cell's XML, as ``_write_cell`` writes it (every text escaped); None for a text XlsxWriter may
+        have to shorten (over half of Excel's limit)."""
+        if len(text) > self.xls_strmax // 2:
+            return None
+        string = self._escape_control_characters(text)
+        # XlsxWriter's _preserve_whitespace: "^\s" or "\s$" (either is the text's first or last character).
+        preserve = ' xml:space="preserve"' if string[:1].isspace() or string[-1:].isspace() else ""
+        escaped = self._escape_data(string)
+        return f'<c r="{ref}" s="{fmt._get_xf_index()}" t="inlineStr"><is><t{preserve}>{escaped}</t></is></c>'
+
+    def _formula_xml(self, formula: Formula, ref: str, fmt: Any) -> str | None:
+        """A formula cell's XML, as ``_write_formula`` and ``_write_cell`` make it; None for a formula that
+        takes XlsxWriter's whole path (see ``_write_formula``) or a value other than a text or a number."""
+        text, value = formula.text, formula.cached
+        if not text or text.startswith("{") or type(value) not in (str, int, float) or not _plain(text):
+            return None
+        kind = ""
+        if type(value) is str and value:
+            kind = ' t="e"' if value in _ERROR_CODES else ' t="str"'
+        prepared = self._escape_data(_stripped(text))
+        return f'<c r="{ref}" s="{fmt._get_xf_index()}"{kind}><f>{prepared}</f><v>{self._escape_data(value)}</v></c>'
+
+    def write_value(self, row: int, col: int, value: object, fmt: Any) -> None:
+        """One cell by the kind of ``value`` (see ``write_cells``), through XlsxWriter's writers."""
+        if isinstance(value, Formula):
+            self._write_formula(row, col, value.text, fmt, value.cached)
+        elif isinstance(value, str):
+            self._write_string(row, col, value, fmt)
+        elif isinstance(value, date):
+            self._write_datetime(row, col, value, fmt)
+        elif isinstance(value, int | float):
+            self._write_number(row, col, value, fmt)
+        elif value is None:
+            self._write_blank(row, col, None, fmt)
+        else:
+            raise TypeError(f"{self.name}: valore non scrivibile {value!r}")
+
+    def _write_made_row(self, current_row_num: int) -> None:
+        """``_write_single_row`` for the row ``write_cells`` made, with any cell written on it since."""
+        assert self._made is not None
+        row_num = self.previous_row
+        cols, parts = self._made
+        self._made = None
+        self.previous_row = current_row_num
+        self._write_row(row_num, None, self.row_info.get(row_num))
+        later = self.table.get(row_num)
+        if not later:
+            self.fh.write("".join(parts))
+        else:  # in column order; a cell written again is its last value, as XlsxWriter keeps it
+            made = dict(zip(cols, parts, strict=True))
+            for col in sorted(made.keys() | later.keys()):
+                if col in later:
+                    self._write_cell(row_num, col, later[col])
+                else:
+                    self.fh.write(made[col])
+        self._xml_end_tag("row")
+        self.table.clear()
 
     def _write_url(
         self, row: int, col: int, url: Any, cell_format: Any = None, string: Any = None, tip: Any = None

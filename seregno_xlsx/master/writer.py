@@ -35,7 +35,7 @@ from seregno_xlsx.atomic import atomic_path
 from seregno_xlsx.findings import Anomalia, printable
 from seregno_xlsx.limits import MAX_CELL_TEXT
 from seregno_xlsx.limits import MAX_LINKS_PER_SHEET as MAX_LINKS
-from seregno_xlsx.master.fast_sheet import FastWorksheet
+from seregno_xlsx.master.fast_sheet import FastWorksheet, Formula
 from seregno_xlsx.master.formula_regola import indicator_formula
 from seregno_xlsx.master.layout import (
     ANOMALIE,
@@ -242,15 +242,9 @@ def _mean_formula(match: str | None, pct: str, weight: str | None) -> str:
     return f'=IF({denominator}=0,"",{numerator}/{denominator})'
 
 
-@dataclass(frozen=True)
-class _Formula:
-    text: str
-    cached: float | str
-
-
-def _copy(source: str, cached: float | str) -> _Formula:
+def _copy(source: str, cached: float | str) -> Formula:
     """A live copy of another cell; an empty source stays empty (a bare reference would show 0)."""
-    return _Formula(f'=IF({source}="","",{source})', cached)
+    return Formula(f'=IF({source}="","",{source})', cached)
 
 
 def _value_key(rilevazione: Rilevazione) -> str:
@@ -331,7 +325,7 @@ class _Master:
         self.applicate: list[Applicata] = []
         self.rett_row: dict[tuple[str, str, str], int] = {}
         # A corrected objective's mean before the correction, and corrected indicators' rows, by the same key.
-        self.computed: dict[tuple[str, str, str], _Formula] = {}
+        self.computed: dict[tuple[str, str, str], Formula] = {}
         self.ind_row: dict[tuple[str, str, str], int] = {}
         # Each objective's % once and its weight, by its index in Obiettivi (the k-th objective is on its
         # k-th data row), not again for each of the people assigned to it, in Assegnazioni, Personale and
@@ -406,7 +400,7 @@ class _Master:
         ws.write_string(row, col, self._text(value), fmt)
 
     def _write(self, ws: Worksheet, r: int, c: int, value: object, fmt: Format | None, where: str) -> None:
-        if isinstance(value, _Formula):
+        if isinstance(value, Formula):
             ws.write_formula(r, c, value.text, fmt, value.cached)
         elif isinstance(value, str):
             self._str(ws, r, c, value, fmt)
@@ -428,27 +422,18 @@ class _Master:
         assert values.keys() <= sheet.key_set, (sheet.name, set(values) - sheet.key_set)
         by_kind = self.banded if r % 2 else self.fmt  # as _cell_format: odd data rows banded
         count = 1
-        # What _write does, for the three kinds of almost every cell, without its checks in turn and calling
-        # XlsxWriter's writers under their argument-converting decorators (the row and column are numbers):
-        # hundreds of thousands of cells.
+        cells: list[tuple[int, object, Format | None]] = []
         for c, column in enumerate(sheet.columns):
             value = values.get(column.key)
             fmt = by_kind[formats.get(column.key, column.kind) if formats else column.kind]
-            text: object = value
-            if type(value) is str:
-                ws._write_string(row, c, self._text(value), fmt)
-            elif type(value) is _Formula:
-                ws._write_formula(row, c, value.text, fmt, value.cached)
-                text = value.cached
-            elif value is None:
-                ws._write_blank(row, c, None, fmt)
-                continue
-            else:
-                self._write(ws, row, c, value, fmt, sheet.name)
-            if text and isinstance(text, str) and column.kind is not Kind.CODE:
+            # The lines of a text as given (a formula's: its value), unless it certainly holds on one line.
+            text = value.cached if type(value) is Formula else value
+            if isinstance(value, str):
+                value = self._text(value)
+            if isinstance(text, str) and column.kind is not Kind.CODE and (len(text) > column.one_line or "\n" in text):
                 count = max(count, lines(text[:MAX_CELL_TEXT], column.width))
-        if count > 1:
-            ws.set_row(row, height(count))
+            cells.append((c, value, fmt))
+        ws.write_cells(row, cells, height(count) if count > 1 else None)
 
     def _cell_format(self, key: str, r: int) -> Format | None:
         """The format of a table's data cell on its 1-based data row ``r``: odd rows banded."""
@@ -556,7 +541,7 @@ class _Master:
             me = sheet.cell("area", sheet.header_row + r)
             values: dict[str, object] = {"area": nome, "stato": stato, **_sign_off(firma, self.remit.nominativi)}
             for count in COUNTS:
-                values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
+                values[count.key] = Formula(self._count_formula(count, me), getattr(conteggi, count.key))
             if self.remit.nominativi:
                 self._count_input(firma.compilata_da, firma.approvata_da, firma.data_approvazione)
             else:  # who signed is personal data; that and when it was approved are facts
@@ -564,11 +549,11 @@ class _Master:
                 self.summary.valori_omessi += _given(firma.compilata_da, firma.approvata_da)
             mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
             # area_pct: its objectives' % and weights, in order, as Obiettivi kept them.
-            values["pct"] = _Formula(mean, _cached(weighted_mean(self.pairs[self.area_pairs[area]])))
+            values["pct"] = Formula(mean, _cached(weighted_mean(self.pairs[self.area_pairs[area]])))
             if self.ril is Rilevazione.FINALE:
                 first = _mean_formula(f"({area_range}={me})", OBIETTIVI.range("pct_prima", n_obj), weight)
                 pct_prima = weighted_mean(self.first_pairs[self.area_pairs[area]])
-                values["pct_prima"] = _Formula(first, _cached(pct_prima))
+                values["pct_prima"] = Formula(first, _cached(pct_prima))
             self._row(sheet, r, values)
         total: list[object] = []
         for column in sheet.columns:
@@ -581,13 +566,13 @@ class _Master:
             elif column.key == "pct":
                 formula = _mean_formula(None, pct_range, weight)
                 # total_pct of every objective, from each one's % and weight as Obiettivi kept them.
-                total.append(_Formula(formula, _cached(weighted_mean(self.pairs))))
+                total.append(Formula(formula, _cached(weighted_mean(self.pairs))))
             elif column.key == "pct_prima":
                 total.append(self._first_round_total(n_obj, weight))
             else:
                 letter = sheet.letter(column.key)
                 span = f"{letter}{sheet.first_row + 1}:{letter}{sheet.first_row + max(n, 1)}"
-                total.append(_Formula(f"=SUM({span})", getattr(totale, column.key)))
+                total.append(Formula(f"=SUM({span})", getattr(totale, column.key)))
         self._finish(sheet, n, total)
         self._bands(ws, sheet.first_row, sheet.first_row + max(n, 1), sheet.index("pct"))
 
@@ -613,7 +598,7 @@ class _Master:
         if self.ril is not Rilevazione.FINALE:
             return None
         formula = _mean_formula(None, OBIETTIVI.range("pct_prima", n_obj), weight)
-        return _Formula(formula, _cached(weighted_mean(self.first_pairs)))
+        return Formula(formula, _cached(weighted_mean(self.first_pairs)))
 
     def _count_formula(self, count: Count, area_cell: str) -> str:
         """SUMPRODUCT over the detail sheet's rows of the area that meet every condition of ``count``."""
@@ -681,7 +666,7 @@ class _Master:
                 row = sheet.header_row + r
                 match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
                 kept = objective_pct(ob, self.ril, self.regole)
-                pct = _Formula(_mean_formula(match, pct_col, weight_col), _cached(kept))
+                pct = Formula(_mean_formula(match, pct_col, weight_col), _cached(kept))
                 self.pairs.append((kept, self.regole.peso_obiettivo(ob)))
                 self.people.gather(a, r - 1, ob)
                 if ob.rettificato:
@@ -691,9 +676,9 @@ class _Master:
                     )
                     computed = _cached(computed_objective_pct(ob, self.ril, self.regole))
                     mean = _mean_formula(qualified, pct_col, weight_col)
-                    self.computed[area.nome, ob.codice, ""] = _Formula(mean, computed)
+                    self.computed[area.nome, ob.codice, ""] = Formula(mean, computed)
                     source = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ""], sheet=True)
-                    pct = _Formula(f'=IF(ISNUMBER({source}),{source},"")', pct.cached)
+                    pct = Formula(f'=IF(ISNUMBER({source}),{source},"")', pct.cached)
                 values = {
                     "area": area.nome,
                     "codice": ob.codice,
@@ -731,7 +716,7 @@ class _Master:
         value = INDICATORI.cell(_value_key(self.ril), row)
         if ind.valore_rettificato is not None:  # the office's corrected value, from «Rettifiche»
             value = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ind.codice], sheet=True)
-        pct = _Formula(self._indicator_formula(row, ind, value), _cached(indicator_pct(ind, self.ril, self.regole)))
+        pct = Formula(self._indicator_formula(row, ind, value), _cached(indicator_pct(ind, self.ril, self.regole)))
         values: dict[str, object] = {
             "area": area.nome,
             "codice_obiettivo": ob.codice,
@@ -807,7 +792,7 @@ class _Master:
             sent = self._as_sent(ob)
             pct = objective_pct(sent, Rilevazione.INTERMEDIA, self.regole)
             self.first_pairs.append((pct, self.regole.peso_obiettivo(sent)))
-            values["pct_prima"] = _Formula(_mean_formula(match, first, weight_col), _cached(pct))
+            values["pct_prima"] = Formula(_mean_formula(match, first, weight_col), _cached(pct))
         return values
 
     def _both_rounds_indicator(self, ind: Indicatore, row: int) -> dict[str, object]:
@@ -819,8 +804,8 @@ class _Master:
         if ind.prima_rilevazione is not None and ind.valore_raggiunto is not None:
             change = ind.valore_raggiunto - ind.prima_rilevazione
         return {
-            "variazione": _Formula(f'=IF(OR(COUNT({first})=0,COUNT({final})=0),"",{final}-{first})', _cached(change)),
-            "pct_prima": _Formula(
+            "variazione": Formula(f'=IF(OR(COUNT({first})=0,COUNT({final})=0),"",{final}-{first})', _cached(change)),
+            "pct_prima": Formula(
                 self._indicator_formula(row, ind, first, Rilevazione.INTERMEDIA),
                 _cached(indicator_pct(self._as_sent(ind), Rilevazione.INTERMEDIA, self.regole)),
             ),
@@ -842,7 +827,7 @@ class _Master:
                         "data_fine_prevista": f.data_fine_prevista,
                         "data_inizio_effettiva": f.data_inizio_effettiva,
                         "data_fine_effettiva": f.data_fine_effettiva,
-                        "stato": _Formula(self._state_formula(row), stato(f, self.rif)),
+                        "stato": Formula(self._state_formula(row), stato(f, self.rif)),
                         "monitoraggio": f.monitoraggio,
                         "evidenza": f.evidenza,
                     }
@@ -881,7 +866,7 @@ class _Master:
                 ob_row = OBIETTIVI.header_row + 1 + x.k
                 stars: object = 1
                 if self.regole.pesi_aree == "stelle":
-                    stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", x.peso)
+                    stars = Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", x.peso)
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
                 link = _copy(source, _cached(self.pairs[x.k][0]))
                 values = {
@@ -891,9 +876,9 @@ class _Master:
                     "codice_obiettivo": x.codice,
                     "stelle": stars,
                     **_assignment_inputs(persona),
-                    "quota_usata": _Formula(self._share_formula(row, mat_col, quota_col), share),
-                    "tempo": _Formula(self._time_formula(row), year_fraction(persona, self.anno)),
-                    "peso": _Formula(self._weight_formula(row), weight),
+                    "quota_usata": Formula(self._share_formula(row, mat_col, quota_col), share),
+                    "tempo": Formula(self._time_formula(row), year_fraction(persona, self.anno)),
+                    "peso": Formula(self._weight_formula(row), weight),
                     "pct": link,
                 }
                 self._row(ASSEGNAZIONI, a, values)
@@ -911,7 +896,7 @@ class _Master:
                 "aree": "; ".join(dict.fromkeys(self.area_names[x.area] for x in entries)),
                 "codici": "; ".join(x.codice for x in entries),
                 "n_obiettivi": len(assigned),
-                "pct": _Formula(mean, _cached(cached)),
+                "pct": Formula(mean, _cached(cached)),
             }
             self._row(PERSONALE, r, person)
         self._finish(PERSONALE, len(order))

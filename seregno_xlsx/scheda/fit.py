@@ -54,6 +54,15 @@ TEXTS_REMEMBERED = 4_096
 WORDS_REMEMBERED = 8_192
 
 
+def one_line(width: float, *, bold: bool = False) -> int:
+    """How many characters certainly hold on one line of a column ``width`` units wide: ``lines`` counts one
+    for any text of at most that many characters without a line break (each no wider than the widest)."""
+    room = max(1.0, width * _USABLE)
+    widest = max(_WIDTHS.values()) * (1.08 if bold else 1.0)
+    # A hair under: the widths ``lines`` adds are floating-point sums.
+    return max(0, math.floor(room / widest * (1 - 1e-9)))
+
+
 def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) -> int:
     """Lines the text takes, wrapped at spaces in a column ``width`` units wide."""
     if len(text) <= CACHED_TEXT:
