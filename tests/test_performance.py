@@ -195,6 +195,12 @@ FORMULA_PIECES = [
     " ",
     "\\",
     "ACOT(",
+    # Names with digits (a formula's plainness is remembered by its shape, digits all 0).
+    "SUM1(",
+    "LOG10(",
+    "T.INV.2T(",
+    "0",
+    "7",
 ]
 
 

@@ -101,14 +101,39 @@ def _looks_rich(text: str) -> bool:
     return text.startswith("<r>") and text.endswith("</r>")
 
 
+# A formula's shape: its digits all 0. The master's formulas differ mostly by their rows' numbers.
+_SHAPE = str.maketrans("123456789", "000000000")
+# Whether each shape met is plain (``_plain``), a few hundred at most in a master (bounded all the same).
+_PLAIN_SHAPES: dict[str, bool] = {}
+PLAIN_SHAPES_REMEMBERED = 1_024
+
+
 def _plain(formula: str) -> bool:
     """Whether every call in ``formula`` is to a function of ``PLAIN``: then none of XlsxWriter's expressions
-    (the newer functions' renames, the dynamic array functions) can match it."""
-    return (
-        "_xlfn." not in formula
-        and "INGLE(" not in formula  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
-        and PLAIN.issuperset(_CALL.findall(formula))
-    )
+    (the newer functions' renames, the dynamic array functions) can match it.
+
+    Answered once per shape: a digit changed into another leaves every name where it was (the pattern of a
+    name takes any digit alike), a name without digits as it was and one with digits outside ``PLAIN``
+    (no name there has one), and neither «_xlfn.» nor «INGLE(» has a digit."""
+    shape = formula.translate(_SHAPE)
+    known = _PLAIN_SHAPES.get(shape)
+    if known is None:
+        if len(_PLAIN_SHAPES) >= PLAIN_SHAPES_REMEMBERED:
+            _PLAIN_SHAPES.clear()
+        known = _PLAIN_SHAPES[shape] = (
+            "_xlfn." not in shape
+            and "INGLE(" not in shape  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
+            and PLAIN.issuperset(_CALL.findall(shape))
+        )
+    return known
+
+
+def _escaped(text: str) -> str:
+    """XlsxWriter's ``_escape_data`` of a text: ``&``, ``<`` and ``>`` escaped (its expression also looks for
+    ``"`` and a newline, which it leaves as they are)."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def _stripped(formula: str) -> str:
@@ -135,8 +160,8 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
     row_data_fh: IO[str]  # XlsxWriter's temporary file of the rows (constant_memory)
     previous_row: int  # XlsxWriter's: the row being written (constant_memory), the rows above it written out
     # The row ``write_cells`` made, until the next row starts (a link may still be written on it): its
-    # cells' columns and XML, in column order.
-    _made: tuple[list[int], list[str]] | None = None
+    # cells' columns and XML, in column order, and its <row> tag when made too.
+    _made: tuple[list[int], list[str], str | None] | None = None
 
     def _initialize(self, init_data: Any) -> None:
         super()._initialize(init_data)
@@ -189,58 +214,85 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                 self.set_row(row, height)
             return
         number, cols, parts, previous = str(row + 1), list[int](), list[str](), -1
+        longest = self.xls_strmax // 2  # a longer text XlsxWriter may have to shorten: its own way
         for col, value, fmt in cells:
             if col <= previous:
                 raise ValueError(f"{self.name}: le celle della riga {number} vanno date in ordine di colonna")
-            previous = col
-            kind = type(value)
             if fmt is None:
                 raise ValueError(f"{self.name}: la cella {_column_name(col)}{number} è senza formato")
-            if kind is str:
-                xml = self._text_xml(value, _column_name(col) + number, fmt)  # type: ignore[arg-type]
+            previous, kind = col, type(value)
+            xml: str | None
+            # Numbered in column order, even a cell written XlsxWriter's way below: as XlsxWriter numbers
+            # formats, when it writes out a cell.
+            xf = fmt.xf_index
+            if xf is None:
+                xf = fmt._get_xf_index()
+            if kind is str and len(value) <= longest:  # type: ignore[arg-type]
+                text: str = value  # type: ignore[assignment]
+                if not text.isprintable() or "_x" in text:  # as _escape_control_characters
+                    text = Worksheet._escape_control_characters(text)
+                if "&" in text or "<" in text or ">" in text:  # as _escaped
+                    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                # XlsxWriter's _preserve_whitespace: "^\s" or "\s$" (either is the text's first or last character).
+                if text[:1].isspace() or text[-1:].isspace():
+                    xml = f'<c r="{_column_name(col)}{number}" s="{xf}" t="inlineStr"><is><t xml:space="preserve">'
+                    xml += f"{text}</t></is></c>"
+                else:
+                    xml = f'<c r="{_column_name(col)}{number}" s="{xf}" t="inlineStr"><is><t>{text}</t></is></c>'
             elif kind is Formula:
-                xml = self._formula_xml(value, _column_name(col) + number, fmt)  # type: ignore[arg-type]
+                xml = self._formula_xml(value, f'<c r="{_column_name(col)}{number}" s="{xf}"')  # type: ignore[arg-type]
             elif value is None:
-                xml = f'<c r="{_column_name(col)}{number}" s="{fmt._get_xf_index()}"/>'
+                xml = f'<c r="{_column_name(col)}{number}" s="{xf}"/>'
             elif (kind is float and math.isfinite(value)) or kind is int:  # type: ignore[arg-type]
-                xml = f'<c r="{_column_name(col)}{number}" s="{fmt._get_xf_index()}"><v>{value:.16G}</v></c>'
+                xml = f'<c r="{_column_name(col)}{number}" s="{xf}"><v>{value:.16G}</v></c>'
             elif kind is date or kind is datetime:
                 serial = self._convert_date_time(value)
-                xml = f'<c r="{_column_name(col)}{number}" s="{fmt._get_xf_index()}"><v>{serial:.16G}</v></c>'
+                xml = f'<c r="{_column_name(col)}{number}" s="{xf}"><v>{serial:.16G}</v></c>'
             else:
                 xml = None
             if xml is None:  # to the row's table: written with the row's made cells, in column order
-                fmt._get_xf_index()  # numbered in column order, as XlsxWriter numbers formats when it writes a cell
                 self.write_value(row, col, value, fmt)
             else:
                 cols.append(col)
                 parts.append(xml)
-        self._made = (cols, parts)
-        if height is not None:
+        tag = self._row_tag(number, height) if row not in self.row_info else None
+        if tag is None and height is not None:
             self.set_row(row, height)
+        self._made = (cols, parts, tag)
 
-    def _text_xml(self, text: str, ref: str, fmt: Any) -> str | None:
-        """A text cell's XML, as ``_write_cell`` writes it (every text escaped); None for a text XlsxWriter may
-        have to shorten (over half of Excel's limit)."""
-        if len(text) > self.xls_strmax // 2:
+    def _row_tag(self, number: str, height: float | None) -> str | None:
+        """The ``<row>`` tag XlsxWriter writes for a row of ``height`` points (None: the default) given by
+        ``set_row`` alone, without keeping the height until the row is written out; None where the row needs
+        more (a hidden row, a sheet with other defaults, a sheet whose chart is placed by its rows' heights)."""
+        if not self.forget_written_rows or self.excel_version == 2010:
             return None
-        string = self._escape_control_characters(text)
-        # XlsxWriter's _preserve_whitespace: "^\s" or "\s$" (either is the text's first or last character).
-        preserve = ' xml:space="preserve"' if string[:1].isspace() or string[-1:].isspace() else ""
-        escaped = self._escape_data(string)
-        return f'<c r="{ref}" s="{fmt._get_xf_index()}" t="inlineStr"><is><t{preserve}>{escaped}</t></is></c>'
+        if self.default_row_height != self.original_row_height:
+            return None
+        if height is None:
+            return f'<row r="{number}">'
+        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row
+        if pixels == 0:  # hidden
+            return None
+        if pixels == self.original_row_height:
+            return f'<row r="{number}">'
+        return f'<row r="{number}" ht="{pixels * 0.75:.16g}" customHeight="1">'
 
-    def _formula_xml(self, formula: Formula, ref: str, fmt: Any) -> str | None:
-        """A formula cell's XML, as ``_write_formula`` and ``_write_cell`` make it; None for a formula that
-        takes XlsxWriter's whole path (see ``_write_formula``) or a value other than a text or a number."""
+    def _formula_xml(self, formula: Formula, start: str) -> str | None:
+        """A formula cell's XML from its start (``<c r=… s=…``), as ``_write_formula`` and ``_write_cell`` make
+        it; None for a formula that takes XlsxWriter's whole path (see ``_write_formula``) or a value other than
+        a text or a number."""
         text, value = formula.text, formula.cached
-        if not text or text.startswith("{") or type(value) not in (str, int, float) or not _plain(text):
+        if not text:
+            # XlsxWriter would leave the cell out.
+            raise ValueError(f"{self.name}: la cella {start.split(chr(34))[1]} ha una formula vuota")
+        if text.startswith("{") or type(value) not in (str, int, float) or not _plain(text):
             return None
-        kind = ""
-        if type(value) is str and value:
-            kind = ' t="e"' if value in _ERROR_CODES else ' t="str"'
-        prepared = self._escape_data(_stripped(text))
-        return f'<c r="{ref}" s="{fmt._get_xf_index()}"{kind}><f>{prepared}</f><v>{self._escape_data(value)}</v></c>'
+        kind, shown = "", value
+        if type(value) is str:
+            shown = _escaped(value)
+            if value:
+                kind = ' t="e"' if value in _ERROR_CODES else ' t="str"'
+        return f"{start}{kind}><f>{_escaped(_stripped(text))}</f><v>{shown}</v></c>"
 
     def write_value(self, row: int, col: int, value: object, fmt: Any) -> None:
         """One cell by the kind of ``value`` (see ``write_cells``), through XlsxWriter's writers."""
@@ -261,10 +313,14 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         """``_write_single_row`` for the row ``write_cells`` made, with any cell written on it since."""
         assert self._made is not None
         row_num = self.previous_row
-        cols, parts = self._made
+        cols, parts, tag = self._made
         self._made = None
         self.previous_row = current_row_num
-        self._write_row(row_num, None, self.row_info.get(row_num))
+        info = self.row_info.get(row_num)  # a set_row after write_cells replaces its height, as in XlsxWriter
+        if tag is None or info is not None:
+            self._write_row(row_num, None, info)
+        else:
+            self.fh.write(tag)
         later = self.table.get(row_num)
         if not later:
             self.fh.write("".join(parts))
@@ -408,8 +464,8 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         return super()._escape_attributes(attribute)
 
     def _escape_data(self, data: Any) -> Any:
-        if type(data) is str and not _needs_xml_escape(data):
-            return data
+        if type(data) is str:
+            return _escaped(data)
         return super()._escape_data(data)
 
     @staticmethod

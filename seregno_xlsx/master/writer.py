@@ -101,9 +101,11 @@ from seregno_xlsx.piano.model import (
     Rilevazione,
     round_value_field,
 )
-from seregno_xlsx.scheda.fit import height, lines
+from seregno_xlsx.scheda.fit import height, lines, one_line
 
 TRUNCATED = " […testo troncato nel master]"
+# The longest text certainly on one line of each column of an area's page.
+_AREE_ONE_LINE = [one_line(width) for width in AREE_WIDTHS]
 NON_PERVENUTA, PERVENUTA = "non pervenuta", "pervenuta"
 # Findings listed on an area's page; the rest are in «Anomalie».
 MAX_AREA_FINDINGS = 25
@@ -319,6 +321,7 @@ class _Master:
         self.links: dict[tuple[str, str, str], int | None] = {}
         self.rows: dict[str, int] = {}
         self.headed: set[str] = set()  # the sheets whose table header is written
+        self.plans: dict[tuple[str, bool], list[tuple[int, str, Kind, Format | None, int, float]]] = {}
         self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
         self.remit = FULL
         # The office's corrections and the 0-based «Rettifiche» row of each, by (area, objective, indicator code).
@@ -388,8 +391,9 @@ class _Master:
     # -- cells -------------------------------------------------------------
 
     def _text(self, value: str) -> str:
-        # Every text of the master passes here: a file name not in UTF-8 keeps its readable part.
-        value = self.remit.clean(printable(value))
+        # Every text of the master passes here: a file name not in UTF-8 keeps its readable part (an ASCII
+        # text is all readable).
+        value = self.remit.clean(value if value.isascii() else printable(value))
         if len(value) > MAX_CELL_TEXT:
             self.summary.testi_troncati += 1
             return value[: MAX_CELL_TEXT - len(TRUNCATED)] + TRUNCATED
@@ -421,19 +425,32 @@ class _Master:
         row = sheet.header_row + r
         assert values.keys() <= sheet.key_set, (sheet.name, set(values) - sheet.key_set)
         by_kind = self.banded if r % 2 else self.fmt  # as _cell_format: odd data rows banded
-        count = 1
+        text, count = self._text, 1
         cells: list[tuple[int, object, Format | None]] = []
-        for c, column in enumerate(sheet.columns):
-            value = values.get(column.key)
-            fmt = by_kind[formats.get(column.key, column.kind) if formats else column.kind]
+        for c, key, kind, fmt, single, width in self._columns(sheet, r % 2 == 1):
+            value = values.get(key)
+            if formats and key in formats:
+                fmt = by_kind[formats[key]]
             # The lines of a text as given (a formula's: its value), unless it certainly holds on one line.
-            text = value.cached if type(value) is Formula else value
+            shown = value.cached if type(value) is Formula else value
             if isinstance(value, str):
-                value = self._text(value)
-            if isinstance(text, str) and column.kind is not Kind.CODE and (len(text) > column.one_line or "\n" in text):
-                count = max(count, lines(text[:MAX_CELL_TEXT], column.width))
+                value = text(value)
+            if isinstance(shown, str) and (len(shown) > single or "\n" in shown) and kind is not Kind.CODE:
+                count = max(count, lines(shown[:MAX_CELL_TEXT], width))
             cells.append((c, value, fmt))
         ws.write_cells(row, cells, height(count) if count > 1 else None)
+
+    def _columns(self, sheet: Sheet, banded: bool) -> list[tuple[int, str, Kind, Format | None, int, float]]:
+        """What ``_row`` needs of each column of ``sheet``, looked up once: index, key, kind, format (banded or
+        not), the longest text certainly on one line, width."""
+        found = self.plans.get((sheet.name, banded))
+        if found is None:
+            by_kind = self.banded if banded else self.fmt
+            found = self.plans[sheet.name, banded] = [
+                (c, column.key, column.kind, by_kind[column.kind], column.one_line, column.width)
+                for c, column in enumerate(sheet.columns)
+            ]
+        return found
 
     def _cell_format(self, key: str, r: int) -> Format | None:
         """The format of a table's data cell on its 1-based data row ``r``: odd rows banded."""
@@ -1114,19 +1131,22 @@ class _Master:
         if not data:
             self._str(ws, row, 0, "Nessuna.", self.fmt["italic"])
             return row + 2
-        for c, header in enumerate(headers):
-            self._str(ws, row, c, header, self.fmt["box_header"])
-        ws.set_row(row, height(max(lines(h, AREE_WIDTHS[c], bold=True) for c, h in enumerate(headers))))
+        header_lines = max(lines(h, AREE_WIDTHS[c], bold=True) for c, h in enumerate(headers))
+        ws.write_cells(
+            row, [(c, self._text(h), self.fmt["box_header"]) for c, h in enumerate(headers)], height(header_lines)
+        )
         first = row + 1
         for values in data:
             row += 1
             count = 1
+            cells: list[tuple[int, object, Format | None]] = []
             for c, value in enumerate(values):
-                self._write(ws, row, c, value, self.fmt[kinds.get(c, Kind.TEXT)], AREE_NAME)
-                if isinstance(value, str) and value:
-                    count = max(count, lines(value[:MAX_CELL_TEXT], AREE_WIDTHS[c]))
-            if count > 1:
-                ws.set_row(row, height(count))
+                if isinstance(value, str):
+                    if len(value) > _AREE_ONE_LINE[c] or "\n" in value:
+                        count = max(count, lines(value[:MAX_CELL_TEXT], AREE_WIDTHS[c]))
+                    value = self._text(value)
+                cells.append((c, value, self.fmt[kinds.get(c, Kind.TEXT)]))
+            ws.write_cells(row, cells, height(count) if count > 1 else None)
         if bands is not None:
             self._bands(ws, first, row, bands)
         return row + 2
