@@ -348,6 +348,9 @@ class _Master:
         self.area_counts: list[Conteggi] = []
         self.area_firme: list[Compilazione] = []
         self.area_pairs: list[slice] = []
+        # Without personal data: the people of each area and category (their matricole) and their assignments.
+        self.by_category: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
+        self.page_breaks: list[int] = []  # the first row of each area's page but the first
         # Assegnazioni's «Tempo» formula: the year's first and last day, the same on every row.
         self.year = tuple(f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(anno))
 
@@ -426,6 +429,8 @@ class _Master:
         assert values.keys() <= sheet.key_set, (sheet.name, set(values) - sheet.key_set)
         by_kind = self.banded if r % 2 else self.fmt  # as _cell_format: odd data rows banded
         text, count = self._text, 1
+        # Without people to leave out, an ASCII text within Excel's limit is what _text makes of it.
+        as_given = not self.remit.omessi
         cells: list[tuple[int, object, Format | None]] = []
         for c, key, kind, fmt, single, width in self._columns(sheet, r % 2 == 1):
             value = values.get(key)
@@ -433,7 +438,7 @@ class _Master:
                 fmt = by_kind[formats[key]]
             # The lines of a text as given (a formula's: its value), unless it certainly holds on one line.
             shown = value.cached if type(value) is Formula else value
-            if isinstance(value, str):
+            if isinstance(value, str) and not (as_given and value.isascii() and len(value) <= MAX_CELL_TEXT):
                 value = text(value)
             if isinstance(shown, str) and (len(shown) > single or "\n" in shown) and kind is not Kind.CODE:
                 count = max(count, lines(shown[:MAX_CELL_TEXT], width))
@@ -514,17 +519,12 @@ class _Master:
 
     def write(self, anomalie: list[Anomalia], fonti: list[Fonte], aree_mancanti: list[str], sources: list[str]) -> None:
         self._want_links(anomalie)
-        self._write_obiettivi()
-        self._write_indicatori()
-        self._write_fasi()
+        self._number_formats()
+        self._write_areas(anomalie, aree_mancanti)
         if self.remit.nominativi:
             self._write_personale()
         else:
             self._write_people_counts()
-            assignments = (
-                v for a in self.aree for o in a.obiettivi for p in o.risorse_umane for v in (p.quota, p.dal, p.al)
-            )
-            self.summary.valori_omessi += _given(*assignments)
         self._write_riepilogo(aree_mancanti)
         accepted = {f.area.casefold(): f.file for f in fonti if f.stato == "accettato"}
         sources += [""] * (len(anomalie) - len(sources))
@@ -532,7 +532,7 @@ class _Master:
         self._write_anomalie(anomalie, files)
         self._write_fonti(fonti)
         self._write_rettifiche()
-        self._write_aree(anomalie)
+        self._finish_aree()
         # Last: they report what the other sheets wrote.
         self._riepilogo_notes()
 
@@ -666,65 +666,106 @@ class _Master:
         chart.set_size({"width": 520, "height": max(240, 60 + 28 * n)})
         self.sheets[sheet.name].insert_chart(row, 0, chart)
 
-    def _write_obiettivi(self) -> None:
+    def _number_formats(self) -> None:
+        """Every format of the tables numbered at once, in the order they were made: XlsxWriter numbers a format
+        when a cell first uses it, and the rows of the area sheets interleave (``_write_areas``); so the numbers
+        do not depend on which sheet or area first uses a format."""
+        for fmt in (*self.banded.values(), *self.total.values(), *self.fmt.values()):
+            if fmt is not None:
+                fmt._get_xf_index()
+
+    def _write_areas(self, anomalie: list[Anomalia], aree_mancanti: list[str]) -> None:
+        """Obiettivi, Indicatori, Fasi and each area's page (without names, Assegnazioni's counts too), area by
+        area. The areas are kept compressed (``piano/compresse.py``): each read makes models of them again, so
+        they are read twice in all, once to count the indicators (Obiettivi's formulas reach over all of them)
+        and number the Riepilogo rows (each page links to its row), once to write every sheet's rows, which
+        stay in order on each sheet (the sheets' rows interleave: constant_memory allows it)."""
+        names: list[str] = []
+        n_ind = 0
+        for area in self.aree:
+            names.append(area.nome)
+            n_ind += sum(len(o.indicatori) for o in area.obiettivi)
+        for r, nome in enumerate([*names, *aree_mancanti], start=1):  # as _write_riepilogo numbers its rows
+            self.area_row[nome.casefold()] = RIEPILOGO.header_row + r
+        by_area: dict[str, list[Anomalia]] = {}
+        for x in anomalie:
+            by_area.setdefault(x.area.casefold(), []).append(x)
+        ws = self.sheets[AREE_NAME]
+        for c, width in enumerate(AREE_WIDTHS):
+            ws.set_column(c, c, width)
+        obiettivi = indicatori = fasi = conteggi = page = 0
+        for a, area in enumerate(self.aree):
+            obiettivi = self._objective_rows(a, area, obiettivi, n_ind)
+            indicatori = self._indicator_rows(area, indicatori)
+            fasi = self._phase_rows(area, fasi)
+            if not self.remit.nominativi:
+                conteggi = self._count_rows(area, conteggi)
+            if page:
+                self.page_breaks.append(page)
+            page = self._area_page(ws, page, a, area, by_area.get(area.nome.casefold(), []))
+        self._finish(OBIETTIVI, obiettivi)
+        first = OBIETTIVI.first_row
+        self._bands(self.sheets[OBIETTIVI.name], first, first + max(obiettivi, 1) - 1, OBIETTIVI.index("pct"))
+        self._finish(INDICATORI, indicatori)
+        self._finish(FASI, fasi)
+        if not self.remit.nominativi:
+            self._finish(ASSEGNAZIONI_CONTEGGI, conteggi)
+
+    def _objective_rows(self, a: int, area: Area, r: int, n_ind: int) -> int:
+        """The area's rows of Obiettivi after its ``r``-th data row (``a``: the area's index; ``n_ind``: the
+        indicators of every area); returns the last data row written."""
         sheet = OBIETTIVI
-        n_ind = sum(len(o.indicatori) for a in self.aree for o in a.obiettivi)
         pct_col, weight_col = INDICATORI.range("pct", n_ind), INDICATORI.range("peso", n_ind)
         area_col, code_col = INDICATORI.range("area", n_ind), INDICATORI.range("codice_obiettivo", n_ind)
-        r = 0
-        for area in self.aree:
-            a = len(self.area_names)
-            self.area_names.append(area.nome)
-            self.area_counts.append(counts(area, self.ril, self.rif, self.invalid.get(area.nome, {})))
-            self.area_firme.append(area.compilazione)
-            self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
-            for ob in area.obiettivi:
-                r += 1
-                row = sheet.header_row + r
-                match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
-                kept = objective_pct(ob, self.ril, self.regole)
-                pct = Formula(_mean_formula(match, pct_col, weight_col), _cached(kept))
-                self.pairs.append((kept, self.regole.peso_obiettivo(ob)))
-                self.people.gather(a, r - 1, ob)
-                if ob.rettificato:
-                    qualified = (
-                        f"({area_col}={sheet.cell('area', row, sheet=True)})"
-                        f"*({code_col}={sheet.cell('codice', row, sheet=True)})"
-                    )
-                    computed = _cached(computed_objective_pct(ob, self.ril, self.regole))
-                    mean = _mean_formula(qualified, pct_col, weight_col)
-                    self.computed[area.nome, ob.codice, ""] = Formula(mean, computed)
-                    source = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ""], sheet=True)
-                    pct = Formula(f'=IF(ISNUMBER({source}),{source},"")', pct.cached)
-                values = {
-                    "area": area.nome,
-                    "codice": ob.codice,
-                    "titolo": ob.titolo,
-                    "peso": ob.peso,
-                    "n_indicatori": len(ob.indicatori),
-                    "pct": pct,
-                    **self._both_rounds_objective(ob, match, weight_col, n_ind),
-                    "data_inizio_effettiva": ob.data_inizio_effettiva,
-                    "data_fine_prevista": ob.data_fine_prevista,
-                    "data_fine_effettiva": ob.data_fine_effettiva,
-                    "note": ob.note,
-                }
-                self._row(sheet, r, values)
-                self._count_input(ob.data_inizio_effettiva, ob.data_fine_effettiva, ob.note)
-                self._link("obiettivo", area.nome, ob.codice, row)
-        self._finish(sheet, r)
-        self._bands(self.sheets[sheet.name], sheet.first_row, sheet.first_row + max(r, 1) - 1, sheet.index("pct"))
+        self.area_names.append(area.nome)
+        self.area_counts.append(counts(area, self.ril, self.rif, self.invalid.get(area.nome, {})))
+        self.area_firme.append(area.compilazione)
+        self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
+        for ob in area.obiettivi:
+            r += 1
+            row = sheet.header_row + r
+            match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
+            kept = objective_pct(ob, self.ril, self.regole)
+            pct = Formula(_mean_formula(match, pct_col, weight_col), _cached(kept))
+            self.pairs.append((kept, self.regole.peso_obiettivo(ob)))
+            self.people.gather(a, r - 1, ob)
+            if ob.rettificato:
+                qualified = (
+                    f"({area_col}={sheet.cell('area', row, sheet=True)})"
+                    f"*({code_col}={sheet.cell('codice', row, sheet=True)})"
+                )
+                computed = _cached(computed_objective_pct(ob, self.ril, self.regole))
+                mean = _mean_formula(qualified, pct_col, weight_col)
+                self.computed[area.nome, ob.codice, ""] = Formula(mean, computed)
+                source = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ""], sheet=True)
+                pct = Formula(f'=IF(ISNUMBER({source}),{source},"")', pct.cached)
+            values = {
+                "area": area.nome,
+                "codice": ob.codice,
+                "titolo": ob.titolo,
+                "peso": ob.peso,
+                "n_indicatori": len(ob.indicatori),
+                "pct": pct,
+                **self._both_rounds_objective(ob, match, weight_col, n_ind),
+                "data_inizio_effettiva": ob.data_inizio_effettiva,
+                "data_fine_prevista": ob.data_fine_prevista,
+                "data_fine_effettiva": ob.data_fine_effettiva,
+                "note": ob.note,
+            }
+            self._row(sheet, r, values)
+            self._count_input(ob.data_inizio_effettiva, ob.data_fine_effettiva, ob.note)
+            self._link("obiettivo", area.nome, ob.codice, row)
+        return r
 
-    def _write_indicatori(self) -> None:
-        r = 0
-        for area in self.aree:
-            for ob in area.obiettivi:
-                fasi = {f.codice: f for f in ob.fasi}
-                for ind in ob.indicatori:
-                    r += 1
-                    self._indicator_row(r, area, ob, ind, fasi.get(ind.codice))
-                    self._link("indicatore", area.nome, ind.codice, INDICATORI.header_row + r)
-        self._finish(INDICATORI, r)
+    def _indicator_rows(self, area: Area, r: int) -> int:
+        """The area's rows of Indicatori after its ``r``-th data row; returns the last one written."""
+        for ob in area.obiettivi:
+            fasi = {f.codice: f for f in ob.fasi}
+            for ind in ob.indicatori:
+                r += 1
+                self._indicator_row(r, area, ob, ind, fasi.get(ind.codice))
+                self._link("indicatore", area.nome, ind.codice, INDICATORI.header_row + r)
+        return r
 
     def _indicator_row(self, r: int, area: Area, ob: Obiettivo, ind: Indicatore, fase: Fase | None) -> None:
         row = INDICATORI.header_row + r
@@ -828,30 +869,30 @@ class _Master:
             ),
         }
 
-    def _write_fasi(self) -> None:
-        sheet, r = FASI, 0
-        for area in self.aree:
-            for ob in area.obiettivi:
-                for f in ob.fasi:
-                    r += 1
-                    row = sheet.header_row + r
-                    values = {
-                        "area": area.nome,
-                        "codice_obiettivo": ob.codice,
-                        "codice": f.codice,
-                        "descrizione": f.descrizione,
-                        "data_inizio_prevista": f.data_inizio_prevista,
-                        "data_fine_prevista": f.data_fine_prevista,
-                        "data_inizio_effettiva": f.data_inizio_effettiva,
-                        "data_fine_effettiva": f.data_fine_effettiva,
-                        "stato": Formula(self._state_formula(row), stato(f, self.rif)),
-                        "monitoraggio": f.monitoraggio,
-                        "evidenza": f.evidenza,
-                    }
-                    self._row(sheet, r, values)
-                    self._count_input(f.data_inizio_effettiva, f.data_fine_effettiva, f.monitoraggio, f.evidenza)
-                    self._link("fase", area.nome, f.codice, row)
-        self._finish(sheet, r)
+    def _phase_rows(self, area: Area, r: int) -> int:
+        """The area's rows of Fasi after its ``r``-th data row; returns the last one written."""
+        sheet = FASI
+        for ob in area.obiettivi:
+            for f in ob.fasi:
+                r += 1
+                row = sheet.header_row + r
+                values = {
+                    "area": area.nome,
+                    "codice_obiettivo": ob.codice,
+                    "codice": f.codice,
+                    "descrizione": f.descrizione,
+                    "data_inizio_prevista": f.data_inizio_prevista,
+                    "data_fine_prevista": f.data_fine_prevista,
+                    "data_inizio_effettiva": f.data_inizio_effettiva,
+                    "data_fine_effettiva": f.data_fine_effettiva,
+                    "stato": Formula(self._state_formula(row), stato(f, self.rif)),
+                    "monitoraggio": f.monitoraggio,
+                    "evidenza": f.evidenza,
+                }
+                self._row(sheet, r, values)
+                self._count_input(f.data_inizio_effettiva, f.data_fine_effettiva, f.monitoraggio, f.evidenza)
+                self._link("fase", area.nome, f.codice, row)
+        return r
 
     def _state_formula(self, row: int) -> str:
         """``stato`` as a formula: a date corrected in Fasi moves the phase's state and the Riepilogo counts."""
@@ -938,22 +979,27 @@ class _Master:
             made.append(Assegnazione(_AREA, obiettivo, persona))
         return made
 
+    def _count_rows(self, area: Area, r: int) -> int:
+        """Without personal data, the area's rows of Assegnazioni after its ``r``-th data row, how many people per
+        objective (never who); returns the last one written. Its people by category are gathered for Personale,
+        and their assignments' values counted as left out."""
+        for ob in area.obiettivi:
+            assigned = {p.matricola: p.categoria for p in ob.risorse_umane}
+            r += 1
+            values = {"area": area.nome, "codice_obiettivo": ob.codice, "persone": len(assigned)}
+            self._row(ASSEGNAZIONI_CONTEGGI, r, values)
+            for matricola, categoria in assigned.items():
+                who, pairs = self.by_category.setdefault((area.nome, categoria or "non indicata"), (set(), [0]))
+                who.add(matricola)
+                pairs[0] += 1
+        given = (v for o in area.obiettivi for p in o.risorse_umane for v in (p.quota, p.dal, p.al))
+        self.summary.valori_omessi += _given(*given)
+        return r
+
     def _write_people_counts(self) -> None:
-        """Without personal data: how many people per area and category, and per objective; never who."""
-        by_category: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
-        r = 0
-        for area in self.aree:
-            for ob in area.obiettivi:
-                assigned = {p.matricola: p.categoria for p in ob.risorse_umane}
-                r += 1
-                values = {"area": area.nome, "codice_obiettivo": ob.codice, "persone": len(assigned)}
-                self._row(ASSEGNAZIONI_CONTEGGI, r, values)
-                for matricola, categoria in assigned.items():
-                    who, pairs = by_category.setdefault((area.nome, categoria or "non indicata"), (set(), [0]))
-                    who.add(matricola)
-                    pairs[0] += 1
-        self._finish(ASSEGNAZIONI_CONTEGGI, r)
-        order = {area.nome: n for n, area in enumerate(self.aree)}
+        """Without personal data: how many people per area and category (gathered by ``_count_rows``)."""
+        by_category = self.by_category
+        order = {nome: n for n, nome in enumerate(self.area_names)}
         groups = sorted(by_category.items(), key=lambda item: (order[item[0][0]], item[0][1].casefold()))
         for r, ((area_name, categoria), (who, pairs)) in enumerate(groups, start=1):
             values = {"area": area_name, "categoria": categoria, "persone": len(who), "assegnazioni": pairs[0]}
@@ -1032,23 +1078,13 @@ class _Master:
 
     # -- the per-area pages -------------------------------------------------
 
-    def _write_aree(self, anomalie: list[Anomalia]) -> None:
-        """One page per area for its dirigente: summary, objectives, late and overdue phases, findings."""
+    def _finish_aree(self) -> None:
+        """The areas' pages (written by ``_write_areas``) printed one to a page, without gridlines."""
         ws = self.sheets[AREE_NAME]
-        for c, width in enumerate(AREE_WIDTHS):
-            ws.set_column(c, c, width)
-        by_area: dict[str, list[Anomalia]] = {}
-        for x in anomalie:
-            by_area.setdefault(x.area.casefold(), []).append(x)
-        row, breaks = 0, []
-        for a, area in enumerate(self.aree):
-            if row:
-                breaks.append(row)
-            row = self._area_page(ws, row, a, area, by_area.get(area.nome.casefold(), []))
-        ws.set_h_pagebreaks(breaks[:1023])  # Excel's limit of manual page breaks
+        ws.set_h_pagebreaks(self.page_breaks[:1023])  # Excel's limit of manual page breaks
         self._page(ws)
         ws.hide_gridlines(2)
-        self.summary.righe[AREE_NAME] = len(self.aree)
+        self.summary.righe[AREE_NAME] = len(self.area_names)
 
     def _area_page(self, ws: Worksheet, row: int, a: int, area: Area, findings: list[Anomalia]) -> int:
         """Write one area's page from ``row`` (``a``: the area's index); return the row after it."""
