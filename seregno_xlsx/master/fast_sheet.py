@@ -221,12 +221,12 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             if fmt is None:
                 raise ValueError(f"{self.name}: la cella {_column_name(col)}{number} è senza formato")
             previous, kind = col, type(value)
-            xml: str | None
             # Numbered in column order, even a cell written XlsxWriter's way below: as XlsxWriter numbers
             # formats, when it writes out a cell.
             xf = fmt.xf_index
             if xf is None:
                 xf = fmt._get_xf_index()
+            start = f'<c r="{_column_name(col)}{number}" s="{xf}"'
             if kind is str and len(value) <= longest:  # type: ignore[arg-type]
                 text: str = value  # type: ignore[assignment]
                 if not text.isprintable() or "_x" in text:  # as _escape_control_characters
@@ -235,26 +235,35 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
                     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 # XlsxWriter's _preserve_whitespace: "^\s" or "\s$" (either is the text's first or last character).
                 if text[:1].isspace() or text[-1:].isspace():
-                    xml = f'<c r="{_column_name(col)}{number}" s="{xf}" t="inlineStr"><is><t xml:space="preserve">'
-                    xml += f"{text}</t></is></c>"
+                    parts.append(f'{start} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
                 else:
-                    xml = f'<c r="{_column_name(col)}{number}" s="{xf}" t="inlineStr"><is><t>{text}</t></is></c>'
+                    parts.append(f'{start} t="inlineStr"><is><t>{text}</t></is></c>')
             elif kind is Formula:
-                xml = self._formula_xml(value, f'<c r="{_column_name(col)}{number}" s="{xf}"')  # type: ignore[arg-type]
+                formula, cached = value.text, value.cached  # type: ignore[attr-defined]
+                shown = cached
+                if not formula:  # XlsxWriter would leave the cell out
+                    raise ValueError(f"{self.name}: la cella {_column_name(col)}{number} ha una formula vuota")
+                shown_kind = type(shown)
+                # As _write_formula and _write_cell (any other formula or value: XlsxWriter's way, below).
+                if formula[0] == "{" or shown_kind not in (str, int, float) or not _plain(formula):
+                    self.write_value(row, col, value, fmt)
+                    continue
+                if shown_kind is str:
+                    if "&" in shown or "<" in shown or ">" in shown:
+                        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                    if shown:
+                        start += ' t="e"' if cached in _ERROR_CODES else ' t="str"'
+                parts.append(f"{start}><f>{_escaped(_stripped(formula))}</f><v>{shown}</v></c>")
             elif value is None:
-                xml = f'<c r="{_column_name(col)}{number}" s="{xf}"/>'
+                parts.append(f"{start}/>")
             elif (kind is float and math.isfinite(value)) or kind is int:  # type: ignore[arg-type]
-                xml = f'<c r="{_column_name(col)}{number}" s="{xf}"><v>{value:.16G}</v></c>'
+                parts.append(f"{start}><v>{value:.16G}</v></c>")
             elif kind is date or kind is datetime:
-                serial = self._convert_date_time(value)
-                xml = f'<c r="{_column_name(col)}{number}" s="{xf}"><v>{serial:.16G}</v></c>'
-            else:
-                xml = None
-            if xml is None:  # to the row's table: written with the row's made cells, in column order
+                parts.append(f"{start}><v>{self._convert_date_time(value):.16G}</v></c>")
+            else:  # to the row's table: written with the row's made cells, in column order
                 self.write_value(row, col, value, fmt)
-            else:
-                cols.append(col)
-                parts.append(xml)
+                continue
+            cols.append(col)
         tag = self._row_tag(number, height) if row not in self.row_info else None
         if tag is None and height is not None:
             self.set_row(row, height)
@@ -276,23 +285,6 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         if pixels == self.original_row_height:
             return f'<row r="{number}">'
         return f'<row r="{number}" ht="{pixels * 0.75:.16g}" customHeight="1">'
-
-    def _formula_xml(self, formula: Formula, start: str) -> str | None:
-        """A formula cell's XML from its start (``<c r=… s=…``), as ``_write_formula`` and ``_write_cell`` make
-        it; None for a formula that takes XlsxWriter's whole path (see ``_write_formula``) or a value other than
-        a text or a number."""
-        text, value = formula.text, formula.cached
-        if not text:
-            # XlsxWriter would leave the cell out.
-            raise ValueError(f"{self.name}: la cella {start.split(chr(34))[1]} ha una formula vuota")
-        if text.startswith("{") or type(value) not in (str, int, float) or not _plain(text):
-            return None
-        kind, shown = "", value
-        if type(value) is str:
-            shown = _escaped(value)
-            if value:
-                kind = ' t="e"' if value in _ERROR_CODES else ' t="str"'
-        return f"{start}{kind}><f>{_escaped(_stripped(text))}</f><v>{shown}</v></c>"
 
     def write_value(self, row: int, col: int, value: object, fmt: Any) -> None:
         """One cell by the kind of ``value`` (see ``write_cells``), through XlsxWriter's writers."""

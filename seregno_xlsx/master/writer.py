@@ -321,7 +321,7 @@ class _Master:
         self.links: dict[tuple[str, str, str], int | None] = {}
         self.rows: dict[str, int] = {}
         self.headed: set[str] = set()  # the sheets whose table header is written
-        self.plans: dict[tuple[str, bool], list[tuple[int, str, Kind, Format | None, int, float]]] = {}
+        self.plans: dict[tuple[str, bool], list[tuple[int, str, Format | None, int, float]]] = {}
         self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
         self.remit = FULL
         # The office's corrections and the 0-based «Rettifiche» row of each, by (area, objective, indicator code).
@@ -432,27 +432,33 @@ class _Master:
         # Without people to leave out, an ASCII text within Excel's limit is what _text makes of it.
         as_given = not self.remit.omessi
         cells: list[tuple[int, object, Format | None]] = []
-        for c, key, kind, fmt, single, width in self._columns(sheet, r % 2 == 1):
+        for c, key, fmt, single, width in self._columns(sheet, r % 2 == 1):
             value = values.get(key)
             if formats and key in formats:
                 fmt = by_kind[formats[key]]
             # The lines of a text as given (a formula's: its value), unless it certainly holds on one line.
-            shown = value.cached if type(value) is Formula else value
-            if isinstance(value, str) and not (as_given and value.isascii() and len(value) <= MAX_CELL_TEXT):
-                value = text(value)
-            if isinstance(shown, str) and (len(shown) > single or "\n" in shown) and kind is not Kind.CODE:
+            if type(value) is Formula:
+                shown = value.cached
+            elif isinstance(value, str):
+                shown = value
+                if not (as_given and value.isascii() and len(value) <= MAX_CELL_TEXT):
+                    value = text(value)
+            else:
+                cells.append((c, value, fmt))
+                continue
+            if single >= 0 and isinstance(shown, str) and (len(shown) > single or "\n" in shown):
                 count = max(count, lines(shown[:MAX_CELL_TEXT], width))
             cells.append((c, value, fmt))
         ws.write_cells(row, cells, height(count) if count > 1 else None)
 
-    def _columns(self, sheet: Sheet, banded: bool) -> list[tuple[int, str, Kind, Format | None, int, float]]:
-        """What ``_row`` needs of each column of ``sheet``, looked up once: index, key, kind, format (banded or
-        not), the longest text certainly on one line, width."""
+    def _columns(self, sheet: Sheet, banded: bool) -> list[tuple[int, str, Format | None, int, float]]:
+        """What ``_row`` needs of each column of ``sheet``, looked up once: index, key, format (banded or not),
+        the longest text certainly on one line (-1: never measured, a code shrinks to fit), width."""
         found = self.plans.get((sheet.name, banded))
         if found is None:
             by_kind = self.banded if banded else self.fmt
             found = self.plans[sheet.name, banded] = [
-                (c, column.key, column.kind, by_kind[column.kind], column.one_line, column.width)
+                (c, column.key, by_kind[column.kind], -1 if column.kind is Kind.CODE else column.one_line, column.width)
                 for c, column in enumerate(sheet.columns)
             ]
         return found
