@@ -11,9 +11,12 @@ XlsxWriter's search for dynamic array functions. The XML escaping of every cell'
 same shortcut (a text with nothing to escape is returned as it is), and the XML of a formatted text, number,
 date, formula or blank cell is made in one piece (property tests compare each with XlsxWriter's own). And
 ``write_cells`` makes a whole table row (the master's rows: almost all of its cells) in one piece, without
-XlsxWriter's calls, cell object and table entry per cell: the bytes XlsxWriter's own writers give for the same
-cells (a property test), with one difference on purpose: a format first used by a cell that is then written
-over is numbered all the same (XlsxWriter numbers a format when it writes out a cell using it).
+XlsxWriter's calls, cell object and table entry per cell, its ``<row>`` tag and height too where ``set_row``
+would give only a height: the bytes XlsxWriter's own writers give for the same cells (a property test), with
+one difference on purpose: a format first used by a cell that is then written over is numbered all the same
+(XlsxWriter numbers a format when it writes out a cell using it). Every text stays text, escaped (never
+XlsxWriter's rich text), and a cell it cannot place (outside the sheet, on a row written out, without a format,
+an empty formula) is an error.
 
 In ``constant_memory`` mode (the master's) XlsxWriter silently drops a cell or a row height given to a row
 already written out; here that is an error: the master never loses a cell unnoticed. And the height of a
