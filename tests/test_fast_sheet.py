@@ -10,13 +10,14 @@ from io import BytesIO, StringIO
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+import pytest
 import xlsxwriter
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from xlsxwriter.utility import _preserve_whitespace
 from xlsxwriter.worksheet import Worksheet
 
-from seregno_xlsx.master.fast_sheet import FastWorksheet
+from seregno_xlsx.master.fast_sheet import FastWorksheet, Formula
 
 from .test_performance import FORMULA_PIECES
 
@@ -182,3 +183,112 @@ def test_fast_cell_writing_is_xlsxwriter_s(cells: list[tuple[str, object, object
             sheet._write_cell(row, col, made[kind](text, value, fmt))
         written.append(sheet.fh.getvalue())
     assert written[0] == written[1]
+
+
+# write_cells against XlsxWriter's public writers: (rows down, [(columns right, value, format index)], height,
+# a link's column or None, a height set before the cells or None, one set after them or None)
+TableRow = tuple[int, list[tuple[int, object, int]], float | None, int | None, float | None, float | None]
+
+ROW_VALUES = st.one_of(
+    CELL_TEXTS,
+    st.sampled_from(["=1+1", '=HYPERLINK("http://evil.example")', "  spazi  ", "\tTab", "riga\n", "@SUM(A1)"]),
+    st.floats(),  # NaN and infinities too: XlsxWriter's error formulas (nan_inf_to_errors)
+    st.integers(-(10**15), 10**15),
+    st.booleans(),
+    st.none(),
+    st.dates(),
+    st.datetimes(),
+    st.builds(Formula, st.lists(st.sampled_from(FORMULA_PIECES), min_size=1, max_size=8).map("".join), CELL_VALUES),
+    st.builds(Formula, st.just('=IF(A1="","",A1)'), st.none()),
+)
+TABLE_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, 2),
+        st.lists(st.tuples(st.integers(1, 3), ROW_VALUES, st.integers(0, 2)), max_size=8),
+        st.none() | st.floats(0, 409) | st.sampled_from([15.0, 14.7, 15.2, 0.2]),
+        st.none() | st.integers(0, 3),
+        st.none() | st.floats(0, 409),
+        st.none() | st.floats(0, 409),
+    ),
+    max_size=8,
+)
+
+
+def _table(path: Path, rows: list[TableRow], made: bool, folder: Path, forget: bool = True) -> bytes:
+    options = {"constant_memory": True, "tmpdir": str(folder), "nan_inf_to_errors": True, "remove_timezone": True}
+    options |= {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    workbook = xlsxwriter.Workbook(str(path), options)
+    workbook.worksheet_class = FastWorksheet if made else _TextOnly
+    workbook.set_properties({"created": datetime(2021, 9, 30)})
+    formats = [workbook.add_format(spec) for spec in ({"bold": True}, {"num_format": "0.00%"}, {"italic": True})]
+    sheet = workbook.add_worksheet("Tabella")
+    sheet.forget_written_rows = forget
+    sheet.write_string(0, 0, "intestazione", formats[0])
+    row = 0
+    for down, cells, height, link, before, after in rows:
+        row += 1 + down
+        if before is not None:
+            sheet.set_row(row, before)
+        placed, col = [], -1
+        for right, value, fmt in cells:
+            col += right
+            placed.append((col, value, formats[fmt]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty formula: XlsxWriter warns, both times
+            if made:
+                sheet.write_cells(row, placed, height)
+            else:
+                for col, value, fmt in placed:
+                    FastWorksheet.write_value(sheet, row, col, value, fmt)  # XlsxWriter's writer for each kind
+                if height is not None:
+                    sheet.set_row(row, height)
+        if link is not None and placed:  # after the row, as «Anomalie» writes its «Vai a»: over its last cell
+            # (with that cell's format, as there) or after it
+            where, fmt = (col, placed[-1][2]) if link == 0 else (col + link, formats[2])
+            sheet.write_url(row, where, "internal:'Tabella'!A1", fmt, "vai")
+        if after is not None:
+            sheet.set_row(row, after)
+    workbook.close()
+    return path.read_bytes()
+
+
+RICH_AND_LONG = [(1, "<r><t>x</t></r></is></c><c><f>A1</f></c><is><r>", 0), (1, "x" * 20_000, 1)]
+XLSXWRITER_S_OWN = [(1, Formula("=SORT(A1:A3)", 0), 0), (2, Formula("={1+1}", 2), 1), (1, float("nan"), 2)]
+
+
+@given(TABLE_ROWS, st.booleans())
+@example([(0, RICH_AND_LONG, 20.5, 2, None, None)], True)
+@example([(0, XLSXWRITER_S_OWN, None, 0, None, None)], True)
+@example([(0, [(1, "a", 0)], 30.0, None, 45.0, None), (0, [(1, "b", 0)], 30.0, None, None, 0.0)], True)
+@settings(max_examples=200, deadline=None)
+def test_rows_made_in_one_piece_are_xlsxwriter_s(rows: list[TableRow], forget: bool) -> None:
+    """A row made by FastWorksheet.write_cells is, byte for byte, what XlsxWriter's own writers give for each of
+    its cells and set_row for its height (every text escaped: _TextOnly), with a link written on the row after it
+    and every kind of value: texts that look like formulas or rich text, control characters, long texts,
+    formulas of every kind, NaN and infinities, dates."""
+    with TemporaryDirectory() as folder:
+        made = _table(Path(folder) / "made.xlsx", rows, True, Path(folder), forget)
+        cell_by_cell = _table(Path(folder) / "cells.xlsx", rows, False, Path(folder))
+    assert made == cell_by_cell
+
+
+def test_a_made_row_refuses_what_xlsxwriter_would_drop(tmp_path: Path) -> None:
+    """A cell outside the sheet, a row already written, columns out of order, a cell without format, an empty
+    formula: errors."""
+    workbook = xlsxwriter.Workbook(str(tmp_path / "m.xlsx"), {"constant_memory": True, "tmpdir": str(tmp_path)})
+    workbook.worksheet_class = FastWorksheet
+    fmt = workbook.add_format({"bold": True})
+    sheet = workbook.add_worksheet()
+    sheet.write_cells(5, [(0, "a", fmt)])
+    sheet.write_cells(6, [(0, "b", fmt)])
+    for row, cells in (
+        (1_048_576, [(0, "fuori", fmt)]),
+        (7, [(16_384, "fuori", fmt)]),
+        (5, [(1, "già scritta", fmt)]),
+        (8, [(2, "b", fmt), (1, "a", fmt)]),
+        (9, [(0, "senza formato", None)]),
+        (10, [(0, Formula("", 0), fmt)]),
+    ):
+        with pytest.raises((RuntimeError, ValueError)):
+            sheet.write_cells(row, cells)
+    workbook.close()

@@ -4,6 +4,7 @@ summarises, the package starts lazily. Never a timing here: speed is measured in
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -211,6 +212,12 @@ FORMULA_PIECES = [
     " ",
     "\\",
     "ACOT(",
+    # Names with digits (a formula's plainness is remembered by its shape, digits all 0).
+    "SUM1(",
+    "LOG10(",
+    "T.INV.2T(",
+    "0",
+    "7",
 ]
 
 
@@ -297,6 +304,67 @@ def test_text_width_by_table_is_the_per_character_sum(text: str, bold: bool) -> 
     from seregno_xlsx.scheda.fit import _char, text_width
 
     assert text_width(text, bold=bold) == sum(_char(ch) for ch in text) * (1.08 if bold else 1.0)
+
+
+def _lines_by_the_rule(text: str, width: float, size: float, bold: bool) -> int:
+    """``scheda.fit.lines`` as first written: greedy wrapping at spaces, each word measured letter by letter."""
+    from seregno_xlsx.scheda.fit import _char
+
+    room = max(1.0, width * 0.92 * 11.0 / size)
+    count = 0
+    for part in text.split("\n"):
+        count += 1
+        used = 0.0
+        for word in part.split(" "):
+            w = sum(_char(ch) for ch in word) * (1.08 if bold else 1.0)
+            space = _char(" ") if used else 0.0
+            if used and used + space + w > room:
+                count += 1
+                used = 0.0
+                space = 0.0
+            if w > room:
+                extra = math.ceil(w / room) - 1
+                count += extra
+                used = w - extra * room
+            else:
+                used += space + w
+    return count
+
+
+@given(
+    st.text(st.sampled_from("ab mW.\nÀ") | st.characters(), max_size=300),
+    st.floats(1, 80),
+    st.sampled_from([11.0, 14.0]),
+    st.booleans(),
+)
+def test_lines_are_the_rule_s(text: str, width: float, size: float, bold: bool) -> None:
+    """The remembered measures (texts, words) give what the rule gives."""
+    from seregno_xlsx.scheda.fit import lines
+
+    assert lines(text, width, size=size, bold=bold) == _lines_by_the_rule(text, width, size, bold)
+
+
+@given(st.text(st.sampled_from("ab mW.À") | st.characters(), min_size=1, max_size=80), st.booleans())
+def test_lines_at_a_column_s_edge_are_the_rule_s(text: str, bold: bool) -> None:
+    """A text as wide as its column, within a hair either side: one line or two as the rule says."""
+    from seregno_xlsx.scheda.fit import lines, text_width
+
+    for factor in (1 - 1e-12, 1.0, 1 + 1e-12, 1 + 1e-8):
+        width = max(1.2, text_width(text, bold=bold) / 0.92 * factor)
+        assert lines(text, width, bold=bold) == _lines_by_the_rule(text, width, 11.0, bold)
+
+
+@given(st.data(), st.floats(1, 80), st.booleans())
+def test_a_text_within_one_line_s_characters_is_one_line(data: st.DataObject, width: float, bold: bool) -> None:
+    """The master measures a text only when it may not hold on one line (``scheda.fit.one_line``): any text of at
+    most that many characters, without a line break, is one line; one more wide letter is not always."""
+    from seregno_xlsx.scheda.fit import lines, one_line
+
+    most = one_line(width, bold=bold)
+    alphabet = st.characters(blacklist_characters="\n") | st.sampled_from("mwMW@% ")
+    text = data.draw(st.text(alphabet, max_size=most))
+    assert lines(text, width, bold=bold) == 1
+    assert lines("W" * (most + 1), width, bold=bold) == 2 or most == 0
 
 
 @pytest.mark.parametrize("columns", ["80", "250"])

@@ -9,7 +9,14 @@ exactly what XlsxWriter returns for it; any other formula goes to XlsxWriter's o
 test compares the two on the master's formulas and on arbitrary ones; such a formula is also written without
 XlsxWriter's search for dynamic array functions. The XML escaping of every cell's attributes and text takes the
 same shortcut (a text with nothing to escape is returned as it is), and the XML of a formatted text, number,
-date, formula or blank cell is made in one piece (property tests compare each with XlsxWriter's own).
+date, formula or blank cell is made in one piece (property tests compare each with XlsxWriter's own). And
+``write_cells`` makes a whole table row (the master's rows: almost all of its cells) in one piece, without
+XlsxWriter's calls, cell object and table entry per cell, its ``<row>`` tag and height too where ``set_row``
+would give only a height: the bytes XlsxWriter's own writers give for the same cells (a property test), with
+one difference on purpose: a format first used by a cell that is then written over is numbered all the same
+(XlsxWriter numbers a format when it writes out a cell using it). Every text stays text, escaped (never
+XlsxWriter's rich text), and a cell it cannot place (outside the sheet, on a row written out, without a format,
+an empty formula) is an error.
 
 In ``constant_memory`` mode (the master's) XlsxWriter silently drops a cell or a row height given to a row
 already written out; here that is an error: the master never loses a cell unnoticed. And the height of a
@@ -21,14 +28,22 @@ the workbook's temporary folder, read back then one at a time (the rows, and so 
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import IO, Any
 
 from xlsxwriter.url import Url, UrlTypes  # type: ignore[import-untyped]
-from xlsxwriter.utility import _preserve_whitespace, xl_rowcol_to_cell_fast  # type: ignore[import-untyped]
+from xlsxwriter.utility import (  # type: ignore[import-untyped]
+    _preserve_whitespace,
+    xl_col_to_name,
+    xl_rowcol_to_cell_fast,
+)
 from xlsxwriter.worksheet import CellFormulaTuple, Worksheet  # type: ignore[import-untyped]
 
 # Functions the master writes (master/writer.py); a name outside this set takes XlsxWriter's own path.
@@ -70,20 +85,58 @@ _ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!
 _FAST_CELLS = frozenset(("String", "Formula", "Blank", "Number", "Datetime"))
 
 
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A formula and the value it shows until recalculated (what a reader without a calculation engine sees)."""
+
+    text: str
+    cached: Any
+
+
+@functools.cache
+def _column_name(col: int) -> str:
+    return str(xl_col_to_name(col))
+
+
 def _looks_rich(text: str) -> bool:
     """What XlsxWriter takes for prepared rich text, written unescaped (control characters do not change
     either end: they become _xHHHH_ escapes inside)."""
     return text.startswith("<r>") and text.endswith("</r>")
 
 
+# A formula's shape: its digits all 0. The master's formulas differ mostly by their rows' numbers.
+_SHAPE = str.maketrans("123456789", "000000000")
+# Whether each shape met is plain (``_plain``), a few hundred at most in a master (bounded all the same).
+_PLAIN_SHAPES: dict[str, bool] = {}
+PLAIN_SHAPES_REMEMBERED = 1_024
+
+
 def _plain(formula: str) -> bool:
     """Whether every call in ``formula`` is to a function of ``PLAIN``: then none of XlsxWriter's expressions
-    (the newer functions' renames, the dynamic array functions) can match it."""
-    return (
-        "_xlfn." not in formula
-        and "INGLE(" not in formula  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
-        and PLAIN.issuperset(_CALL.findall(formula))
-    )
+    (the newer functions' renames, the dynamic array functions) can match it.
+
+    Answered once per shape: a digit changed into another leaves every name where it was (the pattern of a
+    name takes any digit alike), a name without digits as it was and one with digits outside ``PLAIN``
+    (no name there has one), and neither «_xlfn.» nor «INGLE(» has a digit."""
+    shape = formula.translate(_SHAPE)
+    known = _PLAIN_SHAPES.get(shape)
+    if known is None:
+        if len(_PLAIN_SHAPES) >= PLAIN_SHAPES_REMEMBERED:
+            _PLAIN_SHAPES.clear()
+        known = _PLAIN_SHAPES[shape] = (
+            "_xlfn." not in shape
+            and "INGLE(" not in shape  # XlsxWriter's "\SINGLE(" matches any character before "INGLE("
+            and PLAIN.issuperset(_CALL.findall(shape))
+        )
+    return known
+
+
+def _escaped(text: str) -> str:
+    """XlsxWriter's ``_escape_data`` of a text: ``&``, ``<`` and ``>`` escaped (its expression also looks for
+    ``"`` and a newline, which it leaves as they are)."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 def _stripped(formula: str) -> str:
@@ -108,6 +161,10 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
     # The hyperlinks given as text, one line each ([row, col, url, text, tip]), in the order of their rows.
     _links: IO[bytes] | None = None
     row_data_fh: IO[str]  # XlsxWriter's temporary file of the rows (constant_memory)
+    previous_row: int  # XlsxWriter's: the row being written (constant_memory), the rows above it written out
+    # The row ``write_cells`` made, until the next row starts (a link may still be written on it): its
+    # cells' columns and XML, in column order, and its <row> tag when made too.
+    _made: tuple[list[int], list[str], str | None] | None = None
 
     def _initialize(self, init_data: Any) -> None:
         super()._initialize(init_data)
@@ -124,10 +181,153 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
 
     def _write_single_row(self, current_row_num: int = 0) -> None:
         written = self.previous_row
-        super()._write_single_row(current_row_num)
+        if self._made is not None:  # always the row written out now: no other row starts meanwhile
+            self._write_made_row(current_row_num)
+        else:
+            super()._write_single_row(current_row_num)
         if self.forget_written_rows:
             self.row_info.pop(written, None)
             self.row_sizes.pop(written, None)
+
+    def write_cells(self, row: int, cells: Sequence[tuple[int, object, Any]], height: float | None = None) -> None:
+        """One row's cells, (column, value, format) in increasing column order, and its height in points.
+
+        A value is a text (written as text, whatever it looks like: a formula, XlsxWriter's rich text), a
+        ``Formula``, a number, a date or a datetime, or None (a blank cell keeping its format); every cell has
+        a format. What XlsxWriter's
+        ``write_string``, ``write_formula``, ``write_number``, ``write_datetime``, ``write_blank`` and ``set_row``
+        would write (property tests compare the bytes), made in one piece in ``constant_memory`` mode: each
+        cell's XML at once, without a cell object, the row's table and XlsxWriter's calls per cell and per
+        attribute. A cell outside the sheet is an error, never dropped.
+        """
+        if not cells:
+            if height is not None:
+                self.set_row(row, height)
+            return
+        last = cells[-1][0]
+        if self._check_dimensions(row, last) or self._check_dimensions(row, cells[0][0]):
+            raise RuntimeError(f"{self.name}: la cella {xl_rowcol_to_cell_fast(row, last)} è fuori dal foglio")
+        if self.constant_memory and row > self.previous_row:
+            self._write_single_row(row)
+        elif not self.constant_memory or self._made is not None or self.table.get(row):
+            # Cells already on this row (never in the master): XlsxWriter's way, cell by cell.
+            for col, value, fmt in cells:
+                self.write_value(row, col, value, fmt)
+            if height is not None:
+                self.set_row(row, height)
+            return
+        number, cols, parts, previous = str(row + 1), list[int](), list[str](), -1
+        longest = self.xls_strmax // 2  # a longer text XlsxWriter may have to shorten: its own way
+        for col, value, fmt in cells:
+            if col <= previous:
+                raise ValueError(f"{self.name}: le celle della riga {number} vanno date in ordine di colonna")
+            if fmt is None:
+                raise ValueError(f"{self.name}: la cella {_column_name(col)}{number} è senza formato")
+            previous, kind = col, type(value)
+            # Numbered in column order, even a cell written XlsxWriter's way below: as XlsxWriter numbers
+            # formats, when it writes out a cell.
+            xf = fmt.xf_index
+            if xf is None:
+                xf = fmt._get_xf_index()
+            start = f'<c r="{_column_name(col)}{number}" s="{xf}"'
+            if kind is str and len(value) <= longest:  # type: ignore[arg-type]
+                text: str = value  # type: ignore[assignment]
+                if not text.isprintable() or "_x" in text:  # as _escape_control_characters
+                    text = Worksheet._escape_control_characters(text)
+                if "&" in text or "<" in text or ">" in text:  # as _escaped
+                    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                # XlsxWriter's _preserve_whitespace: "^\s" or "\s$" (either is the text's first or last character).
+                if text[:1].isspace() or text[-1:].isspace():
+                    parts.append(f'{start} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+                else:
+                    parts.append(f'{start} t="inlineStr"><is><t>{text}</t></is></c>')
+            elif kind is Formula:
+                formula, cached = value.text, value.cached  # type: ignore[attr-defined]
+                shown = cached
+                if not formula:  # XlsxWriter would leave the cell out
+                    raise ValueError(f"{self.name}: la cella {_column_name(col)}{number} ha una formula vuota")
+                shown_kind = type(shown)
+                # As _write_formula and _write_cell (any other formula or value: XlsxWriter's way, below).
+                if formula[0] == "{" or shown_kind not in (str, int, float) or not _plain(formula):
+                    self.write_value(row, col, value, fmt)
+                    continue
+                if shown_kind is str:
+                    if "&" in shown or "<" in shown or ">" in shown:
+                        shown = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                    if shown:
+                        start += ' t="e"' if cached in _ERROR_CODES else ' t="str"'
+                parts.append(f"{start}><f>{_escaped(_stripped(formula))}</f><v>{shown}</v></c>")
+            elif value is None:
+                parts.append(f"{start}/>")
+            elif (kind is float and math.isfinite(value)) or kind is int:  # type: ignore[arg-type]
+                parts.append(f"{start}><v>{value:.16G}</v></c>")
+            elif kind is date or kind is datetime:
+                parts.append(f"{start}><v>{self._convert_date_time(value):.16G}</v></c>")
+            else:  # to the row's table: written with the row's made cells, in column order
+                self.write_value(row, col, value, fmt)
+                continue
+            cols.append(col)
+        tag = self._row_tag(number, height) if row not in self.row_info else None
+        if tag is None and height is not None:
+            self.set_row(row, height)
+        self._made = (cols, parts, tag)
+
+    def _row_tag(self, number: str, height: float | None) -> str | None:
+        """The ``<row>`` tag XlsxWriter writes for a row of ``height`` points (None: the default) given by
+        ``set_row`` alone, without keeping the height until the row is written out; None where the row needs
+        more (a hidden row, a sheet with other defaults, a sheet whose chart is placed by its rows' heights)."""
+        if not self.forget_written_rows or self.excel_version == 2010:
+            return None
+        if self.default_row_height != self.original_row_height:
+            return None
+        if height is None:
+            return f'<row r="{number}">'
+        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row
+        if pixels == 0:  # hidden
+            return None
+        if pixels == self.original_row_height:
+            return f'<row r="{number}">'
+        return f'<row r="{number}" ht="{pixels * 0.75:.16g}" customHeight="1">'
+
+    def write_value(self, row: int, col: int, value: object, fmt: Any) -> None:
+        """One cell by the kind of ``value`` (see ``write_cells``), through XlsxWriter's writers."""
+        if isinstance(value, Formula):
+            self._write_formula(row, col, value.text, fmt, value.cached)
+        elif isinstance(value, str):
+            self._write_string(row, col, value, fmt)
+        elif isinstance(value, date):
+            self._write_datetime(row, col, value, fmt)
+        elif isinstance(value, int | float):
+            self._write_number(row, col, value, fmt)
+        elif value is None:
+            self._write_blank(row, col, None, fmt)
+        else:
+            raise TypeError(f"{self.name}: valore non scrivibile {value!r}")
+
+    def _write_made_row(self, current_row_num: int) -> None:
+        """``_write_single_row`` for the row ``write_cells`` made, with any cell written on it since."""
+        assert self._made is not None
+        row_num = self.previous_row
+        cols, parts, tag = self._made
+        self._made = None
+        self.previous_row = current_row_num
+        info = self.row_info.get(row_num)  # a set_row after write_cells replaces its height, as in XlsxWriter
+        if tag is None or info is not None:
+            self._write_row(row_num, None, info)
+        else:
+            self.fh.write(tag)
+        later = self.table.get(row_num)
+        if not later:
+            self.fh.write("".join(parts))
+        else:  # in column order; a cell written again is its last value, as XlsxWriter keeps it
+            made = dict(zip(cols, parts, strict=True))
+            for col in sorted(made.keys() | later.keys()):
+                if col in later:
+                    self._write_cell(row_num, col, later[col])
+                else:
+                    self.fh.write(made[col])
+        self._xml_end_tag("row")
+        self.table.clear()
 
     def _write_url(
         self, row: int, col: int, url: Any, cell_format: Any = None, string: Any = None, tip: Any = None
@@ -259,8 +459,8 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
         return super()._escape_attributes(attribute)
 
     def _escape_data(self, data: Any) -> Any:
-        if type(data) is str and not _needs_xml_escape(data):
-            return data
+        if type(data) is str:
+            return _escaped(data)
         return super()._escape_data(data)
 
     @staticmethod

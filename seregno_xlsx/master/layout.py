@@ -20,6 +20,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
 
+from seregno_xlsx.scheda.fit import one_line
 from seregno_xlsx.texts import default_templates_dir, load_toml
 
 
@@ -42,6 +43,11 @@ class Col:
     header: str
     width: float
     kind: Kind = Kind.TEXT
+
+    @cached_property
+    def one_line(self) -> int:
+        """The longest text certain to hold on one line of the column (``scheda.fit.one_line``)."""
+        return one_line(self.width)
 
 
 @dataclass(frozen=True)

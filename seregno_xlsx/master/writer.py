@@ -36,7 +36,7 @@ from seregno_xlsx.findings import Anomalia, printable
 from seregno_xlsx.limits import MAX_CELL_TEXT
 from seregno_xlsx.limits import MAX_LINKS_PER_SHEET as MAX_LINKS
 from seregno_xlsx.master.area_findings import PrimeAnomalie, Row
-from seregno_xlsx.master.fast_sheet import FastWorksheet
+from seregno_xlsx.master.fast_sheet import FastWorksheet, Formula
 from seregno_xlsx.master.formula_regola import indicator_formula
 from seregno_xlsx.master.layout import (
     ANOMALIE,
@@ -102,9 +102,11 @@ from seregno_xlsx.piano.model import (
     Rilevazione,
     round_value_field,
 )
-from seregno_xlsx.scheda.fit import height, lines
+from seregno_xlsx.scheda.fit import height, lines, one_line
 
 TRUNCATED = " […testo troncato nel master]"
+# The longest text certainly on one line of each column of an area's page.
+_AREE_ONE_LINE = [one_line(width) for width in AREE_WIDTHS]
 NON_PERVENUTA, PERVENUTA = "non pervenuta", "pervenuta"
 # Findings listed on an area's page; the rest are in «Anomalie».
 MAX_AREA_FINDINGS = 25
@@ -243,15 +245,9 @@ def _mean_formula(match: str | None, pct: str, weight: str | None) -> str:
     return f'=IF({denominator}=0,"",{numerator}/{denominator})'
 
 
-@dataclass(frozen=True)
-class _Formula:
-    text: str
-    cached: float | str
-
-
-def _copy(source: str, cached: float | str) -> _Formula:
+def _copy(source: str, cached: float | str) -> Formula:
     """A live copy of another cell; an empty source stays empty (a bare reference would show 0)."""
-    return _Formula(f'=IF({source}="","",{source})', cached)
+    return Formula(f'=IF({source}="","",{source})', cached)
 
 
 def _value_key(rilevazione: Rilevazione) -> str:
@@ -326,13 +322,14 @@ class _Master:
         self.links: dict[tuple[str, str, str], int | None] = {}
         self.rows: dict[str, int] = {}
         self.headed: set[str] = set()  # the sheets whose table header is written
+        self.plans: dict[tuple[str, bool], list[tuple[int, str, Format | None, int, float]]] = {}
         self.invalid: dict[str, dict[str, float | None]] = {}  # area -> code -> the invalid value read
         self.remit = FULL
         # The office's corrections and the 0-based «Rettifiche» row of each, by (area, objective, indicator code).
         self.applicate: list[Applicata] = []
         self.rett_row: dict[tuple[str, str, str], int] = {}
         # A corrected objective's mean before the correction, and corrected indicators' rows, by the same key.
-        self.computed: dict[tuple[str, str, str], _Formula] = {}
+        self.computed: dict[tuple[str, str, str], Formula] = {}
         self.ind_row: dict[tuple[str, str, str], int] = {}
         # Each objective's % once and its weight, by its index in Obiettivi (the k-th objective is on its
         # k-th data row), not again for each of the people assigned to it, in Assegnazioni, Personale and
@@ -352,6 +349,9 @@ class _Master:
         self.area_counts: list[Conteggi] = []
         self.area_firme: list[Compilazione] = []
         self.area_pairs: list[slice] = []
+        # Without personal data: the people of each area and category (their matricole) and their assignments.
+        self.by_category: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
+        self.page_breaks: list[int] = []  # the first row of each area's page but the first
         # Assegnazioni's «Tempo» formula: the year's first and last day, the same on every row.
         self.year = tuple(f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(anno))
 
@@ -395,8 +395,9 @@ class _Master:
     # -- cells -------------------------------------------------------------
 
     def _text(self, value: str) -> str:
-        # Every text of the master passes here: a file name not in UTF-8 keeps its readable part.
-        value = self.remit.clean(printable(value))
+        # Every text of the master passes here: a file name not in UTF-8 keeps its readable part (an ASCII
+        # text is all readable).
+        value = self.remit.clean(value if value.isascii() else printable(value))
         if len(value) > MAX_CELL_TEXT:
             self.summary.testi_troncati += 1
             return value[: MAX_CELL_TEXT - len(TRUNCATED)] + TRUNCATED
@@ -407,7 +408,7 @@ class _Master:
         ws.write_string(row, col, self._text(value), fmt)
 
     def _write(self, ws: Worksheet, r: int, c: int, value: object, fmt: Format | None, where: str) -> None:
-        if isinstance(value, _Formula):
+        if isinstance(value, Formula):
             ws.write_formula(r, c, value.text, fmt, value.cached)
         elif isinstance(value, str):
             self._str(ws, r, c, value, fmt)
@@ -428,28 +429,40 @@ class _Master:
         row = sheet.header_row + r
         assert values.keys() <= sheet.key_set, (sheet.name, set(values) - sheet.key_set)
         by_kind = self.banded if r % 2 else self.fmt  # as _cell_format: odd data rows banded
-        count = 1
-        # What _write does, for the three kinds of almost every cell, without its checks in turn and calling
-        # XlsxWriter's writers under their argument-converting decorators (the row and column are numbers):
-        # hundreds of thousands of cells.
-        for c, column in enumerate(sheet.columns):
-            value = values.get(column.key)
-            fmt = by_kind[formats.get(column.key, column.kind) if formats else column.kind]
-            text: object = value
-            if type(value) is str:
-                ws._write_string(row, c, self._text(value), fmt)
-            elif type(value) is _Formula:
-                ws._write_formula(row, c, value.text, fmt, value.cached)
-                text = value.cached
-            elif value is None:
-                ws._write_blank(row, c, None, fmt)
-                continue
+        text, count = self._text, 1
+        # Without people to leave out, an ASCII text within Excel's limit is what _text makes of it.
+        as_given = not self.remit.omessi
+        cells: list[tuple[int, object, Format | None]] = []
+        for c, key, fmt, single, width in self._columns(sheet, r % 2 == 1):
+            value = values.get(key)
+            if formats and key in formats:
+                fmt = by_kind[formats[key]]
+            # The lines of a text as given (a formula's: its value), unless it certainly holds on one line.
+            if type(value) is Formula:
+                shown = value.cached
+            elif isinstance(value, str):
+                shown = value
+                if not (as_given and value.isascii() and len(value) <= MAX_CELL_TEXT):
+                    value = text(value)
             else:
-                self._write(ws, row, c, value, fmt, sheet.name)
-            if text and isinstance(text, str) and column.kind is not Kind.CODE:
-                count = max(count, lines(text[:MAX_CELL_TEXT], column.width))
-        if count > 1:
-            ws.set_row(row, height(count))
+                cells.append((c, value, fmt))
+                continue
+            if single >= 0 and isinstance(shown, str) and (len(shown) > single or "\n" in shown):
+                count = max(count, lines(shown[:MAX_CELL_TEXT], width))
+            cells.append((c, value, fmt))
+        ws.write_cells(row, cells, height(count) if count > 1 else None)
+
+    def _columns(self, sheet: Sheet, banded: bool) -> list[tuple[int, str, Format | None, int, float]]:
+        """What ``_row`` needs of each column of ``sheet``, looked up once: index, key, format (banded or not),
+        the longest text certainly on one line (-1: never measured, a code shrinks to fit), width."""
+        found = self.plans.get((sheet.name, banded))
+        if found is None:
+            by_kind = self.banded if banded else self.fmt
+            found = self.plans[sheet.name, banded] = [
+                (c, column.key, by_kind[column.kind], -1 if column.kind is Kind.CODE else column.one_line, column.width)
+                for c, column in enumerate(sheet.columns)
+            ]
+        return found
 
     def _cell_format(self, key: str, r: int) -> Format | None:
         """The format of a table's data cell on its 1-based data row ``r``: odd rows banded."""
@@ -513,17 +526,12 @@ class _Master:
 
     def write(self, anomalie: list[Anomalia], fonti: list[Fonte], aree_mancanti: list[str], sources: list[str]) -> None:
         self._want_links(anomalie)
-        self._write_obiettivi()
-        self._write_indicatori()
-        self._write_fasi()
+        self._number_formats()
+        self._write_areas(anomalie, aree_mancanti)
         if self.remit.nominativi:
             self._write_personale()
         else:
             self._write_people_counts()
-            assignments = (
-                v for a in self.aree for o in a.obiettivi for p in o.risorse_umane for v in (p.quota, p.dal, p.al)
-            )
-            self.summary.valori_omessi += _given(*assignments)
         self._write_riepilogo(aree_mancanti)
         accepted = {f.area.casefold(): f.file for f in fonti if f.stato == "accettato"}
         sources += [""] * (len(anomalie) - len(sources))
@@ -531,7 +539,7 @@ class _Master:
         self._write_anomalie(anomalie, files)
         self._write_fonti(fonti)
         self._write_rettifiche()
-        self._write_aree(anomalie)
+        self._finish_aree()
         # Last: they report what the other sheets wrote.
         self._riepilogo_notes()
 
@@ -557,7 +565,7 @@ class _Master:
             me = sheet.cell("area", sheet.header_row + r)
             values: dict[str, object] = {"area": nome, "stato": stato, **_sign_off(firma, self.remit.nominativi)}
             for count in COUNTS:
-                values[count.key] = _Formula(self._count_formula(count, me), getattr(conteggi, count.key))
+                values[count.key] = Formula(self._count_formula(count, me), getattr(conteggi, count.key))
             if self.remit.nominativi:
                 self._count_input(firma.compilata_da, firma.approvata_da, firma.data_approvazione)
             else:  # who signed is personal data; that and when it was approved are facts
@@ -565,11 +573,11 @@ class _Master:
                 self.summary.valori_omessi += _given(firma.compilata_da, firma.approvata_da)
             mean = _mean_formula(f"({area_range}={me})", pct_range, weight)
             # area_pct: its objectives' % and weights, in order, as Obiettivi kept them.
-            values["pct"] = _Formula(mean, _cached(weighted_mean(self.pairs[self.area_pairs[area]])))
+            values["pct"] = Formula(mean, _cached(weighted_mean(self.pairs[self.area_pairs[area]])))
             if self.ril is Rilevazione.FINALE:
                 first = _mean_formula(f"({area_range}={me})", OBIETTIVI.range("pct_prima", n_obj), weight)
                 pct_prima = weighted_mean(self.first_pairs[self.area_pairs[area]])
-                values["pct_prima"] = _Formula(first, _cached(pct_prima))
+                values["pct_prima"] = Formula(first, _cached(pct_prima))
             self._row(sheet, r, values)
         total: list[object] = []
         for column in sheet.columns:
@@ -582,13 +590,13 @@ class _Master:
             elif column.key == "pct":
                 formula = _mean_formula(None, pct_range, weight)
                 # total_pct of every objective, from each one's % and weight as Obiettivi kept them.
-                total.append(_Formula(formula, _cached(weighted_mean(self.pairs))))
+                total.append(Formula(formula, _cached(weighted_mean(self.pairs))))
             elif column.key == "pct_prima":
                 total.append(self._first_round_total(n_obj, weight))
             else:
                 letter = sheet.letter(column.key)
                 span = f"{letter}{sheet.first_row + 1}:{letter}{sheet.first_row + max(n, 1)}"
-                total.append(_Formula(f"=SUM({span})", getattr(totale, column.key)))
+                total.append(Formula(f"=SUM({span})", getattr(totale, column.key)))
         self._finish(sheet, n, total)
         self._bands(ws, sheet.first_row, sheet.first_row + max(n, 1), sheet.index("pct"))
 
@@ -614,7 +622,7 @@ class _Master:
         if self.ril is not Rilevazione.FINALE:
             return None
         formula = _mean_formula(None, OBIETTIVI.range("pct_prima", n_obj), weight)
-        return _Formula(formula, _cached(weighted_mean(self.first_pairs)))
+        return Formula(formula, _cached(weighted_mean(self.first_pairs)))
 
     def _count_formula(self, count: Count, area_cell: str) -> str:
         """SUMPRODUCT over the detail sheet's rows of the area that meet every condition of ``count``."""
@@ -665,65 +673,106 @@ class _Master:
         chart.set_size({"width": 520, "height": max(240, 60 + 28 * n)})
         self.sheets[sheet.name].insert_chart(row, 0, chart)
 
-    def _write_obiettivi(self) -> None:
+    def _number_formats(self) -> None:
+        """Every format of the tables numbered at once, in the order they were made: XlsxWriter numbers a format
+        when a cell first uses it, and the rows of the area sheets interleave (``_write_areas``); so the numbers
+        do not depend on which sheet or area first uses a format."""
+        for fmt in (*self.banded.values(), *self.total.values(), *self.fmt.values()):
+            if fmt is not None:
+                fmt._get_xf_index()
+
+    def _write_areas(self, anomalie: list[Anomalia], aree_mancanti: list[str]) -> None:
+        """Obiettivi, Indicatori, Fasi and each area's page (without names, Assegnazioni's counts too), area by
+        area. The areas are kept compressed (``piano/compresse.py``): each read makes models of them again, so
+        they are read twice in all, once to count the indicators (Obiettivi's formulas reach over all of them)
+        and number the Riepilogo rows (each page links to its row), once to write every sheet's rows, which
+        stay in order on each sheet (the sheets' rows interleave: constant_memory allows it)."""
+        names: list[str] = []
+        n_ind = 0
+        for area in self.aree:
+            names.append(area.nome)
+            n_ind += sum(len(o.indicatori) for o in area.obiettivi)
+        for r, nome in enumerate([*names, *aree_mancanti], start=1):  # as _write_riepilogo numbers its rows
+            self.area_row[nome.casefold()] = RIEPILOGO.header_row + r
+        # Of each area only the rows its page shows, never every finding at once (``area_findings.py``).
+        by_area = PrimeAnomalie(MAX_AREA_FINDINGS).extend((x.area.casefold(), _page_row(x)) for x in anomalie)
+        ws = self.sheets[AREE_NAME]
+        for c, width in enumerate(AREE_WIDTHS):
+            ws.set_column(c, c, width)
+        obiettivi = indicatori = fasi = conteggi = page = 0
+        for a, area in enumerate(self.aree):
+            obiettivi = self._objective_rows(a, area, obiettivi, n_ind)
+            indicatori = self._indicator_rows(area, indicatori)
+            fasi = self._phase_rows(area, fasi)
+            if not self.remit.nominativi:
+                conteggi = self._count_rows(area, conteggi)
+            if page:
+                self.page_breaks.append(page)
+            key = area.nome.casefold()
+            page = self._area_page(ws, page, a, area, by_area.rows(key), by_area.count(key))
+        self._finish(OBIETTIVI, obiettivi)
+        first = OBIETTIVI.first_row
+        self._bands(self.sheets[OBIETTIVI.name], first, first + max(obiettivi, 1) - 1, OBIETTIVI.index("pct"))
+        self._finish(INDICATORI, indicatori)
+        self._finish(FASI, fasi)
+        if not self.remit.nominativi:
+            self._finish(ASSEGNAZIONI_CONTEGGI, conteggi)
+
+    def _objective_rows(self, a: int, area: Area, r: int, n_ind: int) -> int:
+        """The area's rows of Obiettivi after its ``r``-th data row (``a``: the area's index; ``n_ind``: the
+        indicators of every area); returns the last data row written."""
         sheet = OBIETTIVI
-        n_ind = sum(len(o.indicatori) for a in self.aree for o in a.obiettivi)
         pct_col, weight_col = INDICATORI.range("pct", n_ind), INDICATORI.range("peso", n_ind)
         area_col, code_col = INDICATORI.range("area", n_ind), INDICATORI.range("codice_obiettivo", n_ind)
-        r = 0
-        for area in self.aree:
-            a = len(self.area_names)
-            self.area_names.append(area.nome)
-            self.area_counts.append(counts(area, self.ril, self.rif, self.invalid.get(area.nome, {})))
-            self.area_firme.append(area.compilazione)
-            self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
-            for ob in area.obiettivi:
-                r += 1
-                row = sheet.header_row + r
-                match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
-                kept = objective_pct(ob, self.ril, self.regole)
-                pct = _Formula(_mean_formula(match, pct_col, weight_col), _cached(kept))
-                self.pairs.append((kept, self.regole.peso_obiettivo(ob)))
-                self.people.gather(a, r - 1, ob)
-                if ob.rettificato:
-                    qualified = (
-                        f"({area_col}={sheet.cell('area', row, sheet=True)})"
-                        f"*({code_col}={sheet.cell('codice', row, sheet=True)})"
-                    )
-                    computed = _cached(computed_objective_pct(ob, self.ril, self.regole))
-                    mean = _mean_formula(qualified, pct_col, weight_col)
-                    self.computed[area.nome, ob.codice, ""] = _Formula(mean, computed)
-                    source = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ""], sheet=True)
-                    pct = _Formula(f'=IF(ISNUMBER({source}),{source},"")', pct.cached)
-                values = {
-                    "area": area.nome,
-                    "codice": ob.codice,
-                    "titolo": ob.titolo,
-                    "peso": ob.peso,
-                    "n_indicatori": len(ob.indicatori),
-                    "pct": pct,
-                    **self._both_rounds_objective(ob, match, weight_col, n_ind),
-                    "data_inizio_effettiva": ob.data_inizio_effettiva,
-                    "data_fine_prevista": ob.data_fine_prevista,
-                    "data_fine_effettiva": ob.data_fine_effettiva,
-                    "note": ob.note,
-                }
-                self._row(sheet, r, values)
-                self._count_input(ob.data_inizio_effettiva, ob.data_fine_effettiva, ob.note)
-                self._link("obiettivo", area.nome, ob.codice, row)
-        self._finish(sheet, r)
-        self._bands(self.sheets[sheet.name], sheet.first_row, sheet.first_row + max(r, 1) - 1, sheet.index("pct"))
+        self.area_names.append(area.nome)
+        self.area_counts.append(counts(area, self.ril, self.rif, self.invalid.get(area.nome, {})))
+        self.area_firme.append(area.compilazione)
+        self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
+        for ob in area.obiettivi:
+            r += 1
+            row = sheet.header_row + r
+            match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
+            kept = objective_pct(ob, self.ril, self.regole)
+            pct = Formula(_mean_formula(match, pct_col, weight_col), _cached(kept))
+            self.pairs.append((kept, self.regole.peso_obiettivo(ob)))
+            self.people.gather(a, r - 1, ob)
+            if ob.rettificato:
+                qualified = (
+                    f"({area_col}={sheet.cell('area', row, sheet=True)})"
+                    f"*({code_col}={sheet.cell('codice', row, sheet=True)})"
+                )
+                computed = _cached(computed_objective_pct(ob, self.ril, self.regole))
+                mean = _mean_formula(qualified, pct_col, weight_col)
+                self.computed[area.nome, ob.codice, ""] = Formula(mean, computed)
+                source = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ""], sheet=True)
+                pct = Formula(f'=IF(ISNUMBER({source}),{source},"")', pct.cached)
+            values = {
+                "area": area.nome,
+                "codice": ob.codice,
+                "titolo": ob.titolo,
+                "peso": ob.peso,
+                "n_indicatori": len(ob.indicatori),
+                "pct": pct,
+                **self._both_rounds_objective(ob, match, weight_col, n_ind),
+                "data_inizio_effettiva": ob.data_inizio_effettiva,
+                "data_fine_prevista": ob.data_fine_prevista,
+                "data_fine_effettiva": ob.data_fine_effettiva,
+                "note": ob.note,
+            }
+            self._row(sheet, r, values)
+            self._count_input(ob.data_inizio_effettiva, ob.data_fine_effettiva, ob.note)
+            self._link("obiettivo", area.nome, ob.codice, row)
+        return r
 
-    def _write_indicatori(self) -> None:
-        r = 0
-        for area in self.aree:
-            for ob in area.obiettivi:
-                fasi = {f.codice: f for f in ob.fasi}
-                for ind in ob.indicatori:
-                    r += 1
-                    self._indicator_row(r, area, ob, ind, fasi.get(ind.codice))
-                    self._link("indicatore", area.nome, ind.codice, INDICATORI.header_row + r)
-        self._finish(INDICATORI, r)
+    def _indicator_rows(self, area: Area, r: int) -> int:
+        """The area's rows of Indicatori after its ``r``-th data row; returns the last one written."""
+        for ob in area.obiettivi:
+            fasi = {f.codice: f for f in ob.fasi}
+            for ind in ob.indicatori:
+                r += 1
+                self._indicator_row(r, area, ob, ind, fasi.get(ind.codice))
+                self._link("indicatore", area.nome, ind.codice, INDICATORI.header_row + r)
+        return r
 
     def _indicator_row(self, r: int, area: Area, ob: Obiettivo, ind: Indicatore, fase: Fase | None) -> None:
         row = INDICATORI.header_row + r
@@ -732,7 +781,7 @@ class _Master:
         value = INDICATORI.cell(_value_key(self.ril), row)
         if ind.valore_rettificato is not None:  # the office's corrected value, from «Rettifiche»
             value = RETTIFICHE.cell("rettificato", self.rett_row[area.nome, ob.codice, ind.codice], sheet=True)
-        pct = _Formula(self._indicator_formula(row, ind, value), _cached(indicator_pct(ind, self.ril, self.regole)))
+        pct = Formula(self._indicator_formula(row, ind, value), _cached(indicator_pct(ind, self.ril, self.regole)))
         values: dict[str, object] = {
             "area": area.nome,
             "codice_obiettivo": ob.codice,
@@ -808,7 +857,7 @@ class _Master:
             sent = self._as_sent(ob)
             pct = objective_pct(sent, Rilevazione.INTERMEDIA, self.regole)
             self.first_pairs.append((pct, self.regole.peso_obiettivo(sent)))
-            values["pct_prima"] = _Formula(_mean_formula(match, first, weight_col), _cached(pct))
+            values["pct_prima"] = Formula(_mean_formula(match, first, weight_col), _cached(pct))
         return values
 
     def _both_rounds_indicator(self, ind: Indicatore, row: int) -> dict[str, object]:
@@ -820,37 +869,37 @@ class _Master:
         if ind.prima_rilevazione is not None and ind.valore_raggiunto is not None:
             change = ind.valore_raggiunto - ind.prima_rilevazione
         return {
-            "variazione": _Formula(f'=IF(OR(COUNT({first})=0,COUNT({final})=0),"",{final}-{first})', _cached(change)),
-            "pct_prima": _Formula(
+            "variazione": Formula(f'=IF(OR(COUNT({first})=0,COUNT({final})=0),"",{final}-{first})', _cached(change)),
+            "pct_prima": Formula(
                 self._indicator_formula(row, ind, first, Rilevazione.INTERMEDIA),
                 _cached(indicator_pct(self._as_sent(ind), Rilevazione.INTERMEDIA, self.regole)),
             ),
         }
 
-    def _write_fasi(self) -> None:
-        sheet, r = FASI, 0
-        for area in self.aree:
-            for ob in area.obiettivi:
-                for f in ob.fasi:
-                    r += 1
-                    row = sheet.header_row + r
-                    values = {
-                        "area": area.nome,
-                        "codice_obiettivo": ob.codice,
-                        "codice": f.codice,
-                        "descrizione": f.descrizione,
-                        "data_inizio_prevista": f.data_inizio_prevista,
-                        "data_fine_prevista": f.data_fine_prevista,
-                        "data_inizio_effettiva": f.data_inizio_effettiva,
-                        "data_fine_effettiva": f.data_fine_effettiva,
-                        "stato": _Formula(self._state_formula(row), stato(f, self.rif)),
-                        "monitoraggio": f.monitoraggio,
-                        "evidenza": f.evidenza,
-                    }
-                    self._row(sheet, r, values)
-                    self._count_input(f.data_inizio_effettiva, f.data_fine_effettiva, f.monitoraggio, f.evidenza)
-                    self._link("fase", area.nome, f.codice, row)
-        self._finish(sheet, r)
+    def _phase_rows(self, area: Area, r: int) -> int:
+        """The area's rows of Fasi after its ``r``-th data row; returns the last one written."""
+        sheet = FASI
+        for ob in area.obiettivi:
+            for f in ob.fasi:
+                r += 1
+                row = sheet.header_row + r
+                values = {
+                    "area": area.nome,
+                    "codice_obiettivo": ob.codice,
+                    "codice": f.codice,
+                    "descrizione": f.descrizione,
+                    "data_inizio_prevista": f.data_inizio_prevista,
+                    "data_fine_prevista": f.data_fine_prevista,
+                    "data_inizio_effettiva": f.data_inizio_effettiva,
+                    "data_fine_effettiva": f.data_fine_effettiva,
+                    "stato": Formula(self._state_formula(row), stato(f, self.rif)),
+                    "monitoraggio": f.monitoraggio,
+                    "evidenza": f.evidenza,
+                }
+                self._row(sheet, r, values)
+                self._count_input(f.data_inizio_effettiva, f.data_fine_effettiva, f.monitoraggio, f.evidenza)
+                self._link("fase", area.nome, f.codice, row)
+        return r
 
     def _state_formula(self, row: int) -> str:
         """``stato`` as a formula: a date corrected in Fasi moves the phase's state and the Riepilogo counts."""
@@ -882,7 +931,7 @@ class _Master:
                 ob_row = OBIETTIVI.header_row + 1 + x.k
                 stars: object = 1
                 if self.regole.pesi_aree == "stelle":
-                    stars = _Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", x.peso)
+                    stars = Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", x.peso)
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
                 link = _copy(source, _cached(self.pairs[x.k][0]))
                 values = {
@@ -892,9 +941,9 @@ class _Master:
                     "codice_obiettivo": x.codice,
                     "stelle": stars,
                     **_assignment_inputs(persona),
-                    "quota_usata": _Formula(self._share_formula(row, mat_col, quota_col), share),
-                    "tempo": _Formula(self._time_formula(row), year_fraction(persona, self.anno)),
-                    "peso": _Formula(self._weight_formula(row), weight),
+                    "quota_usata": Formula(self._share_formula(row, mat_col, quota_col), share),
+                    "tempo": Formula(self._time_formula(row), year_fraction(persona, self.anno)),
+                    "peso": Formula(self._weight_formula(row), weight),
                     "pct": link,
                 }
                 self._row(ASSEGNAZIONI, a, values)
@@ -912,7 +961,7 @@ class _Master:
                 "aree": "; ".join(dict.fromkeys(self.area_names[x.area] for x in entries)),
                 "codici": "; ".join(x.codice for x in entries),
                 "n_obiettivi": len(assigned),
-                "pct": _Formula(mean, _cached(cached)),
+                "pct": Formula(mean, _cached(cached)),
             }
             self._row(PERSONALE, r, person)
         self._finish(PERSONALE, len(order))
@@ -937,22 +986,27 @@ class _Master:
             made.append(Assegnazione(_AREA, obiettivo, persona))
         return made
 
+    def _count_rows(self, area: Area, r: int) -> int:
+        """Without personal data, the area's rows of Assegnazioni after its ``r``-th data row, how many people per
+        objective (never who); returns the last one written. Its people by category are gathered for Personale,
+        and their assignments' values counted as left out."""
+        for ob in area.obiettivi:
+            assigned = {p.matricola: p.categoria for p in ob.risorse_umane}
+            r += 1
+            values = {"area": area.nome, "codice_obiettivo": ob.codice, "persone": len(assigned)}
+            self._row(ASSEGNAZIONI_CONTEGGI, r, values)
+            for matricola, categoria in assigned.items():
+                who, pairs = self.by_category.setdefault((area.nome, categoria or "non indicata"), (set(), [0]))
+                who.add(matricola)
+                pairs[0] += 1
+        given = (v for o in area.obiettivi for p in o.risorse_umane for v in (p.quota, p.dal, p.al))
+        self.summary.valori_omessi += _given(*given)
+        return r
+
     def _write_people_counts(self) -> None:
-        """Without personal data: how many people per area and category, and per objective; never who."""
-        by_category: dict[tuple[str, str], tuple[set[str], list[int]]] = {}
-        r = 0
-        for area in self.aree:
-            for ob in area.obiettivi:
-                assigned = {p.matricola: p.categoria for p in ob.risorse_umane}
-                r += 1
-                values = {"area": area.nome, "codice_obiettivo": ob.codice, "persone": len(assigned)}
-                self._row(ASSEGNAZIONI_CONTEGGI, r, values)
-                for matricola, categoria in assigned.items():
-                    who, pairs = by_category.setdefault((area.nome, categoria or "non indicata"), (set(), [0]))
-                    who.add(matricola)
-                    pairs[0] += 1
-        self._finish(ASSEGNAZIONI_CONTEGGI, r)
-        order = {area.nome: n for n, area in enumerate(self.aree)}
+        """Without personal data: how many people per area and category (gathered by ``_count_rows``)."""
+        by_category = self.by_category
+        order = {nome: n for n, nome in enumerate(self.area_names)}
         groups = sorted(by_category.items(), key=lambda item: (order[item[0][0]], item[0][1].casefold()))
         for r, ((area_name, categoria), (who, pairs)) in enumerate(groups, start=1):
             values = {"area": area_name, "categoria": categoria, "persone": len(who), "assegnazioni": pairs[0]}
@@ -1031,23 +1085,13 @@ class _Master:
 
     # -- the per-area pages -------------------------------------------------
 
-    def _write_aree(self, anomalie: list[Anomalia]) -> None:
-        """One page per area for its dirigente: summary, objectives, late and overdue phases, findings."""
+    def _finish_aree(self) -> None:
+        """The areas' pages (written by ``_write_areas``) printed one to a page, without gridlines."""
         ws = self.sheets[AREE_NAME]
-        for c, width in enumerate(AREE_WIDTHS):
-            ws.set_column(c, c, width)
-        # Of each area only the rows its page shows, never every finding at once (``area_findings.py``).
-        by_area = PrimeAnomalie(MAX_AREA_FINDINGS).extend((x.area.casefold(), _page_row(x)) for x in anomalie)
-        row, breaks = 0, []
-        for a, area in enumerate(self.aree):
-            if row:
-                breaks.append(row)
-            key = area.nome.casefold()
-            row = self._area_page(ws, row, a, area, by_area.rows(key), by_area.count(key))
-        ws.set_h_pagebreaks(breaks[:1023])  # Excel's limit of manual page breaks
+        ws.set_h_pagebreaks(self.page_breaks[:1023])  # Excel's limit of manual page breaks
         self._page(ws)
         ws.hide_gridlines(2)
-        self.summary.righe[AREE_NAME] = len(self.aree)
+        self.summary.righe[AREE_NAME] = len(self.area_names)
 
     def _area_page(self, ws: Worksheet, row: int, a: int, area: Area, shown: list[Row], found: int) -> int:
         """Write one area's page from ``row`` (``a``: the area's index; ``shown``: the rows of its first
@@ -1129,19 +1173,22 @@ class _Master:
         if not data:
             self._str(ws, row, 0, "Nessuna.", self.fmt["italic"])
             return row + 2
-        for c, header in enumerate(headers):
-            self._str(ws, row, c, header, self.fmt["box_header"])
-        ws.set_row(row, height(max(lines(h, AREE_WIDTHS[c], bold=True) for c, h in enumerate(headers))))
+        header_lines = max(lines(h, AREE_WIDTHS[c], bold=True) for c, h in enumerate(headers))
+        ws.write_cells(
+            row, [(c, self._text(h), self.fmt["box_header"]) for c, h in enumerate(headers)], height(header_lines)
+        )
         first = row + 1
         for values in data:
             row += 1
             count = 1
+            cells: list[tuple[int, object, Format | None]] = []
             for c, value in enumerate(values):
-                self._write(ws, row, c, value, self.fmt[kinds.get(c, Kind.TEXT)], AREE_NAME)
-                if isinstance(value, str) and value:
-                    count = max(count, lines(value[:MAX_CELL_TEXT], AREE_WIDTHS[c]))
-            if count > 1:
-                ws.set_row(row, height(count))
+                if isinstance(value, str):
+                    if len(value) > _AREE_ONE_LINE[c] or "\n" in value:
+                        count = max(count, lines(value[:MAX_CELL_TEXT], AREE_WIDTHS[c]))
+                    value = self._text(value)
+                cells.append((c, value, self.fmt[kinds.get(c, Kind.TEXT)]))
+            ws.write_cells(row, cells, height(count) if count > 1 else None)
         if bands is not None:
             self._bands(ws, first, row, bands)
         return row + 2

@@ -34,6 +34,26 @@ def _char(ch: str) -> float:
 
 # _char of every listed character, looked up at once (a master measures hundreds of thousands of words).
 _WIDTHS = {ch: _char(ch) for ch in _NARROW | _LOWER | _WIDE}
+_SPACE = _char(" ")
+# The ASCII characters of each list (the lists share none) and their width: an ASCII text's count of each is
+# its length less that of the text without them (bytes.translate, at C speed).
+_ASCII_LISTS = [
+    ("".join(sorted(ch for ch in chars if ch.isascii())).encode(), _char(next(iter(chars))))
+    for chars in (_NARROW, _LOWER, _WIDE)
+]
+
+
+def _fits_one_line(text: str, room: float, bold: bool) -> bool:
+    """Whether an ASCII text without line breaks certainly holds on one line ``room`` units wide: its width,
+    from the count of each list's characters, a hair under (``_lines`` adds the same widths in another order)."""
+    encoded = text.encode("ascii")
+    width, others = 0.0, len(encoded)
+    for chars, char_width in _ASCII_LISTS:
+        count = len(encoded) - len(encoded.translate(None, chars))
+        width += count * char_width
+        others -= count
+    width += others * _CAPITAL
+    return width * (1.08 if bold else 1.0) <= room * (1 - 1e-9)
 
 
 def text_width(text: str, *, bold: bool = False) -> float:
@@ -54,6 +74,15 @@ TEXTS_REMEMBERED = 4_096
 WORDS_REMEMBERED = 8_192
 
 
+def one_line(width: float, *, bold: bool = False) -> int:
+    """How many characters certainly hold on one line of a column ``width`` units wide: ``lines`` counts one
+    for any text of at most that many characters without a line break (each no wider than the widest)."""
+    room = max(1.0, width * _USABLE)
+    widest = max(_WIDTHS.values()) * (1.08 if bold else 1.0)
+    # A hair under: the widths ``lines`` adds are floating-point sums.
+    return max(0, math.floor(room / widest * (1 - 1e-9)))
+
+
 def lines(text: str, width: float, *, size: float = 11.0, bold: bool = False) -> int:
     """Lines the text takes, wrapped at spaces in a column ``width`` units wide."""
     if len(text) <= CACHED_TEXT:
@@ -68,13 +97,15 @@ def _lines_cached(text: str, width: float, size: float, bold: bool) -> int:
 
 def _lines(text: str, width: float, size: float, bold: bool) -> int:
     room = max(1.0, width * _USABLE * 11.0 / size)
+    if text.isascii() and "\n" not in text and _fits_one_line(text, room, bold):
+        return 1
     count = 0
     for part in text.split("\n"):
         count += 1
         used = 0.0
         for word in part.split(" "):
-            w = _word_width(word, bold)
-            space = _char(" ") if used else 0.0
+            w = _word_width_cached(word, bold) if len(word) <= CACHED_TEXT else text_width(word, bold=bold)
+            space = _SPACE if used else 0.0
             if used and used + space + w > room:
                 count += 1
                 used = 0.0
@@ -86,10 +117,6 @@ def _lines(text: str, width: float, size: float, bold: bool) -> int:
             else:
                 used += space + w
     return count
-
-
-def _word_width(word: str, bold: bool) -> float:
-    return _word_width_cached(word, bold) if len(word) <= CACHED_TEXT else text_width(word, bold=bold)
 
 
 @functools.lru_cache(maxsize=WORDS_REMEMBERED)
