@@ -414,16 +414,17 @@ class _SheetReader:
         offset = header_row - HEADER_ROW
         self._compare_titles(sheet, actual, offset)
         found = self._rows_by_key(sheet, actual, header_row, columns)
-        expected_cells = {(c.row, c.col): c for c in sheet.cells}
         compiled_rows = sheet.spec.rows(self.compiled)
         moved_reported = False
         # Per cell below, only lookups: per column its letters (in the file, in ours), the field it fills
-        # and where the file has it; the sheet's error cells and the maps, taken once.
+        # and where the file has it; the sheet's error cells and the maps, taken once. A row's cells of the
+        # layout are a slice of its cells (``SheetLayout.row_cells``).
         width = len(sheet.spec.columns)
-        per_column = [
-            (col, _letter(columns[col - 1]), _letter(col), columns[col - 1], sheet.spec.columns[col - 1].field)
-            for col in range(1, width + 1)
-        ]
+        in_files = columns[:width]
+        file_letters = [_letter(col) for col in in_files]
+        our_letters = [_letter(col) for col in range(1, width + 1)]
+        fields = [column.field for column in sheet.spec.columns]
+        with_field = [(i, name) for i, name in enumerate(fields) if name]
         error_cells = self.grid.errors.get(actual, {})
         canonico, posizioni = self.lettura.canonico, self.lettura.posizioni
         rows_in_file = self.grid.sheets[actual]
@@ -457,23 +458,31 @@ class _SheetReader:
             # ``Grid.value`` of this row's cells: a dense sheet's row is taken once (``_rows_by_key`` found
             # the row among the sheet's rows); a sparse sheet's cells are looked up one by one, as there.
             line = rows_in_file[actual_row - 1] if dense else None
-            for col, letter, our_letter, in_file, field_name in per_column:
-                cell = expected_cells[(expected_row, col)]
-                where = (actual, f"{letter}{actual_row}")
-                canonico[where] = (sheet_name, f"{our_letter}{expected_row}")  # cell.coordinate
-                if field_name:
-                    posizioni[(sheet_key, code, field_name)] = where
+            in_row, ours = str(actual_row), str(expected_row)
+            # Where each of the row's cells is in the file, and (``canonico``) in ours: its ``cell.coordinate``.
+            wheres = [(actual, letter + in_row) for letter in file_letters]
+            canonico.update(zip(wheres, [(sheet_name, letter + ours) for letter in our_letters], strict=True))
+            posizioni.update([((sheet_key, code, name), wheres[i]) for i, name in with_field])
+            cells = zip(wheres, in_files, fields, sheet.row_cells(index), strict=True)
+            for where, in_file, field_name, cell in cells:
                 if line is not None:
                     raw = line[in_file - 1] if in_file <= len(line) else None
                 else:
                     raw = self.grid.value(actual, actual_row, in_file)
-                if raw is None or (isinstance(raw, str) and not raw.strip()):  # is_blank
+                blank = raw is None or (isinstance(raw, str) and not raw.strip())  # is_blank
+                if blank:
                     # calamine reads an error cell as empty: the error must not pass for "not filled".
                     raw = error_cells.get(where[1], raw)
+                    blank = is_blank(raw)
                 if cell.locked:
                     if type(raw) is str and raw == cell.value:
                         continue  # the text left as written (the usual case): ``_same`` would say so
+                    if blank and cell.value is None:
+                        continue  # an empty cell left empty: ``_same`` would say so
                     self._compare_locked(cell, raw, where, row)
+                elif blank and field_name:
+                    # What ``_read_input`` makes of an empty cell: no value, never a problem.
+                    _assign(compiled_row.item, field_name, _EMPTY[cell.kind])
                 else:
                     self._read_input(cell, raw, where, compiled_row)
         for key, actual_row in found.items():
@@ -683,6 +692,10 @@ class _SheetReader:
             cella=where[1],
             valore=_short(_show(raw)),
         )
+
+
+# What an empty input cell reads as, by its kind (``_read_input``: ``parse_text`` gives "" for any other kind).
+_EMPTY: dict[Kind, object] = {kind: None if kind in (Kind.DATE, Kind.SI_NO, Kind.NUMBER) else "" for kind in Kind}
 
 
 def _assign(item: object, name: str, value: object) -> None:
