@@ -20,6 +20,7 @@ from seregno_xlsx.scheda.layout import (
     Cell,
     Header,
     Kind,
+    Row,
     canonical,
     layout,
 )
@@ -100,7 +101,8 @@ def test_an_empty_cell_reads_as_the_long_way(raw: str | None, kind: Kind, date19
 @given(piano=plans(), data=st.data())
 @settings(max_examples=25, deadline=None)
 def test_a_row_s_cells_are_its_cells_in_the_layout(piano: Piano, data: st.DataObject) -> None:
-    """``SheetLayout.row_cells``, the slice the reader takes, against the layout's cells by row and column."""
+    """``SheetLayout.row_cells``, the slice the reader takes, against the layout's cells by row and column;
+    the rows, made without the named tuple's ``__new__``, against the rows it makes."""
     piano = _varied(piano, data)
     testi = load_texts()
     header = Header(piano.ente, piano.anno, piano.titolo, piano.delibera)
@@ -108,6 +110,10 @@ def test_a_row_s_cells_are_its_cells_in_the_layout(piano: Piano, data: st.DataOb
         for rilevazione in Rilevazione:
             for versione in (*RELEASED_VERSIONS, "99"):
                 for sheet in layout(testi, header, area, rilevazione, versione):
+                    # The rows, made in C, are the named tuples the long way makes.
+                    long_way = [Row(obiettivo, item) for obiettivo, item in sheet.rows]
+                    assert all(type(row) is Row for row in sheet.rows) and sheet.rows == long_way
+                    assert [(r.obiettivo, r.item) for r in sheet.rows] == [(r.obiettivo, r.item) for r in long_way]
                     width = len(sheet.spec.columns)
                     for index in range(len(sheet.rows)):
                         by_place = {(c.row, c.col): c for c in sheet.cells}

@@ -57,7 +57,6 @@ class Inflater(io.RawIOBase):
     def __init__(self, data: bytes, info: zipfile.ZipInfo) -> None:
         super().__init__()
         self.info = info
-        self.name = safe_name(info.filename)
         offset = info.header_offset
         if data[offset : offset + 4] != ZIP_MAGIC:
             raise zipfile.BadZipFile(info.filename)
@@ -75,6 +74,11 @@ class Inflater(io.RawIOBase):
         self.done = False
         self.saw_dtd = False
         self.tail = b""
+
+    @property
+    def name(self) -> str:
+        """The entry's name as the messages show it: made only for a message (most entries never need one)."""
+        return safe_name(self.info.filename)
 
     def _next(self) -> bytes:
         if self.done:

@@ -198,11 +198,17 @@ def _read(path: Path, lettura: Lettura, plan: Piano | PianoCompatto | None, pass
     # The file's layout and the plan's snapshot are built once and shared by every check below. A compact
     # plan's area is this reading's own (``per_area`` made it for it): the snapshot is made of it in place.
     expected = _plan_snapshot(snapshot, piano, owned=isinstance(plan, PianoCompatto))
-    authority = _authenticate(snapshot, stored, piano, lettura, expected)
+    # Whether the file's area is the plan's (the usual case): asked once, for both checks below.
+    same = expected is not None and snapshot.area == expected.area
+    authority = _authenticate(snapshot, stored, piano, lettura, expected, same_area=same)
     sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
     # Compared before the reading fills the values in: the plan's area (``expected``'s own fresh copy,
     # referenced nowhere else) is then filled in place instead of copied once more.
-    plan_findings = compare_with_plan(snapshot, piano, expected=expected, in_file=sheets) if piano is not None else []
+    plan_findings = (
+        compare_with_plan(snapshot, piano, expected=expected, in_file=sheets, same_area=same)
+        if piano is not None
+        else []
+    )
     compiled = authority or snapshot.area
     if expected is None or compiled is not expected.area:
         compiled = compiled.model_copy(deep=True)
@@ -291,9 +297,17 @@ def _plan_snapshot(snapshot: Metadati, piano: Piano | None, *, owned: bool = Fal
 
 
 def _authenticate(
-    snapshot: Metadati, stored: str, piano: Piano | None, lettura: Lettura, expected: Metadati | None = None
+    snapshot: Metadati,
+    stored: str,
+    piano: Piano | None,
+    lettura: Lettura,
+    expected: Metadati | None = None,
+    *,
+    same_area: bool = False,
 ) -> Area | None:
     """Check the fingerprint with the plan's key; the plan's area when its locked content is to be used.
+
+    ``same_area``: the caller found the snapshot's area equal to ``expected``'s (its rows then are too).
 
     Without the plan nothing proves the locked content is the office's: the file is never «conforme».
     With the plan, a fingerprint that does not match rejects the file, and the locked values come from
@@ -342,7 +356,7 @@ def _authenticate(
     if expected is None:
         expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
     authority = expected.area
-    if _row_keys(authority) != _row_keys(snapshot.area):
+    if not same_area and _row_keys(authority) != _row_keys(snapshot.area):
         return None  # another version of the plan: compare_with_plan lists the differences
     return authority
 
@@ -470,7 +484,7 @@ class _SheetReader:
                 else:
                     raw = self.grid.value(actual, actual_row, in_file)
                 blank = raw is None or (isinstance(raw, str) and not raw.strip())  # is_blank
-                if blank:
+                if blank and error_cells:
                     # calamine reads an error cell as empty: the error must not pass for "not filled".
                     raw = error_cells.get(where[1], raw)
                     blank = is_blank(raw)
@@ -819,11 +833,13 @@ def compare_with_plan(
     *,
     expected: Metadati | None = None,
     in_file: list[SheetLayout] | None = None,
+    same_area: bool | None = None,
 ) -> list[Anomalia]:
     """The workbook's locked content against the plan in force (``--piano``).
 
     ``expected`` (the plan's snapshot for this area and round) and ``in_file`` (the file's layout) are
-    the reader's own, passed so as not to build them again.
+    the reader's own, passed so as not to build them again; ``same_area``, with ``expected``, whether the
+    snapshot's area is ``expected``'s, if the reader asked already.
     """
     area = snapshot.area.nome
     if older_version(snapshot, piano):
@@ -858,11 +874,12 @@ def compare_with_plan(
     except KeyError:
         return [finding("area-non-nel-piano", f"l'area «{area}» non è nel piano indicato", area=area, valore=area)]
     if expected is None:
+        same_area = None  # asked of the snapshot made here
         expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
     versione = snapshot.versione_modello
     # Rows are matched by code, not position: a scheda generated before phases were sorted by code
     # (or with the export's 0 as mid-year context) shows the same plan. Cells are named as in the file.
-    if snapshot.area == expected.area:
+    if snapshot.area == expected.area if same_area is None else same_area:
         # The usual case, without a copy: ``as_shown`` leaves an area it made as it is (the plan's snapshot
         # is one), so an equal area shows as it (tests/test_workbook_reader.py checks that it does).
         return []

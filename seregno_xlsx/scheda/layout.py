@@ -164,20 +164,25 @@ class SheetSpec:
         return tuple([str(get(row)) for get in self._key_getters])
 
 
+# A ``Row`` made in C (the named tuple's own ``__new__`` is a Python function): a scheda read makes its rows
+# four times (its layout, the compilation's, the keys of the file's and of the plan's area).
+_row = cast(Callable[[tuple[Obiettivo, Item]], Row], functools.partial(tuple.__new__, Row))
+
+
 def _objective_rows(area: Area) -> list[Row]:
-    return [Row(o, o) for o in area.obiettivi]
+    return [_row((o, o)) for o in area.obiettivi]
 
 
 def _phase_rows(area: Area) -> list[Row]:
-    return [Row(o, f) for o in area.obiettivi for f in o.fasi]
+    return [_row((o, f)) for o in area.obiettivi for f in o.fasi]
 
 
 def _indicator_rows(area: Area) -> list[Row]:
-    return [Row(o, i) for o in area.obiettivi for i in o.indicatori]
+    return [_row((o, i)) for o in area.obiettivi for i in o.indicatori]
 
 
 def _person_rows(area: Area) -> list[Row]:
-    return [Row(o, p) for o in area.obiettivi for p in o.risorse_umane]
+    return [_row((o, p)) for o in area.obiettivi for p in o.risorse_umane]
 
 
 OBIETTIVI = SheetSpec(
