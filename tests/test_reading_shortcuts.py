@@ -120,3 +120,19 @@ def test_a_row_s_cells_are_its_cells_in_the_layout(piano: Piano, data: st.DataOb
                         expected = [by_place[(FIRST_DATA_ROW + index, col)] for col in range(1, width + 1)]
                         assert sheet.row_cells(index) == expected
                         assert all(cell.data_row is sheet.rows[index] for cell in expected)
+
+
+_marked = st.lists(
+    st.sampled_from([b"<!DOCTYPE", b"<!ENTITY", b"<!DOC", b"TYPE", b"<!", b"<", b"ENTITY", b"x", b"<!-- -->", b"\x00"]),
+    max_size=8,
+).map(b"".join)
+
+
+@given(tail=_marked.map(lambda b: b[-16:]), chunk=_marked.filter(bool))
+def test_a_dtd_mark_is_found_as_in_the_joined_bytes(tail: bytes, chunk: bytes) -> None:
+    """``Inflater.saw_dtd`` searches each chunk where it is and only the seam with the previous chunk's last
+    16 bytes (``_dtd_mark``): what a search of the two joined finds."""
+    from seregno_xlsx.ritorni.inflation import _dtd_mark
+
+    joined = tail + chunk
+    assert _dtd_mark(tail, chunk) == (b"<!DOCTYPE" in joined or b"<!ENTITY" in joined)

@@ -253,7 +253,8 @@ def _sheet_rows(sheet: Any, name: str) -> list[list[object]]:
         values = row if not first_col and type(row) is list else [""] * first_col + list(row)
         # A value other than "" and None (``v not in ("", None)`` for some v), counted in C.
         if values.count("") + values.count(None) != len(values):
-            kept.extend([] for _ in range(empty_run))
+            if empty_run:
+                kept.extend([] for _ in range(empty_run))
             kept.append(values)
             empty_run = 0
         else:
