@@ -14,6 +14,9 @@ from typing import Any
 from seregno_xlsx.ritorni.bounds import CHUNK, MAX_ENTRIES, MAX_RATIO, MAX_UNCOMPRESSED_BYTES, UnreadableFile
 from seregno_xlsx.ritorni.file_type import ZIP_MAGIC
 
+# What ``Inflater.saw_dtd`` looks for (each shorter than the 16 bytes kept of the previous chunk).
+_DTD_MARKS = (b"<!DOCTYPE", b"<!ENTITY")
+
 
 def check_directory(infos: list[zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_ENTRIES:
@@ -57,7 +60,6 @@ class Inflater(io.RawIOBase):
     def __init__(self, data: bytes, info: zipfile.ZipInfo) -> None:
         super().__init__()
         self.info = info
-        self.name = safe_name(info.filename)
         offset = info.header_offset
         if data[offset : offset + 4] != ZIP_MAGIC:
             raise zipfile.BadZipFile(info.filename)
@@ -75,6 +77,11 @@ class Inflater(io.RawIOBase):
         self.done = False
         self.saw_dtd = False
         self.tail = b""
+
+    @property
+    def name(self) -> str:
+        """The entry's name as the messages show it: made only for a message (most entries never need one)."""
+        return safe_name(self.info.filename)
 
     def _next(self) -> bytes:
         if self.done:
@@ -109,8 +116,7 @@ class Inflater(io.RawIOBase):
             )
         self.crc = zlib.crc32(chunk, self.crc)
         if chunk:
-            window = self.tail + chunk
-            self.saw_dtd = self.saw_dtd or b"<!DOCTYPE" in window or b"<!ENTITY" in window
+            self.saw_dtd = self.saw_dtd or _dtd_mark(self.tail, chunk)
             self.tail = chunk[-16:]
         if finished:
             self.done = True
@@ -140,6 +146,17 @@ class Inflater(io.RawIOBase):
         buffer[:size] = self.pending[:size]
         self.pending = self.pending[size:]
         return size
+
+
+def _dtd_mark(tail: bytes, chunk: bytes) -> bool:
+    """Whether ``tail + chunk`` holds a mark of ``_DTD_MARKS``, without joining them (the chunk is never
+    copied): a mark lies in the chunk, or begins in the tail, within the tail and the chunk's first bytes."""
+    if b"<!" in chunk and any(mark in chunk for mark in _DTD_MARKS):
+        return True
+    if b"<" not in tail:
+        return False
+    window = tail + chunk[: max(map(len, _DTD_MARKS)) - 1]
+    return any(mark in window for mark in _DTD_MARKS)
 
 
 def inflate_all(data: bytes, info: zipfile.ZipInfo, limit: int = 4096) -> bytes:

@@ -198,11 +198,17 @@ def _read(path: Path, lettura: Lettura, plan: Piano | PianoCompatto | None, pass
     # The file's layout and the plan's snapshot are built once and shared by every check below. A compact
     # plan's area is this reading's own (``per_area`` made it for it): the snapshot is made of it in place.
     expected = _plan_snapshot(snapshot, piano, owned=isinstance(plan, PianoCompatto))
-    authority = _authenticate(snapshot, stored, piano, lettura, expected)
+    # Whether the file's area is the plan's (the usual case): asked once, for both checks below.
+    same = expected is not None and snapshot.area == expected.area
+    authority = _authenticate(snapshot, stored, piano, lettura, expected, same_area=same)
     sheets = layout(snapshot.testi, snapshot.header, snapshot.area, snapshot.rilevazione, snapshot.versione_modello)
     # Compared before the reading fills the values in: the plan's area (``expected``'s own fresh copy,
     # referenced nowhere else) is then filled in place instead of copied once more.
-    plan_findings = compare_with_plan(snapshot, piano, expected=expected, in_file=sheets) if piano is not None else []
+    plan_findings = (
+        compare_with_plan(snapshot, piano, expected=expected, in_file=sheets, same_area=same)
+        if piano is not None
+        else []
+    )
     compiled = authority or snapshot.area
     if expected is None or compiled is not expected.area:
         compiled = compiled.model_copy(deep=True)
@@ -291,9 +297,17 @@ def _plan_snapshot(snapshot: Metadati, piano: Piano | None, *, owned: bool = Fal
 
 
 def _authenticate(
-    snapshot: Metadati, stored: str, piano: Piano | None, lettura: Lettura, expected: Metadati | None = None
+    snapshot: Metadati,
+    stored: str,
+    piano: Piano | None,
+    lettura: Lettura,
+    expected: Metadati | None = None,
+    *,
+    same_area: bool = False,
 ) -> Area | None:
     """Check the fingerprint with the plan's key; the plan's area when its locked content is to be used.
+
+    ``same_area``: the caller found the snapshot's area equal to ``expected``'s (its rows then are too).
 
     Without the plan nothing proves the locked content is the office's: the file is never «conforme».
     With the plan, a fingerprint that does not match rejects the file, and the locked values come from
@@ -342,7 +356,7 @@ def _authenticate(
     if expected is None:
         expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
     authority = expected.area
-    if _row_keys(authority) != _row_keys(snapshot.area):
+    if not same_area and _row_keys(authority) != _row_keys(snapshot.area):
         return None  # another version of the plan: compare_with_plan lists the differences
     return authority
 
@@ -414,16 +428,17 @@ class _SheetReader:
         offset = header_row - HEADER_ROW
         self._compare_titles(sheet, actual, offset)
         found = self._rows_by_key(sheet, actual, header_row, columns)
-        expected_cells = {(c.row, c.col): c for c in sheet.cells}
         compiled_rows = sheet.spec.rows(self.compiled)
         moved_reported = False
         # Per cell below, only lookups: per column its letters (in the file, in ours), the field it fills
-        # and where the file has it; the sheet's error cells and the maps, taken once.
+        # and where the file has it; the sheet's error cells and the maps, taken once. A row's cells of the
+        # layout are a slice of its cells (``SheetLayout.row_cells``).
         width = len(sheet.spec.columns)
-        per_column = [
-            (col, _letter(columns[col - 1]), _letter(col), columns[col - 1], sheet.spec.columns[col - 1].field)
-            for col in range(1, width + 1)
-        ]
+        in_files = columns[:width]
+        file_letters = [_letter(col) for col in in_files]
+        our_letters = [_letter(col) for col in range(1, width + 1)]
+        fields = [column.field for column in sheet.spec.columns]
+        with_field = [(i, name) for i, name in enumerate(fields) if name]
         error_cells = self.grid.errors.get(actual, {})
         canonico, posizioni = self.lettura.canonico, self.lettura.posizioni
         rows_in_file = self.grid.sheets[actual]
@@ -457,23 +472,31 @@ class _SheetReader:
             # ``Grid.value`` of this row's cells: a dense sheet's row is taken once (``_rows_by_key`` found
             # the row among the sheet's rows); a sparse sheet's cells are looked up one by one, as there.
             line = rows_in_file[actual_row - 1] if dense else None
-            for col, letter, our_letter, in_file, field_name in per_column:
-                cell = expected_cells[(expected_row, col)]
-                where = (actual, f"{letter}{actual_row}")
-                canonico[where] = (sheet_name, f"{our_letter}{expected_row}")  # cell.coordinate
-                if field_name:
-                    posizioni[(sheet_key, code, field_name)] = where
+            in_row, ours = str(actual_row), str(expected_row)
+            # Where each of the row's cells is in the file, and (``canonico``) in ours: its ``cell.coordinate``.
+            wheres = [(actual, letter + in_row) for letter in file_letters]
+            canonico.update(zip(wheres, [(sheet_name, letter + ours) for letter in our_letters], strict=True))
+            posizioni.update([((sheet_key, code, name), wheres[i]) for i, name in with_field])
+            cells = zip(wheres, in_files, fields, sheet.row_cells(index), strict=True)
+            for where, in_file, field_name, cell in cells:
                 if line is not None:
                     raw = line[in_file - 1] if in_file <= len(line) else None
                 else:
                     raw = self.grid.value(actual, actual_row, in_file)
-                if raw is None or (isinstance(raw, str) and not raw.strip()):  # is_blank
+                blank = raw is None or (isinstance(raw, str) and not raw.strip())  # is_blank
+                if blank and error_cells:
                     # calamine reads an error cell as empty: the error must not pass for "not filled".
                     raw = error_cells.get(where[1], raw)
+                    blank = is_blank(raw)
                 if cell.locked:
                     if type(raw) is str and raw == cell.value:
                         continue  # the text left as written (the usual case): ``_same`` would say so
+                    if blank and cell.value is None:
+                        continue  # an empty cell left empty: ``_same`` would say so
                     self._compare_locked(cell, raw, where, row)
+                elif blank and field_name:
+                    # What ``_read_input`` makes of an empty cell: no value, never a problem.
+                    _assign(compiled_row.item, field_name, _EMPTY[cell.kind])
                 else:
                     self._read_input(cell, raw, where, compiled_row)
         for key, actual_row in found.items():
@@ -685,6 +708,10 @@ class _SheetReader:
         )
 
 
+# What an empty input cell reads as, by its kind (``_read_input``: ``parse_text`` gives "" for any other kind).
+_EMPTY: dict[Kind, object] = {kind: None if kind in (Kind.DATE, Kind.SI_NO, Kind.NUMBER) else "" for kind in Kind}
+
+
 def _assign(item: object, name: str, value: object) -> None:
     """``setattr`` (validated), but for an empty value the field already holds, as given: most input cells
     are left empty, and validating None or "" again gives them back with the same fields given."""
@@ -806,11 +833,13 @@ def compare_with_plan(
     *,
     expected: Metadati | None = None,
     in_file: list[SheetLayout] | None = None,
+    same_area: bool | None = None,
 ) -> list[Anomalia]:
     """The workbook's locked content against the plan in force (``--piano``).
 
     ``expected`` (the plan's snapshot for this area and round) and ``in_file`` (the file's layout) are
-    the reader's own, passed so as not to build them again.
+    the reader's own, passed so as not to build them again; ``same_area``, with ``expected``, whether the
+    snapshot's area is ``expected``'s, if the reader asked already.
     """
     area = snapshot.area.nome
     if older_version(snapshot, piano):
@@ -845,11 +874,12 @@ def compare_with_plan(
     except KeyError:
         return [finding("area-non-nel-piano", f"l'area «{area}» non è nel piano indicato", area=area, valore=area)]
     if expected is None:
+        same_area = None  # asked of the snapshot made here
         expected = snapshot_for(piano, plan_area, snapshot.rilevazione, snapshot.testi, snapshot.scadenza)
     versione = snapshot.versione_modello
     # Rows are matched by code, not position: a scheda generated before phases were sorted by code
     # (or with the export's 0 as mid-year context) shows the same plan. Cells are named as in the file.
-    if snapshot.area == expected.area:
+    if snapshot.area == expected.area if same_area is None else same_area:
         # The usual case, without a copy: ``as_shown`` leaves an area it made as it is (the plan's snapshot
         # is one), so an equal area shows as it (tests/test_workbook_reader.py checks that it does).
         return []

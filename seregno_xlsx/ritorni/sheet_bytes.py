@@ -93,38 +93,39 @@ def scan_sheet(data: bytes, shared_key: SharedKey) -> SheetScan | None:
     errors, merged, shared_refs = found.errors, found.merged, found.shared_refs
     rows = cols = values = recorded = 0
     columns: dict[bytes, int] = {}
-    for letters, digits, attributes, v, text, inline, v_empty, merge, ref, other in _matches(data, prolog.end()):
-        if letters:
-            if not (v or inline or v_empty):
-                continue  # a cell without a value: its end reads nothing
-            values += 1
-            row = int(digits)
-            col = columns.get(letters) or columns.setdefault(letters, _column_number(letters))
-            if row > MAX_ROWS or col > MAX_COLS:
+    for block in _blocks(data, prolog.end()):  # the matches of a block in a list: no call per match
+        for letters, digits, attributes, v, text, inline, v_empty, merge, ref, other in block:
+            if letters:
+                if not (v or inline or v_empty):
+                    continue  # a cell without a value: its end reads nothing
+                values += 1
+                row = int(digits)
+                col = columns.get(letters) or columns.setdefault(letters, _column_number(letters))
+                if row > MAX_ROWS or col > MAX_COLS:
+                    return None
+                if row > rows:
+                    rows = row
+                if col > cols:
+                    cols = col
+                if text:
+                    # The attributes are ' name="value"' one after another, values without quotes: ' t="e"' is
+                    # the attribute t and nothing else.
+                    if b' t="e"' in attributes:
+                        recorded += 1
+                        errors[(letters + digits).decode()] = text.decode()[:40]
+                    elif b' t="s"' in attributes and (key := shared_key(text.decode())):
+                        shared_refs[key] = shared_refs.get(key, 0) + 1
+            elif merge:
+                recorded += 1
+                merged.append(ref.decode())
+            elif other:
                 return None
-            if row > rows:
-                rows = row
-            if col > cols:
-                cols = col
-            if text:
-                # The attributes are ' name="value"' one after another, values without quotes: ' t="e"' is
-                # the attribute t and nothing else.
-                if b' t="e"' in attributes:
-                    recorded += 1
-                    errors[(letters + digits).decode()] = text.decode()[:40]
-                elif b' t="s"' in attributes and (key := shared_key(text.decode())):
-                    shared_refs[key] = shared_refs.get(key, 0) + 1
-        elif merge:
-            recorded += 1
-            merged.append(ref.decode())
-        elif other:
-            return None
-        # else a row: it places only cells without their own reference, which this pass never meets
+            # else a row: it places only cells without their own reference, which this pass never meets
     found.rows, found.cols, found.values, found.recorded = rows, cols, values, recorded
     return found
 
 
-def _matches(data: bytes, start: int) -> Iterator[tuple[bytes, ...]]:
+def _blocks(data: bytes, start: int) -> Iterator[list[tuple[bytes, ...]]]:
     """``_PASS``'s matches, a block at a time: what they hold stays a few times a block, not the part.
 
     A block ends before a tag no match holds but at its start (``_CUT``: a cell holds only <v>, <is>, <t>
@@ -138,7 +139,7 @@ def _matches(data: bytes, start: int) -> Iterator[tuple[bytes, ...]]:
             found = _CUT.search(data, start + _BLOCK, start + 2 * _BLOCK)
             cut = found.start() if found else data.find(b"<", start + 2 * _BLOCK)
             cut = end if cut == -1 else cut
-        yield from _PASS.findall(data, start, cut)
+        yield _PASS.findall(data, start, cut)
         start = cut
 
 

@@ -50,6 +50,11 @@ def error_value(value: object) -> str | None:
 
 
 def parse_date(value: object, *, date1904: bool = False) -> date | Problem | None:
+    # A date cell as calamine reads it, or a number: what the checks below would come to.
+    if type(value) is date:
+        return _in_range(value)
+    if type(value) is float:
+        return _from_serial(value, date1904)
     if is_blank(value):
         return None
     if (err := error_value(value)) is not None:
@@ -117,6 +122,8 @@ def parse_plain_number(text: str) -> float | None:
 
 
 def parse_number(value: object) -> float | Problem | None:
+    if type(value) is float and abs(value) <= MAX_NUMBER:  # a number cell: what ``_bounded`` would keep
+        return value
     if is_blank(value):
         return None
     if (err := error_value(value)) is not None:

@@ -248,11 +248,13 @@ def _sheet_rows(sheet: Any, name: str) -> list[list[object]]:
     rows = sheet.iter_rows()
     for row in rows:
         seen += 1
-        # calamine yields rows from A1 but columns from the used range's first column.
-        values = [""] * first_col + list(row)
+        # calamine yields rows from A1 but columns from the used range's first column; each row a list of
+        # its own (kept as it is when nothing goes before it).
+        values = row if not first_col and type(row) is list else [""] * first_col + list(row)
         # A value other than "" and None (``v not in ("", None)`` for some v), counted in C.
         if values.count("") + values.count(None) != len(values):
-            kept.extend([] for _ in range(empty_run))
+            if empty_run:
+                kept.extend([] for _ in range(empty_run))
             kept.append(values)
             empty_run = 0
         else:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
-from typing import NamedTuple
+from itertools import repeat
+from typing import NamedTuple, cast
 
 from seregno_xlsx.cells import column_letter
 from seregno_xlsx.piano.model import (
@@ -74,7 +76,8 @@ class Row(NamedTuple):
 
 
 def _field(name: str) -> Callable[[Row], object]:
-    return lambda row: getattr(row.item, name)
+    # ``row.item.<name>`` in C: a getter runs for every cell of every scheda read or written.
+    return operator.attrgetter(f"item.{name}")
 
 
 def _people(row: Row) -> object:
@@ -127,8 +130,7 @@ def _input(
     return Column(label_key, kind, width, _field(name), field=name, input_in=rounds, wrap=wrap, since=since)
 
 
-def _codice_obiettivo(row: Row) -> object:
-    return row.obiettivo.codice
+_codice_obiettivo: Callable[[Row], object] = operator.attrgetter("obiettivo.codice")
 
 
 def _measure(row: Row) -> object:
@@ -162,20 +164,25 @@ class SheetSpec:
         return tuple([str(get(row)) for get in self._key_getters])
 
 
+# A ``Row`` made in C (the named tuple's own ``__new__`` is a Python function): a scheda read makes its rows
+# four times (its layout, the compilation's, the keys of the file's and of the plan's area).
+_row = cast(Callable[[tuple[Obiettivo, Item]], Row], functools.partial(tuple.__new__, Row))
+
+
 def _objective_rows(area: Area) -> list[Row]:
-    return [Row(o, o) for o in area.obiettivi]
+    return [_row((o, o)) for o in area.obiettivi]
 
 
 def _phase_rows(area: Area) -> list[Row]:
-    return [Row(o, f) for o in area.obiettivi for f in o.fasi]
+    return [_row((o, f)) for o in area.obiettivi for f in o.fasi]
 
 
 def _indicator_rows(area: Area) -> list[Row]:
-    return [Row(o, i) for o in area.obiettivi for i in o.indicatori]
+    return [_row((o, i)) for o in area.obiettivi for i in o.indicatori]
 
 
 def _person_rows(area: Area) -> list[Row]:
-    return [Row(o, p) for o in area.obiettivi for p in o.risorse_umane]
+    return [_row((o, p)) for o in area.obiettivi for p in o.risorse_umane]
 
 
 OBIETTIVI = SheetSpec(
@@ -317,6 +324,11 @@ class Cell(NamedTuple):
         return f"{column_letter(self.col)}{self.row}"
 
 
+# A ``Cell`` of all its fields, made in C: the named tuple's own ``__new__`` is a Python function, called for
+# every cell of every scheda read (a thousand each).
+_cell = cast(Callable[[tuple[object, ...]], Cell], functools.partial(tuple.__new__, Cell))
+
+
 @dataclass
 class SheetLayout:
     spec: SheetSpec
@@ -326,6 +338,13 @@ class SheetLayout:
     labels: list[str]
     rows: list[Row]
     cells: list[Cell] = field(default_factory=list)
+
+    def row_cells(self, index: int) -> list[Cell]:
+        """The cells of data row ``index`` (0 the first), in column order: ``layout`` makes the title, legend
+        and header cells, then each row's cells in column order, one per column."""
+        width = len(self.spec.columns)
+        start = len(self.cells) - (len(self.rows) - index) * width
+        return self.cells[start : start + width]
 
 
 @dataclass(frozen=True)
@@ -381,18 +400,24 @@ def layout(
             sheet.cells.append(Cell(name, HEADER_ROW, col, label, True))
         # Per column, what does not depend on the row: only a round's value column has a kind (and a value
         # shown) of its row's own; every other column's cells have its kind and show the value as it is.
-        columns = [
-            (col, column, column.get, not column.is_input(rilevazione), column.field in _ROUND_VALUE_FIELDS)
-            for col, column in enumerate(spec.columns, start=1)
-        ]
+        # A row's cells are then made in C (``zip`` of the columns' own and the row's values, ``_cell``).
+        columns = spec.columns
+        getters = [column.get for column in columns]
+        numbers = range(1, len(columns) + 1)
+        locked = [not column.is_input(rilevazione) for column in columns]
+        kinds = [column.kind for column in columns]
+        values_at = [i for i, column in enumerate(columns) if column.field in _ROUND_VALUE_FIELDS]
         cells = sheet.cells
         for r, row in enumerate(rows, start=FIRST_DATA_ROW):
-            for col, column, get, locked, is_value in columns:
-                if is_value:
-                    kind = cell_kind(column, row)
-                    cells.append(Cell(name, r, col, display_value(kind, get(row)), locked, kind, spec, column, row))
-                else:
-                    cells.append(Cell(name, r, col, get(row), locked, column.kind, spec, column, row))
+            values = [get(row) for get in getters]
+            row_kinds = kinds
+            if values_at:
+                row_kinds = kinds.copy()
+                for i in values_at:
+                    row_kinds[i] = kind = cell_kind(columns[i], row)
+                    values[i] = display_value(kind, values[i])
+            made = zip(repeat(name), repeat(r), numbers, values, locked, row_kinds, repeat(spec), columns, repeat(row))
+            cells.extend(map(_cell, made))
         sheets.append(sheet)
     return sheets
 
@@ -404,6 +429,8 @@ def locked_cells(sheets: list[SheetLayout]) -> Iterator[Cell]:
 
 def canonical(value: object) -> str:
     """A value as text, equal for equal values however a client stored them."""
+    if type(value) is str:  # the usual value (codes, labels), asked first
+        return value.replace("\r\n", "\n").strip()
     if value is None:
         return ""
     if isinstance(value, bool):
