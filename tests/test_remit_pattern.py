@@ -9,7 +9,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from seregno_xlsx.master.remit import OMITTED, Persona, Remit
+from seregno_xlsx.master.remit import OMITTED, Persona, Remit, omission_terms
 
 TRICKY = "aAiIıİsSſkKKßẞµμçÇ'-. 0123"
 _word = st.text(alphabet=TRICKY + "bcdeoruvz", min_size=1, max_size=7)
@@ -31,24 +31,8 @@ def test_the_grouped_pattern_omits_what_the_plain_one_did(omessi: frozenset[Pers
 
 
 def _old_pattern(omessi: frozenset[Persona]) -> re.Pattern[str] | None:
-    """``Remit._pattern`` before the grouping, word for word."""
-    from seregno_xlsx.master.remit import MIN_BARE_MATRICOLA, MIN_NAME, TITLES
-
-    terms: set[str] = set()
-    for persona in omessi:
-        words = persona.nome.split()
-        bare_name = [w for w in words if w.casefold().rstrip(".") not in TITLES]
-        for name in (words, bare_name):
-            for order in (name, name[::-1]) if len("".join(name)) >= MIN_NAME else ():
-                terms.add(r"\s+".join(map(re.escape, order)))
-        matricola = persona.matricola.strip()
-        if not matricola:
-            continue
-        bare = matricola.lstrip("0") or "0"
-        terms.add(rf"matr(?:icola|\.)?\s*(?:n(?:\.|°|um(?:ero)?)?\s*)?[:.]?\s*0*{re.escape(bare)}")
-        for form in {matricola, bare}:
-            if len(form) >= MIN_BARE_MATRICOLA:
-                terms.add(re.escape(form))
+    """The pattern before the grouping: one alternation of every form, longest first."""
+    terms = omission_terms(omessi)
     if not terms:
         return None
     # Ties in length in one order (the set's order varied from run to run: now it does not).

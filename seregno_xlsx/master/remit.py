@@ -61,23 +61,7 @@ class Remit:
 
     @cached_property
     def _pattern(self) -> re.Pattern[str] | None:
-        terms: set[str] = set()
-        for persona in self.omessi:
-            words = persona.nome.split()
-            # «Dott. Rossi Paolo» is also written «Rossi Paolo»: the name without its title is the name.
-            bare_name = [w for w in words if w.casefold().rstrip(".") not in TITLES]
-            for name in (words, bare_name):
-                # A name of a letter or two («DI») would blank ordinary words; no real name is that short.
-                for order in (name, name[::-1]) if len("".join(name)) >= MIN_NAME else ():
-                    terms.add(r"\s+".join(map(re.escape, order)))
-            matricola = persona.matricola.strip()
-            if not matricola:
-                continue
-            bare = matricola.lstrip("0") or "0"
-            terms.add(rf"matr(?:icola|\.)?\s*(?:n(?:\.|°|um(?:ero)?)?\s*)?[:.]?\s*0*{re.escape(bare)}")
-            for form in {matricola, bare}:
-                if len(form) >= MIN_BARE_MATRICOLA:
-                    terms.add(re.escape(form))
+        terms = omission_terms(self.omessi)
         if not terms:
             return None
         return re.compile(rf"(?<!\w)(?:{_by_first_character(terms)})(?!\w)", re.IGNORECASE)
@@ -86,6 +70,28 @@ class Remit:
         """``text`` without the names and matricole of the people outside the remit."""
         pattern = self._pattern
         return text if pattern is None else pattern.sub(OMITTED, text)
+
+
+def omission_terms(omessi: Iterable[Persona]) -> set[str]:
+    """Every form (a regular expression) in which a text may name one of ``omessi``."""
+    terms: set[str] = set()
+    for persona in omessi:
+        words = persona.nome.split()
+        # «Dott. Rossi Paolo» is also written «Rossi Paolo»: the name without its title is the name.
+        bare_name = [w for w in words if w.casefold().rstrip(".") not in TITLES]
+        for name in (words, bare_name):
+            # A name of a letter or two («DI») would blank ordinary words; no real name is that short.
+            for order in (name, name[::-1]) if len("".join(name)) >= MIN_NAME else ():
+                terms.add(r"\s+".join(map(re.escape, order)))
+        matricola = persona.matricola.strip()
+        if not matricola:
+            continue
+        bare = matricola.lstrip("0") or "0"
+        terms.add(rf"matr(?:icola|\.)?\s*(?:n(?:\.|°|um(?:ero)?)?\s*)?[:.]?\s*0*{re.escape(bare)}")
+        for form in {matricola, bare}:
+            if len(form) >= MIN_BARE_MATRICOLA:
+                terms.add(re.escape(form))
+    return terms
 
 
 def _by_first_character(terms: set[str]) -> str:
