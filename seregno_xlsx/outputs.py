@@ -7,8 +7,9 @@ systems hold (255 bytes), whatever the name of the file they derive from.
 
 from __future__ import annotations
 
+import stat
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from seregno_xlsx.errors import OutputError
@@ -56,14 +57,28 @@ def short_stem(stem: str) -> str:
 # The largest list of sheets read from a file an output would replace (Excel's workbook.xml of hundreds of
 # sheets is some tens of KB).
 MAX_WORKBOOK_PART = 1_000_000
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def refuse_to_replace(target: Path, ours: Callable[[list[str]], bool], *, what: str) -> None:
+    """Stop before replacing ``target`` unless it is a workbook this program wrote (``ours``, given its
+    sheets: ``what`` names it in the message). Nothing there, or a folder (refused when written), passes."""
+    if target.is_dir() or not target.exists():  # a link to nothing: only the link is replaced
+        return
+    if not stat.S_ISREG(target.stat().st_mode):
+        raise OutputError(f"{target}: non è un file ordinario e non viene sostituito; indicare un altro nome")
+    names = workbook_sheet_names(target)
+    if names is not None and ours(names):
+        return
+    raise OutputError(
+        f"{target}: esiste già e non è {what}, quindi non viene sostituito; indicare un altro nome, "
+        "oppure spostare o eliminare quel file"
+    )
 
 
 def workbook_sheet_names(path: Path) -> list[str] | None:
     """The sheets of the .xlsx at ``path``, in order, read from its list of sheets only (bounded, with
-    defusedxml's refusals); None if it is not such a workbook or cannot be read."""
+    defusedxml's refusals; Strict Open XML too); None if it is not such a workbook or cannot be read."""
     # Here, not at the top: every command imports this module, few replace a workbook.
-    from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import fromstring
 
     try:
@@ -76,9 +91,9 @@ def workbook_sheet_names(path: Path) -> list[str] | None:
         if len(data) > MAX_WORKBOOK_PART:
             return None
         root = fromstring(data)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, DefusedXmlException, SyntaxError):
-        return None  # ParseError is a SyntaxError
-    return [str(sheet.get("name", "")) for sheet in root.iter(f"{_MAIN_NS}sheet")]
+    except Exception:
+        return None
+    return [str(el.get("name", "")) for el in root.iter() if isinstance(el.tag, str) and el.tag.endswith("}sheet")]
 
 
 def _resolved(path: Path) -> Path:

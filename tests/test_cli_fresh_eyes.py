@@ -437,3 +437,66 @@ def test_a_workbook_in_the_way_is_read_for_its_sheets_only_and_safely(tmp_path: 
         assert workbook_sheet_names(path) is None
     result = run("consolida", RITORNI, "-o", entity, "--piano", PIANO)
     assert result.returncode == 2 and "non è un master di seregno-xlsx" in result.stderr, result.stderr
+
+
+def test_what_is_in_the_way_of_the_master_is_kept_whatever_it_is(tmp_path: Path) -> None:
+    """A pipe, a damaged archive: kept, said in Italian (never a hang, never «Errore interno»). A link to
+    nothing is only a link: replaced."""
+    import os
+    import zipfile
+
+    pipe = tmp_path / "tubo.xlsx"
+    os.mkfifo(pipe)
+    result = run("consolida", RITORNI, "-o", pipe, "--piano", PIANO)
+    assert result.returncode == 2 and "non è un file ordinario" in result.stderr, result.stderr
+    damaged = tmp_path / "rovinato.xlsx"
+    with zipfile.ZipFile(damaged, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook>" + "x" * 5000 + "</workbook>")
+    data = bytearray(damaged.read_bytes())
+    start = data.index(b"xl/workbook.xml") + len("xl/workbook.xml")
+    data[start + 5 : start + 40] = bytes(b ^ 0x5A for b in data[start + 5 : start + 40])  # the deflate stream
+    damaged.write_bytes(bytes(data))
+    result = run("consolida", RITORNI, "-o", damaged, "--piano", PIANO)
+    assert result.returncode == 2 and "non è un master di seregno-xlsx" in result.stderr, result.stderr
+    assert "Errore interno" not in result.stderr and damaged.read_bytes() == bytes(data)
+    dangling = tmp_path / "collegamento.xlsx"
+    dangling.symlink_to(tmp_path / "non_esiste.xlsx")
+    assert run("consolida", RITORNI, "-o", dangling, "--piano", PIANO).returncode == 0
+    assert not dangling.is_symlink() and dangling.is_file()
+
+
+def test_a_master_saved_as_strict_open_xml_is_still_a_master(tmp_path: Path) -> None:
+    import zipfile
+
+    from seregno_xlsx.outputs import workbook_sheet_names
+
+    strict = tmp_path / "strict.xlsx"
+    sheets = "".join(f'<sheet name="{n}"/>' for n in ("Riepilogo", "Aree", "Obiettivi"))
+    with zipfile.ZipFile(strict, "w") as archive:
+        archive.writestr(
+            "xl/workbook.xml",
+            f'<workbook xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"><sheets>{sheets}</sheets></workbook>',
+        )
+    assert workbook_sheet_names(strict) == ["Riepilogo", "Aree", "Obiettivi"]
+
+
+def test_extracts_replace_only_extracts(tmp_path: Path) -> None:
+    """«--estratti E» where a colleague left a workbook with an extract's name: kept, exit 2; an earlier
+    run's extracts are replaced."""
+    import openpyxl
+
+    estratti = tmp_path / "estratti"
+    command = ("consolida", RITORNI, "-o", tmp_path / "m.xlsx", "--piano", PIANO, "--estratti", estratti)
+    assert run(*command).returncode == 0
+    again = run(*command)
+    assert again.returncode == 0, again.stderr
+    public = estratti / "Estratto_senza_dati_personali.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["A1"] = "dati preziosi del collega"
+    workbook.save(public)
+    before = public.read_bytes()
+    result = run(*command)
+    assert result.returncode == 2 and "non è un estratto di seregno-xlsx" in result.stderr, result.stderr
+    assert public.read_bytes() == before

@@ -14,17 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from seregno_xlsx.audit import NESSUN_REGISTRO, Registro
-from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import Anomalia, finding, has_errors, printable
 from seregno_xlsx.findings_store import AnomalieCompresse
 from seregno_xlsx.master.closure import is_closed_file, refuse_closed_output
 from seregno_xlsx.master.extracts import Estratto, write_extracts
-from seregno_xlsx.master.layout import ANOMALIE, FONTI, INDICATORI, OBIETTIVI, RIEPILOGO, load_settings
+from seregno_xlsx.master.layout import is_master_sheets, load_settings
 from seregno_xlsx.master.rettifiche import Applicata, Correzioni, find_rettifiche, read_rettifiche
 from seregno_xlsx.master.rounds import OntoCurrentVersion, check_between_rounds, previous_round
 from seregno_xlsx.master.scoring import Regole, area_pct, counted_areas
 from seregno_xlsx.master.writer import Fonte, SintesiMaster, write_master
-from seregno_xlsx.outputs import refuse_input_as_output, workbook_sheet_names
+from seregno_xlsx.outputs import refuse_input_as_output, refuse_to_replace
 from seregno_xlsx.piano.assegnazioni import QuoteTraAree
 from seregno_xlsx.piano.checks import TraAree
 from seregno_xlsx.piano.compatto import PianoCompatto, read_plan_compact
@@ -410,26 +409,14 @@ def is_our_output(lettura: Lettura) -> bool:
     sheets with Riepilogo first (a master of an earlier release may lack the sheets added since)."""
     if lettura.metadati is not None:
         return False
-    names = list(lettura.fogli)
-    return names[:1] == [RIEPILOGO.name] and {s.name for s in (OBIETTIVI, INDICATORI, FONTI, ANOMALIE)} <= set(names)
+    return is_master_sheets(list(lettura.fogli))
 
 
 def refuse_foreign_output(output: Path) -> None:
     """The master replaces only a master: a workbook of anything else at ``output`` (a typo in ``-o``, a
-    colleague's file with the same name) is never lost. A master is known by its sheets, as
-    ``is_our_output`` knows one, read from the workbook's list of sheets only."""
-    if output.is_dir() or not (output.exists() or output.is_symlink()):
-        return  # a folder is refused as such when written
-    names = workbook_sheet_names(output)
-    if names is not None and names[:1] == [RIEPILOGO.name] and set(names) >= _MASTER_SHEETS:
-        return
-    raise OutputError(
-        f"{output}: esiste già e non è un master di seregno-xlsx, quindi non viene sostituito; indicare un altro "
-        "nome per il master, oppure spostare o eliminare quel file"
-    )
-
-
-_MASTER_SHEETS = frozenset(s.name for s in (OBIETTIVI, INDICATORI, FONTI, ANOMALIE))
+    colleague's file with the same name) is never lost (``refuse_to_replace``). A master (or an extract)
+    is known by its sheets, as ``is_our_output`` knows one."""
+    refuse_to_replace(output, is_master_sheets, what="un master di seregno-xlsx")
 
 
 def version_named(metadati: Metadati, piano: Piano | None) -> str:

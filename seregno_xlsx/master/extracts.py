@@ -20,9 +20,10 @@ from typing import Any
 from seregno_xlsx.atomic import output_folder
 from seregno_xlsx.errors import OutputError
 from seregno_xlsx.findings import Anomalia
+from seregno_xlsx.master.layout import is_master_sheets
 from seregno_xlsx.master.remit import Remit, people, signers
 from seregno_xlsx.master.writer import Fonte, SintesiMaster
-from seregno_xlsx.outputs import short_stem
+from seregno_xlsx.outputs import refuse_to_replace, short_stem
 from seregno_xlsx.piano.model import Area
 from seregno_xlsx.scheda.generation import area_slug
 
@@ -74,6 +75,10 @@ def write_extracts(
         names.append(extract_name(area.nome, names))
     if master is not None and any(_same_path(folder / name, master) for name in [*names, PUBLIC_NAME]):
         raise OutputError(f"{master}: il master avrebbe lo stesso nome di un estratto; indicare un'altra cartella")
+    # Nothing is written until every extract's name is free or holds an earlier extract (or a master):
+    # a colleague's workbook of the same name in the folder is never replaced.
+    for name in [*names, PUBLIC_NAME]:
+        refuse_to_replace(folder / name, is_master_sheets, what="un estratto di seregno-xlsx")
     everyone = people(aree)
     signed = signers(aree)
     done: list[Estratto] = []

@@ -311,6 +311,15 @@ TABLES: tuple[Sheet, ...] = (
 SHEET_ORDER: tuple[str, ...] = (RIEPILOGO.name, AREE_NAME, *(s.name for s in TABLES[1:]))
 
 
+def is_master_sheets(names: list[str]) -> bool:
+    """The sheets of a master or an extract, by name in order: Riepilogo first, and the tables every
+    release has had (a master of an earlier release may lack the sheets added since)."""
+    return names[:1] == [RIEPILOGO.name] and set(names) >= _MASTER_SHEETS
+
+
+_MASTER_SHEETS = frozenset(s.name for s in (OBIETTIVI, INDICATORI, FONTI, ANOMALIE))
+
+
 @dataclass(frozen=True)
 class Count:
     """A Riepilogo count: the rows of a detail sheet of the area that meet every condition.
