@@ -82,9 +82,14 @@ def write_extracts(
     everyone = people(aree)
     signed = signers(aree)
     done: list[Estratto] = []
+    # Each area's findings by position, gathered in one pass: looking for them over every finding, area by
+    # area, made each of thousands of findings again for each of thousands of areas.
+    by_area: dict[str, list[int]] = {}
+    for n, x in enumerate(anomalie):
+        by_area.setdefault(x.area.casefold(), []).append(n)
     for area, name in zip(aree, names, strict=True):
         key = area.nome.casefold()
-        mine = [n for n, x in enumerate(anomalie) if x.area.casefold() == key]
+        mine = by_area.get(key, [])
         mine_only: dict[str, Any] = {
             "aree": [area],
             "anomalie": [anomalie[n] for n in mine],
