@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from .hostile.disk import ROOT_ONLY, Mount, fill
-from .hostile.round2 import cli
+from .hostile.round2 import cli, previous_master
 
 pytestmark = [pytest.mark.slow, ROOT_ONLY]
 
@@ -27,7 +27,7 @@ PIANO = ESEMPI / "piano_2021.json"
 # One whole page: a file that ends inside a page would leave room to append to it (the audit log).
 PREVIOUS = b"uscita precedente\n".ljust(4096, b" ")
 # A previous output that a command may replace is one of its own kind (the commands refuse to replace
-# anything else): the same plan, a blank scheda of ours, an audit log; one whole page for the log.
+# anything else): the same plan, a blank scheda of ours, a master, an audit log; one whole page for the log.
 _LOG_LINE = (
     b'{"ora": "2021-09-30T10:00:00+02:00", "esecuzione": "precedente", "comando": "verifica", "evento": "fine"}\n'
 )
@@ -40,6 +40,8 @@ def _previous(target: Path) -> bytes:
         return (ESEMPI / "schede" / target.name).read_bytes()
     if target.suffix == ".jsonl":
         return _LOG_LINE.ljust(4096, b" ")
+    if target.name == "consolidato.xlsx":
+        return previous_master()
     return PREVIOUS
 
 

@@ -24,7 +24,16 @@ from seregno_xlsx.scheda.generation import SchedaGenerata
 from seregno_xlsx.simulation import Entry, fill_workbook
 
 from .hostile.disk import ROOT_ONLY
-from .hostile.round2 import SECRET, add_to_sheet_data, cli, edit_snapshot, edit_xml, set_cell, sheet_part
+from .hostile.round2 import (
+    SECRET,
+    add_to_sheet_data,
+    cli,
+    edit_snapshot,
+    edit_xml,
+    previous_master,
+    set_cell,
+    sheet_part,
+)
 
 # Through the installed console script, one process per case: in the full run (`pytest -m ""`, CI).
 pytestmark = pytest.mark.slow
@@ -513,10 +522,10 @@ def test_findings_beyond_a_sheet_are_counted(monkeypatch: pytest.MonkeyPatch, ri
 
 def test_file_size_limit_is_an_italian_error(ritorni: Path, tmp_path: Path) -> None:
     master = tmp_path / "master.xlsx"
-    master.write_bytes(b"precedente")
+    master.write_bytes(previous := previous_master())
     result = cli("consolida", ritorni, "-o", master, fsize=20_000)
     assert result.returncode == 2 and "file più grande" in result.stderr
-    assert master.read_bytes() == b"precedente"
+    assert master.read_bytes() == previous
 
 
 def test_email_dates_out_of_range_and_nested_messages(ritorni: Path, tmp_path: Path) -> None:
@@ -542,12 +551,12 @@ def test_email_dates_out_of_range_and_nested_messages(ritorni: Path, tmp_path: P
 def test_full_disk_keeps_the_previous_master(ritorni: Path, small_disk: object) -> None:
     disk: Path = small_disk("size=256k")  # type: ignore[operator]
     master = disk / "master.xlsx"
-    master.write_bytes(b"precedente")
+    master.write_bytes(previous := previous_master())
     stat = os.statvfs(disk)
     (disk / "riempitivo").write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 24_000))
     result = cli("consolida", ritorni, "-o", master)
     assert result.returncode == 2 and "disco pieno" in result.stderr
-    assert master.read_bytes() == b"precedente"
+    assert master.read_bytes() == previous
     assert {p.name for p in disk.iterdir()} == {"master.xlsx", "riempitivo"}  # no temporary file left
 
 

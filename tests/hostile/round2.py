@@ -144,3 +144,20 @@ def with_shared_strings(source: Path, target: Path) -> Path:
     ).encode()
     assert strings
     return write_zip(target, parts)
+
+
+def previous_master() -> bytes:
+    """A small workbook with a master's sheets: what ``consolida -o`` may replace (it refuses anything
+    else), as a previous master a test expects to find intact."""
+    import io
+
+    import xlsxwriter
+
+    from seregno_xlsx.master.layout import SHEET_ORDER
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    for name in SHEET_ORDER:
+        workbook.add_worksheet(name).write_string(0, 0, "master precedente")
+    workbook.close()
+    return buffer.getvalue()
