@@ -384,17 +384,24 @@ def test_the_library_names_a_file_given_as_the_returns_folder() -> None:
         returned_files(scheda)
 
 
+def _colleague_workbook(path: Path) -> Path:
+    """A colleague's workbook, not ours, at ``path``."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["A1"] = "dati preziosi del collega"
+    workbook.save(path)
+    return path
+
+
 def test_the_master_replaces_only_a_master(tmp_path: Path) -> None:
     """«-o bilancio.xlsx» with a colleague's workbook of that name: it was replaced by the master without a
     word. Now only a master (one written before, or saved again in Excel) is replaced."""
     import openpyxl
 
-    other = tmp_path / "bilancio.xlsx"
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet["A1"] = "dati preziosi"
-    workbook.save(other)
+    other = _colleague_workbook(tmp_path / "bilancio.xlsx")
     not_a_workbook = tmp_path / "appunti.xlsx"
     not_a_workbook.write_text("appunti", encoding="utf-8")
     for target in (other, not_a_workbook):
@@ -483,19 +490,13 @@ def test_a_master_saved_as_strict_open_xml_is_still_a_master(tmp_path: Path) -> 
 def test_extracts_replace_only_extracts(tmp_path: Path) -> None:
     """«--estratti E» where a colleague left a workbook with an extract's name: kept, exit 2; an earlier
     run's extracts are replaced."""
-    import openpyxl
 
     estratti = tmp_path / "estratti"
     command = ("consolida", RITORNI, "-o", tmp_path / "m.xlsx", "--piano", PIANO, "--estratti", estratti)
     assert run(*command).returncode == 0
     again = run(*command)
     assert again.returncode == 0, again.stderr
-    public = estratti / "Estratto_senza_dati_personali.xlsx"
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet["A1"] = "dati preziosi del collega"
-    workbook.save(public)
+    public = _colleague_workbook(estratti / "Estratto_senza_dati_personali.xlsx")
     before = public.read_bytes()
     result = run(*command)
     assert result.returncode == 2 and "non è un estratto di seregno-xlsx" in result.stderr, result.stderr

@@ -407,19 +407,9 @@ class _Master:
         """All text goes through write_string: "=HYPERLINK(...)" stays text."""
         ws.write_string(row, col, self._text(value), fmt)
 
-    def _write(self, ws: Worksheet, r: int, c: int, value: object, fmt: Format | None, where: str) -> None:
-        if isinstance(value, Formula):
-            ws.write_formula(r, c, value.text, fmt, value.cached)
-        elif isinstance(value, str):
-            self._str(ws, r, c, value, fmt)
-        elif isinstance(value, date):
-            ws.write_datetime(r, c, value, fmt)
-        elif isinstance(value, int | float):
-            ws.write_number(r, c, value, fmt)
-        elif value is None:
-            ws.write_blank(r, c, None, fmt)
-        else:
-            raise TypeError(f"{where}: valore non scrivibile {value!r}")
+    def _write(self, ws: Worksheet, r: int, c: int, value: object, fmt: Format | None) -> None:
+        """One cell by the kind of its value (``FastWorksheet.write_value``); a text through ``_text``."""
+        ws.write_value(r, c, self._text(value) if isinstance(value, str) else value, fmt)
 
     def _row(self, sheet: Sheet, r: int, values: Mapping[str, object], formats: dict[str, str] | None = None) -> None:
         """Write one table row (0-based data row index ``r``) by column key; its height fits its text."""
@@ -503,7 +493,7 @@ class _Master:
         last = first + max(rows, 1)  # an empty table keeps one (empty) data row, as a filter needs
         if total is not None:
             for c, (column, value) in enumerate(zip(sheet.columns, total, strict=True)):
-                self._write(ws, last + 1, c, value, self.total[column.kind], sheet.name)
+                self._write(ws, last + 1, c, value, self.total[column.kind])
         ws.autofilter(first, 0, last, len(sheet.columns) - 1)
         ws.freeze_panes(first + 1, 0)
         ws.repeat_rows(first)
@@ -1109,7 +1099,7 @@ class _Master:
             source = RIEPILOGO.cell(key, riepilogo, sheet=True)
             cached = pct if key == "pct" else getattr(conteggi, key)
             self._str(ws, row, 0, label, self.fmt["label"])
-            self._write(ws, row, 2, _copy(source, cached), self.fmt[kind], AREE_NAME)
+            self._write(ws, row, 2, _copy(source, cached), self.fmt[kind])
             if key == "pct":
                 self._bands(ws, row, row, 2)
             row += 1
