@@ -148,20 +148,25 @@ def test_master_formulas_are_live(ritorni: Path, tmp_path: Path) -> None:
         assert not any(f in v for v in formulas for f in ("XLOOKUP", "LET(", "FILTER(", "_xlfn")), sheet
 
 
+def _affari_generali_returned(schede: list[SchedaGenerata], tmp_path: Path, entries: list[Entry]) -> Path:
+    """A returns folder holding only the Affari Generali scheda, filled with ``entries``."""
+    scheda = next(s for s in schede if s.area == "Area Affari Generali")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    fill_workbook(scheda.path, folder / scheda.path.name, entries)
+    return folder
+
+
 def test_text_from_workbooks_stays_text_in_master(
     piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
-    scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
-    folder = tmp_path / "in"
-    folder.mkdir()
-    fase = piano.area("Area Affari Generali").obiettivi[0].fasi[0].codice
+    obiettivo = piano.area("Area Affari Generali").obiettivi[0]
     payloads = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
-    fill_workbook(scheda.path, folder / scheda.path.name, [Entry("fasi", fase, "monitoraggio", " | ".join(payloads))])
-    fill_workbook(
-        folder / scheda.path.name,
-        folder / scheda.path.name,
-        [Entry("obiettivi", piano.area("Area Affari Generali").obiettivi[0].codice, "note", payloads[0])],
-    )
+    entries = [
+        Entry("fasi", obiettivo.fasi[0].codice, "monitoraggio", " | ".join(payloads)),
+        Entry("obiettivi", obiettivo.codice, "note", payloads[0]),
+    ]
+    folder = _affari_generali_returned(schede_intermedia, tmp_path, entries)
     master = tmp_path / "m.xlsx"
     consolidate(folder, master)
     wb = openpyxl.load_workbook(master)
@@ -186,15 +191,12 @@ RICH_LOOKING = (
 def test_text_that_looks_like_xml_stays_text_in_master(
     piano: Piano, schede_intermedia: list[SchedaGenerata], tmp_path: Path
 ) -> None:
-    scheda = next(s for s in schede_intermedia if s.area == "Area Affari Generali")
-    folder = tmp_path / "in"
-    folder.mkdir()
     obiettivo = piano.area("Area Affari Generali").obiettivi[0]
     entries = [
         Entry("obiettivi", obiettivo.codice, "note", RICH_LOOKING),
         Entry("fasi", obiettivo.fasi[0].codice, "monitoraggio", RICH_LOOKING),
     ]
-    fill_workbook(scheda.path, folder / scheda.path.name, entries)
+    folder = _affari_generali_returned(schede_intermedia, tmp_path, entries)
     master = tmp_path / "m.xlsx"
     result = consolidate(folder, master, estratti=tmp_path / "estratti")
     for path in (master, *(e.path for e in result.estratti)):
