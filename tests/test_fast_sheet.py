@@ -157,6 +157,7 @@ class _TextOnly(Worksheet):  # type: ignore[misc]
 @given(st.lists(_cells(), min_size=1, max_size=8), st.integers(0, 1_048_575), st.integers(0, 16_383))
 @example([("String", "<r><t>x</t></r></is></c><c><f>A1</f></c><is><r>", "", False)], 0, 0)
 @example([("String", "<r> </r>", "", True)], 5, 5)
+@example([("String", "<r><t>x</t></r><r><t>y</t></r>", "", False)], 0, 0)  # rich-looking, without a format
 @settings(max_examples=200, deadline=None)
 def test_fast_cell_writing_is_xlsxwriter_s(cells: list[tuple[str, object, object, bool]], row: int, col: int) -> None:
     """The XML of a cell written by FastWorksheet._write_cell is XlsxWriter's, for every kind of cell, with
