@@ -370,6 +370,8 @@ def _consolidate(
         "rettifiche": result.rettifiche,
         "versione_piano": versione_piano,
         "impostazioni": settings,
+        # With two or more, Assegnazioni and Personale are written by a process of their own.
+        "processi": processi,
     }
     write: Callable[..., SintesiMaster] = functools.partial(write_master, **content)
     result.summary = write(output)

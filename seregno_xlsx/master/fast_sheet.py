@@ -189,6 +189,12 @@ class FastWorksheet(Worksheet):  # type: ignore[misc]
             self.row_info.pop(written, None)
             self.row_sizes.pop(written, None)
 
+    def write_out_rows(self) -> None:
+        """The row being written, if any, written out to the rows' file (constant_memory): nothing of the
+        rows stays in memory, and no row above the next may be written any more."""
+        if self.constant_memory:
+            self._write_single_row(self.previous_row + 1)
+
     def write_cells(self, row: int, cells: Sequence[tuple[int, object, Any]], height: float | None = None) -> None:
         """One row's cells, (column, value, format) in increasing column order, and its height in points.
 

@@ -36,6 +36,7 @@ from seregno_xlsx.findings import Anomalia, printable
 from seregno_xlsx.limits import MAX_CELL_TEXT
 from seregno_xlsx.limits import MAX_LINKS_PER_SHEET as MAX_LINKS
 from seregno_xlsx.master.area_findings import PrimeAnomalie, Row
+from seregno_xlsx.master.beside import Beside
 from seregno_xlsx.master.fast_sheet import FastWorksheet, Formula
 from seregno_xlsx.master.formula_regola import indicator_formula
 from seregno_xlsx.master.layout import (
@@ -102,6 +103,7 @@ from seregno_xlsx.piano.model import (
     Rilevazione,
     round_value_field,
 )
+from seregno_xlsx.processes import workers_for
 from seregno_xlsx.scheda.fit import height, lines, one_line
 
 TRUNCATED = " […testo troncato nel master]"
@@ -166,6 +168,7 @@ def write_master(
     remit: Remit = FULL,
     rettifiche: Sequence[Applicata] = (),
     versione_piano: str = "",
+    processi: int | None = 1,
 ) -> SintesiMaster:
     """Write the master atomically: on any failure the previous file stays as it was.
 
@@ -178,6 +181,8 @@ def write_master(
     read for each of those values (code -> value).
     ``remit``: what of people the reader may see (an extract, see ``master/extracts.py``).
     ``rettifiche``: the office's corrections applied to ``aree`` (master/rettifiche.py), listed in «Rettifiche».
+    ``processi``: with 2 or more (None: one per core), Assegnazioni and Personale are written by a process of
+    their own beside the other sheets (``master/beside.py``); the file is the same.
     """
     summary = SintesiMaster(valori_letti=valori_letti, estratto=bool(remit.titolo))
     wanted = non_validi or {}
@@ -207,8 +212,11 @@ def write_master(
                 master.invalid = invalid
                 master.corrections(rettifiche)
                 master.versione = versione_piano
+                master.beside = workers_for(processi, 2) > 1
                 master.write(anomalie, fonti, list(aree_mancanti), list(file_anomalie))
             finally:
+                if master.personale is not None:
+                    master.personale.abandon()
                 master.people.close()
         finally:
             workbook.close()
@@ -354,6 +362,10 @@ class _Master:
         self.page_breaks: list[int] = []  # the first row of each area's page but the first
         # Assegnazioni's «Tempo» formula: the year's first and last day, the same on every row.
         self.year = tuple(f"DATE({d.year},{d.month},{d.day})" for d in year_bounds(anno))
+        # Whether Assegnazioni and Personale are written by a process of their own (``master/beside.py``),
+        # while this one writes the other sheets; and that process, once started.
+        self.beside = False
+        self.personale: Beside[tuple[int, int, int, int]] | None = None
 
     def _link(self, kind: str, area: str, code: str, row: int) -> None:
         """``row`` is where (kind, area, code) is: kept if a finding or a correction asks for it, the first."""
@@ -518,9 +530,7 @@ class _Master:
         self._want_links(anomalie)
         self._number_formats()
         self._write_areas(anomalie, aree_mancanti)
-        if self.remit.nominativi:
-            self._write_personale()
-        else:
+        if not self.remit.nominativi:
             self._write_people_counts()
         self._write_riepilogo(aree_mancanti)
         accepted = {f.area.casefold(): f.file for f in fonti if f.stato == "accettato"}
@@ -530,6 +540,7 @@ class _Master:
         self._write_fonti(fonti)
         self._write_rettifiche()
         self._finish_aree()
+        self._finish_personale()
         # Last: they report what the other sheets wrote.
         self._riepilogo_notes()
 
@@ -679,9 +690,13 @@ class _Master:
         stay in order on each sheet (the sheets' rows interleave: constant_memory allows it)."""
         names: list[str] = []
         n_ind = 0
-        for area in self.aree:
+        for a, area in enumerate(self.aree):
             names.append(area.nome)
             n_ind += sum(len(o.indicatori) for o in area.obiettivi)
+            self._gather(a, area)
+        # Assegnazioni and Personale need only what the first reading gathered: written beside the other
+        # sheets, in a process of their own where there is one (``master/beside.py``).
+        self._start_personale()
         for r, nome in enumerate([*names, *aree_mancanti], start=1):  # as _write_riepilogo numbers its rows
             self.area_row[nome.casefold()] = RIEPILOGO.header_row + r
         # Of each area only the rows its page shows, never every finding at once (``area_findings.py``).
@@ -714,18 +729,13 @@ class _Master:
         sheet = OBIETTIVI
         pct_col, weight_col = INDICATORI.range("pct", n_ind), INDICATORI.range("peso", n_ind)
         area_col, code_col = INDICATORI.range("area", n_ind), INDICATORI.range("codice_obiettivo", n_ind)
-        self.area_names.append(area.nome)
         self.area_counts.append(counts(area, self.ril, self.rif, self.invalid.get(area.nome, {})))
         self.area_firme.append(area.compilazione)
-        self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
         for ob in area.obiettivi:
             r += 1
             row = sheet.header_row + r
             match = f"({area_col}={sheet.cell('area', row)})*({code_col}={sheet.cell('codice', row)})"
-            kept = objective_pct(ob, self.ril, self.regole)
-            pct = Formula(_mean_formula(match, pct_col, weight_col), _cached(kept))
-            self.pairs.append((kept, self.regole.peso_obiettivo(ob)))
-            self.people.gather(a, r - 1, ob)
+            pct = Formula(_mean_formula(match, pct_col, weight_col), _cached(self.pairs[r - 1][0]))
             if ob.rettificato:
                 qualified = (
                     f"({area_col}={sheet.cell('area', row, sheet=True)})"
@@ -743,7 +753,7 @@ class _Master:
                 "peso": ob.peso,
                 "n_indicatori": len(ob.indicatori),
                 "pct": pct,
-                **self._both_rounds_objective(ob, match, weight_col, n_ind),
+                **self._both_rounds_objective(r - 1, ob, match, n_ind),
                 "data_inizio_effettiva": ob.data_inizio_effettiva,
                 "data_fine_prevista": ob.data_fine_prevista,
                 "data_fine_effettiva": ob.data_fine_effettiva,
@@ -837,17 +847,28 @@ class _Master:
             ws.write_url(sheet.header_row + r, col, f"internal:{where}", fmt, where.replace("'", ""))
         self._finish(sheet, len(self.applicate))
 
-    def _both_rounds_objective(self, ob: Obiettivo, match: str, weight_col: str, n_ind: int) -> dict[str, object]:
-        """The objective's % at the 1° rilevazione (final round only) and last year's final %."""
+    def _gather(self, a: int, area: Area) -> None:
+        """What the sheets need of the area at index ``a`` before any of its rows: its name, its objectives' %
+        and weights (and the 1° rilevazione's, final round), where they are in ``pairs``, and its people."""
+        self.area_names.append(area.nome)
+        self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
+        for ob in area.obiettivi:
+            self.pairs.append((objective_pct(ob, self.ril, self.regole), self.regole.peso_obiettivo(ob)))
+            if self.ril is Rilevazione.FINALE:
+                sent = self._as_sent(ob)
+                pct = objective_pct(sent, Rilevazione.INTERMEDIA, self.regole)
+                self.first_pairs.append((pct, self.regole.peso_obiettivo(sent)))
+            self.people.gather(a, len(self.pairs) - 1, ob)
+
+    def _both_rounds_objective(self, k: int, ob: Obiettivo, match: str, n_ind: int) -> dict[str, object]:
+        """The ``k``-th objective's % at the 1° rilevazione (final round only) and last year's final %."""
         values: dict[str, object] = {}
         if ob.anno_precedente is not None:
             values["pct_anno_precedente"] = ob.anno_precedente.percentuale_finale
         if self.ril is Rilevazione.FINALE:
-            first = INDICATORI.range("pct_prima", n_ind)
-            sent = self._as_sent(ob)
-            pct = objective_pct(sent, Rilevazione.INTERMEDIA, self.regole)
-            self.first_pairs.append((pct, self.regole.peso_obiettivo(sent)))
-            values["pct_prima"] = Formula(_mean_formula(match, first, weight_col), _cached(pct))
+            first, weight_col = INDICATORI.range("pct_prima", n_ind), INDICATORI.range("peso", n_ind)
+            formula = _mean_formula(match, first, weight_col)
+            values["pct_prima"] = Formula(formula, _cached(self.first_pairs[k][0]))
         return values
 
     def _both_rounds_indicator(self, ind: Indicatore, row: int) -> dict[str, object]:
@@ -898,9 +919,43 @@ class _Master:
         open_ = f'IF({prevista}="","in corso",IF({prevista}<{REFERENCE_DATE},"scaduta","in corso"))'
         return f'=IF({fine}<>"",{done},{open_})'
 
-    def _write_personale(self) -> None:
+    def _start_personale(self) -> None:
+        """Assegnazioni and Personale started, in a process of their own if ``beside`` (their headers here:
+        the column widths are the sheets' own state)."""
+        if not self.remit.nominativi:
+            return
+        for sheet in (ASSEGNAZIONI, PERSONALE):
+            self._header(sheet)
+        self.people.flush()
+        sheets = [self.sheets[sheet.name] for sheet in (ASSEGNAZIONI, PERSONALE)]
+        self.personale = Beside(sheets, self._personale_job, elsewhere=self.beside)
+        self.personale.start()
+        # Each table's filter, frozen header and page, here: how many rows each will have is known.
+        self._finish(PERSONALE, len(self.people.order()))
+        self._finish(ASSEGNAZIONI, len(self.people))
+
+    def _finish_personale(self) -> None:
+        """Assegnazioni and Personale written: what writing their rows counted, carried over from the process
+        that wrote them."""
+        if self.personale is None:
+            return
+        people, assignments, written, truncated = self.personale.finish()
+        assert (people, assignments) == (self.rows[PERSONALE.name], self.rows[ASSEGNAZIONI.name])
+        if self.personale.ran_elsewhere:
+            self.summary.valori_scritti += written
+            self.summary.testi_troncati += truncated
+        self.personale = None
+
+    def _personale_job(self) -> tuple[int, int, int, int]:
+        """``_personale_rows``, and what it added to the summary's counts (values written, texts cut)."""
+        written, truncated = self.summary.valori_scritti, self.summary.testi_troncati
+        people, assignments = self._personale_rows()
+        return people, assignments, self.summary.valori_scritti - written, self.summary.testi_troncati - truncated
+
+    def _personale_rows(self) -> tuple[int, int]:
         """Assegnazioni: one row per person and objective, its weight stars × share × time as formulas;
-        Personale: one row per matricola across all areas, the weighted mean of its rows."""
+        Personale: one row per matricola across all areas, the weighted mean of its rows. Returns how many
+        rows each has."""
         people = self.people
         order = people.order()
         n = len(people)
@@ -954,8 +1009,7 @@ class _Master:
                 "pct": Formula(mean, _cached(cached)),
             }
             self._row(PERSONALE, r, person)
-        self._finish(PERSONALE, len(order))
-        self._finish(ASSEGNAZIONI, a)
+        return len(order), a
 
     def _assigned(self, entries: list[_Incarico]) -> list[Assegnazione]:
         """One person's assignments as models again, for what ``scoring`` computes of them (share, stars, time):
@@ -1271,6 +1325,10 @@ class _Incarichi:
             found.append(_Incarico(area, k, codice, peso, matricola, nome, categoria, quota, *dates))
         self._file.seek(0, 2)  # where the next one is written, if any
         return found
+
+    def flush(self) -> None:
+        """Everything gathered on disk (before a fork: the child reads the file, the parent never again)."""
+        self._file.flush()
 
     def close(self) -> None:
         self._file.close()

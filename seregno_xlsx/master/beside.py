@@ -1,0 +1,166 @@
+"""Some sheets of a workbook written by a forked process beside the one writing the others.
+
+The master's sheets are written row by row to temporary files (XlsxWriter's ``constant_memory``), one
+per sheet, and put together when the workbook closes: so two processes can write different sheets at
+once, each to its own files, and the workbook is the same as if one had written them all. Here the
+process writing the workbook forks; the child writes the rows of the given sheets with a copy of
+everything the parent knew at that moment, appends them to those sheets' files and sends back what
+writing them changed in each sheet (its dimensions, its last row): nothing else of the parent changes.
+
+Where the child cannot do it (no ``fork`` on this system, a crash, a state it was not meant to touch),
+the parent writes the same rows itself, from the same point: the file is the same either way, only
+slower. A sheet written beside cannot be written by the parent meanwhile (its file is closed there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from .fast_sheet import FastWorksheet
+
+T = TypeVar("T")
+
+# What writing rows may change of a sheet, sent back to the parent: single values only. A sheet's
+# containers (its column widths, merged ranges, links, validations...) must be as they were, or the rows
+# are written again by the parent.
+_SCALARS = (int, float, str, bool, type(None))
+# Containers that writing rows fills and empties again row by row (the row being written).
+_TRANSIENT = frozenset({"table", "row_info", "row_sizes"})
+
+
+def can_fork() -> bool:
+    """Whether this system forks a process cheaply and safely (Linux: yes; macOS's frameworks: no)."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+class Beside(Generic[T]):
+    """``job()`` writes the rows of ``sheets`` (nothing else), run in a child process when ``elsewhere``.
+
+    ``start()`` forks; ``finish()`` waits and returns the job's value; ``ran_elsewhere`` says whether the
+    child's value is the one returned (then what the job changed in the parent's objects, beyond the sheets,
+    must be carried over from its value by the caller) or the parent ran it itself.
+    """
+
+    def __init__(self, sheets: Sequence[FastWorksheet], job: Callable[[], T], *, elsewhere: bool) -> None:
+        self.sheets, self.job = list(sheets), job
+        self.elsewhere = elsewhere and can_fork()
+        self.ran_elsewhere = False
+        self._pid = 0
+        self._read = -1
+        self._marks: list[int] = []
+
+    def start(self) -> None:
+        if not self.elsewhere:
+            return
+        for ws in self.sheets:
+            ws.write_out_rows()
+            ws._opt_close()  # and so its rows cannot be written here until finish(): the file is closed
+            self._marks.append(os.path.getsize(ws.row_data_filename))
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            self._reopen()
+            self.elsewhere = False
+            return
+        if pid == 0:  # the child: never returns
+            os.close(read)
+            self._child(write)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def _child(self, write: int) -> None:
+        status = 1
+        try:
+            # Whatever the parent left for the collector stays uncollected here: a file object among it would
+            # flush the parent's buffer into a shared file.
+            gc.freeze()
+            before = [_state(ws) for ws in self.sheets]
+            self._reopen()
+            value = self.job()
+            changes = []
+            for ws, was in zip(self.sheets, before, strict=True):
+                ws.write_out_rows()
+                ws.row_data_fh.close()
+                changes.append(_changes(ws, was))
+            message = pickle.dumps(("fatto", value, changes))
+            status = 0
+        except BaseException:  # told to the parent, which writes the rows itself
+            message = pickle.dumps(("errore", traceback.format_exc(), None))
+        try:
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(message)
+        finally:
+            os._exit(status)
+
+    def _reopen(self) -> None:
+        for ws in self.sheets:
+            ws.row_data_fh = ws.fh = open(ws.row_data_filename, "a", encoding="utf-8")  # noqa: SIM115
+            ws.row_data_fh_closed = False
+
+    def finish(self) -> T:
+        if not self.elsewhere:
+            return self.job()
+        with os.fdopen(self._read, "rb") as pipe:
+            message = pipe.read()
+        _, status = os.waitpid(self._pid, 0)
+        try:
+            kind, value, changes = pickle.loads(message)
+        except Exception:  # a child that died before saying anything
+            kind, value, changes = "errore", f"stato {status}", None
+        if kind == "fatto" and status == 0:
+            for ws, change in zip(self.sheets, changes, strict=True):
+                for key, item in change.items():
+                    setattr(ws, key, item)
+            self._reopen()
+            self.ran_elsewhere = True
+            return value  # type: ignore[no-any-return]
+        # The rows again, here, from where the child started.
+        for ws, mark in zip(self.sheets, self._marks, strict=True):
+            os.truncate(ws.row_data_filename, mark)
+        self._reopen()
+        return self.job()
+
+    def abandon(self) -> None:
+        """The child stopped and waited for, when the parent gives up the workbook (an error, an interrupt)."""
+        if self._pid:
+            try:
+                os.kill(self._pid, 9)
+                os.waitpid(self._pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self._pid = 0
+        if self._read >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._read)
+            self._read = -1
+
+
+def _state(ws: FastWorksheet) -> dict[str, Any]:
+    return {
+        key: value if isinstance(value, _SCALARS) else len(value)
+        for key, value in vars(ws).items()
+        if isinstance(value, (*_SCALARS, dict, list, set))
+    }
+
+
+def _changes(ws: FastWorksheet, before: dict[str, Any]) -> dict[str, Any]:
+    """What writing the rows changed of ``ws``: single values; a container changed is an error."""
+    changes: dict[str, Any] = {}
+    for key, value in _state(ws).items():
+        if key in before and before[key] == value:
+            continue
+        if isinstance(getattr(ws, key), _SCALARS):
+            changes[key] = value
+        elif key not in _TRANSIENT or value:
+            raise RuntimeError(f"{ws.name}: scrivendo le righe è cambiato anche {key}")
+    return changes

@@ -1,0 +1,239 @@
+"""Assegnazioni and Personale written by a forked process beside the other sheets (``master/beside.py``).
+
+The file must be the same, byte for byte, whether one process writes every sheet or two share them; and
+whatever happens to the second process (an error, a kill, a state it was not meant to touch), the parent
+writes the same rows itself and the file is still the same.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import xlsxwriter  # type: ignore[import-untyped]
+
+from seregno_xlsx.limits import MAX_CELL_TEXT
+from seregno_xlsx.master import beside as beside_module
+from seregno_xlsx.master.beside import Beside, can_fork
+from seregno_xlsx.master.fast_sheet import FastWorksheet, Formula
+from seregno_xlsx.master.scoring import Regole
+from seregno_xlsx.master.writer import SintesiMaster, write_master
+from seregno_xlsx.piano.model import Piano, Rilevazione
+from tests.test_master_writer import ANOMALIE, FONTI, RIF, piano
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="senza fork il master si scrive in un processo solo")
+
+
+@pytest.fixture
+def ran(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each ``Beside`` of the test ran its job in the child (``ran_elsewhere``), in order."""
+    seen: list[bool] = []
+    finish = Beside.finish
+
+    def spy(self: Beside[object]) -> object:
+        value = finish(self)
+        seen.append(self.ran_elsewhere)
+        return value
+
+    monkeypatch.setattr(Beside, "finish", spy)
+    return seen
+
+
+def _write(path: Path, plan: Piano, processi: int, rilevazione: Rilevazione) -> SintesiMaster:
+    return write_master(
+        path,
+        ente=plan.ente,
+        anno=plan.anno,
+        aree=plan.aree,
+        rilevazione=rilevazione,
+        regole=Regole(),
+        anomalie=ANOMALIE,
+        fonti=FONTI,
+        data_riferimento=RIF,
+        valori_letti=14,
+        processi=processi,
+    )
+
+
+def _long_names(plan: Piano) -> Piano:
+    """The plan with one person's name longer than a cell holds (the master cuts it and counts it) and one
+    person's share and dates given (counted as values written): what the child must carry over."""
+    area = plan.aree[0]
+    ob = area.obiettivi[0]
+    first = ob.risorse_umane[0].model_copy(update={"nome": "Rossi " + "x" * MAX_CELL_TEXT})
+    second = ob.risorse_umane[1].model_copy(update={"quota": 40.0})
+    ob = ob.model_copy(update={"risorse_umane": [first, second]})
+    area = area.model_copy(update={"obiettivi": [ob, *area.obiettivi[1:]]})
+    return plan.model_copy(update={"aree": [area, *plan.aree[1:]]})
+
+
+@pytest.mark.parametrize("rilevazione", [Rilevazione.INTERMEDIA, Rilevazione.FINALE])
+def test_master_written_by_two_processes_is_the_same_file(
+    tmp_path: Path, rilevazione: Rilevazione, ran: list[bool]
+) -> None:
+    plan = _long_names(piano())
+    one = _write(tmp_path / "uno.xlsx", plan, 1, rilevazione)
+    assert ran == [False]
+    two = _write(tmp_path / "due.xlsx", plan, 2, rilevazione)
+    assert ran == [False, True]  # the second time, Assegnazioni and Personale came from the child
+    assert (tmp_path / "uno.xlsx").read_bytes() == (tmp_path / "due.xlsx").read_bytes()
+    # What the child counted reached the summary (and so Riepilogo's notes, which are in the bytes above).
+    assert one == two
+    assert two.testi_troncati >= 1 and two.valori_scritti > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["due.xlsx", "uno.xlsx"]  # no temporary file left
+
+
+# -- Beside on a bare workbook ------------------------------------------------------------------------------
+
+
+def _book(path: Path, how: Callable[[list[FastWorksheet], Callable[[], int]], int]) -> int:
+    """A workbook of two sheets, «Qui» written by this process, «Accanto» by ``job`` as ``how`` runs it."""
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(path.parent)})
+    workbook.worksheet_class = FastWorksheet
+    workbook.set_properties({"created": datetime(2021, 12, 31)})  # else the time it is: bytes to compare
+    fmt = workbook.add_format({"bold": True})
+    fmt._get_xf_index()
+    here, there = workbook.add_worksheet("Qui"), workbook.add_worksheet("Accanto")
+    there.write_string(0, 0, "intestazione", fmt)  # pending when the child starts
+    there.fmt = fmt
+
+    def job() -> int:
+        for r in range(1, 400):
+            there.write_cells(r, [(0, f"riga {r}", fmt), (1, r * 1.5, fmt), (2, Formula(f"=B{r + 1}*2", r * 3.0), fmt)])
+        return 399
+
+    try:
+        return how([there], job)
+    finally:
+        for r in range(300):
+            here.write_cells(r, [(0, f"qui {r}", fmt)])
+        workbook.close()
+
+
+def _serial(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+    return job()
+
+
+def _beside(sheets: list[FastWorksheet], job: Callable[[], int], expect_elsewhere: bool = True) -> int:
+    started = Beside(sheets, job, elsewhere=True)
+    started.start()
+    value = started.finish()
+    assert started.ran_elsewhere is expect_elsewhere
+    return value
+
+
+def _fallback(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+    return _beside(sheets, job, expect_elsewhere=False)
+
+
+def _reference(tmp_path: Path) -> bytes:
+    assert _book(tmp_path / "riferimento.xlsx", _serial) == 399
+    return (tmp_path / "riferimento.xlsx").read_bytes()
+
+
+def test_a_sheet_written_beside_is_the_same(tmp_path: Path) -> None:
+    expected = _reference(tmp_path)
+    assert _book(tmp_path / "accanto.xlsx", _beside) == 399
+    assert (tmp_path / "accanto.xlsx").read_bytes() == expected
+
+
+def _in_child_only(action: Callable[[], None], job: Callable[[], int]) -> Callable[[], int]:
+    parent = os.getpid()
+
+    def wrapped() -> int:
+        value = job()
+        if os.getpid() != parent:
+            action()
+        return value
+
+    return wrapped
+
+
+def test_an_error_in_the_child_leaves_the_rows_to_the_parent(tmp_path: Path) -> None:
+    """The child wrote every row, then failed: its rows are cut off the file, the parent writes them again."""
+    expected = _reference(tmp_path)
+
+    def fail() -> None:
+        raise RuntimeError("guasto nel processo accanto")
+
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        return _fallback(sheets, _in_child_only(fail, job))
+
+    assert _book(tmp_path / "errore.xlsx", how) == 399
+    assert (tmp_path / "errore.xlsx").read_bytes() == expected
+
+
+def test_a_child_killed_leaves_the_rows_to_the_parent(tmp_path: Path) -> None:
+    expected = _reference(tmp_path)
+
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        return _fallback(sheets, _in_child_only(die, job))
+
+    assert _book(tmp_path / "ucciso.xlsx", how) == 399
+    assert (tmp_path / "ucciso.xlsx").read_bytes() == expected
+
+
+def test_a_child_that_changes_more_than_rows_is_not_trusted(tmp_path: Path) -> None:
+    """A column width set by the job would be lost with the child: the parent does the job again itself."""
+
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        def wider() -> int:
+            sheets[0].set_column(5, 5, 30)
+            return job()
+
+        return _fallback(sheets, wider)
+
+    def serial(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        sheets[0].set_column(5, 5, 30)
+        return job()
+
+    _book(tmp_path / "riferimento.xlsx", serial)
+    _book(tmp_path / "colonna.xlsx", how)
+    assert (tmp_path / "colonna.xlsx").read_bytes() == (tmp_path / "riferimento.xlsx").read_bytes()
+
+
+def test_the_parent_cannot_write_a_sheet_written_beside(tmp_path: Path) -> None:
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        started = Beside(sheets, job, elsewhere=True)
+        started.start()
+        try:
+            sheets[0].write_cells(500, [(0, "di nascosto", sheets[0].fmt)])  # made, written out below
+            with pytest.raises(ValueError, match="closed file"):
+                sheets[0].write_out_rows()
+        finally:
+            value = started.finish()
+        return value
+
+    _book(tmp_path / "vietato.xlsx", how)
+
+
+def test_abandon_stops_the_child_at_once(tmp_path: Path) -> None:
+    pids: list[int] = []
+
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        started = Beside(sheets, lambda: time.sleep(60) or 0, elsewhere=True)
+        started.start()
+        pids.append(started._pid)
+        began = time.monotonic()
+        started.abandon()
+        assert time.monotonic() - began < 10
+        return 0  # the workbook given up (closed here all the same, with the rows written before)
+
+    _book(tmp_path / "lasciato.xlsx", how)
+    with pytest.raises(ChildProcessError):  # reaped: no zombie left
+        os.waitpid(pids[0], os.WNOHANG)
+
+
+def test_without_fork_the_parent_writes_the_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = _reference(tmp_path)
+    monkeypatch.setattr(beside_module, "can_fork", lambda: False)
+    assert _book(tmp_path / "senza.xlsx", _fallback) == 399
+    assert (tmp_path / "senza.xlsx").read_bytes() == expected
