@@ -218,6 +218,11 @@ FORMULA_PIECES = [
     "T.INV.2T(",
     "0",
     "7",
+    # Not ASCII (its shape is kept as text, an ASCII formula's as bytes): a letter, a digit of another
+    # script (not made 0), a name with one.
+    "'Attività'!A1",
+    "\u0663",
+    "SUM\u0663(",
 ]
 
 
