@@ -93,6 +93,7 @@ from seregno_xlsx.piano.assegnazioni import (
     year_bounds,
     year_fraction,
 )
+from seregno_xlsx.piano.compresse import AreeCompresse
 from seregno_xlsx.piano.model import (
     Area,
     Compilazione,
@@ -217,7 +218,6 @@ def write_master(
             finally:
                 if master.personale is not None:
                     master.personale.abandon()
-                master.people.close()
         finally:
             workbook.close()
     return summary
@@ -344,9 +344,9 @@ class _Master:
         # the area's page: the plan's % (and the 1° rilevazione's, final round) without the areas' models.
         self.pairs: list[tuple[float | None, float]] = []
         self.first_pairs: list[tuple[float | None, float]] = []
-        # Everyone's assignments, gathered with Obiettivi for Assegnazioni and Personale: kept in a file of
-        # the scratch folder (``_Incarichi``); each area's name, by its index.
-        self.people = _Incarichi(scratch)
+        # The master's scratch folder: Assegnazioni and Personale gather everyone's assignments in a file
+        # there (``_Incarichi``).
+        self.scratch = scratch
         # The light models ``_assigned`` makes, by the values they hold: objectives by stars, people by share
         # and dates.
         self.templates: dict[int, Obiettivo] = {}
@@ -688,17 +688,10 @@ class _Master:
         they are read twice in all, once to count the indicators (Obiettivi's formulas reach over all of them)
         and number the Riepilogo rows (each page links to its row), once to write every sheet's rows, which
         stay in order on each sheet (the sheets' rows interleave: constant_memory allows it)."""
-        names: list[str] = []
-        n_ind = 0
-        for a, area in enumerate(self.aree):
-            names.append(area.nome)
-            n_ind += sum(len(o.indicatori) for o in area.obiettivi)
-            self._gather(a, area)
-        # Assegnazioni and Personale need only what the first reading gathered: written beside the other
-        # sheets, in a process of their own where there is one (``master/beside.py``).
+        n_ind = _indicator_total(self.aree)
+        # Assegnazioni and Personale read the areas on their own: written beside the other sheets, by a
+        # process of their own where there is one (``master/beside.py``).
         self._start_personale()
-        for r, nome in enumerate([*names, *aree_mancanti], start=1):  # as _write_riepilogo numbers its rows
-            self.area_row[nome.casefold()] = RIEPILOGO.header_row + r
         # Of each area only the rows its page shows, never every finding at once (``area_findings.py``).
         by_area = PrimeAnomalie(MAX_AREA_FINDINGS).extend((x.area.casefold(), _page_row(x)) for x in anomalie)
         ws = self.sheets[AREE_NAME]
@@ -706,6 +699,8 @@ class _Master:
             ws.set_column(c, c, width)
         obiettivi = indicatori = fasi = conteggi = page = 0
         for a, area in enumerate(self.aree):
+            self.area_row[area.nome.casefold()] = RIEPILOGO.header_row + 1 + a  # as _write_riepilogo numbers them
+            self._gather(area)
             obiettivi = self._objective_rows(a, area, obiettivi, n_ind)
             indicatori = self._indicator_rows(area, indicatori)
             fasi = self._phase_rows(area, fasi)
@@ -847,9 +842,9 @@ class _Master:
             ws.write_url(sheet.header_row + r, col, f"internal:{where}", fmt, where.replace("'", ""))
         self._finish(sheet, len(self.applicate))
 
-    def _gather(self, a: int, area: Area) -> None:
-        """What the sheets need of the area at index ``a`` before any of its rows: its name, its objectives' %
-        and weights (and the 1° rilevazione's, final round), where they are in ``pairs``, and its people."""
+    def _gather(self, area: Area) -> None:
+        """What the sheets need of the next area before any of its rows: its name, its objectives' % and
+        weights (and the 1° rilevazione's, final round) and where they are in ``pairs``."""
         self.area_names.append(area.nome)
         self.area_pairs.append(slice(len(self.pairs), len(self.pairs) + len(area.obiettivi)))
         for ob in area.obiettivi:
@@ -858,7 +853,6 @@ class _Master:
                 sent = self._as_sent(ob)
                 pct = objective_pct(sent, Rilevazione.INTERMEDIA, self.regole)
                 self.first_pairs.append((pct, self.regole.peso_obiettivo(sent)))
-            self.people.gather(a, len(self.pairs) - 1, ob)
 
     def _both_rounds_objective(self, k: int, ob: Obiettivo, match: str, n_ind: int) -> dict[str, object]:
         """The ``k``-th objective's % at the 1° rilevazione (final round only) and last year's final %."""
@@ -926,13 +920,9 @@ class _Master:
             return
         for sheet in (ASSEGNAZIONI, PERSONALE):
             self._header(sheet)
-        self.people.flush()
         sheets = [self.sheets[sheet.name] for sheet in (ASSEGNAZIONI, PERSONALE)]
         self.personale = Beside(sheets, self._personale_job, elsewhere=self.beside)
         self.personale.start()
-        # Each table's filter, frozen header and page, here: how many rows each will have is known.
-        self._finish(PERSONALE, len(self.people.order()))
-        self._finish(ASSEGNAZIONI, len(self.people))
 
     def _finish_personale(self) -> None:
         """Assegnazioni and Personale written: what writing their rows counted, carried over from the process
@@ -940,23 +930,36 @@ class _Master:
         if self.personale is None:
             return
         people, assignments, written, truncated = self.personale.finish()
-        assert (people, assignments) == (self.rows[PERSONALE.name], self.rows[ASSEGNAZIONI.name])
         if self.personale.ran_elsewhere:
             self.summary.valori_scritti += written
             self.summary.testi_troncati += truncated
         self.personale = None
+        self._finish(PERSONALE, people)
+        self._finish(ASSEGNAZIONI, assignments)
 
     def _personale_job(self) -> tuple[int, int, int, int]:
-        """``_personale_rows``, and what it added to the summary's counts (values written, texts cut)."""
+        """Everyone's assignments gathered from the areas (read here, on their own: this may run in a
+        process of its own while the other sheets are written), then ``_personale_rows``; how many rows each
+        sheet has and what writing them added to the summary's counts (values written, texts cut)."""
         written, truncated = self.summary.valori_scritti, self.summary.testi_troncati
-        people, assignments = self._personale_rows()
-        return people, assignments, self.summary.valori_scritti - written, self.summary.testi_troncati - truncated
+        people = _Incarichi(self.scratch)
+        try:
+            names: list[str] = []
+            pcts: list[float | None] = []  # each objective's %, by its index in Obiettivi (as ``pairs``)
+            for a, area in enumerate(self.aree):
+                names.append(area.nome)
+                for ob in area.obiettivi:
+                    pcts.append(objective_pct(ob, self.ril, self.regole))
+                    people.gather(a, len(pcts) - 1, ob)
+            rows, assignments = self._personale_rows(people, names, pcts)
+        finally:
+            people.close()
+        return rows, assignments, self.summary.valori_scritti - written, self.summary.testi_troncati - truncated
 
-    def _personale_rows(self) -> tuple[int, int]:
+    def _personale_rows(self, people: _Incarichi, names: list[str], pcts: list[float | None]) -> tuple[int, int]:
         """Assegnazioni: one row per person and objective, its weight stars × share × time as formulas;
         Personale: one row per matricola across all areas, the weighted mean of its rows. Returns how many
-        rows each has."""
-        people = self.people
+        rows each has. ``names``: the areas' names, ``pcts`` the objectives' %, by index."""
         order = people.order()
         n = len(people)
         mat_col, quota_col = ASSEGNAZIONI.range("matricola", n), ASSEGNAZIONI.range("quota", n)
@@ -978,11 +981,11 @@ class _Master:
                 if self.regole.pesi_aree == "stelle":
                     stars = Formula(f"={OBIETTIVI.cell('peso', ob_row, sheet=True)}", x.peso)
                 source = OBIETTIVI.cell("pct", ob_row, sheet=True)
-                link = _copy(source, _cached(self.pairs[x.k][0]))
+                link = _copy(source, _cached(pcts[x.k]))
                 values = {
                     "matricola": matricola,
                     "nome": entries[0].nome,
-                    "area": self.area_names[x.area],
+                    "area": names[x.area],
                     "codice_obiettivo": x.codice,
                     "stelle": stars,
                     **_assignment_inputs(persona),
@@ -997,13 +1000,13 @@ class _Master:
             mean = _mean_formula(f"({mat_col}={me})", pct_col, weight_col)
             # assigned_pct (person_pct from the assignments gathered once), with each objective's % as
             # Obiettivi kept it (by its index).
-            kept = [self.pairs[x.k][0] for x in entries]
+            kept = [pcts[x.k] for x in entries]
             cached = weighted_mean(list(zip(kept, weights, strict=True)))
             person: dict[str, object] = {
                 "matricola": matricola,
                 "nome": entries[0].nome,
                 "categoria": next((x.categoria for x in entries if x.categoria), ""),
-                "aree": "; ".join(dict.fromkeys(self.area_names[x.area] for x in entries)),
+                "aree": "; ".join(dict.fromkeys(names[x.area] for x in entries)),
                 "codici": "; ".join(x.codice for x in entries),
                 "n_obiettivi": len(assigned),
                 "pct": Formula(mean, _cached(cached)),
@@ -1326,12 +1329,16 @@ class _Incarichi:
         self._file.seek(0, 2)  # where the next one is written, if any
         return found
 
-    def flush(self) -> None:
-        """Everything gathered on disk (before a fork: the child reads the file, the parent never again)."""
-        self._file.flush()
-
     def close(self) -> None:
         self._file.close()
+
+
+def _indicator_total(aree: Sequence[Area]) -> int:
+    """How many indicators all the areas have (Obiettivi's formulas reach over all of them, from its first
+    row): kept by the compressed areas as they are added, counted on the models otherwise."""
+    if isinstance(aree, AreeCompresse):
+        return aree.indicatori
+    return sum(len(ob.indicatori) for area in aree for ob in area.obiettivi)
 
 
 def _correction_key(x: Applicata) -> tuple[str, str, str]:

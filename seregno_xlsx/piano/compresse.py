@@ -124,17 +124,21 @@ class AreeCompresse(LazySequence[Area]):
 
     def __init__(self, aree: Iterable[Area] = (), *, cartella: Path | None = None) -> None:
         self._blobs = Deposito(cartella)
+        # How many indicators the areas have in all (the master needs it before it reads the first area).
+        self.indicatori = 0
         for area in aree:
             self.append(area)
 
     def append(self, area: Area) -> None:
         self._blobs.append(compress(area))
+        self.indicatori += sum(len(ob.indicatori) for ob in area.obiettivi)
 
     def drain(self) -> Iterator[Area]:
         """Each area once, in order: the sequence is empty afterwards."""
         for index in range(len(self._blobs)):
             yield expand(self._blobs[index])
         self._blobs.clear()
+        self.indicatori = 0
 
     def __len__(self) -> int:
         return len(self._blobs)
@@ -146,10 +150,12 @@ class AreeCompresse(LazySequence[Area]):
         return (expand(self._blobs[i]) for i in range(len(self._blobs)))
 
     def __getstate__(self) -> dict[str, object]:
-        return {"blobs": [self._blobs[i] for i in range(len(self._blobs))], "cartella": self._blobs.cartella}
+        blobs = [self._blobs[i] for i in range(len(self._blobs))]
+        return {"blobs": blobs, "cartella": self._blobs.cartella, "indicatori": self.indicatori}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._blobs = Deposito(state["cartella"])
+        self.indicatori = state["indicatori"]
         for blob in state["blobs"]:
             self._blobs.append(blob)
 
