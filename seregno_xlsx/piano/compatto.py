@@ -137,43 +137,49 @@ def _stream(path: Path, cartella: Path | None) -> PianoCompatto:
 
 
 def _header(path: Path) -> dict[str, Any]:
-    """Every top-level field but the areas, built from the parser's events (the areas are skipped)."""
+    """Every top-level field but the areas, built from the parser's events (the areas are skipped).
+
+    The parser's plain events (no path per event: a plan's areas are half a million of them, every one
+    passed over here) and the depth they are at: 1 inside the plan's object, where its keys are."""
     header: dict[str, Any] = {}
     key = ""
     builder: Any = None
     seen_areas = False
     depth = 0
     with path.open("rb") as stream:
-        # Small reads: the parser names each event's place by its whole path, so a buffer of 64 KB of
-        # «[» cost seconds of path before the depth bound below could stop it.
-        for prefix, event, value in ijson.parse(stream, buf_size=4096, use_float=True):
+        # Small reads: a buffer of 64 KB of «[» once cost seconds before the depth bound below could stop it.
+        for event, value in ijson.basic_parse(stream, buf_size=4096, use_float=True):
             # Before any area is built (the areas' pass follows this one): a nesting no plan has is
             # refused here, not built by the parser and then validated level by level.
-            if event in ("start_map", "start_array"):
+            if event == "start_map" or event == "start_array":
                 depth += 1
                 if depth > MAX_PLAN_DEPTH:
                     raise ValueError("annidamento oltre ogni piano")  # read_plan names it
-            elif event in ("end_map", "end_array"):
-                depth -= 1
-            if not prefix:
-                if event == "map_key":
-                    if value in header or (value == "aree" and seen_areas):
-                        raise _Duplicate(value)  # json.loads keeps the last one: read_plan decides
-                    seen_areas = seen_areas or value == "aree"
-                    key, builder = value, None
-                elif event in ("start_map", "end_map"):
+                if depth == 1:
+                    if event == "start_array":
+                        raise ValueError("il piano non è un oggetto JSON")
                     continue
-                else:
-                    raise ValueError("il piano non è un oggetto JSON")
+            elif event == "end_map" or event == "end_array":
+                depth -= 1
+                if depth == 0:
+                    continue
+            elif depth == 0:
+                raise ValueError("il piano non è un oggetto JSON")
+            elif depth == 1 and event == "map_key":
+                if value in header or (value == "aree" and seen_areas):
+                    raise _Duplicate(value)  # json.loads keeps the last one: read_plan decides
+                seen_areas = seen_areas or value == "aree"
+                key, builder = value, None
                 continue
+            # An event of the value of ``key``: a scalar at depth 1, else its containers from depth 2.
             if key == "aree":
-                if prefix == "aree" and event not in ("start_array", "end_array"):
+                if (depth == 1 and event != "end_array") or (depth == 2 and event == "start_map"):
                     raise ValueError("«aree» non è un elenco")  # read_plan says so, with the line
                 continue
             if builder is None:
                 builder = ijson.ObjectBuilder()
             builder.event(event, value)
-            if prefix == key and event not in ("start_map", "start_array"):
+            if depth == 1:  # a scalar, or the end of the value's container
                 header[key] = builder.value
                 builder = None
     return header
