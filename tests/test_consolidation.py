@@ -428,3 +428,53 @@ def test_invalid_value_second_engine_agrees(tmp_path: Path) -> None:
     want = formula_expectations(master)
     got = formulas_values(master)
     assert differences(got, want) == []
+
+
+@pytest.mark.parametrize(
+    ("folder", "rilevazione", "rettifiche"),
+    [
+        ("ritorni", Rilevazione.INTERMEDIA, None),
+        ("finale/ritorni", Rilevazione.FINALE, None),
+        ("finale/ritorni", Rilevazione.FINALE, "rettifiche_2021.csv"),
+    ],
+)
+def test_a_compilation_kept_as_its_worker_compressed_it_is_the_area_that_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str, rilevazione: Rilevazione, rettifiche: str | None
+) -> None:
+    """The bytes a worker compressed are kept for the master only while nothing has changed the area since
+    (carried onto the version in force, an invalid value removed, a correction): each kept is the area."""
+    from seregno_xlsx.piano.compresse import AreeCompresse, expand
+
+    kept: list[tuple[Area, bytes]] = []
+    real = AreeCompresse.append
+
+    def append(self: AreeCompresse, area: Area, compressed: bytes = b"") -> None:
+        kept.append((area.model_copy(deep=True), compressed))
+        real(self, area, compressed)
+
+    monkeypatch.setattr(AreeCompresse, "append", append)
+    returns = tmp_path / "ritorni"
+    shutil.copytree(ESEMPI / folder, returns)
+    # One area with an invalid value: its counted copy must be compressed again.
+    [first] = returns.glob("*Affari_Generali*.xlsx")
+    field = "prima_rilevazione" if rilevazione is Rilevazione.INTERMEDIA else "valore_raggiunto"
+    fill_workbook(first, first, [Entry("indicatori", "Ob_Obiet130102", field, -5)])
+    plan = ESEMPI / "finale" / "piano_2021.json" if rilevazione is Rilevazione.FINALE else ESEMPI / "piano_2021.json"
+    result = consolidate(
+        returns,
+        tmp_path / "m.xlsx",
+        piano=Piano.from_json(plan.read_text(encoding="utf-8")),
+        rilevazione=rilevazione,
+        rettifiche=ESEMPI / rettifiche if rettifiche else None,
+        processi=1,
+    )
+    assert result.master is not None and result.non_validi
+    reused = [(area, blob) for area, blob in kept if blob]
+    for area, blob in reused:
+        assert expand(blob) == area, area.nome
+    names = {area.nome for area in result.aree}
+    assert len(names) == 3
+    if rettifiche:  # each waits for the corrections as its worker compressed it, then is compressed again
+        assert sorted(area.nome for area, _ in reused) == sorted(names)
+    else:  # the area with an invalid value counts as a copy without it, compressed again
+        assert sorted(area.nome for area, _ in reused) == sorted(names - {"Area Affari Generali"})

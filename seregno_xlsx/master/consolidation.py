@@ -27,7 +27,7 @@ from seregno_xlsx.outputs import refuse_input_as_output, refuse_to_replace
 from seregno_xlsx.piano.assegnazioni import QuoteTraAree
 from seregno_xlsx.piano.checks import TraAree
 from seregno_xlsx.piano.compatto import PianoCompatto, read_plan_compact
-from seregno_xlsx.piano.compresse import AreeCompresse
+from seregno_xlsx.piano.compresse import AreeCompresse, expand
 from seregno_xlsx.piano.model import Area, Piano, Rilevazione, round_value_field
 from seregno_xlsx.piano.plan_file import find_plan
 from seregno_xlsx.piano.rounds import Ritorno
@@ -286,8 +286,11 @@ def _consolidate(
     read_invalid: dict[str, dict[str, float | None]] = {}
     between: list[tuple[Anomalia, str]] = []
 
-    def count(lettura: Lettura, area: Area) -> None:
-        [area], read = counted_areas([area], rilevazione, non_validi)
+    def count(lettura: Lettura, area: Area, compressed: bytes = b"") -> None:
+        """``compressed``: ``area`` as its worker compressed it, if nothing has changed it since."""
+        [counting], read = counted_areas([area], rilevazione, non_validi)
+        if counting is not area:  # an invalid value removed: a copy, compressed again
+            compressed, area = b"", counting
         read_invalid.update(read)
         result.pct_aree[area.nome] = area_pct(area, rilevazione, regole)
         assert lettura.metadati is not None
@@ -296,15 +299,20 @@ def _consolidate(
             previous = previous_round(header, lettura.metadati.area)
             found = check_between_rounds(previous, area, regole, calo, locate=lettura.locate)
             between.extend((a, printable(lettura.file.name)) for a in found)
-        counted.append(area)
+        counted.append(area, compressed)
 
     # The office's corrections need every area's name before the first is corrected: with them, the
     # carried areas wait compressed for a second pass; without them, each area counts as it is carried.
     carried = AreeCompresse(cartella=Path(output).parent) if rettifiche is not None else None
     for index, lettura in enumerate(accepted):
-        compiled = compilation(lettura)
+        # The compilation as its worker compressed it: what counts, unless carried onto another version or
+        # an invalid value is removed (then compressed again), is kept as those bytes.
+        compressed = lettura.compressed() if isinstance(lettura, LetturaCompatta) else b""
+        compiled = expand(compressed) if compressed else compilation(lettura)
         assert compiled is not None
         area = carry(index, compiled)
+        if area is not compiled:
+            compressed = b""
         if invalid := invalid_values(lettura, compiled, rilevazione):
             non_validi[area.nome] = invalid
         lettura.anomalie = []  # the last use of the reading's own list (see above)
@@ -314,9 +322,9 @@ def _consolidate(
         shares.add(area)
         names.append(area.nome)
         if carried is None:
-            count(lettura, area)
+            count(lettura, area, compressed)
         else:
-            carried.append(area)
+            carried.append(area, compressed)
     # The per-area plan checks already ran on each file, with cells: add only what spans areas.
     result.anomalie.extend(across.anomalie())
     result.anomalie.extend(shares.anomalie())

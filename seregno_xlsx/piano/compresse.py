@@ -129,8 +129,10 @@ class AreeCompresse(LazySequence[Area]):
         for area in aree:
             self.append(area)
 
-    def append(self, area: Area) -> None:
-        self._blobs.append(compress(area))
+    def append(self, area: Area, compressed: bytes = b"") -> None:
+        """``compressed``: ``compress(area)`` if already made (a worker compressed the compilation that
+        counts as it is): kept as it is, not made again."""
+        self._blobs.append(compressed or compress(area))
         self.indicatori += sum(len(ob.indicatori) for ob in area.obiettivi)
 
     def drain(self) -> Iterator[Area]:

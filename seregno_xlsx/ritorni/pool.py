@@ -69,9 +69,12 @@ class LetturaCompatta(Lettura):
 
     def compilazione(self) -> Area | None:
         """A fresh copy of the compilation, as models (nobody else holds it: it may be changed in place)."""
-        if self.deposito is not None:
-            return expand(self.deposito[self.posto])
-        return expand(self.compressa) if self.compressa else self.compilata
+        blob = self.compressed()
+        return expand(blob) if blob else self.compilata
+
+    def compressed(self) -> bytes:
+        """The compilation as the worker compressed it (``compress``); empty if there is none."""
+        return self.deposito[self.posto] if self.deposito is not None else self.compressa
 
     def deposit(self, deposito: Deposito) -> None:
         """The compressed compilation into ``deposito``: a reading then holds its position, not its bytes."""
