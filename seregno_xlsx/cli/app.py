@@ -94,7 +94,10 @@ ProcessiOpt = Annotated[
         "--processi",
         metavar="N",
         min=1,
-        help="File elaborati in parallelo, ciascuno in un processo (predefinito: uno per core; 1: in sequenza).",
+        help=(
+            "Processi in parallelo (predefinito: uno per core; 1: tutto in sequenza): un file per processo; "
+            "consolida scrive anche il master con due."
+        ),
         show_default=False,
     ),
 ]
