@@ -19,6 +19,7 @@ import gc
 import os
 import pickle
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -36,8 +37,9 @@ _TRANSIENT = frozenset({"table", "row_info", "row_sizes"})
 
 
 def can_fork() -> bool:
-    """Whether this system forks a process cheaply and safely (Linux: yes; macOS's frameworks: no)."""
-    return hasattr(os, "fork") and sys.platform.startswith("linux")
+    """Whether this process may fork cheaply and safely: on Linux (macOS's frameworks do not survive a fork),
+    with no other thread running (a lock one holds would stay held in the child, which has no such thread)."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 class Beside(Generic[T]):
