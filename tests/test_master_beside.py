@@ -22,10 +22,8 @@ from seregno_xlsx.limits import MAX_CELL_TEXT
 from seregno_xlsx.master import beside as beside_module
 from seregno_xlsx.master.beside import Beside
 from seregno_xlsx.master.fast_sheet import FastWorksheet, Formula
-from seregno_xlsx.master.scoring import Regole
-from seregno_xlsx.master.writer import SintesiMaster, write_master
 from seregno_xlsx.piano.model import Piano, Rilevazione
-from tests.test_master_writer import ANOMALIE, FONTI, RIF, piano
+from tests.test_master_writer import piano, write
 
 # Linux only (elsewhere the master is written by one process); with another thread running, the tests that
 # expect the child fail rather than skip.
@@ -47,22 +45,6 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return seen
 
 
-def _write(path: Path, plan: Piano, processi: int, rilevazione: Rilevazione) -> SintesiMaster:
-    return write_master(
-        path,
-        ente=plan.ente,
-        anno=plan.anno,
-        aree=plan.aree,
-        rilevazione=rilevazione,
-        regole=Regole(),
-        anomalie=ANOMALIE,
-        fonti=FONTI,
-        data_riferimento=RIF,
-        valori_letti=14,
-        processi=processi,
-    )
-
-
 def _long_names(plan: Piano) -> Piano:
     """The plan with one person's name longer than a cell holds (the master cuts it and counts it) and one
     person's share and dates given (counted as values written): what the child must carry over."""
@@ -80,9 +62,9 @@ def test_master_written_by_two_processes_is_the_same_file(
     tmp_path: Path, rilevazione: Rilevazione, ran: list[bool]
 ) -> None:
     plan = _long_names(piano())
-    one = _write(tmp_path / "uno.xlsx", plan, 1, rilevazione)
+    one = write(tmp_path / "uno.xlsx", plan, rilevazione, processi=1)
     assert ran == [False]
-    two = _write(tmp_path / "due.xlsx", plan, 2, rilevazione)
+    two = write(tmp_path / "due.xlsx", plan, rilevazione, processi=2)
     assert ran == [False, True]  # the second time, Assegnazioni and Personale came from the child
     assert (tmp_path / "uno.xlsx").read_bytes() == (tmp_path / "due.xlsx").read_bytes()
     # What the child counted reached the summary (and so Riepilogo's notes, which are in the bytes above).

@@ -181,7 +181,9 @@ FONTI = [
 ]
 
 
-def write(path: Path, plan: Piano, rilevazione: Rilevazione = FINALE, regole: Regole | None = None) -> SintesiMaster:
+def write(
+    path: Path, plan: Piano, rilevazione: Rilevazione = FINALE, regole: Regole | None = None, processi: int = 1
+) -> SintesiMaster:
     return write_master(
         path,
         ente=plan.ente,
@@ -193,6 +195,7 @@ def write(path: Path, plan: Piano, rilevazione: Rilevazione = FINALE, regole: Re
         fonti=FONTI,
         data_riferimento=RIF,
         valori_letti=14,
+        processi=processi,
     )
 
 
