@@ -104,16 +104,21 @@ def _serial(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
     return job()
 
 
-def _beside(sheets: list[FastWorksheet], job: Callable[[], int], expect_elsewhere: bool = True) -> int:
+def _beside(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
     started = Beside(sheets, job, elsewhere=True)
     started.start()
     value = started.finish()
-    assert started.ran_elsewhere is expect_elsewhere
+    assert started.ran_elsewhere and not started.motivo
     return value
 
 
-def _fallback(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
-    return _beside(sheets, job, expect_elsewhere=False)
+def _fallback(sheets: list[FastWorksheet], job: Callable[[], int], why: str = "") -> int:
+    """The job run by the parent, after the child (if any) did not: ``why`` is in the reason kept."""
+    started = Beside(sheets, job, elsewhere=True)
+    started.start()
+    value = started.finish()
+    assert not started.ran_elsewhere and why in started.motivo
+    return value
 
 
 def _reference(tmp_path: Path) -> bytes:
@@ -147,7 +152,7 @@ def test_an_error_in_the_child_leaves_the_rows_to_the_parent(tmp_path: Path) -> 
         raise RuntimeError("guasto nel processo accanto")
 
     def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
-        return _fallback(sheets, _in_child_only(fail, job))
+        return _fallback(sheets, _in_child_only(fail, job), "guasto nel processo accanto")
 
     assert _book(tmp_path / "errore.xlsx", how) == 399
     assert (tmp_path / "errore.xlsx").read_bytes() == expected
@@ -160,7 +165,7 @@ def test_a_child_killed_leaves_the_rows_to_the_parent(tmp_path: Path) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
-        return _fallback(sheets, _in_child_only(die, job))
+        return _fallback(sheets, _in_child_only(die, job), "stato di uscita")
 
     assert _book(tmp_path / "ucciso.xlsx", how) == 399
     assert (tmp_path / "ucciso.xlsx").read_bytes() == expected
@@ -174,7 +179,7 @@ def test_a_child_that_changes_more_than_rows_is_not_trusted(tmp_path: Path) -> N
             sheets[0].set_column(5, 5, 30)
             return job()
 
-        return _fallback(sheets, wider)
+        return _fallback(sheets, wider, "è cambiato anche col_info")
 
     def serial(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
         sheets[0].set_column(5, 5, 30)

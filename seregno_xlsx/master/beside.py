@@ -54,6 +54,7 @@ class Beside(Generic[T]):
         self.sheets, self.job = list(sheets), job
         self.elsewhere = elsewhere and can_fork()
         self.ran_elsewhere = False
+        self.motivo = ""  # why the child did not write the rows, if it did not (its traceback, its exit status)
         self._pid = 0
         self._read = -1
         self._marks: list[int] = []
@@ -112,13 +113,15 @@ class Beside(Generic[T]):
     def finish(self) -> T:
         if not self.elsewhere:
             return self.job()
-        with os.fdopen(self._read, "rb") as pipe:
+        read, self._read = self._read, -1  # closed below, whatever happens (never twice: it may be reused)
+        with os.fdopen(read, "rb") as pipe:
             message = pipe.read()
         _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
         try:
             kind, value, changes = pickle.loads(message)
         except Exception:  # a child that died before saying anything
-            kind, value, changes = "errore", f"stato {status}", None
+            kind, value, changes = "errore", f"stato di uscita {status}", None
         if kind == "fatto" and status == 0:
             for ws, change in zip(self.sheets, changes, strict=True):
                 for key, item in change.items():
@@ -126,7 +129,8 @@ class Beside(Generic[T]):
             self._reopen()
             self.ran_elsewhere = True
             return value  # type: ignore[no-any-return]
-        # The rows again, here, from where the child started.
+        # The rows again, here, from where the child started (why the child did not: ``motivo``).
+        self.motivo = str(value)
         for ws, mark in zip(self.sheets, self._marks, strict=True):
             os.truncate(ws.row_data_filename, mark)
         self._reopen()
