@@ -243,3 +243,18 @@ def test_with_another_thread_running_the_parent_writes_the_rows(tmp_path: Path) 
         stop.set()
         other.join()
     assert (tmp_path / "thread.xlsx").read_bytes() == expected
+
+
+def test_a_child_that_does_not_finish_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the wait (here shortened), the child is stopped and the parent writes the rows: the same file."""
+    expected = _reference(tmp_path)
+    monkeypatch.setattr(beside_module, "MIN_WAIT", 1.0)
+    monkeypatch.setattr(beside_module, "WAIT_FACTOR", 0.0)
+
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        return _fallback(sheets, _in_child_only(lambda: time.sleep(60), job), "non ha finito in 1 s")
+
+    began = time.monotonic()
+    assert _book(tmp_path / "fermo.xlsx", how) == 399
+    assert time.monotonic() - began < 30
+    assert (tmp_path / "fermo.xlsx").read_bytes() == expected

@@ -18,8 +18,11 @@ import contextlib
 import gc
 import os
 import pickle
+import select
+import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -34,6 +37,11 @@ T = TypeVar("T")
 _SCALARS = (int, float, str, bool, type(None))
 # Containers that writing rows fills and empties again row by row (the row being written).
 _TRANSIENT = frozenset({"table", "row_info", "row_sizes"})
+# How long the parent waits for the child once its own sheets are written: as many times the time it took
+# itself since the fork (the child's share is of the same order), never less than a floor. A child that
+# has not finished by then is stopped, and the parent writes the rows.
+WAIT_FACTOR = 4.0
+MIN_WAIT = 120.0
 
 
 def can_fork() -> bool:
@@ -58,6 +66,7 @@ class Beside(Generic[T]):
         self._pid = 0
         self._read = -1
         self._marks: list[int] = []
+        self._started = 0.0
 
     def start(self) -> None:
         if not self.elsewhere:
@@ -67,6 +76,7 @@ class Beside(Generic[T]):
             ws._opt_close()  # and so its rows cannot be written here until finish(): the file is closed
             self._marks.append(os.path.getsize(ws.row_data_filename))
         read, write = os.pipe()
+        self._started = time.monotonic()
         try:
             pid = os.fork()
         except OSError:
@@ -114,14 +124,18 @@ class Beside(Generic[T]):
         if not self.elsewhere:
             return self.job()
         read, self._read = self._read, -1  # closed below, whatever happens (never twice: it may be reused)
-        with os.fdopen(read, "rb") as pipe:
-            message = pipe.read()
+        waited = max(MIN_WAIT, WAIT_FACTOR * (time.monotonic() - self._started))
+        with os.fdopen(read, "rb", buffering=0) as pipe:
+            message = _read_until(pipe, time.monotonic() + waited)
+        if message is None:
+            os.kill(self._pid, signal.SIGKILL)
         _, status = os.waitpid(self._pid, 0)
         self._pid = 0
         try:
-            kind, value, changes = pickle.loads(message)
-        except Exception:  # a child that died before saying anything
-            kind, value, changes = "errore", f"stato di uscita {status}", None
+            kind, value, changes = pickle.loads(message or b"")
+        except Exception:  # a child that died before saying anything, or was stopped
+            late = f"non ha finito in {waited:.0f} s" if message is None else ""
+            kind, value, changes = "errore", late or f"stato di uscita {status}", None
         if kind == "fatto" and status == 0:
             for ws, change in zip(self.sheets, changes, strict=True):
                 for key, item in change.items():
@@ -140,7 +154,7 @@ class Beside(Generic[T]):
         """The child stopped and waited for, when the parent gives up the workbook (an error, an interrupt)."""
         if self._pid:
             try:
-                os.kill(self._pid, 9)
+                os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
             except (ProcessLookupError, ChildProcessError):
                 pass
@@ -149,6 +163,19 @@ class Beside(Generic[T]):
             with contextlib.suppress(OSError):
                 os.close(self._read)
             self._read = -1
+
+
+def _read_until(pipe: Any, deadline: float) -> bytes | None:
+    """Everything the child writes until it closes the pipe; None if ``deadline`` (monotonic) comes first."""
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([pipe], [], [], remaining)[0]:
+            return None
+        chunk = pipe.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _state(ws: FastWorksheet) -> dict[str, Any]:
