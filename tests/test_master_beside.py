@@ -85,7 +85,8 @@ def _book(path: Path, how: Callable[[list[FastWorksheet], Callable[[], int]], in
     fmt._get_xf_index()
     here, there = workbook.add_worksheet("Qui"), workbook.add_worksheet("Accanto")
     there.write_string(0, 0, "intestazione", fmt)  # pending when the child starts
-    there.fmt = fmt
+    there.set_column(0, 0, 12)
+    there.fmt, there.book = fmt, workbook
 
     def job() -> int:
         for r in range(1, 400):
@@ -105,7 +106,7 @@ def _serial(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
 
 
 def _beside(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
-    started = Beside(sheets, job, elsewhere=True)
+    started = Beside(sheets, job, elsewhere=True, workbook=sheets[0].book)
     started.start()
     value = started.finish()
     assert started.ran_elsewhere and not started.motivo
@@ -114,7 +115,7 @@ def _beside(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
 
 def _fallback(sheets: list[FastWorksheet], job: Callable[[], int], why: str = "") -> int:
     """The job run by the parent, after the child (if any) did not: ``why`` is in the reason kept."""
-    started = Beside(sheets, job, elsewhere=True)
+    started = Beside(sheets, job, elsewhere=True, workbook=sheets[0].book)
     started.start()
     value = started.finish()
     assert not started.ran_elsewhere and why in started.motivo
@@ -258,3 +259,113 @@ def test_a_child_that_does_not_finish_is_stopped(tmp_path: Path, monkeypatch: py
     assert _book(tmp_path / "fermo.xlsx", how) == 399
     assert time.monotonic() - began < 30
     assert (tmp_path / "fermo.xlsx").read_bytes() == expected
+
+
+@pytest.mark.parametrize("change", ["larghezza", "collegamento", "formato"])
+def test_a_child_that_changes_what_is_not_a_row_is_not_trusted(tmp_path: Path, change: str) -> None:
+    """A width changed on a column that had one, a link (kept in a file of its own), a format first numbered
+    in the child: each would be lost with the child, so the parent does the job itself, the same file."""
+
+    def extra(sheet: FastWorksheet) -> None:
+        if change == "larghezza":
+            sheet.set_column(0, 0, 30)  # as many columns as before: their content differs
+        elif change == "collegamento":
+            sheet.write_url(450, 0, "internal:Qui!A1", sheet.fmt, "vai")
+        else:
+            sheet.write_cells(450, [(0, "in corsivo", sheet.book.add_format({"italic": True}))])
+
+    def serial(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        value = job()
+        extra(sheets[0])
+        return value
+
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        def more() -> int:
+            value = job()
+            extra(sheets[0])
+            return value
+
+        why = {"larghezza": "col_info", "collegamento": "_links", "formato": "formati"}[change]
+        return _fallback(sheets, more, why)
+
+    _book(tmp_path / "riferimento.xlsx", serial)
+    _book(tmp_path / "accanto.xlsx", how)
+    assert (tmp_path / "accanto.xlsx").read_bytes() == (tmp_path / "riferimento.xlsx").read_bytes()
+
+
+def test_with_sigchld_ignored_the_parent_writes_the_rows(tmp_path: Path) -> None:
+    """A caller that ignores SIGCHLD (it survives exec): the system would reap the child before it is waited
+    for, so no fork; the same file."""
+    expected = _reference(tmp_path)
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert _book(tmp_path / "sigchld.xlsx", _fallback) == 399
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert (tmp_path / "sigchld.xlsx").read_bytes() == expected
+
+
+def test_consolida_started_with_sigchld_ignored_writes_the_master(tmp_path: Path) -> None:
+    """The installed command, exec'd by a process that ignores SIGCHLD, with two processes."""
+    import shutil
+    import subprocess
+
+    script = shutil.which("seregno-xlsx", path=str(Path(sys.executable).parent))
+    assert script is not None
+    master = tmp_path / "m.xlsx"
+    launcher = (
+        "import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    returns = Path(__file__).resolve().parents[1] / "esempi" / "ritorni"
+    done = subprocess.run(
+        [sys.executable, "-c", launcher, script, "consolida", str(returns), "-o", str(master), "--processi", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert master.exists()
+
+
+def test_the_child_ignores_ctrl_c(tmp_path: Path) -> None:
+    """Ctrl-C reaches every process of the group: the parent, interrupted, stops the child; the child itself
+    goes on (an interrupt there would unwind it through the caller's code)."""
+    expected = _reference(tmp_path)
+
+    def interrupt() -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)  # delivered meanwhile, if it were not ignored
+
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        parent = os.getpid()
+
+        def job_interrupted() -> int:
+            if os.getpid() != parent:
+                interrupt()
+            return job()
+
+        return _beside(sheets, job_interrupted)
+
+    assert _book(tmp_path / "ctrl-c.xlsx", how) == 399
+    assert (tmp_path / "ctrl-c.xlsx").read_bytes() == expected
+
+
+def test_when_the_parent_fails_too_its_error_is_the_one_raised(tmp_path: Path) -> None:
+    """The child failed and the parent's own run of the job fails (a full disk fails both): the parent's
+    error comes out, and giving up afterwards closes nothing the sheets still use."""
+
+    def how(sheets: list[FastWorksheet], job: Callable[[], int]) -> int:
+        def failing() -> int:
+            raise OSError(28, "disco pieno")
+
+        started = Beside(sheets, failing, elsewhere=True, workbook=sheets[0].book)
+        started.start()
+        with pytest.raises(OSError, match="disco pieno"):
+            started.finish()
+        assert "disco pieno" in started.motivo
+        started.abandon()
+        return job()  # its rows' file still open, not closed by mistake: the rows written after all
+
+    expected = _reference(tmp_path)
+    assert _book(tmp_path / "entrambi.xlsx", how) == 399
+    assert (tmp_path / "entrambi.xlsx").read_bytes() == expected

@@ -7,9 +7,10 @@ process writing the workbook forks; the child writes the rows of the given sheet
 everything the parent knew at that moment, appends them to those sheets' files and sends back what
 writing them changed in each sheet (its dimensions, its last row): nothing else of the parent changes.
 
-Where the child cannot do it (no ``fork`` on this system, a crash, a state it was not meant to touch),
-the parent writes the same rows itself, from the same point: the file is the same either way, only
-slower. A sheet written beside cannot be written by the parent meanwhile (its file is closed there).
+Where the child cannot do it (no ``fork`` here, a crash, a state it was not meant to touch, no answer in
+time), the parent writes the same rows itself, from the same point: the file is the same either way,
+only slower. A sheet written beside cannot be written by the parent meanwhile (its file is closed there).
+The child ignores Ctrl-C (the parent, interrupted, stops it) and never returns into the caller's code.
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ from .fast_sheet import FastWorksheet
 
 T = TypeVar("T")
 
-# What writing rows may change of a sheet, sent back to the parent: single values only. A sheet's
-# containers (its column widths, merged ranges, links, validations...) must be as they were, or the rows
-# are written again by the parent.
+# What writing rows may change of a sheet, sent back to the parent: single values only. Anything else of
+# the sheet (its column widths, merged ranges, links, validations: compared by content, or by identity
+# where it is an object such as a file of links) must be as it was, and so must the workbook's numbering
+# of formats, or the rows are written again by the parent.
 _SCALARS = (int, float, str, bool, type(None))
+_CONTAINERS = (dict, list, set, tuple)
 # Containers that writing rows fills and empties again row by row (the row being written).
 _TRANSIENT = frozenset({"table", "row_info", "row_sizes"})
+# The rows' file, opened again in the child (and in the parent once the child is done).
+_OWN = frozenset({"fh", "row_data_fh"})
 # How long the parent waits for the child once its own sheets are written: as many times the time it took
 # itself since the fork (the child's share is of the same order), never less than a floor. A child that
 # has not finished by then is stopped, and the parent writes the rows.
@@ -45,9 +50,14 @@ MIN_WAIT = 120.0
 
 
 def can_fork() -> bool:
-    """Whether this process may fork cheaply and safely: on Linux (macOS's frameworks do not survive a fork),
-    with no other thread running (a lock one holds would stay held in the child, which has no such thread)."""
-    return hasattr(os, "fork") and sys.platform.startswith("linux") and threading.active_count() == 1
+    """Whether this process may fork cheaply and safely: on Linux (macOS's frameworks do not survive a fork);
+    with no other Python thread running (a lock one holds would stay held in the child, which has no such
+    thread; a numerical library's pool of native threads, idle, prepares itself for a fork as the reading
+    processes' fork already needs); with its children's exit reported (with SIGCHLD ignored the system
+    reaps them and the child's end could not be waited for: a caller may set it, and it survives ``exec``)."""
+    if not (hasattr(os, "fork") and sys.platform.startswith("linux")):
+        return False
+    return signal.getsignal(signal.SIGCHLD) is not signal.SIG_IGN and threading.active_count() == 1
 
 
 class Beside(Generic[T]):
@@ -58,8 +68,11 @@ class Beside(Generic[T]):
     must be carried over from its value by the caller) or the parent ran it itself.
     """
 
-    def __init__(self, sheets: Sequence[FastWorksheet], job: Callable[[], T], *, elsewhere: bool) -> None:
-        self.sheets, self.job = list(sheets), job
+    def __init__(
+        self, sheets: Sequence[FastWorksheet], job: Callable[[], T], *, elsewhere: bool, workbook: Any = None
+    ) -> None:
+        """``workbook``: the sheets' XlsxWriter workbook, whose numbering of formats the job must not change."""
+        self.sheets, self.job, self.workbook = list(sheets), job, workbook
         self.elsewhere = elsewhere and can_fork()
         self.ran_elsewhere = False
         self.motivo = ""  # why the child did not write the rows, if it did not (its traceback, its exit status)
@@ -77,17 +90,27 @@ class Beside(Generic[T]):
             self._marks.append(os.path.getsize(ws.row_data_filename))
         read, write = os.pipe()
         self._started = time.monotonic()
+        # No Ctrl-C between the fork and the child's own handling of it: an interrupt there would unwind the
+        # child through the caller's code (closing the workbook, removing the scratch folder).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             pid = os.fork()
         except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             os.close(read)
             os.close(write)
             self._reopen()
             self.elsewhere = False
             return
         if pid == 0:  # the child: never returns
-            os.close(read)
-            self._child(write)
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                os.close(read)
+                self._child(write)
+            finally:
+                os._exit(1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # an interrupt held meanwhile is raised here
         os.close(write)
         self._pid, self._read = pid, read
 
@@ -98,6 +121,7 @@ class Beside(Generic[T]):
             # flush the parent's buffer into a shared file.
             gc.freeze()
             before = [_state(ws) for ws in self.sheets]
+            formats = _formats(self.workbook)
             self._reopen()
             value = self.job()
             changes = []
@@ -105,6 +129,8 @@ class Beside(Generic[T]):
                 ws.write_out_rows()
                 ws.row_data_fh.close()
                 changes.append(_changes(ws, was))
+            if _formats(self.workbook) != formats:
+                raise RuntimeError("scrivendo le righe è cambiata la numerazione dei formati")
             message = pickle.dumps(("fatto", value, changes))
             status = 0
         except BaseException:  # told to the parent, which writes the rows itself
@@ -129,7 +155,10 @@ class Beside(Generic[T]):
             message = _read_until(pipe, time.monotonic() + waited)
         if message is None:
             os.kill(self._pid, signal.SIGKILL)
-        _, status = os.waitpid(self._pid, 0)
+        try:
+            status = os.waitpid(self._pid, 0)[1]
+        except ChildProcessError:  # reaped by the system after all (SIGCHLD ignored since the fork)
+            status = 0 if message else -1
         self._pid = 0
         try:
             kind, value, changes = pickle.loads(message or b"")
@@ -179,21 +208,41 @@ def _read_until(pipe: Any, deadline: float) -> bytes | None:
 
 
 def _state(ws: FastWorksheet) -> dict[str, Any]:
-    return {
-        key: value if isinstance(value, _SCALARS) else len(value)
-        for key, value in vars(ws).items()
-        if isinstance(value, (*_SCALARS, dict, list, set))
-    }
+    """Each attribute of ``ws``: a single value as it is, a container by what it shows (``repr``: its items,
+    and the identity of any object among them), any other object by its identity."""
+    state: dict[str, Any] = {}
+    for key, value in vars(ws).items():
+        if key in _OWN:
+            continue
+        if isinstance(value, _SCALARS):
+            state[key] = value
+        elif isinstance(value, _CONTAINERS):
+            state[key] = ("contenuto", len(value) if key in _TRANSIENT else repr(value))
+        else:
+            state[key] = ("oggetto", id(value))
+    return state
 
 
 def _changes(ws: FastWorksheet, before: dict[str, Any]) -> dict[str, Any]:
-    """What writing the rows changed of ``ws``: single values; a container changed is an error."""
+    """What writing the rows changed of ``ws``: single values; anything else changed is an error (a transient
+    container must be empty again)."""
     changes: dict[str, Any] = {}
-    for key, value in _state(ws).items():
-        if key in before and before[key] == value:
+    after = _state(ws)
+    for key in before.keys() | after.keys():
+        value = after.get(key, ("assente",))
+        if before.get(key, ("assente",)) == value:
             continue
-        if isinstance(getattr(ws, key), _SCALARS):
+        if key in after and isinstance(value, _SCALARS):
             changes[key] = value
-        elif key not in _TRANSIENT or value:
+        elif key not in _TRANSIENT or value != ("contenuto", 0):
             raise RuntimeError(f"{ws.name}: scrivendo le righe è cambiato anche {key}")
     return changes
+
+
+def _formats(workbook: Any) -> tuple[int, ...]:
+    """How many formats the workbook has numbered (cells, conditional formats, number formats)."""
+    if workbook is None:
+        return ()
+    return tuple(
+        len(getattr(workbook, name, ())) for name in ("xf_format_indices", "dxf_format_indices", "num_formats")
+    )

@@ -921,7 +921,7 @@ class _Master:
         for sheet in (ASSEGNAZIONI, PERSONALE):
             self._header(sheet)
         sheets = [self.sheets[sheet.name] for sheet in (ASSEGNAZIONI, PERSONALE)]
-        self.personale = Beside(sheets, self._personale_job, elsewhere=self.beside)
+        self.personale = Beside(sheets, self._personale_job, elsewhere=self.beside, workbook=self.wb)
         self.personale.start()
 
     def _finish_personale(self) -> None:
