@@ -6,6 +6,7 @@ test keeps the two equal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -477,8 +478,17 @@ def _as_text(value: object) -> str:
 
 
 def printable(text: str) -> str:
-    """Text every output can hold: a file name that is not UTF-8 keeps its readable part, not its bytes."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """Text every output can hold: a file name that is not UTF-8 keeps its readable part, not its bytes; a
+    lone surrogate that stands for no byte (U+D800, from a plan's JSON «\\ud800») becomes U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+# Surrogates but those ``surrogateescape`` makes of undecodable bytes (U+DC80 to U+DCFF).
+_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
 def has_errors(anomalie: Iterable[Anomalia]) -> bool:

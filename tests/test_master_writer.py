@@ -15,6 +15,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.worksheet.worksheet import Worksheet
 
 from seregno_xlsx.errors import OutputError
@@ -721,3 +723,28 @@ def test_counts_are_centred_never_against_the_next_columns_text(tmp_path: Path) 
         for column in counts:
             cell = ws[f"{RIEPILOGO.letter(column.key)}{r}"]
             assert cell.alignment.horizontal == "center", (column.key, r)
+
+
+@given(st.lists(st.integers(0, 0x10FFFF), max_size=12).map(lambda points: "".join(map(chr, points))))
+@settings(max_examples=300, deadline=None)
+def test_printable_holds_any_text(text: str) -> None:
+    """Every text can be written: a lone surrogate (a plan's JSON «\\ud800») too; a text with none is kept."""
+    from seregno_xlsx.findings import printable
+
+    shown = printable(text)
+    shown.encode("utf-8")  # never raises
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        assert shown == text
+
+
+def test_a_name_with_a_lone_surrogate_is_written(tmp_path: Path) -> None:
+    """A plan's JSON may hold «\\ud800» in a name: the master shows U+FFFD there, never «Errore interno»."""
+    plan = piano()
+    area = plan.aree[0]
+    ob = area.obiettivi[0]
+    odd = ob.risorse_umane[0].model_copy(update={"nome": "Rossi \ud800 Mario"})
+    ob = ob.model_copy(update={"risorse_umane": [odd, *ob.risorse_umane[1:]]})
+    area = area.model_copy(update={"obiettivi": [ob, *area.obiettivi[1:]]})
+    write(tmp_path / "m.xlsx", plan.model_copy(update={"aree": [area, *plan.aree[1:]]}))
+    names = {row["nome"] for _, row in rows(openpyxl.load_workbook(tmp_path / "m.xlsx")["Personale"], PERSONALE)}
+    assert "Rossi \ufffd Mario" in names
