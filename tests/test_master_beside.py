@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -28,6 +29,20 @@ from tests.test_master_writer import piano, write
 # Linux only (elsewhere the master is written by one process); with another thread running, the tests that
 # expect the child fail rather than skip.
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork solo su Linux")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process as the command's is when the master is written: one thread. Another test's library
+    (tqdm, through the second formula engine) leaves its monitor thread running, and with it the master is
+    rightly written by one process; here, where the fork is under test, that monitor is stopped."""
+    tqdm = sys.modules.get("tqdm")
+    monitor = getattr(getattr(tqdm, "tqdm", None), "monitor", None)
+    if monitor is not None:
+        monitor.exit()
+        monkeypatch.setattr(tqdm.tqdm, "monitor", None)  # type: ignore[union-attr]
+        monkeypatch.setattr(tqdm.tqdm, "monitor_interval", 0)  # type: ignore[union-attr]
+    assert threading.active_count() == 1, threading.enumerate()
 
 
 @pytest.fixture
