@@ -371,3 +371,34 @@ def test_the_updated_plan_carries_people_and_evidence_into_the_final_scheda(tmp_
     assert {f.codice: f.evidenza for o in lettura.compilata.obiettivi for f in o.fasi} == {
         f.codice: f.evidenza for o in piano.area(area).obiettivi for f in o.fasi
     }
+
+
+def test_schede_of_an_earlier_version_count_carried_not_as_their_workers_compressed_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The September schede (version 1) consolidated against version 2: each is carried onto the version in
+    force, so none is kept in the bytes its worker compressed (they are version 1's area), and the moved
+    objective counts in its new area."""
+    from seregno_xlsx.master.consolidation import consolidate
+    from seregno_xlsx.piano.compresse import AreeCompresse
+
+    reused: list[str] = []
+    real = AreeCompresse.append
+
+    def append(self: AreeCompresse, area: object, compressed: bytes = b"") -> None:
+        if compressed:
+            reused.append(area.nome)  # type: ignore[attr-defined]
+        real(self, area, compressed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AreeCompresse, "append", append)
+    revised, _ = parse_exports(REVISED)
+    v2 = revise(read_plan(ESEMPI / "piano_2021.json"), revised, data_delibera=date(2021, 11, 9)).piano
+    assert v2.versione == 2
+    result = consolidate(
+        ESEMPI / "ritorni", tmp_path / "m.xlsx", piano=v2, rilevazione=Rilevazione.INTERMEDIA, processi=1
+    )
+    assert result.master is not None and len(result.aree) == 3
+    assert reused == []
+    affari = next(a for a in result.aree if a.nome == "Area Affari Generali")
+    assert MOVED in {o.codice for o in affari.obiettivi}
+    assert DROPPED not in {o.codice for a in result.aree for o in a.obiettivi}
