@@ -685,9 +685,10 @@ class _Master:
     def _write_areas(self, anomalie: list[Anomalia], aree_mancanti: list[str]) -> None:
         """Obiettivi, Indicatori, Fasi and each area's page (without names, Assegnazioni's counts too), area by
         area. The areas are kept compressed (``piano/compresse.py``): each read makes models of them again, so
-        they are read twice in all, once to count the indicators (Obiettivi's formulas reach over all of them)
-        and number the Riepilogo rows (each page links to its row), once to write every sheet's rows, which
-        stay in order on each sheet (the sheets' rows interleave: constant_memory allows it)."""
+        they are read once here, to write every sheet's rows, which stay in order on each sheet (the sheets'
+        rows interleave: constant_memory allows it), and once more by Assegnazioni and Personale. Obiettivi's
+        formulas reach over every area's indicators from the first row: their total is known beforehand
+        (``_indicator_total``); each page links to its area's Riepilogo row, numbered as the areas come."""
         n_ind = _indicator_total(self.aree)
         # Assegnazioni and Personale read the areas on their own: written beside the other sheets, by a
         # process of their own where there is one (``master/beside.py``).
@@ -701,7 +702,7 @@ class _Master:
         for a, area in enumerate(self.aree):
             self.area_row[area.nome.casefold()] = RIEPILOGO.header_row + 1 + a  # as _write_riepilogo numbers them
             self._gather(area)
-            obiettivi = self._objective_rows(a, area, obiettivi, n_ind)
+            obiettivi = self._objective_rows(area, obiettivi, n_ind)
             indicatori = self._indicator_rows(area, indicatori)
             fasi = self._phase_rows(area, fasi)
             if not self.remit.nominativi:
@@ -718,9 +719,9 @@ class _Master:
         if not self.remit.nominativi:
             self._finish(ASSEGNAZIONI_CONTEGGI, conteggi)
 
-    def _objective_rows(self, a: int, area: Area, r: int, n_ind: int) -> int:
-        """The area's rows of Obiettivi after its ``r``-th data row (``a``: the area's index; ``n_ind``: the
-        indicators of every area); returns the last data row written."""
+    def _objective_rows(self, area: Area, r: int, n_ind: int) -> int:
+        """The area's rows of Obiettivi after its ``r``-th data row (``n_ind``: the indicators of every area);
+        returns the last data row written."""
         sheet = OBIETTIVI
         pct_col, weight_col = INDICATORI.range("pct", n_ind), INDICATORI.range("peso", n_ind)
         area_col, code_col = INDICATORI.range("area", n_ind), INDICATORI.range("codice_obiettivo", n_ind)
@@ -1282,7 +1283,7 @@ class _Incarico:
 
 
 class _Incarichi:
-    """Everyone's assignments, met with Obiettivi area by area, given back person by person (Assegnazioni and
+    """Everyone's assignments, met area by area, given back person by person (Assegnazioni and
     Personale are sorted by name): each is written as it comes to a file in the master's scratch folder (one
     line of JSON, never unpickled), and memory keeps per person only the name it is sorted by and where its
     lines are. A region's thousands of areas hold no more than a comune's few."""
